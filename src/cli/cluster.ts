@@ -1,0 +1,328 @@
+/** `firestream cluster create|delete|list|info` and `import cluster`. */
+import { stringify as stringifyToml } from "smol-toml";
+import { type ClusterView, discoverConfig, viewAll, viewCluster } from "../cluster/inspect.ts";
+import { runCluster, withStateLock } from "../cluster/run.ts";
+import { DEFAULT_CONFIG_FILE, type Override, parseTomlText } from "../config/load.ts";
+import { FirestreamError } from "../errors.ts";
+import { writeFileAtomic } from "../state/fs.ts";
+import { findCluster } from "../tools/k3d.ts";
+import { confirmAction } from "../ui/confirm.ts";
+import type { Output } from "../ui/output.ts";
+import { type GlobalFlags, openSession, type Session } from "./session.ts";
+
+/** Flags of `cluster create`. */
+export interface CreateFlags {
+  name?: string;
+  servers?: number;
+  agents?: number;
+  k3sVersion?: string;
+  devMode?: boolean;
+  clean?: boolean;
+  config?: string;
+  force?: boolean;
+  skipHostNetwork?: boolean;
+  strict?: boolean;
+}
+
+/** Flags that set config keys, as overrides naming the flag. */
+export function createOverrides(opts: CreateFlags): Override[] {
+  const o: Override[] = [];
+  if (opts.name !== undefined) {
+    o.push({ path: "cluster.k3d.name", value: opts.name, flag: "--name" });
+  }
+  if (opts.servers !== undefined) {
+    o.push({ path: "cluster.k3d.servers", value: opts.servers, flag: "--servers" });
+  }
+  if (opts.agents !== undefined) {
+    o.push({ path: "cluster.k3d.agents", value: opts.agents, flag: "--agents" });
+  }
+  if (opts.k3sVersion !== undefined) {
+    o.push({ path: "cluster.k3d.k3s_version", value: opts.k3sVersion, flag: "--k3s-version" });
+  }
+  if (opts.devMode) {
+    o.push({ path: "cluster.k3d.dev_mode.port_forward_all", value: true, flag: "--dev-mode" });
+  }
+  return o;
+}
+
+/** `cluster create`: apply for one cluster. */
+export async function create(flags: GlobalFlags, opts: CreateFlags): Promise<void> {
+  const session = await openSession(flags, {
+    overrides: createOverrides(opts),
+    configFile: opts.config,
+  });
+  const k3d = session.loaded.config.cluster.k3d;
+  const { createTasks } = await import("../../tasks/cluster_create/mod.ts");
+  let tasks = createTasks;
+  if (opts.clean) {
+    const ok = await confirmAction(
+      `Delete cluster ${k3d.name} and everything firestream created for it, then create it again?`,
+      { yes: flags.yes },
+    );
+    if (!ok) throw new FirestreamError("cancelled; nothing was changed");
+    const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
+    const [preflight, ...rest] = createTasks;
+    const cleanDelete = deleteTasks.map((t) => ({
+      ...t,
+      title: `clean (delete half): ${t.title}`,
+    }));
+    tasks = [
+      preflight,
+      ...cleanDelete,
+      ...rest.map((t) => ({ ...t, title: `clean (create half): ${t.title}` })),
+    ];
+  }
+  session.out.progress(
+    `${opts.clean ? "Recreating" : "Creating"} cluster ${k3d.name} (${k3d.servers} server${
+      k3d.servers === 1 ? "" : "s"
+    }, ${k3d.agents} agent${k3d.agents === 1 ? "" : "s"}, k3s ${k3d.k3s_version})`,
+  );
+  const result = await runCluster(session, {
+    k3d,
+    tasks,
+    options: {
+      force: opts.force,
+      skipHostNetwork: opts.skipHostNetwork,
+      strict: opts.strict,
+      clean: opts.clean,
+    },
+  });
+  const applied = result.summary.applied;
+  if (session.out.json) {
+    return session.out.data({
+      cluster: k3d.name,
+      changed: applied.length > 0,
+      applied,
+      results: result.summary.results,
+      notices: result.notices,
+      record: result.record,
+    });
+  }
+  const reg = result.record?.resources.registry;
+  session.out.line(
+    applied.length
+      ? `Cluster ${k3d.name} is ready.`
+      : `Cluster ${k3d.name} is already up to date; nothing to do.`,
+  );
+  session.out.line(
+    `  API:      https://127.0.0.1:${k3d.api_port}  (kubectl context k3d-${k3d.name})`,
+  );
+  if (reg) {
+    session.out.line(
+      `  Registry: ${reg.container}:${reg.port}  (docker push ${reg.container}:${reg.port}/IMAGE)`,
+    );
+  }
+}
+
+/** Flags of `cluster delete`. */
+export interface DeleteFlags {
+  keepRegistry?: boolean;
+  purgeCerts?: boolean;
+}
+
+/** `cluster delete [NAME]`: undo everything firestream did for the cluster. */
+export async function remove(
+  flags: GlobalFlags,
+  name: string | undefined,
+  opts: DeleteFlags,
+): Promise<void> {
+  const session = await openSession(flags);
+  const target = name ?? session.loaded.config.cluster.k3d.name;
+  const state = await session.store.read();
+  const record = state.clusters[target];
+  if (!record) await explainUnknown(target, state.clusters);
+  const ok = await confirmAction(
+    `Delete cluster ${target} and everything firestream created for it?`,
+    {
+      yes: flags.yes,
+    },
+  );
+  if (!ok) throw new FirestreamError("cancelled; nothing was changed");
+  const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
+  session.out.progress(`Deleting cluster ${target}`);
+  const result = await runCluster(session, {
+    k3d: record!.k3d_config,
+    tasks: deleteTasks,
+    options: { keepRegistry: opts.keepRegistry, purgeCerts: opts.purgeCerts },
+    onSuccess: "drop",
+  });
+  if (session.out.json) {
+    return session.out.data({
+      cluster: target,
+      deleted: true,
+      applied: result.summary.applied,
+      notices: result.notices,
+    });
+  }
+  session.out.line(`Cluster ${target} deleted.`);
+}
+
+async function explainUnknown(name: string, managed: Record<string, unknown>): Promise<never> {
+  if (await findCluster(name)) {
+    throw new FirestreamError(`cluster ${name} exists in k3d but firestream does not manage it`, {
+      hint:
+        `run \`firestream import cluster ${name}\` first, or delete it with \`k3d cluster delete ${name}\``,
+    });
+  }
+  const known = Object.keys(managed);
+  throw new FirestreamError(`no cluster named ${name}`, {
+    hint: known.length
+      ? `managed clusters: ${known.join(", ")}`
+      : "firestream manages no clusters here yet",
+  });
+}
+
+/** `cluster list`. */
+export async function list(flags: GlobalFlags): Promise<void> {
+  const session = await openSession(flags);
+  const views = await viewAll(await session.store.read());
+  if (session.out.json) return session.out.data(views);
+  if (views.length === 0) {
+    return session.out.line("no clusters; create one with `firestream cluster create`");
+  }
+  session.out.table(
+    ["NAME", "MANAGED", "STATUS", "SERVERS", "AGENTS", "API"],
+    views.map((v) => [
+      v.name,
+      v.managed ? "yes" : "no (importable)",
+      v.status,
+      `${v.servers.running}/${v.servers.total}`,
+      `${v.agents.running}/${v.agents.total}`,
+      v.api ?? "-",
+    ]),
+  );
+}
+
+/** `cluster info [NAME]`. */
+export async function info(flags: GlobalFlags, name: string | undefined): Promise<void> {
+  const session = await openSession(flags);
+  const target = name ?? session.loaded.config.cluster.k3d.name;
+  const state = await session.store.read();
+  const live = await findCluster(target);
+  const record = state.clusters[target];
+  if (!record && !live) await explainUnknown(target, state.clusters);
+  const view = await viewCluster(target, record, live, { deep: true });
+  if (session.out.json) return session.out.data(view);
+  printView(session.out, view);
+}
+
+function printView(out: Output, v: ClusterView): void {
+  const status = {
+    running: "green",
+    drifted: "yellow",
+    degraded: "yellow",
+    stopped: "yellow",
+    missing: "red",
+  } as const;
+  out.line(
+    `${out.paint("bold", v.name)}  ${out.paint(status[v.status], v.status)}${
+      v.managed ? "" : "  (not managed: `firestream import cluster " + v.name + "`)"
+    }`,
+  );
+  for (const d of v.drift) out.line(`  drift:      ${d}`);
+  out.line(
+    `  servers:    ${v.servers.running}/${v.servers.total} running${
+      v.servers.desired !== undefined ? ` (config: ${v.servers.desired})` : ""
+    }`,
+  );
+  out.line(
+    `  agents:     ${v.agents.running}/${v.agents.total} running${
+      v.agents.desired !== undefined ? ` (config: ${v.agents.desired})` : ""
+    }`,
+  );
+  out.line(`  api:        ${v.api ?? "-"}`);
+  out.line(`  context:    ${v.context}`);
+  out.line(`  k3s:        ${v.k3s_versions.join(", ") || "-"}`);
+  if (v.registry) {
+    out.line(
+      `  registry:   ${v.registry.container} at ${v.registry.url} (${
+        v.registry.healthy ? "healthy" : "not answering"
+      }${v.registry.created_by_firestream ? "" : ", not created by firestream"})`,
+    );
+  }
+}
+
+/** `import cluster NAME [--write-config]`. */
+export async function importCluster(
+  flags: GlobalFlags,
+  name: string,
+  opts: { writeConfig?: boolean },
+): Promise<void> {
+  const session = await openSession(flags);
+  const live = await findCluster(name);
+  if (!live) {
+    throw new FirestreamError(`k3d has no cluster named ${name}`, {
+      hint: "see `k3d cluster list` or `firestream cluster list`",
+    });
+  }
+  const found = await discoverConfig(live);
+  const record = await withStateLock(session, async () => {
+    const state = await session.store.read();
+    if (state.clusters[name]) {
+      throw new FirestreamError(`cluster ${name} is already managed by firestream`, {
+        hint: "see `firestream cluster info " + name + "`",
+      });
+    }
+    state.clusters[name] = {
+      name,
+      cluster_type: "k3d",
+      managed: true,
+      imported: true,
+      k3d_config: found.k3d,
+      project_dir: session.loaded.projectDir,
+      resources: {
+        cluster: {
+          config_file: "",
+          context: `k3d-${name}`,
+          created: false,
+          created_at: new Date().toISOString(),
+        },
+        ...(found.registry
+          ? {
+            registry: {
+              name: found.k3d.registry.name,
+              container: found.registry.container,
+              host: "127.0.0.1",
+              port: found.registry.port,
+              created: false,
+            },
+          }
+          : {}),
+      },
+    };
+    await session.store.write(state);
+    return state.clusters[name];
+  });
+  let written: string | undefined;
+  if (opts.writeConfig) written = await writeClusterTable(session, found.k3d);
+  if (session.out.json) {
+    return session.out.data({ imported: name, record, config_written: written ?? null });
+  }
+  const k = found.k3d;
+  session.out.line(
+    `Imported cluster ${name}: ${k.servers} server(s), ${k.agents} agent(s), k3s ${k.k3s_version}, api :${k.api_port}${
+      k.registry.enabled ? `, registry ${found.registry?.container}:${k.registry.port}` : ""
+    }`,
+  );
+  session.out.line(
+    written
+      ? `Wrote its [cluster.k3d] table to ${written}; review it, then run \`firestream plan\`.`
+      : "Next: describe it in firestream.toml (or re-run with --write-config), then use `firestream plan` and `firestream apply`.",
+  );
+}
+
+async function writeClusterTable(session: Session, k3d: unknown): Promise<string> {
+  const path = session.loaded.file ?? `${session.loaded.projectDir}/${DEFAULT_CONFIG_FILE}`;
+  let doc: Record<string, unknown> = {};
+  try {
+    doc = parseTomlText(await Deno.readTextFile(path), path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    doc = { project: session.loaded.config.project };
+  }
+  const cluster = (doc.cluster ?? {}) as Record<string, unknown>;
+  cluster.k3d = k3d;
+  doc.cluster = cluster;
+  await writeFileAtomic(path, stringifyToml(doc) + "\n");
+  return path;
+}

@@ -1,0 +1,40 @@
+/** Entry: build the CLI, run it, map errors to exit codes. */
+import { FirestreamError } from "../errors.ts";
+import { flushLog } from "../ui/log.ts";
+import { Output } from "../ui/output.ts";
+import { versionLine } from "../version.ts";
+
+/** Runs the CLI with `args`; resolves to the process exit code. */
+export async function main(args: string[]): Promise<number> {
+  // answered before the command tree loads: start-up time is a feature
+  if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+    console.log(versionLine());
+    return 0;
+  }
+  const { buildProgram, exitCodeOf } = await import("./program.ts");
+  const program = buildProgram();
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return exitCodeOf(program);
+  } catch (err) {
+    return reportError(err, args);
+  } finally {
+    flushLog();
+  }
+}
+
+function reportError(err: unknown, args: string[]): number {
+  const out = new Output({ noColor: args.includes("--no-color") });
+  const code = (err as { code?: string }).code;
+  if (typeof code === "string" && code.startsWith("commander.")) {
+    // commander already printed its message (unknown option, missing argument, help, version)
+    return (err as { exitCode?: number }).exitCode ?? 1;
+  }
+  if (err instanceof FirestreamError) {
+    out.error(err.message, err.hint);
+    return err.exitCode;
+  }
+  out.error(err instanceof Error ? err.message : String(err));
+  if (Deno.env.get("FIRESTREAM_LOG") === "debug" && err instanceof Error) console.error(err.stack);
+  return 1;
+}

@@ -1,0 +1,291 @@
+/** The command tree: every command, flag and example; actions load their module on demand. */
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { versionLine } from "../version.ts";
+import type { GlobalFlags } from "./session.ts";
+
+let exitCode = 0;
+
+/** Lets a command choose a non-zero exit without throwing (e.g. plan --detailed-exitcode). */
+export function setExitCode(code: number): void {
+  exitCode = code;
+}
+
+/** The exit code chosen by the command that ran. */
+export function exitCodeOf(_program: Command): number {
+  return exitCode;
+}
+
+function int(flag: string) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) {
+      throw new InvalidArgumentError(`${flag} must be a whole number, got "${value}"`);
+    }
+    return Number(value);
+  };
+}
+
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+}
+
+/** Global flags of the command that is running (options given before or after the subcommand). */
+// deno-lint-ignore no-explicit-any
+function globals(cmd: any): GlobalFlags {
+  return cmd.optsWithGlobals() as GlobalFlags;
+}
+
+/** Builds the whole `firestream` program. */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name("firestream")
+    .description(
+      "State-managed local Kubernetes clusters on k3d: one firestream.toml, a plan before every change, rollback on failure.",
+    )
+    .version(versionLine(), "-V, --version", "print version, Deno version and platform")
+    .option("-c, --config <file>", "config file (default: ./firestream.toml)")
+    .option(
+      "--state-dir <dir>",
+      "state directory (default: .firestream next to the config; env FIRESTREAM_STATE_DIR)",
+    )
+    .option("-y, --yes", "answer yes to every confirmation")
+    .option("--json", "machine-readable output on stdout")
+    .option("-v, --verbose", "debug logging (same as --log-level debug)")
+    .addOption(
+      new Option("--log-level <level>", "log level").choices(["error", "warn", "info", "debug"]),
+    )
+    .option("--no-color", "never color output (NO_COLOR is honoured too)")
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .addHelpText(
+      "after",
+      examples(
+        "firestream init",
+        "firestream plan",
+        "firestream apply --yes",
+        "firestream cluster info",
+      ),
+    );
+
+  program.command("init")
+    .description(
+      "create firestream.toml by answering a few questions (defaults without a terminal)",
+    )
+    .option("--force", "overwrite an existing firestream.toml")
+    .option("--name <name>", "cluster name")
+    .option("--servers <count>", "server nodes", int("--servers"))
+    .option("--agents <count>", "agent nodes", int("--agents"))
+    .option("--k3s-version <version>", "k3s image tag, e.g. v1.31.2-k3s1")
+    .option("--no-registry", "do not create a local registry")
+    .option("--registry-port <port>", "local registry port", int("--registry-port"))
+    .option("--no-tls", "do not generate certificates")
+    .option("--domain <domain>", "TLS wildcard domain, e.g. firestream.local")
+    .option("--no-host-network", "do not configure routes, DNS or /etc/hosts")
+    .option("--dev-mode", "forward every service port after create")
+    .option("--offset <n>", "dev-mode port offset", int("--offset"))
+    .addHelpText(
+      "after",
+      examples("firestream init", "firestream init --yes --name demo --agents 1"),
+    )
+    .action(async (opts, cmd) => (await import("./init.ts")).init(globals(cmd), opts));
+
+  program.command("plan")
+    .description("show what apply would change: create, update in place, replace, delete")
+    .option("--out <file>", "save the plan for `firestream apply FILE`")
+    .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
+    .addHelpText(
+      "after",
+      examples("firestream plan", "firestream plan --out tf.plan --detailed-exitcode"),
+    )
+    .action(async (opts, cmd) => (await import("./plan.ts")).plan(globals(cmd), opts));
+
+  program.command("apply")
+    .description("make the machine match firestream.toml (or apply a saved plan)")
+    .argument("[planfile]", "a plan saved with `firestream plan --out`")
+    .option("--auto-approve", "apply without asking (same as --yes)")
+    .option("--force", "replace conflicting host routes")
+    .option("--skip-host-network", "skip routes, DNS and /etc/hosts")
+    .addHelpText(
+      "after",
+      examples("firestream apply", "firestream apply --auto-approve", "firestream apply tf.plan"),
+    )
+    .action(async (planfile, opts, cmd) =>
+      (await import("./plan.ts")).apply(globals(cmd), planfile, opts)
+    );
+
+  program.command("rollback")
+    .description("undo the last failed or interrupted run from its journal")
+    .addHelpText("after", examples("firestream rollback"))
+    .action(async (_opts, cmd) => (await import("./plan.ts")).rollback(globals(cmd)));
+
+  program.command("doctor")
+    .description(
+      "check the machine without changing anything: docker, k3d, kubectl, ports, sudo, certificates, lock",
+    )
+    .addHelpText("after", examples("firestream doctor", "firestream doctor --json"))
+    .action(async (_opts, cmd) => (await import("./doctor.ts")).doctor(globals(cmd)));
+
+  const imp = program.command("import").description("bring existing resources under management");
+  imp.command("cluster")
+    .description("record a k3d cluster created elsewhere as managed")
+    .argument("<name>", "k3d cluster name")
+    .option("--write-config", "write its [cluster.k3d] table into firestream.toml")
+    .addHelpText("after", examples("firestream import cluster firestream-local"))
+    .action(async (name, opts, cmd) =>
+      (await import("./cluster.ts")).importCluster(globals(cmd), name, opts)
+    );
+
+  const cluster = program.command("cluster").description("create, inspect and delete k3d clusters");
+  cluster.command("create")
+    .description("create the cluster described by firestream.toml (flags override it)")
+    .option("--name <name>", "cluster name")
+    .option("--servers <count>", "server nodes", int("--servers"))
+    .option("--agents <count>", "agent nodes", int("--agents"))
+    .option("--k3s-version <version>", "k3s image tag, e.g. v1.31.2-k3s1")
+    .option("--dev-mode", "forward every service port after create")
+    .option("--clean", "delete the existing cluster first, then create")
+    .option("--config <file>", "config file (same as the global -c)")
+    .option("--force", "replace conflicting host routes")
+    .option("--skip-host-network", "skip routes, DNS and /etc/hosts")
+    .option("--strict", "a failed DNS test is an error, not a warning")
+    .addHelpText(
+      "after",
+      examples(
+        "firestream cluster create",
+        "firestream cluster create --name my-cluster --servers 1 --agents 3",
+        "firestream cluster create --dev-mode",
+        "firestream cluster create --clean",
+        "firestream cluster create --config k3d-cluster.toml",
+      ),
+    )
+    .action(async (opts, cmd) => (await import("./cluster.ts")).create(globals(cmd), opts));
+
+  cluster.command("delete")
+    .description("delete a cluster and undo everything firestream did for it")
+    .argument("[name]", "cluster name (default: the config's cluster)")
+    .option("--keep-registry", "keep the registry even when no other cluster uses it")
+    .option("--purge-certs", "remove the cluster's certificate files too")
+    .addHelpText(
+      "after",
+      examples("firestream cluster delete my-cluster", "firestream cluster delete"),
+    )
+    .action(async (name, opts, cmd) =>
+      (await import("./cluster.ts")).remove(globals(cmd), name, opts)
+    );
+
+  cluster.command("list")
+    .description("managed clusters, and k3d clusters that can be imported")
+    .addHelpText("after", examples("firestream cluster list", "firestream cluster list --json"))
+    .action(async (_opts, cmd) => (await import("./cluster.ts")).list(globals(cmd)));
+
+  cluster.command("info")
+    .description("state and live view of a cluster")
+    .argument("[name]", "cluster name (default: the config's cluster)")
+    .addHelpText("after", examples("firestream cluster info my-cluster", "firestream cluster info"))
+    .action(async (name, _opts, cmd) => (await import("./cluster.ts")).info(globals(cmd), name));
+
+  cluster.command("port-forward")
+    .description("forward service ports to localhost with an offset (8080 → 18080)")
+    .argument("[service]", "one service, as NAME (with -n) or NAME.NAMESPACE")
+    .option("--offset <n>", "added to each service port", int("--offset"))
+    .option("-n, --namespace <ns>", "namespace of SERVICE")
+    .option("--detach", "run the supervisor in the background")
+    .option("--list", "show mappings and their status")
+    .option("--stop", "stop a detached supervisor")
+    .addHelpText(
+      "after",
+      examples(
+        "firestream cluster port-forward",
+        "firestream cluster port-forward --offset 20000",
+        "firestream cluster port-forward my-service",
+      ),
+    )
+    .action(async (service, opts, cmd) =>
+      (await import("./port_forward.ts")).portForward(globals(cmd), service, opts)
+    );
+
+  cluster.command("logs")
+    .description("logs of pods, a deployment or a service")
+    .argument("[kind]", "pod | deployment | service")
+    .argument("[name]", "object name")
+    .option("-n, --namespace <ns>", "namespace", "default")
+    .option("-A, --all-namespaces", "every namespace")
+    .option("-f, --follow", "stream new lines")
+    .option("--all-containers", "every container of each pod")
+    .option("--previous", "the previous container instance")
+    .option("--tail <lines>", "lines from the end", int("--tail"))
+    .option("--since <duration>", "only newer than, e.g. 10m")
+    .option("-c, --container <name>", "one container")
+    .option("--timestamps", "prefix each line with its time")
+    .addHelpText(
+      "after",
+      examples(
+        "firestream cluster logs",
+        "firestream cluster logs pod my-pod",
+        "firestream cluster logs deployment my-deployment",
+        "firestream cluster logs service my-service --follow",
+        "firestream cluster logs pod my-pod --all-containers",
+        "firestream cluster logs pod my-pod --previous",
+        "firestream cluster logs -n kube-system",
+      ),
+    )
+    .action(async (kind, name, opts, cmd) =>
+      (await import("./observe.ts")).logs(globals(cmd), kind, name, opts)
+    );
+
+  cluster.command("diagnostics")
+    .description("nodes, pods, services and events in one report")
+    .option("--nodes", "node status")
+    .option("--pods", "pod status")
+    .option("--services", "services")
+    .option("--events", "recent events")
+    .option("--all", "every section")
+    .option("-n, --namespace <ns>", "namespace, or `all`", "default")
+    .addHelpText(
+      "after",
+      examples(
+        "firestream cluster diagnostics --all",
+        "firestream cluster diagnostics --nodes --pods",
+        "firestream cluster diagnostics --services --events",
+        "firestream cluster diagnostics --pods -n default",
+        "firestream cluster diagnostics --pods -n all",
+      ),
+    )
+    .action(async (opts, cmd) => (await import("./observe.ts")).diagnostics(globals(cmd), opts));
+
+  cluster.command("trust")
+    .description("install the local CA in the OS trust store (prints each command first)")
+    .option("--uninstall", "remove it again")
+    .addHelpText(
+      "after",
+      examples("firestream cluster trust", "firestream cluster trust --uninstall"),
+    )
+    .action(async (opts, cmd) => (await import("./trust.ts")).trust(globals(cmd), opts));
+
+  const state = program.command("state").description("inspect and repair the state file");
+  state.command("show")
+    .description("print the state document")
+    .addHelpText("after", examples("firestream state show", "firestream state show --json"))
+    .action(async (_o, cmd) => (await import("./state.ts")).show(globals(cmd)));
+  state.command("backups")
+    .description("list kept previous versions of the state")
+    .addHelpText("after", examples("firestream state backups"))
+    .action(async (_o, cmd) => (await import("./state.ts")).backups(globals(cmd)));
+  state.command("restore")
+    .description("put a backup back in place (as a new serial)")
+    .argument("<serial>", "serial of the backup", int("SERIAL"))
+    .addHelpText("after", examples("firestream state restore 12"))
+    .action(async (serial, _o, cmd) => (await import("./state.ts")).restore(globals(cmd), serial));
+  state.command("unlock")
+    .description("remove the state lock left by a crashed run")
+    .option("--force", "remove it even when its holder may be alive")
+    .addHelpText("after", examples("firestream state unlock", "firestream state unlock --force"))
+    .action(async (opts, cmd) => (await import("./state.ts")).unlock(globals(cmd), opts));
+
+  program.command("completions")
+    .description("print a shell completion script")
+    .argument("<shell>", "bash | zsh | fish")
+    .addHelpText("after", examples("source <(firestream completions bash)"))
+    .action(async (shell) => (await import("./completions.ts")).completions(program, shell));
+
+  return program;
+}

@@ -1,0 +1,68 @@
+/** What every command starts from: flags, loaded config, state directory, output. */
+import { loadConfig, type LoadedConfig, type Override } from "../config/load.ts";
+import { StateStore } from "../state/store.ts";
+import { configureLog, type LogLevel } from "../ui/log.ts";
+import { Output } from "../ui/output.ts";
+import { VERSION } from "../version.ts";
+
+/** The global flags of the root command. */
+export interface GlobalFlags {
+  config?: string;
+  stateDir?: string;
+  yes?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+  logLevel?: string;
+  color?: boolean;
+}
+
+/** A command's working set. */
+export interface Session {
+  flags: GlobalFlags;
+  out: Output;
+  loaded: LoadedConfig;
+  stateDir: string;
+  store: StateStore;
+  /** "firestream cluster create --agents 3", recorded in the lock and journal */
+  command: string;
+}
+
+/** Output for commands that need no config. */
+export function outputFor(flags: GlobalFlags): Output {
+  return new Output({ json: flags.json, noColor: flags.color === false });
+}
+
+/** Loads the config (with overrides), resolves the state dir and sets up logging. */
+export async function openSession(
+  flags: GlobalFlags,
+  options: { overrides?: Override[]; configFile?: string } = {},
+): Promise<Session> {
+  const level = flags.verbose ? "debug" : (flags.logLevel as LogLevel | undefined);
+  configureLog({ level });
+  const loaded = await loadConfig({
+    file: options.configFile ?? flags.config,
+    overrides: options.overrides,
+  });
+  const stateDir = resolveStateDir(flags, loaded.projectDir);
+  configureLog({ file: `${stateDir}/firestream.log` });
+  return {
+    flags,
+    out: outputFor(flags),
+    loaded,
+    stateDir,
+    store: new StateStore(stateDir, {
+      writer: `${user()}@${Deno.hostname()} firestream ${VERSION}`,
+    }),
+    command: ["firestream", ...Deno.args].join(" "),
+  };
+}
+
+/** --state-dir, then FIRESTREAM_STATE_DIR, then `.firestream` beside the config. */
+export function resolveStateDir(flags: GlobalFlags, projectDir: string): string {
+  const dir = flags.stateDir ?? Deno.env.get("FIRESTREAM_STATE_DIR") ?? `${projectDir}/.firestream`;
+  return dir.startsWith("/") ? dir : `${Deno.cwd()}/${dir}`;
+}
+
+function user(): string {
+  return Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? "unknown";
+}

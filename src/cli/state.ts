@@ -1,0 +1,87 @@
+/** `firestream state show|backups|restore|unlock` */
+import { FirestreamError } from "../errors.ts";
+import {
+  acquireLock,
+  describeHolder,
+  forceUnlock,
+  isHolderDead,
+  LOCK_FILE,
+  readHolder,
+} from "../state/lock.ts";
+import { type GlobalFlags, openSession } from "./session.ts";
+
+/** Prints the state document. */
+export async function show(flags: GlobalFlags): Promise<void> {
+  const s = await openSession(flags);
+  const doc = await s.store.read();
+  if (s.out.json) return s.out.data(doc);
+  s.out.line(`state:     ${s.store.path}${(await s.store.exists()) ? "" : " (not written yet)"}`);
+  s.out.line(`lineage:   ${doc.lineage}`);
+  s.out.line(`serial:    ${doc.serial}`);
+  s.out.line(`modified:  ${doc.last_modified} by ${doc.last_modified_by || "-"}`);
+  const names = Object.keys(doc.clusters);
+  s.out.line(`clusters:  ${names.length ? names.join(", ") : "none"}`);
+  for (const rec of Object.values(doc.clusters)) {
+    s.out.line("");
+    s.out.line(s.out.paint("bold", `cluster ${rec.name}`));
+    s.out.line(`  managed: ${rec.managed}${rec.imported ? " (imported)" : ""}`);
+    const k = rec.k3d_config;
+    s.out.line(
+      `  servers ${k.servers}, agents ${k.agents}, k3s ${k.k3s_version}, api :${k.api_port}`,
+    );
+    for (const [kind, value] of Object.entries(rec.resources)) {
+      s.out.line(`  ${kind}: ${JSON.stringify(value)}`);
+    }
+  }
+}
+
+/** Lists backups. */
+export async function backups(flags: GlobalFlags): Promise<void> {
+  const s = await openSession(flags);
+  const list = await s.store.backups();
+  if (s.out.json) return s.out.data(list);
+  if (list.length === 0) return s.out.line(`no backups in ${s.store.backupDir}`);
+  s.out.table(
+    ["SERIAL", "MODIFIED", "CLUSTERS"],
+    list.map((b) => [String(b.serial), b.last_modified, b.clusters.join(",") || "-"]),
+  );
+}
+
+/** Restores a backup under the lock. */
+export async function restore(flags: GlobalFlags, serial: number): Promise<void> {
+  const s = await openSession(flags);
+  const lock = await acquireLock(s.stateDir, s.command);
+  try {
+    const doc = await s.store.restore(serial);
+    if (s.out.json) return s.out.data({ restored: serial, serial: doc.serial });
+    s.out.line(`restored backup ${serial} as serial ${doc.serial}`);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Removes a stale lock; a live holder needs --force. */
+export async function unlock(flags: GlobalFlags, opts: { force?: boolean }): Promise<void> {
+  const s = await openSession(flags);
+  const holder = await readHolder(`${s.stateDir}/${LOCK_FILE}`);
+  if (!holder && !opts.force) {
+    if (s.out.json) return s.out.data({ unlocked: false, holder: null });
+    return s.out.line("the state is not locked");
+  }
+  if (holder && !isHolderDead(holder) && !opts.force) {
+    throw new FirestreamError(
+      `the lock is held by ${describeHolder(holder)}, which is still running`,
+      {
+        hint: "wait for it, or use --force if you are sure it is gone",
+      },
+    );
+  }
+  const removed = await forceUnlock(s.stateDir);
+  if (s.out.json) return s.out.data({ unlocked: removed !== undefined, holder: removed ?? null });
+  s.out.line(
+    removed ? `removed the lock of ${describeHolder(removed)}` : "the state is not locked",
+  );
+  // prove the lock can be taken again
+  const check = await acquireLock(s.stateDir, s.command);
+  await check.release();
+}

@@ -1,0 +1,74 @@
+/** What every cluster task works with. */
+import type { Config, K3dConfig } from "../config/schema.ts";
+import type { ClusterRecord, StateDocument } from "../state/document.ts";
+
+/** Options from the command line that change how tasks behave. */
+export interface ClusterRunOptions {
+  /** replace conflicting host routes */
+  force?: boolean;
+  /** skip routes, DNS and /etc/hosts */
+  skipHostNetwork?: boolean;
+  /** a failed DNS test is an error */
+  strict?: boolean;
+  /** create --clean: the existing cluster is deleted first, managed or not */
+  clean?: boolean;
+  /** delete: keep the registry even when no other cluster uses it */
+  keepRegistry?: boolean;
+  /** delete: remove the cluster's certificate files */
+  purgeCerts?: boolean;
+}
+
+/** The context of one run for one cluster. */
+export interface ClusterContext {
+  config: Config;
+  k3d: K3dConfig;
+  /** cluster name */
+  name: string;
+  /** kubeconfig context, `k3d-<name>` */
+  kubeContext: string;
+  projectDir: string;
+  stateDir: string;
+  /** the state as read at the start of the run (other clusters, for clashes and sharing) */
+  state: StateDocument;
+  /** this cluster's record; tasks update `resources`, the runner persists it */
+  record: ClusterRecord;
+  options: ClusterRunOptions;
+  /** a line for the user (warnings, skipped steps with their reason) */
+  notice: (message: string) => void;
+  signal?: AbortSignal;
+  /** read-only answers shared by the tasks of one run (e.g. `k3d cluster list`) */
+  live: LiveCache;
+}
+
+/** Memoizes read-only queries within one run; a task that changes the thing forgets it. */
+export class LiveCache {
+  #values = new Map<string, Promise<unknown>>();
+
+  /** The cached answer for `key`, computing it once. */
+  get<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    let v = this.#values.get(key) as Promise<T> | undefined;
+    if (!v) {
+      v = fn();
+      this.#values.set(key, v);
+      v.catch(() => this.#values.delete(key));
+    }
+    return v;
+  }
+
+  /** Drops cached answers whose key starts with `prefix`. */
+  forget(prefix: string): void {
+    for (const k of [...this.#values.keys()]) if (k.startsWith(prefix)) this.#values.delete(k);
+  }
+}
+
+/** A fresh record for a cluster about to be created. */
+export function newRecord(k3d: K3dConfig, projectDir: string): ClusterRecord {
+  return {
+    name: k3d.name,
+    cluster_type: "k3d",
+    managed: true,
+    k3d_config: k3d,
+    project_dir: projectDir,
+    resources: {},
+  };
+}

@@ -1,0 +1,169 @@
+/** The live view of clusters: status, nodes, endpoints, registry health; and import of unmanaged clusters. */
+import { validate } from "../config/load.ts";
+import type { K3dConfig } from "../config/schema.ts";
+import type { ClusterRecord, StateDocument } from "../state/document.ts";
+import { inspectContainer } from "../tools/docker.ts";
+import { type K3dCluster, type K3dNode, listClusters, listRegistries } from "../tools/k3d.ts";
+import { getJson, type KubeObject } from "../tools/kubectl.ts";
+import { registryAnswers } from "./registry_health.ts";
+
+/** Overall status of a cluster. */
+export type ClusterStatus = "running" | "stopped" | "degraded" | "missing" | "drifted";
+
+/** What `cluster info` and `cluster list` show. */
+export interface ClusterView {
+  name: string;
+  managed: boolean;
+  importable: boolean;
+  status: ClusterStatus;
+  drift: string[];
+  servers: { running: number; total: number; desired?: number };
+  agents: { running: number; total: number; desired?: number };
+  api?: string;
+  context: string;
+  k3s_versions: string[];
+  registry?: {
+    name: string;
+    container: string;
+    url: string;
+    healthy: boolean;
+    created_by_firestream: boolean;
+  };
+  resources?: ClusterRecord["resources"];
+}
+
+function count(nodes: K3dNode[], role: string) {
+  const of = nodes.filter((n) => n.role === role);
+  return { running: of.filter((n) => n.State.Running).length, total: of.length };
+}
+
+/** Differences between the recorded config and the live cluster. */
+export function driftOf(record: ClusterRecord, live: K3dCluster): string[] {
+  const k = record.k3d_config;
+  const drift: string[] = [];
+  const servers = live.nodes.filter((n) => n.role === "server").length;
+  const agents = live.nodes.filter((n) => n.role === "agent").length;
+  if (servers !== k.servers) drift.push(`servers: ${k.servers} recorded, ${servers} live`);
+  if (agents !== k.agents) drift.push(`agents: ${k.agents} recorded, ${agents} live`);
+  const api = live.kubeAPI?.Binding?.HostPort;
+  if (api && Number(api) !== k.api_port) {
+    drift.push(`api_port: ${k.api_port} recorded, ${api} live`);
+  }
+  return drift;
+}
+
+/** Builds the view of one cluster from state and live data. */
+export async function viewCluster(
+  name: string,
+  record: ClusterRecord | undefined,
+  live: K3dCluster | undefined,
+  options: { deep?: boolean } = {},
+): Promise<ClusterView> {
+  const nodes = live?.nodes ?? [];
+  const servers = count(nodes, "server");
+  const agents = count(nodes, "agent");
+  const drift = record && live ? driftOf(record, live) : [];
+  let status: ClusterStatus;
+  if (!live) status = "missing";
+  else if (servers.running === 0) status = "stopped";
+  else if (servers.running < servers.total || agents.running < agents.total) status = "degraded";
+  else status = drift.length ? "drifted" : "running";
+  const binding = live?.kubeAPI?.Binding;
+  const view: ClusterView = {
+    name,
+    managed: record !== undefined,
+    importable: record === undefined && live !== undefined,
+    status,
+    drift,
+    servers: { ...servers, desired: record?.k3d_config.servers },
+    agents: { ...agents, desired: record?.k3d_config.agents },
+    api: binding
+      ? `https://${binding.HostIp === "0.0.0.0" ? "127.0.0.1" : binding.HostIp}:${binding.HostPort}`
+      : undefined,
+    context: `k3d-${name}`,
+    k3s_versions: [],
+    resources: record?.resources,
+  };
+  if (options.deep && live && servers.running > 0) {
+    try {
+      const list = await getJson(`k3d-${name}`, ["nodes"]);
+      view.k3s_versions = [
+        ...new Set<string>(list.items.map((n: KubeObject) => n.status?.nodeInfo?.kubeletVersion)),
+      ]
+        .filter(Boolean);
+    } catch {
+      view.k3s_versions = [];
+    }
+  }
+  const reg = record?.resources.registry;
+  if (reg) {
+    view.registry = {
+      name: reg.name,
+      container: reg.container,
+      url: `http://${reg.host}:${reg.port}`,
+      healthy: options.deep ? await registryAnswers(reg.port) : false,
+      created_by_firestream: reg.created,
+    };
+  }
+  return view;
+}
+
+/** Every managed cluster and every k3d cluster, managed first. */
+export async function viewAll(state: StateDocument): Promise<ClusterView[]> {
+  const live = await listClusters();
+  const names = [...new Set([...Object.keys(state.clusters), ...live.map((c) => c.name)])];
+  const views = await Promise.all(
+    names.map((n) => viewCluster(n, state.clusters[n], live.find((c) => c.name === n))),
+  );
+  return views.sort((a, b) =>
+    Number(b.managed) - Number(a.managed) || a.name.localeCompare(b.name)
+  );
+}
+
+/** Reads an unmanaged cluster's shape from k3d and Docker into a `[cluster.k3d]` config. */
+export async function discoverConfig(
+  live: K3dCluster,
+): Promise<{ k3d: K3dConfig; registry?: { container: string; port: number } }> {
+  const server = live.nodes.find((n) => n.role === "server");
+  const lb = live.nodes.find((n) => n.role === "loadbalancer");
+  const info = server ? await inspectContainer(server.name) : undefined;
+  const image = info?.Config.Image ?? "";
+  const tag = /:(v\d+\.\d+\.\d+-k3s\d+)$/.exec(image)?.[1];
+  const args = (info as { Config: { Cmd?: string[] } } | undefined)?.Config.Cmd ?? [];
+  const argValue = (flag: string) =>
+    args.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
+  const hostPort = (port: string) => {
+    const b = lb?.portMappings?.[port]?.[0];
+    return b ? Number(b.HostPort) : undefined;
+  };
+  const registries = await listRegistries();
+  const reg = registries.find((r) => r.Networks?.includes(live.network.name));
+  const regPort = reg?.portMappings?.["5000/tcp"]?.[0]?.HostPort;
+  const k3d: Record<string, unknown> = {
+    name: live.name,
+    servers: live.nodes.filter((n) => n.role === "server").length,
+    agents: live.nodes.filter((n) => n.role === "agent").length,
+    network: {
+      configure_routes: false,
+      configure_dns: false,
+      patch_etc_hosts: false,
+      ...(argValue("--cluster-cidr") ? { pod_cidr: argValue("--cluster-cidr") } : {}),
+      ...(argValue("--service-cidr") ? { service_cidr: argValue("--service-cidr") } : {}),
+    },
+    tls: { enabled: false },
+    dev_mode: { port_forward_all: false },
+    registry: reg && regPort
+      ? { enabled: true, name: reg.name.replace(/^k3d-/, ""), port: Number(regPort) }
+      : { enabled: false },
+  };
+  if (tag) k3d.k3s_version = tag;
+  const api = live.kubeAPI?.Binding?.HostPort;
+  if (api) k3d.api_port = Number(api);
+  if (hostPort("80/tcp")) k3d.http_port = hostPort("80/tcp");
+  if (hostPort("443/tcp")) k3d.https_port = hostPort("443/tcp");
+  const config = validate({ cluster: { k3d } }, `cluster ${live.name} as k3d reports it`);
+  return {
+    k3d: config.cluster.k3d,
+    registry: reg && regPort ? { container: reg.name, port: Number(regPort) } : undefined,
+  };
+}

@@ -1,0 +1,59 @@
+/** Turns `[cluster.k3d]` into k3d's own config file (apiVersion k3d.io/v1alpha5, kind Simple). */
+import { stringify } from "yaml";
+import { nthAddress, parseCidr } from "../config/cidr.ts";
+import type { K3dConfig } from "../config/schema.ts";
+import { registryContainer } from "../tools/k3d.ts";
+
+/** k3s's own defaults; other values need k3s arguments. */
+export const DEFAULT_POD_CIDR = "10.42.0.0/16";
+/** k3s's default service network. */
+export const DEFAULT_SERVICE_CIDR = "10.43.0.0/16";
+
+/** Host address every published port binds to: a local cluster is not served to the network. */
+export const HOST_IP = "127.0.0.1";
+
+/** The kube-dns address k3s uses: the 10th address of the service network. */
+export function clusterDnsAddress(k: K3dConfig): string {
+  return nthAddress(parseCidr(k.network.service_cidr)!, 10);
+}
+
+/** The registry as the cluster addresses it (`k3d-<name>:<port>`). */
+export function registryAddress(k: K3dConfig): string {
+  return `${registryContainer(k.registry.name)}:${k.registry.port}`;
+}
+
+/** The k3d Simple config document for this cluster. */
+export function k3dConfigDocument(k: K3dConfig, options: { timeoutSeconds?: number } = {}) {
+  const extraArgs: { arg: string; nodeFilters: string[] }[] = [];
+  if (k.network.pod_cidr !== DEFAULT_POD_CIDR) {
+    extraArgs.push({ arg: `--cluster-cidr=${k.network.pod_cidr}`, nodeFilters: ["server:*"] });
+  }
+  if (k.network.service_cidr !== DEFAULT_SERVICE_CIDR) {
+    extraArgs.push({ arg: `--service-cidr=${k.network.service_cidr}`, nodeFilters: ["server:*"] });
+    extraArgs.push({ arg: `--cluster-dns=${clusterDnsAddress(k)}`, nodeFilters: ["server:*"] });
+  }
+  return {
+    apiVersion: "k3d.io/v1alpha5",
+    kind: "Simple",
+    metadata: { name: k.name },
+    servers: k.servers,
+    agents: k.agents,
+    image: `rancher/k3s:${k.k3s_version}`,
+    kubeAPI: { hostIP: HOST_IP, hostPort: String(k.api_port) },
+    ports: [
+      { port: `${HOST_IP}:${k.http_port}:80`, nodeFilters: ["loadbalancer"] },
+      { port: `${HOST_IP}:${k.https_port}:443`, nodeFilters: ["loadbalancer"] },
+    ],
+    ...(k.registry.enabled ? { registries: { use: [registryAddress(k)] } } : {}),
+    options: {
+      k3d: { wait: true, timeout: `${options.timeoutSeconds ?? 300}s` },
+      ...(extraArgs.length ? { k3s: { extraArgs } } : {}),
+      kubeconfig: { updateDefaultKubeconfig: true, switchCurrentContext: true },
+    },
+  };
+}
+
+/** The same document as YAML text. */
+export function k3dConfigYaml(k: K3dConfig, options: { timeoutSeconds?: number } = {}): string {
+  return stringify(k3dConfigDocument(k, options));
+}

@@ -1,0 +1,184 @@
+/** Runs tasks in dependency order with a journal, and rolls back this run's steps on failure. */
+import { FirestreamError, InterruptedError } from "../errors.ts";
+import type { JournalWriter, RunOutcome } from "../state/journal.ts";
+import type { AnyTask } from "./task.ts";
+
+/** What happened to one task. */
+export type TaskResult = "applied" | "unchanged" | "disabled" | "failed" | "not-run";
+
+/** Progress events for the UI. */
+export type RunEvent =
+  | { type: "task-start"; id: string; title: string }
+  | { type: "task-end"; id: string; title: string; result: TaskResult; ms: number; error?: string }
+  | { type: "rollback-start"; reason: string }
+  | { type: "rollback-task"; id: string; title: string; ok: boolean; error?: string };
+
+/** Options for {@link runTasks}. */
+export interface RunOptions {
+  /** the journal of this run; entries are written before and after every apply */
+  journal: JournalWriter;
+  /** called for progress output */
+  onEvent?: (event: RunEvent) => void;
+  /** when aborted, no new task starts; the run ends as interrupted */
+  signal?: AbortSignal;
+  /** called after each apply or rollback so the state file follows the machine */
+  persist?: () => Promise<void>;
+  /** plan only: run checks, apply nothing */
+  dryRun?: boolean;
+}
+
+/** Summary of a run. */
+export interface RunSummary {
+  outcome: RunOutcome;
+  results: Record<string, TaskResult>;
+  /** task ids applied in this run, in completion order */
+  applied: string[];
+}
+
+/** Executes the tasks; throws after rolling back when one fails. */
+export async function runTasks<C>(
+  tasks: AnyTask<C>[],
+  ctx: C,
+  options: RunOptions,
+): Promise<RunSummary> {
+  const { journal, onEvent = () => {}, signal } = options;
+  const results: Record<string, TaskResult> = {};
+  const applied: { task: AnyTask<C>; undo: unknown }[] = [];
+  const needs = new Map<string, string[]>();
+  tasks.forEach((t, i) => needs.set(t.id, t.needs ?? tasks.slice(0, i).map((p) => p.id)));
+  for (const [id, deps] of needs) {
+    for (const d of deps) {
+      if (!needs.has(d)) throw new Error(`task ${id} needs unknown task ${d}`);
+    }
+  }
+
+  const done = new Set<string>();
+  const running = new Map<string, Promise<void>>();
+  let failure: { id: string; error: unknown } | undefined;
+
+  const runOne = async (task: AnyTask<C>): Promise<void> => {
+    const started = performance.now();
+    const end = (result: TaskResult, error?: string) => {
+      results[task.id] = result;
+      onEvent({
+        type: "task-end",
+        id: task.id,
+        title: task.title,
+        result,
+        ms: performance.now() - started,
+        error,
+      });
+    };
+    try {
+      if (task.enabled && !task.enabled(ctx)) {
+        await journal.append({ event: "task-skip", task: task.id, reason: "disabled" });
+        return end("disabled");
+      }
+      if (await task.check(ctx)) {
+        await journal.append({ event: "task-skip", task: task.id, reason: "already done" });
+        return end("unchanged");
+      }
+      if (options.dryRun) return end("not-run");
+      onEvent({ type: "task-start", id: task.id, title: task.title });
+      await journal.append({ event: "task-start", task: task.id });
+      const undo = await task.apply(ctx);
+      applied.push({ task, undo });
+      await journal.append({ event: "task-done", task: task.id, undo: undo ?? null });
+      await options.persist?.();
+      end("applied");
+    } catch (error) {
+      const message = errorText(error);
+      await journal.append({ event: "task-failed", task: task.id, error: message });
+      failure ??= { id: task.id, error };
+      end("failed", message);
+    } finally {
+      done.add(task.id);
+    }
+  };
+
+  while (true) {
+    if (!failure && !signal?.aborted) {
+      for (const task of tasks) {
+        if (done.has(task.id) || running.has(task.id)) continue;
+        if (!needs.get(task.id)!.every((d) => done.has(d) && results[d] !== "failed")) continue;
+        running.set(task.id, runOne(task).finally(() => running.delete(task.id)));
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  for (const t of tasks) results[t.id] ??= "not-run";
+
+  if (failure) {
+    const reason = `${failure.id} failed: ${errorText(failure.error)}`;
+    const rollbackOk = await rollbackApplied(applied, ctx, {
+      journal,
+      onEvent,
+      reason,
+      persist: options.persist,
+    });
+    const outcome: RunOutcome = rollbackOk ? "rolled-back" : "rollback-failed";
+    await journal.append({ event: "run-end", outcome, error: errorText(failure.error) });
+    const task = tasks.find((t) => t.id === failure!.id)!;
+    const base = failure.error instanceof FirestreamError ? failure.error : undefined;
+    throw new FirestreamError(
+      `${task.title} failed: ${errorText(failure.error)}`,
+      {
+        hint: rollbackOk
+          ? (base?.hint ? `${base.hint}; ` : "") +
+            (applied.length
+              ? `this run's ${applied.length} completed step(s) were rolled back`
+              : "nothing had been changed")
+          : "rollback did not finish; run `firestream rollback` after fixing the cause",
+        cause: failure.error,
+        exitCode: signal?.aborted ? 130 : base?.exitCode,
+      },
+    );
+  }
+  if (signal?.aborted) {
+    await journal.append({ event: "run-end", outcome: "interrupted" });
+    throw new InterruptedError(
+      `interrupted after ${applied.length} step(s); run \`firestream rollback\` to undo them or run the command again to finish`,
+    );
+  }
+  await journal.append({ event: "run-end", outcome: "succeeded" });
+  return { outcome: "succeeded", results, applied: applied.map((a) => a.task.id) };
+}
+
+/** Rolls back applied steps in reverse completion order; true when every rollback succeeded. */
+export async function rollbackApplied<C>(
+  applied: { task: AnyTask<C>; undo: unknown }[],
+  ctx: C,
+  options: {
+    journal: JournalWriter;
+    onEvent?: (e: RunEvent) => void;
+    reason: string;
+    persist?: () => Promise<void>;
+  },
+): Promise<boolean> {
+  const { journal, onEvent = () => {} } = options;
+  if (applied.length === 0) return true;
+  await journal.append({ event: "rollback-start", reason: options.reason });
+  onEvent({ type: "rollback-start", reason: options.reason });
+  let ok = true;
+  for (const { task, undo } of [...applied].reverse()) {
+    await journal.append({ event: "rollback-task-start", task: task.id });
+    try {
+      await task.rollback(ctx, undo);
+      await journal.append({ event: "rollback-task-done", task: task.id });
+      await options.persist?.();
+      onEvent({ type: "rollback-task", id: task.id, title: task.title, ok: true });
+    } catch (error) {
+      ok = false;
+      const message = errorText(error);
+      await journal.append({ event: "rollback-task-failed", task: task.id, error: message });
+      onEvent({ type: "rollback-task", id: task.id, title: task.title, ok: false, error: message });
+    }
+  }
+  return ok;
+}
+
+/** The message of any thrown value. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

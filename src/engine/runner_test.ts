@@ -1,0 +1,134 @@
+import { assertEquals, assertRejects } from "../../test/assert.ts";
+import { JournalWriter, listRuns } from "../state/journal.ts";
+import { runTasks } from "./runner.ts";
+import type { Task } from "./task.ts";
+
+interface Ctx {
+  log: string[];
+  failAt?: string;
+}
+
+function makeTasks(ids: string[]): Task<Ctx, string>[] {
+  return ids.map((id) => ({
+    id,
+    title: `step ${id}`,
+    check: () => Promise.resolve(false),
+    apply: (ctx: Ctx) => {
+      if (ctx.failAt === id) return Promise.reject(new Error(`boom in ${id}`));
+      ctx.log.push(`apply ${id}`);
+      return Promise.resolve(`undo-${id}`);
+    },
+    rollback: (ctx: Ctx, undo: string) => {
+      ctx.log.push(`rollback ${id} ${undo}`);
+      return Promise.resolve();
+    },
+  }));
+}
+
+Deno.test("runner: a failure at each position rolls back exactly the completed steps, in reverse", async () => {
+  const ids = ["a", "b", "c", "d", "e"];
+  for (let i = 0; i < ids.length; i++) {
+    const dir = await Deno.makeTempDir();
+    const ctx: Ctx = { log: [], failAt: ids[i] };
+    const journal = await JournalWriter.open(dir);
+    await assertRejects(
+      () => runTasks(makeTasks(ids), ctx, { journal }),
+      Error,
+      `boom in ${ids[i]}`,
+    );
+    journal.close();
+    const completed = ids.slice(0, i);
+    assertEquals(ctx.log, [
+      ...completed.map((id) => `apply ${id}`),
+      ...[...completed].reverse().map((id) => `rollback ${id} undo-${id}`),
+    ]);
+    const [run] = await listRuns(dir);
+    assertEquals(run.outcome, "rolled-back");
+    assertEquals(run.pendingUndo, []);
+    const events = run.entries.map((e) => `${e.event}${"task" in e ? ":" + e.task : ""}`);
+    const expected = [
+      ...completed.flatMap((id) => [`task-start:${id}`, `task-done:${id}`]),
+      `task-start:${ids[i]}`,
+      `task-failed:${ids[i]}`,
+      ...(completed.length ? ["rollback-start"] : []),
+      ...[...completed].reverse().flatMap((id) => [
+        `rollback-task-start:${id}`,
+        `rollback-task-done:${id}`,
+      ]),
+      "run-end",
+    ];
+    assertEquals(events, expected);
+  }
+});
+
+Deno.test("runner: steps already done are not applied and not rolled back", async () => {
+  const dir = await Deno.makeTempDir();
+  const tasks = makeTasks(["a", "b", "c"]);
+  tasks[0].check = () => Promise.resolve(true);
+  const ctx: Ctx = { log: [], failAt: "c" };
+  const journal = await JournalWriter.open(dir);
+  await assertRejects(() => runTasks(tasks, ctx, { journal }));
+  assertEquals(ctx.log, ["apply b", "rollback b undo-b"]);
+});
+
+Deno.test("runner: independent tasks run concurrently and rollback follows completion order", async () => {
+  const dir = await Deno.makeTempDir();
+  const order: string[] = [];
+  let active = 0;
+  let peak = 0;
+  const slow = (id: string, ms: number, needs: string[]): Task<Ctx, string> => ({
+    id,
+    title: id,
+    needs,
+    check: () => Promise.resolve(false),
+    apply: async () => {
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, ms));
+      active--;
+      order.push(id);
+      return id;
+    },
+    rollback: (ctx: Ctx, undo: string) => {
+      ctx.log.push(`rollback ${undo}`);
+      return Promise.resolve();
+    },
+  });
+  const tasks = [
+    slow("pre", 1, []),
+    slow("x", 30, ["pre"]),
+    slow("y", 5, ["pre"]),
+    {
+      ...slow("z", 1, ["x", "y"]),
+      apply: () => Promise.reject(new Error("z fails")),
+    },
+  ];
+  const ctx: Ctx = { log: [] };
+  const journal = await JournalWriter.open(dir);
+  await assertRejects(() => runTasks(tasks, ctx, { journal }), Error, "z fails");
+  assertEquals(peak, 2);
+  assertEquals(order, ["pre", "y", "x"]);
+  assertEquals(ctx.log, ["rollback x", "rollback y", "rollback pre"]);
+});
+
+Deno.test("runner: an abort stops before the next step and leaves the journal open for rollback", async () => {
+  const dir = await Deno.makeTempDir();
+  const controller = new AbortController();
+  const tasks = makeTasks(["a", "b", "c"]);
+  const applyA = tasks[0].apply;
+  tasks[0].apply = async (ctx) => {
+    const undo = await applyA(ctx);
+    controller.abort();
+    return undo;
+  };
+  const ctx: Ctx = { log: [] };
+  const journal = await JournalWriter.open(dir);
+  const err = await assertRejects(() =>
+    runTasks(tasks, ctx, { journal, signal: controller.signal })
+  );
+  assertEquals((err as { exitCode?: number }).exitCode, 130);
+  assertEquals(ctx.log, ["apply a"]);
+  const [run] = await listRuns(dir);
+  assertEquals(run.outcome, "interrupted");
+  assertEquals(run.pendingUndo, [{ task: "a", undo: "undo-a" }]);
+});

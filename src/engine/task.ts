@@ -1,0 +1,23 @@
+/** The contract of one step of a run: check, apply, rollback (DESIGN §4). */
+
+/** One idempotent step. `C` is the run context, `U` the data its rollback needs. */
+export interface Task<C, U = unknown> {
+  /** stable id, recorded in journal and state */
+  id: string;
+  /** what the user sees in progress output */
+  title: string;
+  /** ids of tasks that must finish first; absent means every task listed before this one */
+  needs?: string[];
+  /** whether this step is part of the run at all @default always */
+  enabled?: (ctx: C) => boolean;
+  /** read-only: true when the machine is already as desired */
+  check: (ctx: C) => Promise<boolean>;
+  /** make it so; returns what rollback needs to revert exactly this */
+  apply: (ctx: C) => Promise<U>;
+  /** revert exactly what apply did, nothing more */
+  rollback: (ctx: C, undo: U) => Promise<void>;
+}
+
+/** Any task over context C, whatever its undo data. */
+// deno-lint-ignore no-explicit-any
+export type AnyTask<C> = Task<C, any>;

@@ -1,0 +1,87 @@
+/** The state document: what Firestream manages and what it created for each cluster. */
+import type { K3dConfig } from "../config/schema.ts";
+
+/** Highest state format this build reads and writes. */
+export const STATE_VERSION = 1;
+
+/** A route Firestream added, and the one it replaced (restored on delete). */
+export interface RouteRecord {
+  cidr: string;
+  via: string;
+  /** the gateway of a route that existed before and was replaced */
+  replaced_via?: string;
+}
+
+/** What Firestream created on the host and in the cluster, for undo. */
+export interface ClusterResources {
+  registry?: {
+    name: string;
+    container: string;
+    host: string;
+    port: number;
+    /** false when the registry existed before and Firestream only uses it */
+    created: boolean;
+  };
+  cluster?: {
+    config_file: string;
+    context: string;
+    created: boolean;
+    created_at: string;
+  };
+  tls?: {
+    ca_cert: string;
+    cert: string;
+    key: string;
+    fingerprint: string;
+    not_after: string;
+    subject: string;
+    sans: string[];
+    secret: { name: string; namespaces: string[] };
+  };
+  routes?: RouteRecord[];
+  dns?: {
+    mode: "resolved" | "resolv.conf" | "macos-resolver";
+    interface?: string;
+    server: string;
+    domains: string[];
+  };
+  hosts_block?: { file: string; lines: string[] };
+  port_forwards?: { pid_file: string; offset: number };
+}
+
+/** One managed cluster. */
+export interface ClusterRecord {
+  name: string;
+  cluster_type: "k3d";
+  managed: boolean;
+  /** the full effective `[cluster.k3d]` config the cluster was made from */
+  k3d_config: K3dConfig;
+  /** project directory whose config describes this cluster */
+  project_dir?: string;
+  imported?: boolean;
+  resources: ClusterResources;
+}
+
+/** The whole state file. */
+export interface StateDocument {
+  version: number;
+  /** set once when the state is first written; identifies this state's history */
+  lineage: string;
+  /** bumped on every write */
+  serial: number;
+  last_modified: string;
+  last_modified_by: string;
+  clusters: Record<string, ClusterRecord>;
+}
+
+/** A fresh, empty state document. */
+export function emptyState(): StateDocument {
+  return {
+    version: STATE_VERSION,
+    lineage: crypto.randomUUID(),
+    serial: 0,
+    last_modified: new Date(0).toISOString(),
+    last_modified_by: "",
+    clusters: {},
+  };
+}

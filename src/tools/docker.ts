@@ -1,0 +1,83 @@
+/** Typed queries of the Docker engine (through the docker CLI). Never decides policy. */
+import { FirestreamError } from "../errors.ts";
+import { exec, firstLine } from "./exec.ts";
+
+/** The subset of `docker container inspect` Firestream reads. */
+export interface ContainerInfo {
+  Id: string;
+  Name: string;
+  Image: string;
+  State: { Status: string; Running: boolean };
+  Config: { Image: string; Labels: Record<string, string> | null };
+  HostConfig: {
+    PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
+  };
+  NetworkSettings: {
+    Networks: Record<string, { IPAddress: string; Gateway: string; NetworkID: string }>;
+  };
+}
+
+/** The subset of `docker network inspect` Firestream reads. */
+export interface NetworkInfo {
+  Name: string;
+  Id: string;
+  IPAM: { Config: { Subnet: string; Gateway?: string }[] | null };
+  Options: Record<string, string> | null;
+}
+
+/** Server version, or a FirestreamError saying Docker is not reachable. */
+export async function dockerServerVersion(): Promise<string> {
+  const r = await exec(["docker", "version", "--format", "{{json .Server.Version}}"], {
+    check: false,
+  });
+  if (r.code === 127) {
+    throw new FirestreamError("docker is not installed", {
+      hint: "install Docker (https://docs.docker.com/engine/install/) and start it",
+    });
+  }
+  if (r.code !== 0) {
+    throw new FirestreamError(`Docker is not running: ${firstLine(r.stderr) || "no answer"}`, {
+      hint: "start Docker (e.g. `sudo systemctl start docker` or Docker Desktop) and try again",
+    });
+  }
+  return JSON.parse(r.stdout.trim() || '""');
+}
+
+/** Inspects a container; undefined only when Docker says it does not exist. */
+export async function inspectContainer(name: string): Promise<ContainerInfo | undefined> {
+  const r = await exec(["docker", "container", "inspect", name], { check: false });
+  if (r.code === 0) return (JSON.parse(r.stdout) as ContainerInfo[])[0];
+  if (/No such container/i.test(r.stderr)) return undefined;
+  throw new FirestreamError(`docker container inspect ${name} failed: ${firstLine(r.stderr)}`);
+}
+
+/** Inspects a network; undefined only when Docker says it does not exist. */
+export async function inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
+  const r = await exec(["docker", "network", "inspect", name], { check: false });
+  if (r.code === 0) return (JSON.parse(r.stdout) as NetworkInfo[])[0];
+  if (/not found|No such network/i.test(r.stderr)) return undefined;
+  throw new FirestreamError(`docker network inspect ${name} failed: ${firstLine(r.stderr)}`);
+}
+
+/** The Linux bridge interface behind a Docker network. */
+export function bridgeInterface(net: NetworkInfo): string {
+  return net.Options?.["com.docker.network.bridge.name"] || `br-${net.Id.slice(0, 12)}`;
+}
+
+/** A container's address on one named network (several networks never garble it). */
+export function addressOn(c: ContainerInfo, network: string): string | undefined {
+  const ip = c.NetworkSettings.Networks?.[network]?.IPAddress;
+  return ip ? ip : undefined;
+}
+
+/** Host port → name of the running container that publishes it. */
+export async function publishedPorts(): Promise<Map<number, string>> {
+  const r = await exec(["docker", "ps", "--format", "{{json .}}"]);
+  const held = new Map<number, string>();
+  for (const line of r.stdout.split("\n")) {
+    if (!line.trim()) continue;
+    const row = JSON.parse(line) as { Names: string; Ports: string };
+    for (const m of row.Ports.matchAll(/:(\d+)->/g)) held.set(Number(m[1]), row.Names);
+  }
+  return held;
+}

@@ -1,0 +1,72 @@
+/** Cluster: write k3d's config under the state dir and `k3d cluster create --config <file>`; start it when stopped. */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import { k3dConfigYaml } from "../../src/cluster/k3d_config.ts";
+import type { Task } from "../../src/engine/task.ts";
+import type { ClusterResources } from "../../src/state/document.ts";
+import { writeFileAtomic } from "../../src/state/fs.ts";
+import {
+  createCluster,
+  deleteCluster,
+  findCluster,
+  listClusters,
+  startCluster,
+} from "../../src/tools/k3d.ts";
+
+/** What rollback needs. */
+export interface ClusterUndo {
+  action: "created" | "started";
+  previous?: ClusterResources["cluster"];
+}
+
+/** Where the generated k3d config lives. */
+export function k3dConfigPath(ctx: ClusterContext): string {
+  return `${ctx.stateDir}/k3d/${ctx.name}.yaml`;
+}
+
+/** Bound on k3d's own wait for the cluster. */
+export const CLUSTER_TIMEOUT_S = 300;
+
+const cluster: Task<ClusterContext, ClusterUndo> = {
+  id: "cluster",
+  title: "k3d cluster",
+  check: async (ctx) => {
+    const found = (await ctx.live.get("k3d:clusters", listClusters)).find((c) =>
+      c.name === ctx.name
+    );
+    if (!found) return false;
+    return found.nodes.every((n) => n.State.Running);
+  },
+  apply: async (ctx) => {
+    const previous = ctx.record.resources.cluster;
+    if (await findCluster(ctx.name)) {
+      ctx.notice(`cluster ${ctx.name} is stopped: starting it`);
+      await startCluster(ctx.name);
+      ctx.live.forget("k3d:");
+      return { action: "started", previous };
+    }
+    const file = k3dConfigPath(ctx);
+    await Deno.mkdir(`${ctx.stateDir}/k3d`, { recursive: true });
+    await writeFileAtomic(file, k3dConfigYaml(ctx.k3d, { timeoutSeconds: CLUSTER_TIMEOUT_S }));
+    await createCluster(file, { timeoutMs: (CLUSTER_TIMEOUT_S + 60) * 1000 });
+    ctx.live.forget("k3d:");
+    ctx.live.forget("docker:");
+    ctx.record.resources.cluster = {
+      config_file: file,
+      context: ctx.kubeContext,
+      created: true,
+      created_at: new Date().toISOString(),
+    };
+    return { action: "created", previous };
+  },
+  rollback: async (ctx, undo) => {
+    if (undo.action === "created") {
+      await deleteCluster(ctx.name);
+      await Deno.remove(k3dConfigPath(ctx)).catch(() => {});
+    }
+    ctx.live.forget("k3d:");
+    if (undo.previous) ctx.record.resources.cluster = undo.previous;
+    else delete ctx.record.resources.cluster;
+  },
+};
+
+export default cluster;

@@ -1,0 +1,28 @@
+/** Delete the k3d cluster (and its kubeconfig context) and the generated k3d config. */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { Task } from "../../src/engine/task.ts";
+import { deleteCluster, listClusters } from "../../src/tools/k3d.ts";
+
+const cluster: Task<ClusterContext, null> = {
+  id: "delete-cluster",
+  title: "Delete k3d cluster",
+  check: async (ctx) => {
+    const gone = !(await ctx.live.get("k3d:clusters", listClusters)).some((c) =>
+      c.name === ctx.name
+    );
+    if (gone) delete ctx.record.resources.cluster;
+    return gone;
+  },
+  apply: async (ctx) => {
+    await deleteCluster(ctx.name);
+    ctx.live.forget("k3d:");
+    const file = ctx.record.resources.cluster?.config_file;
+    if (file) await Deno.remove(file).catch(() => {});
+    delete ctx.record.resources.cluster;
+    return null;
+  },
+  // a deleted cluster cannot be brought back; the journal records that it went
+  rollback: () => Promise.resolve(),
+};
+
+export default cluster;

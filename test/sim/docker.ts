@@ -1,0 +1,289 @@
+/** Simulated docker client: info, version, ps, inspect, network inspect, with Docker's messages. */
+import { bool, flag, type Parsed, SimExit } from "./core.ts";
+import { renderTemplate } from "./gotemplate.ts";
+import { runRealDocker } from "./registry.ts";
+import type { SimContainer, World } from "./world.ts";
+
+const DAEMON_DOWN =
+  "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n";
+
+/** Is this docker call a change? */
+export function dockerMutating(p: Parsed): boolean {
+  return /^(run|rm|stop|start|restart|push|pull|tag|exec|network (create|rm|connect|disconnect)|volume (create|rm)|container (rm|stop|start|restart))$/
+    .test(p.path);
+}
+
+/** Runs a docker command. */
+export async function docker(world: World, p: Parsed): Promise<string> {
+  if (!p.path) {
+    throw new SimExit(
+      1,
+      `docker: '${p.args[0] ?? ""}' is not a docker command.\nSee 'docker --help'\n`,
+    );
+  }
+  if (p.path !== "version" && !world.docker.running) throw new SimExit(1, DAEMON_DOWN);
+  switch (p.path) {
+    case "version": {
+      const data = {
+        Client: { Version: "28.2.2", ApiVersion: "1.50", Os: "linux", Arch: "amd64" },
+        Server: world.docker.running
+          ? { Version: world.docker.serverVersion, ApiVersion: "1.50" }
+          : null,
+      };
+      if (!world.docker.running) throw new SimExit(1, DAEMON_DOWN);
+      return templated(
+        p,
+        data,
+        () => `Client:\n Version: 28.2.2\n\nServer:\n Version: ${world.docker.serverVersion}\n`,
+      );
+    }
+    case "info": {
+      const data = {
+        ID: "SIMU:LATE:D000",
+        Containers: Object.keys(world.containers).length,
+        ContainersRunning: Object.values(world.containers).filter((c) => c.running).length,
+        ServerVersion: world.docker.serverVersion,
+        OperatingSystem: "Debian GNU/Linux 12 (bookworm)",
+        OSType: "linux",
+        Architecture: "x86_64",
+        NCPU: 2,
+        MemTotal: 25769803776,
+        Name: Deno.hostname(),
+        CgroupVersion: "2",
+      };
+      return templated(
+        p,
+        data,
+        () => `Server:\n Containers: ${data.Containers}\n Server Version: ${data.ServerVersion}\n`,
+      );
+    }
+    case "ps":
+    case "container ls":
+      return ps(world, p);
+    case "container inspect":
+    case "inspect":
+      return await inspect(world, p);
+    case "network inspect":
+      return networkInspect(world, p);
+    case "network ls": {
+      const rows = Object.values(world.networks).map((n) => ({
+        ID: n.id.slice(0, 12),
+        Name: n.name,
+        Driver: "bridge",
+        Scope: "local",
+        Labels: labelString(n.labels),
+      }));
+      return rows.map((r) => renderTemplate(flag(p, "format") ?? "{{json .}}", r) + "\n").join("");
+    }
+    default:
+      throw new SimExit(98, `sim: docker ${p.path} is not simulated\n`);
+  }
+}
+
+function templated(p: Parsed, data: unknown, plain: () => string): string {
+  const format = flag(p, "format");
+  if (!format) return plain();
+  return renderTemplate(format, data) + "\n";
+}
+
+function labelString(labels: Record<string, string>): string {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
+}
+
+function matchesFilters(c: SimContainer, filters: string[]): boolean {
+  return filters.every((f) => {
+    const [key, val] = [f.slice(0, f.indexOf("=")), f.slice(f.indexOf("=") + 1)];
+    if (key === "label") {
+      const [lk, lv] = val.includes("=")
+        ? [val.slice(0, val.indexOf("=")), val.slice(val.indexOf("=") + 1)]
+        : [val, undefined];
+      return lk in c.labels && (lv === undefined || c.labels[lk] === lv);
+    }
+    if (key === "name") return c.name.includes(val);
+    if (key === "status") return (c.running ? "running" : "exited") === val;
+    if (key === "network") return val in c.networks;
+    throw new SimExit(1, `Error response from daemon: invalid filter '${key}'\n`);
+  });
+}
+
+function portString(c: SimContainer): string {
+  return Object.entries(c.ports).flatMap(([port, bindings]) =>
+    bindings.map((b) => `${b.HostIp}:${b.HostPort}->${port}`)
+  ).join(", ");
+}
+
+function ps(world: World, p: Parsed): string {
+  const format = flag(p, "format");
+  if (!format) {
+    throw new SimExit(98, "sim: docker ps table output is not simulated; use --format\n");
+  }
+  const all = bool(p, "all");
+  const filters = p.flags["filter"] ?? [];
+  const rows = Object.values(world.containers)
+    .filter((c) => (all || c.running) && matchesFilters(c, filters))
+    .sort((a, b) => b.created.localeCompare(a.created))
+    .map((c) => ({
+      Command: `"${c.cmd.join(" ").slice(0, 20)}…"`,
+      CreatedAt: c.created.replace("T", " ").replace(/\.\d+Z$/, " +0000 UTC"),
+      ID: c.id.slice(0, 12),
+      Image: c.image,
+      Labels: labelString(c.labels),
+      LocalVolumes: "0",
+      Mounts: "",
+      Names: c.name,
+      Networks: Object.keys(c.networks).join(","),
+      Ports: portString(c),
+      RunningFor: "About a minute ago",
+      Size: "0B",
+      State: c.running ? "running" : "exited",
+      Status: c.running ? "Up About a minute" : "Exited (0) About a minute ago",
+    }));
+  if (bool(p, "quiet")) return rows.map((r) => r.ID + "\n").join("");
+  return rows.map((r) => renderTemplate(format, r) + "\n").join("");
+}
+
+/** Docker's inspect document for a simulated container. */
+export function inspectDoc(world: World, c: SimContainer) {
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: "/bin/k3d-entrypoint.sh",
+    Args: c.cmd,
+    State: {
+      Status: c.running ? "running" : "exited",
+      Running: c.running,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: c.running ? 4242 : 0,
+      ExitCode: 0,
+      Error: "",
+      StartedAt: c.started,
+      FinishedAt: "0001-01-01T00:00:00Z",
+    },
+    Image: c.imageId,
+    Name: `/${c.name}`,
+    RestartCount: 0,
+    HostConfig: {
+      PortBindings: c.ports,
+      RestartPolicy: {
+        Name: c.labels["k3d.role"] === "registry" ? "" : "unless-stopped",
+        MaximumRetryCount: 0,
+      },
+    },
+    Config: { Hostname: c.name, Image: c.image, Labels: c.labels, Env: c.env, Cmd: c.cmd },
+    NetworkSettings: {
+      Ports: c.running ? c.ports : {},
+      Networks: Object.fromEntries(
+        Object.entries(c.networks).map(([name, n]) => {
+          const net = world.networks[name];
+          return [name, {
+            IPAMConfig: null,
+            Links: null,
+            Aliases: [c.name],
+            NetworkID: net?.id ?? "",
+            Gateway: net?.gateway ?? "",
+            IPAddress: c.running ? n.ip : "",
+            IPPrefixLen: 16,
+            MacAddress: "02:42:ac:12:00:02",
+          }];
+        }),
+      ),
+    },
+  };
+}
+
+async function inspect(world: World, p: Parsed): Promise<string> {
+  if (p.args.length === 0) {
+    throw new SimExit(1, `"docker ${p.path}" requires at least 1 argument.\n`);
+  }
+  const docs: unknown[] = [];
+  const missing: string[] = [];
+  for (const name of p.args) {
+    const c = world.containers[name] ??
+      Object.values(world.containers).find((x) => x.id.startsWith(name));
+    if (!c) {
+      missing.push(name);
+      continue;
+    }
+    if (c.real?.kind === "docker") {
+      const r = await runRealDocker(["container", "inspect", c.name]);
+      if (r.code !== 0) {
+        missing.push(name);
+        continue;
+      }
+      const real = JSON.parse(r.stdout)[0];
+      // the container's k3d networks are simulated; graft them on
+      for (const [net, n] of Object.entries(c.networks)) {
+        if (net !== "bridge") {
+          real.NetworkSettings.Networks[net] = inspectDoc(world, c).NetworkSettings.Networks[net] ??
+            { IPAddress: n.ip };
+        }
+      }
+      docs.push(real);
+      continue;
+    }
+    docs.push(inspectDoc(world, c));
+  }
+  const format = flag(p, "format");
+  let out = format
+    ? docs.map((d) => renderTemplate(format, d) + "\n").join("")
+    : JSON.stringify(docs, null, 4) + "\n";
+  if (!format && docs.length === 0) out = "[]\n";
+  if (missing.length) {
+    const msg = p.path === "inspect"
+      ? missing.map((m) => `Error: No such object: ${m}`).join("\n")
+      : missing.map((m) => `Error response from daemon: No such container: ${m}`).join("\n");
+    throw new SimExit(1, msg + "\n", out);
+  }
+  return out;
+}
+
+function networkInspect(world: World, p: Parsed): string {
+  const docs = [];
+  for (const name of p.args) {
+    const net = world.networks[name] ??
+      Object.values(world.networks).find((n) => n.id.startsWith(name));
+    if (!net) {
+      throw new SimExit(1, `Error response from daemon: network ${name} not found\n`, "[]\n");
+    }
+    const containers = Object.fromEntries(
+      Object.values(world.containers).filter((c) => net.name in c.networks).map((c) => [c.id, {
+        Name: c.name,
+        EndpointID: c.id.slice(0, 64),
+        MacAddress: "02:42:ac:12:00:02",
+        IPv4Address: `${c.networks[net.name].ip}/16`,
+        IPv6Address: "",
+      }]),
+    );
+    docs.push({
+      Name: net.name,
+      Id: net.id,
+      Created: "2026-01-01T00:00:00Z",
+      Scope: "local",
+      Driver: "bridge",
+      EnableIPv6: false,
+      IPAM: {
+        Driver: "default",
+        Options: null,
+        Config: [{ Subnet: net.subnet, Gateway: net.gateway }],
+      },
+      Internal: false,
+      Attachable: false,
+      Containers: containers,
+      // only the default network names its bridge; user networks use br-<first 12 of the id>
+      Options: net.name === "bridge"
+        ? {
+          "com.docker.network.bridge.name": net.bridge,
+          "com.docker.network.bridge.default_bridge": "true",
+        }
+        : {},
+      Labels: net.labels,
+    });
+  }
+  const format = flag(p, "format");
+  return format
+    ? docs.map((d) => renderTemplate(format, d) + "\n").join("")
+    : JSON.stringify(docs, null, 4) + "\n";
+}

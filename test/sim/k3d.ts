@@ -1,0 +1,784 @@
+/** Simulated k3d v5: clusters, nodes, registries and kubeconfig, with k3d's own checks and messages. */
+import { parse as parseYaml } from "yaml";
+import { bool, flag, type Parsed, referenceDir, SimExit } from "./core.ts";
+import { seedKube, syncNodes } from "./kube.ts";
+import { startRegistry, stopRegistry } from "./registry.ts";
+import {
+  addContainer,
+  createNetwork,
+  hexId,
+  removeNetwork,
+  type SimCluster,
+  type SimContainer,
+  type World,
+} from "./world.ts";
+
+const NODE_FILTER =
+  /^(server|servers|agent|agents|loadbalancer|all)(:((\d+,?)+|\d*-\d*|\*))?(:[A-Za-z]+)?$/;
+const API_PORT = /^((\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})|(\S+):)?(\d{1,5}|random)$/;
+
+/** k3d resolves a host name in a port spec to its IPv4 address (the host's resolver; loopback names only here). */
+function hostAddress(host: string | undefined): string {
+  if (host === undefined) return "0.0.0.0";
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return host;
+  if (host === "localhost") return "127.0.0.1";
+  throw fatal(
+    `failed to lookup host '${host}' specified for Port Exposure: lookup ${host}: no such host`,
+  );
+}
+
+function fatal(message: string): SimExit {
+  return new SimExit(1, `FATA[0000] ${message}\n`);
+}
+
+function info(lines: string[], message: string): void {
+  lines.push(`INFO[0000] ${message}`);
+}
+
+/** Is this k3d call a change? */
+export function k3dMutating(p: Parsed): boolean {
+  return /^(cluster (create|delete|edit|start|stop)|node (create|delete|edit|start|stop)|registry (create|delete)|kubeconfig merge|image import)$/
+    .test(p.path);
+}
+
+/** Runs a k3d command against the world. Returns stdout; throws SimExit on failure. */
+export async function k3d(world: World, p: Parsed, stderr: string[]): Promise<string> {
+  if (!p.path) throw new SimExit(1, `Error: unknown command "${p.args[0] ?? ""}" for "k3d"\n`);
+  if (p.path !== "version" && !world.docker.running) {
+    throw fatal(
+      "runtime docker failed: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+    );
+  }
+  switch (p.path) {
+    case "version":
+      if (flag(p, "output") === "json") {
+        return JSON.stringify({ k3d: world.k3dVersion, k3s: world.k3sDefault }) + "\n";
+      }
+      return `k3d version ${world.k3dVersion}\nk3s version ${world.k3sDefault} (default)\n`;
+    case "cluster create":
+      return await clusterCreate(world, p, stderr);
+    case "cluster delete":
+      return await clusterDelete(world, p, stderr);
+    case "cluster list":
+      return clusterList(world, p);
+    case "cluster edit":
+      return clusterEdit(world, p, stderr);
+    case "node create":
+      return nodeCreate(world, p, stderr);
+    case "node delete":
+      return nodeDelete(world, p, stderr);
+    case "node list":
+      return output(p, nodesOf(world, () => true).map((c) => nodeJson(world, c)));
+    case "registry create":
+      return await registryCreate(world, p, stderr);
+    case "registry delete":
+      return await registryDelete(world, p, stderr);
+    case "registry list":
+      return output(
+        p,
+        nodesOf(world, (c) => c.labels["k3d.role"] === "registry").map((c) => nodeJson(world, c)),
+      );
+    case "kubeconfig merge":
+      return kubeconfigMerge(world, p, stderr);
+    case "kubeconfig get":
+      return kubeconfigGet(world, p);
+    default:
+      throw new SimExit(98, `sim: k3d ${p.path} is not simulated\n`);
+  }
+}
+
+function output(p: Parsed, value: unknown): string {
+  const format = flag(p, "output");
+  if (format === "json") return JSON.stringify(value) + "\n";
+  if (format === "yaml") throw new SimExit(98, "sim: k3d -o yaml is not simulated\n");
+  if (format) throw fatal(`Unknown output format '${format}'`);
+  throw new SimExit(98, "sim: k3d table output is not simulated; use -o json\n");
+}
+
+function nodesOf(world: World, pred: (c: SimContainer) => boolean): SimContainer[] {
+  return Object.values(world.containers).filter((c) => c.labels.app === "k3d" && pred(c))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A node as `k3d … list -o json` prints it (k3d's types.Node, read back from Docker). */
+export function nodeJson(world: World, c: SimContainer) {
+  const netName = c.labels["k3d.cluster.network"];
+  const ip = netName ? c.networks[netName]?.ip : undefined;
+  const labels = Object.fromEntries(Object.entries(c.labels).filter(([k]) => k.startsWith("k3d")));
+  return {
+    name: c.name,
+    role: c.labels["k3d.role"],
+    image: c.imageId,
+    volumes: null,
+    env: c.env,
+    Cmd: c.cmd,
+    portMappings: c.ports,
+    restart: c.labels["k3d.role"] !== "registry",
+    created: c.created,
+    runtimeLabels: labels,
+    Networks: Object.keys(c.networks),
+    ExtraHosts: null,
+    serverOpts: {
+      kubeAPI: c.labels["k3d.server.api.port"]
+        ? {
+          Port: "6443/tcp",
+          Binding: {
+            HostIp: c.labels["k3d.server.api.hostIP"],
+            HostPort: c.labels["k3d.server.api.port"],
+          },
+          host: c.labels["k3d.server.api.host"],
+        }
+        : { Port: "", Binding: { HostIp: "", HostPort: "" } },
+    },
+    agentOpts: {},
+    GPURequest: "",
+    Memory: "",
+    State: { Running: c.running, Status: c.running ? "running" : "exited", Started: "" },
+    IP: ip && netName !== "host" ? { IP: ip, Static: false } : { IP: "invalid IP", Static: false },
+    K3dEntrypoint: c.labels["k3d.role"] === "server" || c.labels["k3d.role"] === "agent",
+    ...(world ? {} : {}),
+  };
+}
+
+function clusterJson(world: World, cluster: SimCluster) {
+  const net = world.networks[cluster.network];
+  const nodes = nodesOf(
+    world,
+    (c) => c.labels["k3d.cluster"] === cluster.name && c.labels["k3d.role"] !== "registry",
+  );
+  const lb = nodes.find((n) => n.labels["k3d.role"] === "loadbalancer");
+  return {
+    name: cluster.name,
+    network: {
+      name: cluster.network,
+      id: net?.id ?? "",
+      isExternal: false,
+      ipam: { ipPrefix: net?.subnet ?? "", ipsUsed: null, Managed: false },
+      Members: null,
+    },
+    clusterToken: cluster.token,
+    nodes: nodes.map((n) => nodeJson(world, n)),
+    InitNode: null,
+    kubeAPI: {
+      Port: "6443/tcp",
+      Binding: { HostIp: cluster.apiHostIp, HostPort: cluster.apiPort },
+      host: cluster.apiHost,
+    },
+    serverLoadBalancer: lb
+      ? {
+        Node: nodeJson(world, lb),
+        config: { ports: lbPorts(lb), settings: { workerConnections: 1024 } },
+      }
+      : null,
+    imageVolume: `k3d-${cluster.name}-images`,
+    Volumes: [`k3d-${cluster.name}-images`],
+  };
+}
+
+function lbPorts(lb: SimContainer): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const port of Object.keys(lb.ports)) {
+    const [num, proto] = port.split("/");
+    out[`${num}.${proto}`] = [];
+  }
+  return out;
+}
+
+function clusterList(world: World, p: Parsed): string {
+  const names = p.args.length ? p.args : Object.keys(world.clusters).sort();
+  const out = [];
+  for (const name of names) {
+    const c = world.clusters[name];
+    if (!c) throw fatal(`failed to get cluster ${name}: No nodes found for given cluster`);
+    out.push(clusterJson(world, c));
+  }
+  return output(p, out);
+}
+
+// ---------- cluster create ----------
+
+interface CreateSpec {
+  name: string;
+  servers: number;
+  agents: number;
+  image: string;
+  apiHost: string;
+  apiHostIp: string;
+  apiPort: string;
+  ports: { port: string; nodeFilters: string[] }[];
+  k3sArgs: { arg: string; nodeFilters: string[] }[];
+  registriesUse: string[];
+  updateKubeconfig: boolean;
+  switchContext: boolean;
+  wait: boolean;
+}
+
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    throw fatal(`Failed to read config file ${path}: open ${path}: no such file or directory`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw fatal(`Failed to read config file ${path}: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const schema = JSON.parse(await Deno.readTextFile(`${referenceDir()}/k3d-v1alpha5-schema.json`));
+  const { validateSchema } = await import("./schema.ts");
+  const problems = validateSchema(doc, schema);
+  if (problems.length) {
+    throw fatal(
+      `Schema Validation failed for config file ${path}: - ${
+        problems.join("\n- ")
+      }\nFATA[0000] Failed to validate config file ${path}`,
+    );
+  }
+  return doc as Record<string, unknown>;
+}
+
+function checkNodeFilters(filters: string[], what: string): void {
+  for (const f of filters) {
+    if (!NODE_FILTER.test(f)) {
+      throw fatal(
+        `Failed to parse node filters: invalid format or empty subset in '${f}' (${what})`,
+      );
+    }
+  }
+}
+
+function splitFilter(spec: string): { value: string; nodeFilters: string[] } {
+  const parts = spec.split(/(?<!\\)@/);
+  if (parts.length > 2) {
+    throw fatal(
+      `invalid flag '${spec}': only one unescaped '@' allowed for node filter(s) (Escape literal '@' with '\\')`,
+    );
+  }
+  return { value: parts[0], nodeFilters: parts[1] ? parts[1].split(";") : [] };
+}
+
+async function buildSpec(p: Parsed): Promise<CreateSpec> {
+  // deno-lint-ignore no-explicit-any
+  const cfg: any = flag(p, "config") ? await readConfigFile(flag(p, "config")!) : {};
+  const opts = cfg.options ?? {};
+  const spec: CreateSpec = {
+    name: p.args[0] ?? cfg.metadata?.name ?? "k3s-default",
+    servers: Math.trunc(Number(flag(p, "servers") ?? cfg.servers ?? 1)),
+    agents: Math.trunc(Number(flag(p, "agents") ?? cfg.agents ?? 0)),
+    image: flag(p, "image") ?? cfg.image ?? "",
+    apiHost: cfg.kubeAPI?.host ?? "0.0.0.0",
+    apiHostIp: cfg.kubeAPI?.hostIP ?? "0.0.0.0",
+    apiPort: cfg.kubeAPI?.hostPort ?? "",
+    ports: (cfg.ports ?? []).map((x: { port: string; nodeFilters?: string[] }) => ({
+      port: x.port,
+      nodeFilters: x.nodeFilters ?? [],
+    })),
+    k3sArgs: (opts.k3s?.extraArgs ?? []).map((x: { arg: string; nodeFilters?: string[] }) => ({
+      arg: x.arg,
+      nodeFilters: x.nodeFilters ?? [],
+    })),
+    registriesUse: cfg.registries?.use ?? [],
+    updateKubeconfig: opts.kubeconfig?.updateDefaultKubeconfig ?? true,
+    switchContext: opts.kubeconfig?.switchCurrentContext ?? true,
+    wait: opts.k3d?.wait ?? true,
+  };
+  if (p.args.length > 1) throw fatal(`accepts at most 1 arg(s), received ${p.args.length}`);
+  const apiFlag = flag(p, "api-port");
+  if (apiFlag !== undefined) {
+    const m = API_PORT.exec(apiFlag);
+    if (!m) {
+      throw fatal(
+        `failed to parse Port Exposure specification '${apiFlag}': Format must be [(HostIP|HostName):]HostPort`,
+      );
+    }
+    spec.apiPort = m[4];
+    if (m[2] ?? m[3]) spec.apiHostIp = hostAddress(m[2] ?? m[3]);
+  }
+  for (const f of p.flags["port"] ?? []) {
+    const { value, nodeFilters } = splitFilter(f);
+    spec.ports.push({ port: value, nodeFilters });
+  }
+  for (const f of p.flags["k3s-arg"] ?? []) {
+    const { value, nodeFilters } = splitFilter(f);
+    spec.k3sArgs.push({ arg: value, nodeFilters });
+  }
+  spec.registriesUse.push(...(p.flags["registry-use"] ?? []));
+  if (bool(p, "kubeconfig-switch-context")) spec.switchContext = true;
+  if (bool(p, "kubeconfig-update-default")) spec.updateKubeconfig = true;
+  for (const x of spec.ports) {
+    checkNodeFilters(x.nodeFilters, `port ${x.port}`);
+    if (spec.servers + spec.agents > 1 && x.nodeFilters.length === 0) {
+      throw fatal(
+        `Failed to parse port '${x.port}': no node filter specified but more than one node`,
+      );
+    }
+  }
+  for (const x of spec.k3sArgs) checkNodeFilters(x.nodeFilters, `k3s-arg ${x.arg}`);
+  return spec;
+}
+
+function checkName(name: string): void {
+  if (name.length > 32) {
+    throw fatal(
+      `Failed to create cluster '${name}': cluster name must be <= 32 characters, but is ${name.length}`,
+    );
+  }
+  if (!/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(name)) {
+    throw fatal(
+      `Failed to create cluster '${name}': invalid cluster name: must be a valid hostname`,
+    );
+  }
+}
+
+/** Host ports held by containers, "ip:port" → container name. */
+function heldPorts(world: World): Map<string, string> {
+  const held = new Map<string, string>();
+  for (const c of Object.values(world.containers)) {
+    if (!c.running) continue;
+    for (const bindings of Object.values(c.ports)) {
+      for (const b of bindings) held.set(b.HostPort, c.name);
+    }
+  }
+  return held;
+}
+
+/** Docker refuses a published port another container or process holds. */
+export function checkHostPort(world: World, hostIp: string, port: string, container: string): void {
+  const holder = heldPorts(world).get(port);
+  if (holder && holder !== container) {
+    throw new SimExit(
+      1,
+      `docker: Error response from daemon: driver failed programming external connectivity on endpoint ${container}: Bind for ${
+        hostIp || "0.0.0.0"
+      }:${port} failed: port is already allocated.\n`,
+    );
+  }
+  try {
+    const l = Deno.listen({
+      hostname: hostIp === "127.0.0.1" ? "127.0.0.1" : "0.0.0.0",
+      port: Number(port),
+    });
+    l.close();
+  } catch (err) {
+    if (err instanceof Deno.errors.AddrInUse) {
+      throw new SimExit(
+        1,
+        `docker: Error response from daemon: driver failed programming external connectivity on endpoint ${container}: Error starting userland proxy: listen tcp4 ${
+          hostIp || "0.0.0.0"
+        }:${port}: bind: address already in use.\n`,
+      );
+    }
+  }
+}
+
+async function clusterCreate(world: World, p: Parsed, stderr: string[]): Promise<string> {
+  const spec = await buildSpec(p);
+  checkName(spec.name);
+  if (world.clusters[spec.name]) {
+    throw fatal(
+      `Failed to create cluster '${spec.name}' because a cluster with that name already exists`,
+    );
+  }
+  if (spec.servers < 1) throw fatal("Failed to create cluster: no server nodes specified");
+  const tag = spec.image ? spec.image.split(":")[1] ?? "latest" : world.k3sDefault;
+  const image = spec.image || `rancher/k3s:${world.k3sDefault}`;
+  if (!/^v\d+\.\d+\.\d+-k3s\d+$/.test(tag)) {
+    throw fatal(
+      `Failed to create cluster '${spec.name}': failed to pull image '${image}': manifest unknown`,
+    );
+  }
+  const apiPort = spec.apiPort === "" || spec.apiPort === "random"
+    ? String(20000 + (world.serial % 40000))
+    : spec.apiPort;
+  const lbName = `k3d-${spec.name}-serverlb`;
+  checkHostPort(world, spec.apiHostIp, apiPort, lbName);
+  const lbPorts: Record<string, { HostIp: string; HostPort: string }[]> = {
+    "6443/tcp": [{ HostIp: spec.apiHostIp, HostPort: apiPort }],
+  };
+  for (const x of spec.ports) {
+    const m = /^(?:([\d.]+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(x.port);
+    if (!m) {
+      throw fatal(
+        `Failed to parse port '${x.port}': Format must be [HostIP:][HostPort:]ContainerPort[/Protocol]`,
+      );
+    }
+    if (!x.nodeFilters.every((f) => f.startsWith("loadbalancer"))) {
+      throw new SimExit(
+        98,
+        `sim: port mappings on nodes other than the load balancer are not simulated (${x.port})\n`,
+      );
+    }
+    checkHostPort(world, m[1] ?? "0.0.0.0", m[2], lbName);
+    lbPorts[`${m[3]}/${m[4] ?? "tcp"}`] = [{ HostIp: m[1] ?? "0.0.0.0", HostPort: m[2] }];
+  }
+  const registries: SimContainer[] = [];
+  for (const use of spec.registriesUse) {
+    const host = use.split(":")[0];
+    const reg = world.containers[host] ?? world.containers[`k3d-${host}`];
+    if (!reg || reg.labels["k3d.role"] !== "registry") {
+      throw fatal(
+        `Failed to create cluster '${spec.name}': failed to find registry '${host}': No such container: ${host}`,
+      );
+    }
+    registries.push(reg);
+  }
+  let podCidr = "10.42.0.0/16";
+  let serviceCidr = "10.43.0.0/16";
+  for (const a of spec.k3sArgs) {
+    const m = /^--(cluster-cidr|service-cidr)=(.+)$/.exec(a.arg);
+    if (m && m[1] === "cluster-cidr") podCidr = m[2];
+    if (m && m[1] === "service-cidr") serviceCidr = m[2];
+  }
+
+  info(stderr, `Prep: Network`);
+  const network = `k3d-${spec.name}`;
+  const net = createNetwork(world, network, { app: "k3d" });
+  info(stderr, `Created network '${network}'`);
+  info(stderr, `Created image volume k3d-${spec.name}-images`);
+  const cluster: SimCluster = {
+    name: spec.name,
+    token: hexId(`token:${spec.name}`).slice(0, 20),
+    network,
+    image,
+    apiHost: spec.apiHost,
+    apiHostIp: spec.apiHostIp,
+    apiPort,
+    created: new Date().toISOString(),
+    podCidr,
+    serviceCidr,
+    registriesUse: spec.registriesUse,
+    kube: { objects: {}, logs: {}, resourceVersion: 100, metrics: true },
+  };
+  world.clusters[spec.name] = cluster;
+  const baseLabels = (role: string): Record<string, string> => ({
+    app: "k3d",
+    "k3d.cluster": spec.name,
+    "k3d.cluster.network": network,
+    "k3d.cluster.network.id": net.id,
+    "k3d.cluster.network.iprange": net.subnet,
+    "k3d.cluster.token": cluster.token,
+    "k3d.cluster.url": `https://k3d-${spec.name}-server-0:6443`,
+    "k3d.cluster.imageVolume": `k3d-${spec.name}-images`,
+    "k3d.role": role,
+    "k3d.version": world.k3dVersion,
+  });
+  info(stderr, `Starting new tools node...`);
+  info(stderr, `Creating node 'k3d-${spec.name}-server-0'`);
+  for (let i = 0; i < spec.servers; i++) {
+    const labels = baseLabels("server");
+    if (i === 0) {
+      labels["k3d.server.api.port"] = apiPort;
+      labels["k3d.server.api.host"] = spec.apiHost;
+      labels["k3d.server.api.hostIP"] = spec.apiHostIp;
+      if (spec.servers > 1) labels["k3d.server.init"] = "true";
+    }
+    const args = spec.k3sArgs.filter((a) => matchesFilter(a.nodeFilters, "server", i)).map((a) =>
+      a.arg
+    );
+    addContainer(world, {
+      name: `k3d-${spec.name}-server-${i}`,
+      image,
+      labels,
+      running: true,
+      cmd: ["server", ...args, "--tls-san", "0.0.0.0", "--tls-san", `k3d-${spec.name}-serverlb`],
+      env: [`K3S_TOKEN=${cluster.token}`],
+      ports: {},
+      network,
+    });
+  }
+  for (let i = 0; i < spec.agents; i++) {
+    info(stderr, `Creating node 'k3d-${spec.name}-agent-${i}'`);
+    const args = spec.k3sArgs.filter((a) => matchesFilter(a.nodeFilters, "agent", i)).map((a) =>
+      a.arg
+    );
+    addContainer(world, {
+      name: `k3d-${spec.name}-agent-${i}`,
+      image,
+      labels: baseLabels("agent"),
+      running: true,
+      cmd: ["agent", ...args],
+      env: [`K3S_TOKEN=${cluster.token}`, `K3S_URL=https://k3d-${spec.name}-server-0:6443`],
+      ports: {},
+      network,
+    });
+  }
+  info(stderr, `Creating LoadBalancer 'k3d-${spec.name}-serverlb'`);
+  addContainer(world, {
+    name: lbName,
+    image: `ghcr.io/k3d-io/k3d-proxy:${world.k3dVersion.slice(1)}`,
+    labels: { ...baseLabels("loadbalancer"), "k3d.server.loadbalancer": "true" },
+    running: true,
+    cmd: [],
+    env: [],
+    ports: lbPorts,
+    network,
+  });
+  for (const reg of registries) {
+    const base = net.subnet.split(".").slice(0, 2).join(".");
+    reg.networks[network] = { ip: `${base}.0.${net.nextHost++}` };
+    info(stderr, `Connecting registry '${reg.name}' to network '${network}'`);
+  }
+  seedKube(world, cluster);
+  info(stderr, `Starting cluster '${spec.name}'`);
+  if (spec.updateKubeconfig) {
+    addContext(world, spec.name, spec.switchContext);
+    info(stderr, `Updating default kubeconfig with a new context for cluster ${spec.name}`);
+  }
+  info(stderr, `Cluster '${spec.name}' created successfully!`);
+  return "";
+}
+
+function matchesFilter(filters: string[], role: string, index: number): boolean {
+  if (filters.length === 0) return role === "server";
+  return filters.some((f) => {
+    const [group, subset] = f.split(":");
+    if (group === "all") return true;
+    if (!group.startsWith(role)) return false;
+    if (!subset || subset === "*") return true;
+    if (subset.includes("-")) {
+      const [a, b] = subset.split("-");
+      return index >= Number(a || 0) && index <= Number(b || 9999);
+    }
+    return subset.split(",").map(Number).includes(index);
+  });
+}
+
+function addContext(world: World, name: string, switchTo: boolean): void {
+  const ctx = `k3d-${name}`;
+  if (!world.kubeconfig.contexts.includes(ctx)) world.kubeconfig.contexts.push(ctx);
+  if (switchTo) world.kubeconfig.current = ctx;
+}
+
+async function clusterDelete(world: World, p: Parsed, stderr: string[]): Promise<string> {
+  const names = bool(p, "all")
+    ? Object.keys(world.clusters)
+    : p.args.length
+    ? p.args
+    : ["k3s-default"];
+  for (const name of names) {
+    const cluster = world.clusters[name];
+    if (!cluster) {
+      info(stderr, `No nodes found for cluster '${name}', nothing to delete.`);
+      continue;
+    }
+    info(stderr, `Deleting cluster '${name}'`);
+    for (const c of Object.values(world.containers)) {
+      if (c.labels["k3d.cluster"] === name && c.labels["k3d.role"] !== "registry") {
+        info(stderr, `Deleting node '${c.name}'`);
+        delete world.containers[c.name];
+      }
+      if (c.labels["k3d.role"] === "registry") delete c.networks[cluster.network];
+    }
+    removeNetwork(world, cluster.network);
+    info(stderr, `Deleting cluster network '${cluster.network}'`);
+    delete world.clusters[name];
+    const ctx = `k3d-${name}`;
+    world.kubeconfig.contexts = world.kubeconfig.contexts.filter((c) => c !== ctx);
+    if (world.kubeconfig.current === ctx) world.kubeconfig.current = "";
+    info(stderr, `Removing cluster details from default kubeconfig...`);
+    info(stderr, `Successfully deleted cluster ${name}!`);
+  }
+  await Promise.resolve();
+  return "";
+}
+
+function clusterEdit(world: World, p: Parsed, stderr: string[]): string {
+  const name = p.args[0];
+  if (!name) throw fatal("accepts 1 arg(s), received 0");
+  const cluster = world.clusters[name];
+  if (!cluster) throw fatal(`failed to get cluster ${name}: No nodes found for given cluster`);
+  const lb = world.containers[`k3d-${name}-serverlb`];
+  for (const f of p.flags["port-add"] ?? []) {
+    const { value, nodeFilters } = splitFilter(f);
+    checkNodeFilters(nodeFilters, `port ${value}`);
+    const m = /^(?:([\d.]+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(value);
+    if (!m) throw fatal(`Failed to parse port '${value}'`);
+    checkHostPort(world, m[1] ?? "0.0.0.0", m[2], lb.name);
+    lb.ports[`${m[3]}/${m[4] ?? "tcp"}`] = [{ HostIp: m[1] ?? "0.0.0.0", HostPort: m[2] }];
+    info(stderr, `Adding port mapping ${value} to loadbalancer`);
+  }
+  info(stderr, `Successfully updated cluster '${name}'`);
+  return "";
+}
+
+function nodeCreate(world: World, p: Parsed, stderr: string[]): string {
+  const name = p.args[0];
+  if (!name) throw fatal("accepts 1 arg(s), received 0");
+  const clusterName = flag(p, "cluster") ?? "k3s-default";
+  const role = flag(p, "role") ?? "agent";
+  if (role !== "agent" && role !== "server") throw fatal(`Unknown node role '${role}'`);
+  const cluster = world.clusters[clusterName];
+  if (!cluster) {
+    throw fatal(
+      `Failed to add nodes to cluster '${clusterName}': Failed to find specified cluster '${clusterName}'`,
+    );
+  }
+  const replicas = Number(flag(p, "replicas") ?? 1);
+  const server = world.containers[`k3d-${clusterName}-server-0`];
+  for (let i = 0; i < replicas; i++) {
+    const nodeName = `k3d-${name}-${i}`;
+    if (world.containers[nodeName]) {
+      throw fatal(`Failed to create node '${nodeName}': a container with that name already exists`);
+    }
+    info(stderr, `Adding ${replicas} node(s) to the runtime local cluster '${clusterName}'...`);
+    const labels = Object.fromEntries(
+      Object.entries(server.labels).filter(([k]) => !k.startsWith("k3d.server")),
+    );
+    labels["k3d.role"] = role;
+    addContainer(world, {
+      name: nodeName,
+      image: flag(p, "image") ?? cluster.image,
+      labels,
+      running: true,
+      cmd: [role],
+      env: [`K3S_TOKEN=${cluster.token}`],
+      ports: {},
+      network: cluster.network,
+    });
+    info(stderr, `Starting node '${nodeName}'`);
+  }
+  syncNodes(world, cluster);
+  info(stderr, `Successfully created ${replicas} node(s)!`);
+  return "";
+}
+
+function nodeDelete(world: World, p: Parsed, stderr: string[]): string {
+  if (p.args.length === 0) {
+    info(stderr, "No nodes found");
+    return "";
+  }
+  for (const name of p.args) {
+    const c = world.containers[name];
+    if (!c || c.labels.app !== "k3d") {
+      throw fatal(`Failed to get nodes: No node found with name '${name}'`);
+    }
+    delete world.containers[name];
+    const cluster = world.clusters[c.labels["k3d.cluster"]];
+    if (cluster) syncNodes(world, cluster);
+    info(stderr, `Deleted ${name}`);
+  }
+  return "";
+}
+
+async function registryCreate(world: World, p: Parsed, stderr: string[]): Promise<string> {
+  const name = p.args[0];
+  if (!name) throw fatal("accepts 1 arg(s), received 0");
+  const cname = name.startsWith("k3d-") ? name : `k3d-${name}`;
+  if (world.containers[cname]) {
+    throw fatal("Failed to create registry: A registry node with that name already exists");
+  }
+  const portSpec = flag(p, "port") ?? "random";
+  const m = API_PORT.exec(portSpec);
+  if (!m) {
+    throw new SimExit(
+      1,
+      `ERRO[0000] Failed to parse registry port\nFATA[0000] failed to parse Port Exposure specification '${portSpec}': Format must be [(HostIP|HostName):]HostPort\n`,
+    );
+  }
+  const hostIp = hostAddress(m[2] ?? m[3]);
+  const hostPort = m[4] === "random" ? String(30000 + (world.serial % 20000)) : m[4];
+  checkHostPort(world, hostIp, hostPort, cname);
+  const image = flag(p, "image") ?? "docker.io/library/registry:2";
+  const real = await startRegistry({
+    name: cname,
+    hostIp,
+    hostPort,
+    host: name.replace(/^k3d-/, ""),
+  });
+  const container = addContainer(world, {
+    name: cname,
+    image,
+    labels: {
+      app: "k3d",
+      "k3d.role": "registry",
+      "k3d.registry.host": "",
+      "k3d.registry.hostIP": hostIp,
+      "k3d.version": world.k3dVersion,
+    },
+    running: true,
+    cmd: ["serve", "/etc/docker/registry/config.yml"],
+    env: [],
+    ports: { "5000/tcp": [{ HostIp: hostIp, HostPort: hostPort }] },
+    network: "bridge",
+  });
+  container.real = real;
+  if (!flag(p, "default-network")) {
+    // k3d puts a standalone registry on the default `bridge` network unless told otherwise
+  }
+  info(stderr, `Creating node '${cname}'`);
+  info(stderr, `Successfully created registry '${cname}'`);
+  const reg = `${cname}:${hostPort}`;
+  return `# You can now use the registry like this (example):
+# 1. create a new cluster that uses this registry
+k3d cluster create --registry-use ${reg}
+
+# 2. tag an existing local image to push it to the registry
+docker tag nginx:latest ${reg}/mynginx:v0.1
+
+# 3. push that image to the registry
+docker push ${reg}/mynginx:v0.1
+
+# 4. run a pod that uses this image
+kubectl run mynginx --image ${reg}/mynginx:v0.1
+`;
+}
+
+async function registryDelete(world: World, p: Parsed, stderr: string[]): Promise<string> {
+  const names = bool(p, "all")
+    ? Object.values(world.containers).filter((c) => c.labels["k3d.role"] === "registry").map((c) =>
+      c.name
+    )
+    : p.args;
+  if (names.length === 0) throw fatal("Expecting at least one registry name if `--all` is not set");
+  for (const name of names) {
+    const c = world.containers[name] ?? world.containers[`k3d-${name}`];
+    if (!c || c.labels["k3d.role"] !== "registry") {
+      throw fatal(`failed to get nodes: No node found with name '${name}'`);
+    }
+    await stopRegistry(c);
+    delete world.containers[c.name];
+    info(stderr, `Deleting registry '${c.name}'`);
+  }
+  return "";
+}
+
+function kubeconfigMerge(world: World, p: Parsed, stderr: string[]): string {
+  const names = bool(p, "all") ? Object.keys(world.clusters) : p.args;
+  for (const name of names) {
+    if (!world.clusters[name]) {
+      throw fatal(`Failed to get cluster ${name}: No nodes found for given cluster`);
+    }
+    addContext(world, name, bool(p, "kubeconfig-switch-context"));
+    info(stderr, `Merged kubeconfig of cluster '${name}'`);
+  }
+  return `${Deno.env.get("HOME") ?? "/root"}/.config/k3d/kubeconfig-${names[0]}.yaml\n`;
+}
+
+function kubeconfigGet(world: World, p: Parsed): string {
+  const name = p.args[0];
+  const cluster = name ? world.clusters[name] : undefined;
+  if (!cluster) throw fatal(`Failed to get cluster ${name}: No nodes found for given cluster`);
+  return `---
+apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: c2ltdWxhdGVk
+    server: https://${cluster.apiHostIp}:${cluster.apiPort}
+  name: k3d-${name}
+contexts:
+- context:
+    cluster: k3d-${name}
+    user: admin@k3d-${name}
+  name: k3d-${name}
+current-context: k3d-${name}
+kind: Config
+preferences: {}
+users:
+- name: admin@k3d-${name}
+  user:
+    client-certificate-data: c2ltdWxhdGVk
+    client-key-data: c2ltdWxhdGVk
+`;
+}

@@ -1,0 +1,365 @@
+/** The Kubernetes objects a fresh k3s cluster has, and helpers to add more (presets). */
+import type { KubeObject, KubeStore, SimCluster, World } from "./world.ts";
+import { hexId, kubeletVersion } from "./world.ts";
+
+function uid(seed: string): string {
+  const h = hexId(seed);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${
+    h.slice(20, 32)
+  }`;
+}
+
+/** Namespaced objects are keyed "ns/name"; cluster-scoped ones "name". */
+export const CLUSTER_SCOPED = new Set(["nodes", "namespaces"]);
+
+/** Stores an object, stamping metadata the API server would. */
+export function put(kube: KubeStore, kind: string, obj: KubeObject): KubeObject {
+  const meta = obj.metadata ??= {};
+  const key = CLUSTER_SCOPED.has(kind) ? meta.name : `${meta.namespace ?? "default"}/${meta.name}`;
+  if (!CLUSTER_SCOPED.has(kind)) meta.namespace ??= "default";
+  const existing = kube.objects[kind]?.[key];
+  meta.uid ??= existing?.metadata?.uid ?? uid(`${kind}/${key}/${kube.resourceVersion}`);
+  meta.creationTimestamp ??= existing?.metadata?.creationTimestamp ??
+    new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  meta.resourceVersion = String(++kube.resourceVersion);
+  (kube.objects[kind] ??= {})[key] = obj;
+  return obj;
+}
+
+/** A node object for a k3d node container. */
+export function nodeObject(
+  name: string,
+  role: "server" | "agent",
+  ip: string,
+  image: string,
+): KubeObject {
+  const labels: Record<string, string> = {
+    "beta.kubernetes.io/arch": "amd64",
+    "beta.kubernetes.io/os": "linux",
+    "kubernetes.io/arch": "amd64",
+    "kubernetes.io/hostname": name,
+    "kubernetes.io/os": "linux",
+  };
+  if (role === "server") {
+    labels["node-role.kubernetes.io/control-plane"] = "true";
+    labels["node-role.kubernetes.io/master"] = "true";
+  }
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name, labels },
+    spec: { podCIDR: "", providerID: `k3s://${name}` },
+    status: {
+      addresses: [{ address: ip, type: "InternalIP" }, { address: name, type: "Hostname" }],
+      conditions: [
+        {
+          type: "MemoryPressure",
+          status: "False",
+          reason: "KubeletHasSufficientMemory",
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        },
+        {
+          type: "DiskPressure",
+          status: "False",
+          reason: "KubeletHasNoDiskPressure",
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        },
+        {
+          type: "PIDPressure",
+          status: "False",
+          reason: "KubeletHasSufficientPID",
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        },
+        {
+          type: "Ready",
+          status: "True",
+          reason: "KubeletReady",
+          message: "kubelet is posting ready status",
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        },
+      ],
+      nodeInfo: {
+        architecture: "amd64",
+        containerRuntimeVersion: "containerd://1.7.23-k3s2",
+        kernelVersion: "6.1.0-28-amd64",
+        kubeProxyVersion: kubeletVersion(image),
+        kubeletVersion: kubeletVersion(image),
+        operatingSystem: "linux",
+        osImage: "K3s v1.31 (sim)",
+      },
+    },
+  };
+}
+
+/** A Deployment with its pods Running. */
+export function addDeployment(
+  kube: KubeStore,
+  spec: {
+    namespace: string;
+    name: string;
+    replicas?: number;
+    labels?: Record<string, string>;
+    containers?: string[];
+    node?: string;
+    available?: boolean;
+  },
+): void {
+  const labels = spec.labels ?? { app: spec.name };
+  const replicas = spec.replicas ?? 1;
+  const containers = spec.containers ?? [spec.name];
+  const available = spec.available ?? true;
+  put(kube, "deployments", {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: spec.name, namespace: spec.namespace, labels },
+    spec: {
+      replicas,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { containers: containers.map((c) => ({ name: c, image: `${c}:latest` })) },
+      },
+    },
+    status: available
+      ? {
+        replicas,
+        readyReplicas: replicas,
+        availableReplicas: replicas,
+        updatedReplicas: replicas,
+        conditions: [{ type: "Available", status: "True", reason: "MinimumReplicasAvailable" }],
+      }
+      : {
+        replicas,
+        unavailableReplicas: replicas,
+        conditions: [{ type: "Available", status: "False", reason: "MinimumReplicasUnavailable" }],
+      },
+  });
+  for (let i = 0; i < replicas; i++) {
+    const pod = `${spec.name}-${hexId(spec.name).slice(0, 9)}-${
+      hexId(`${spec.name}${i}`).slice(0, 5)
+    }`;
+    addPod(kube, {
+      namespace: spec.namespace,
+      name: pod,
+      labels,
+      containers,
+      node: spec.node,
+      ready: available,
+    });
+  }
+}
+
+/** A Running pod with log lines per container. */
+export function addPod(
+  kube: KubeStore,
+  spec: {
+    namespace: string;
+    name: string;
+    labels?: Record<string, string>;
+    containers?: string[];
+    node?: string;
+    ready?: boolean;
+    logs?: Record<string, string[]>;
+    restarts?: number;
+  },
+): void {
+  const containers = spec.containers ?? [spec.name];
+  const ready = spec.ready ?? true;
+  put(kube, "pods", {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels ?? {} },
+    spec: {
+      nodeName: spec.node ?? "",
+      containers: containers.map((c) => ({ name: c, image: `${c}:latest` })),
+    },
+    status: {
+      phase: ready ? "Running" : "Pending",
+      podIP: `10.42.0.${(kube.resourceVersion % 250) + 2}`,
+      conditions: [{ type: "Ready", status: ready ? "True" : "False" }],
+      containerStatuses: containers.map((c) => ({
+        name: c,
+        ready,
+        restartCount: spec.restarts ?? 0,
+        image: `${c}:latest`,
+        state: ready
+          ? { running: { startedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z") } }
+          : { waiting: { reason: "ContainerCreating" } },
+      })),
+    },
+  });
+  for (const c of containers) {
+    kube.logs[`${spec.namespace}/${spec.name}/${c}`] = spec.logs?.[c] ??
+      [1, 2, 3].map((n) => `${spec.name}/${c} line ${n}`);
+  }
+}
+
+/** A Service; `ports` are TCP unless named with a protocol. */
+export function addService(
+  kube: KubeStore,
+  spec: {
+    namespace: string;
+    name: string;
+    ports: (number | { port: number; protocol?: string; name?: string; targetPort?: number })[];
+    selector?: Record<string, string> | null;
+    clusterIP?: string;
+    type?: string;
+  },
+): void {
+  const selector = spec.selector === null ? undefined : spec.selector ?? { app: spec.name };
+  put(kube, "services", {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: spec.name, namespace: spec.namespace },
+    spec: {
+      type: spec.type ?? "ClusterIP",
+      clusterIP: spec.clusterIP ??
+        `10.43.${(kube.resourceVersion >> 8) % 250}.${(kube.resourceVersion % 250) + 2}`,
+      ports: spec.ports.map((p) => {
+        const o = typeof p === "number" ? { port: p } : p;
+        return {
+          name: o.name,
+          port: o.port,
+          protocol: o.protocol ?? "TCP",
+          targetPort: o.targetPort ?? o.port,
+        };
+      }),
+      ...(selector ? { selector } : {}),
+    },
+    status: { loadBalancer: {} },
+  });
+}
+
+/** Adds an event. */
+export function addEvent(
+  kube: KubeStore,
+  spec: {
+    namespace: string;
+    name?: string;
+    type?: string;
+    reason: string;
+    message: string;
+    kind?: string;
+    object?: string;
+    time?: string;
+  },
+): void {
+  const time = spec.time ?? new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  put(kube, "events", {
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: {
+      name: spec.name ?? `${spec.object ?? "x"}.${hexId(spec.message).slice(0, 16)}`,
+      namespace: spec.namespace,
+    },
+    involvedObject: {
+      kind: spec.kind ?? "Pod",
+      name: spec.object ?? "x",
+      namespace: spec.namespace,
+    },
+    reason: spec.reason,
+    message: spec.message,
+    type: spec.type ?? "Normal",
+    count: 1,
+    firstTimestamp: time,
+    lastTimestamp: time,
+    source: { component: "kubelet" },
+  });
+}
+
+/** The objects k3s starts with: namespaces, nodes, CoreDNS, Traefik, metrics-server, kube-dns and kubernetes services. */
+export function seedKube(world: World, cluster: SimCluster): void {
+  const kube = cluster.kube;
+  for (const ns of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
+    put(kube, "namespaces", {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: ns },
+      status: { phase: "Active" },
+    });
+  }
+  syncNodes(world, cluster);
+  const svcBase = cluster.serviceCidr.split("/")[0].split(".").slice(0, 3).join(".");
+  addService(kube, {
+    namespace: "default",
+    name: "kubernetes",
+    ports: [{ port: 443, name: "https", targetPort: 6443 }],
+    selector: null,
+    clusterIP: `${svcBase}.1`,
+  });
+  addService(kube, {
+    namespace: "kube-system",
+    name: "kube-dns",
+    ports: [{ port: 53, protocol: "UDP", name: "dns" }, { port: 53, name: "dns-tcp" }, {
+      port: 9153,
+      name: "metrics",
+    }],
+    selector: { "k8s-app": "kube-dns" },
+    clusterIP: `${svcBase}.10`,
+  });
+  const server = `k3d-${cluster.name}-server-0`;
+  addDeployment(kube, {
+    namespace: "kube-system",
+    name: "coredns",
+    labels: { "k8s-app": "kube-dns" },
+    node: server,
+  });
+  addDeployment(kube, { namespace: "kube-system", name: "local-path-provisioner", node: server });
+  addDeployment(kube, {
+    namespace: "kube-system",
+    name: "metrics-server",
+    labels: { "k8s-app": "metrics-server" },
+    node: server,
+  });
+  addDeployment(kube, {
+    namespace: "kube-system",
+    name: "traefik",
+    labels: { "app.kubernetes.io/name": "traefik" },
+    node: server,
+  });
+  addService(kube, {
+    namespace: "kube-system",
+    name: "traefik",
+    type: "LoadBalancer",
+    ports: [{ port: 80, name: "web" }, { port: 443, name: "websecure" }],
+    selector: { "app.kubernetes.io/name": "traefik" },
+  });
+  addEvent(kube, {
+    namespace: "default",
+    kind: "Node",
+    object: server,
+    reason: "Starting",
+    message: "Starting kubelet.",
+  });
+}
+
+/** Keeps Node objects in line with the cluster's node containers. */
+export function syncNodes(world: World, cluster: SimCluster): void {
+  const kube = cluster.kube;
+  const nodes = Object.values(world.containers).filter((c) =>
+    c.labels["k3d.cluster"] === cluster.name &&
+    (c.labels["k3d.role"] === "server" || c.labels["k3d.role"] === "agent")
+  );
+  const wanted = new Set(nodes.map((n) => n.name));
+  for (const name of Object.keys(kube.objects.nodes ?? {})) {
+    if (!wanted.has(name)) delete kube.objects.nodes[name];
+  }
+  for (const n of nodes) {
+    const obj = kube.objects.nodes?.[n.name] ??
+      nodeObject(
+        n.name,
+        n.labels["k3d.role"] as "server" | "agent",
+        n.networks[cluster.network]?.ip ?? "",
+        n.image,
+      );
+    const ready = obj.status.conditions.find((c: KubeObject) => c.type === "Ready");
+    ready.status = n.running ? "True" : "Unknown";
+    ready.reason = n.running ? "KubeletReady" : "NodeStatusUnknown";
+    put(kube, "nodes", obj);
+  }
+}

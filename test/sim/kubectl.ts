@@ -1,0 +1,546 @@
+/** Simulated kubectl 1.32 against the simulated clusters: get, wait, apply, delete, create secret tls, logs, port-forward, top. */
+import { parseAllDocuments } from "yaml";
+import { bool, flag, type Parsed, SimExit } from "./core.ts";
+import { CLUSTER_SCOPED, put } from "./kube.ts";
+import type { KubeObject, SimCluster, World } from "./world.ts";
+
+const KINDS: Record<string, string> = {
+  po: "pods",
+  pod: "pods",
+  pods: "pods",
+  svc: "services",
+  service: "services",
+  services: "services",
+  deploy: "deployments",
+  deployment: "deployments",
+  deployments: "deployments",
+  "deployments.apps": "deployments",
+  no: "nodes",
+  node: "nodes",
+  nodes: "nodes",
+  ns: "namespaces",
+  namespace: "namespaces",
+  namespaces: "namespaces",
+  ev: "events",
+  event: "events",
+  events: "events",
+  secret: "secrets",
+  secrets: "secrets",
+  cm: "configmaps",
+  configmap: "configmaps",
+  configmaps: "configmaps",
+  ep: "endpoints",
+  endpoints: "endpoints",
+  rs: "replicasets",
+  replicaset: "replicasets",
+  replicasets: "replicasets",
+  helmchartconfig: "helmchartconfigs",
+  helmchartconfigs: "helmchartconfigs",
+  "helmchartconfigs.helm.cattle.io": "helmchartconfigs",
+  tlsstore: "tlsstores",
+  tlsstores: "tlsstores",
+  "tlsstores.traefik.io": "tlsstores",
+};
+const SINGULAR: Record<string, string> = {
+  pods: "pod",
+  services: "service",
+  deployments: "deployment.apps",
+  nodes: "node",
+  namespaces: "namespace",
+  events: "event",
+  secrets: "secret",
+  configmaps: "configmap",
+  endpoints: "endpoints",
+  replicasets: "replicaset.apps",
+  helmchartconfigs: "helmchartconfig.helm.cattle.io",
+  tlsstores: "tlsstore.traefik.io",
+};
+const KIND_TO_PLURAL: Record<string, string> = {
+  Pod: "pods",
+  Service: "services",
+  Deployment: "deployments",
+  Node: "nodes",
+  Namespace: "namespaces",
+  Event: "events",
+  Secret: "secrets",
+  ConfigMap: "configmaps",
+  HelmChartConfig: "helmchartconfigs",
+  TLSStore: "tlsstores",
+};
+
+/** Is this kubectl call a change? */
+export function kubectlMutating(p: Parsed): boolean {
+  const dry = (p.flags["dry-run"] ?? []).some((v) => v === "client" || v === "server");
+  if (dry) return false;
+  return /^(apply|create.*|delete|patch|label|annotate|scale|edit|replace|cordon|uncordon|drain|rollout restart|config (set.*|use-context|delete.*|rename-context|unset))$/
+    .test(p.path);
+}
+
+/** The kubectl subcommands that stream until killed and must not hold the world lock. */
+export function kubectlStreams(p: Parsed): boolean {
+  return p.path === "port-forward" || (p.path === "logs" && bool(p, "follow"));
+}
+
+/** The cluster a call talks to, with kubectl's errors for a bad context or a stopped server. */
+export function resolveCluster(world: World, p: Parsed): SimCluster {
+  const context = flag(p, "context") ?? world.kubeconfig.current;
+  if (!context) {
+    throw new SimExit(
+      1,
+      "The connection to the server localhost:8080 was refused - did you specify the right host or port?\n",
+    );
+  }
+  if (!world.kubeconfig.contexts.includes(context)) {
+    throw new SimExit(1, `error: context was not found for specified context: ${context}\n`);
+  }
+  const cluster = world.clusters[context.replace(/^k3d-/, "")];
+  if (!cluster) {
+    throw new SimExit(1, `error: context was not found for specified context: ${context}\n`);
+  }
+  const server = world.containers[`k3d-${cluster.name}-server-0`];
+  const lb = world.containers[`k3d-${cluster.name}-serverlb`];
+  if (!server?.running || !lb?.running) {
+    throw new SimExit(
+      1,
+      `The connection to the server ${cluster.apiHostIp}:${cluster.apiPort} was refused - did you specify the right host or port?\n`,
+    );
+  }
+  return cluster;
+}
+
+function listDoc(items: KubeObject[]): KubeObject {
+  return { apiVersion: "v1", items, kind: "List", metadata: { resourceVersion: "" } };
+}
+
+function namespaceOf(p: Parsed): string {
+  return flag(p, "namespace") ?? "default";
+}
+
+function selectorMatches(obj: KubeObject, selector?: string): boolean {
+  if (!selector) return true;
+  const labels = obj.metadata?.labels ?? {};
+  return selector.split(",").every((term) => {
+    const [k, v] = term.split("=");
+    return v === undefined ? k in labels : labels[k] === v;
+  });
+}
+
+function resolveKind(word: string): string {
+  const kind = KINDS[word.toLowerCase()];
+  if (!kind) throw new SimExit(1, `error: the server doesn't have a resource type "${word}"\n`);
+  return kind;
+}
+
+/** Objects of a kind, honouring -n / -A and -l. */
+function select(cluster: SimCluster, kind: string, p: Parsed): KubeObject[] {
+  const all = Object.values(cluster.kube.objects[kind] ?? {});
+  const ns = namespaceOf(p);
+  return all.filter((o) =>
+    (CLUSTER_SCOPED.has(kind) || bool(p, "all-namespaces") || o.metadata.namespace === ns) &&
+    selectorMatches(o, flag(p, "selector"))
+  ).sort((a, b) =>
+    `${a.metadata.namespace ?? ""}/${a.metadata.name}`.localeCompare(
+      `${b.metadata.namespace ?? ""}/${b.metadata.name}`,
+    )
+  );
+}
+
+function notFound(kind: string, name: string): SimExit {
+  const group = SINGULAR[kind]?.includes(".") ? SINGULAR[kind].split(".").slice(1).join(".") : "";
+  const plural = group ? `${kind}.${group}` : kind;
+  return new SimExit(1, `Error from server (NotFound): ${plural} "${name}" not found\n`);
+}
+
+function getOne(
+  cluster: SimCluster,
+  kind: string,
+  name: string,
+  p: Parsed,
+): KubeObject | undefined {
+  const key = CLUSTER_SCOPED.has(kind) ? name : `${namespaceOf(p)}/${name}`;
+  return cluster.kube.objects[kind]?.[key];
+}
+
+function render(p: Parsed, value: KubeObject): string {
+  const o = flag(p, "output");
+  if (o === "json") return JSON.stringify(value, null, 4) + "\n";
+  if (o === "name") {
+    const items = value.kind === "List" ? value.items : [value];
+    return items.map((i: KubeObject) =>
+      `${SINGULAR[KIND_TO_PLURAL[i.kind]] ?? i.kind.toLowerCase()}/${i.metadata.name}\n`
+    ).join("");
+  }
+  throw new SimExit(98, `sim: kubectl output ${o ?? "(table)"} is not simulated; use -o json\n`);
+}
+
+/** Runs a (non-streaming) kubectl command. */
+export async function kubectl(
+  world: World,
+  p: Parsed,
+  stdin: () => Promise<string>,
+): Promise<string> {
+  switch (p.path) {
+    case "version":
+      if (bool(p, "client")) {
+        if (flag(p, "output") === "json") {
+          return JSON.stringify(
+            { clientVersion: { major: "1", minor: "32", gitVersion: world.kubectlVersion } },
+            null,
+            2,
+          ) + "\n";
+        }
+        return `Client Version: ${world.kubectlVersion}\nKustomize Version: v5.5.0\n`;
+      }
+      break;
+    case "config current-context":
+      if (!world.kubeconfig.current) throw new SimExit(1, "error: current-context is not set\n");
+      return world.kubeconfig.current + "\n";
+    case "config get-contexts":
+      if (bool(p, "output") && flag(p, "output") === "name") {
+        return world.kubeconfig.contexts.map((c) => c + "\n").join("");
+      }
+      break;
+    case "create secret tls":
+      return await createSecretTls(world, p);
+  }
+  const cluster = resolveCluster(world, p);
+  switch (p.path) {
+    case "get":
+      return get(cluster, p);
+    case "wait":
+      return wait(cluster, p);
+    case "apply":
+      return apply(cluster, p, await stdin());
+    case "delete":
+      return del(cluster, p);
+    case "logs":
+      return logsOnce(cluster, p).join("\n") + "\n";
+    case "top node":
+    case "top pod":
+      return top(cluster, p);
+    case "cluster-info":
+      return `Kubernetes control plane is running at https://${cluster.apiHostIp}:${cluster.apiPort}\nCoreDNS is running at https://${cluster.apiHostIp}:${cluster.apiPort}/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy\n`;
+  }
+  throw new SimExit(98, `sim: kubectl ${p.path || p.args.join(" ")} is not simulated\n`);
+}
+
+function get(cluster: SimCluster, p: Parsed): string {
+  if (p.args.length === 0) {
+    throw new SimExit(
+      1,
+      'You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.\n\nerror: Required resource not specified.\n',
+    );
+  }
+  let [kindWord, ...names] = p.args;
+  if (kindWord.includes("/")) {
+    [kindWord, ...names] = [kindWord.split("/")[0], kindWord.split("/")[1], ...names];
+  }
+  const kind = resolveKind(kindWord.split(",")[0]);
+  if (names.length === 0) return render(p, listDoc(select(cluster, kind, p)));
+  const found: KubeObject[] = [];
+  for (const name of names) {
+    const obj = getOne(cluster, kind, name, p);
+    if (!obj) {
+      if (bool(p, "ignore-not-found")) continue;
+      throw notFound(kind, name);
+    }
+    found.push(obj);
+  }
+  if (names.length === 1) return found.length ? render(p, found[0]) : "";
+  return render(p, listDoc(found));
+}
+
+function conditionMet(obj: KubeObject, condition: string): boolean {
+  const [type, want = "True"] = condition.split("=");
+  return (obj.status?.conditions ?? []).some((c: KubeObject) =>
+    c.type.toLowerCase() === type.toLowerCase() && c.status.toLowerCase() === want.toLowerCase()
+  );
+}
+
+function wait(cluster: SimCluster, p: Parsed): string {
+  const forSpec = flag(p, "for");
+  if (!forSpec) throw new SimExit(1, "error: --for must be specified\n");
+  const m = /^condition=(.+)$/.exec(forSpec);
+  if (!m) throw new SimExit(98, `sim: kubectl wait --for=${forSpec} is not simulated\n`);
+  let targets: KubeObject[];
+  let kind: string;
+  if (p.args[0]?.includes("/")) {
+    const [k, name] = p.args[0].split("/");
+    kind = resolveKind(k);
+    const obj = getOne(cluster, kind, name, p);
+    if (!obj) throw notFound(kind, name);
+    targets = [obj];
+  } else {
+    kind = resolveKind(p.args[0] ?? "");
+    if (!bool(p, "all") && p.args.length < 2 && !flag(p, "selector")) {
+      throw new SimExit(1, "error: resource(s) were provided, but no name was specified\n");
+    }
+    targets = p.args.length > 1
+      ? p.args.slice(1).map((n) =>
+        getOne(cluster, kind, n, p) ?? (() => {
+          throw notFound(kind, n);
+        })()
+      )
+      : select(cluster, kind, p);
+    if (targets.length === 0) throw new SimExit(1, "error: no matching resources found\n");
+  }
+  const lines: string[] = [];
+  for (const t of targets) {
+    const id = `${SINGULAR[kind]}/${t.metadata.name}`;
+    if (!conditionMet(t, m[1])) {
+      throw new SimExit(
+        1,
+        lines.map((l) => l + "\n").join("") +
+          `error: timed out waiting for the condition on ${kind}/${t.metadata.name}\n`,
+        lines.join("\n") + (lines.length ? "\n" : ""),
+      );
+    }
+    lines.push(`${id} condition met`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function apply(cluster: SimCluster, p: Parsed, input: string): string {
+  const file = flag(p, "filename");
+  if (!file) throw new SimExit(1, "error: must specify one of -f and -k\n");
+  const text = file === "-" ? input : Deno.readTextFileSync(file);
+  const out: string[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length) {
+      throw new SimExit(
+        1,
+        `error: error parsing ${file === "-" ? "STDIN" : file}: ${doc.errors[0].message}\n`,
+      );
+    }
+    const obj = doc.toJSON();
+    if (!obj) continue;
+    const kind = KIND_TO_PLURAL[obj.kind];
+    if (!kind) {
+      throw new SimExit(
+        1,
+        `error: resource mapping not found for name: "${obj.metadata?.name}" namespace: "${
+          obj.metadata?.namespace ?? ""
+        }" from "${file}": no matches for kind "${obj.kind}" in version "${obj.apiVersion}"\nensure CRDs are installed first\n`,
+      );
+    }
+    if (!CLUSTER_SCOPED.has(kind)) obj.metadata.namespace ??= flag(p, "namespace") ?? "default";
+    const ns = obj.metadata.namespace;
+    if (ns && !cluster.kube.objects.namespaces?.[ns]) {
+      throw new SimExit(
+        1,
+        `Error from server (NotFound): error when creating "${
+          file === "-" ? "STDIN" : file
+        }": namespaces "${ns}" not found\n`,
+      );
+    }
+    const existing = getOne(cluster, kind, obj.metadata.name, {
+      ...p,
+      flags: { ...p.flags, namespace: [ns ?? "default"] },
+    });
+    const id = `${SINGULAR[kind]}/${obj.metadata.name}`;
+    if (existing && same(existing, obj)) {
+      out.push(`${id} unchanged`);
+      continue;
+    }
+    delete obj.metadata.creationTimestamp;
+    put(cluster.kube, kind, obj);
+    out.push(`${id} ${existing ? "configured" : "created"}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+function same(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) =>
+    JSON.stringify({
+      ...o,
+      metadata: {
+        name: o.metadata.name,
+        namespace: o.metadata.namespace,
+        labels: o.metadata.labels,
+        annotations: o.metadata.annotations,
+      },
+    });
+  return strip(a) === strip(b);
+}
+
+function del(cluster: SimCluster, p: Parsed): string {
+  let [kindWord, ...names] = p.args;
+  if (!kindWord) {
+    throw new SimExit(
+      1,
+      "error: You must provide one or more resources by argument or filename.\n",
+    );
+  }
+  if (kindWord.includes("/")) {
+    [kindWord, ...names] = [kindWord.split("/")[0], kindWord.split("/")[1], ...names];
+  }
+  const kind = resolveKind(kindWord);
+  const out: string[] = [];
+  for (const name of names) {
+    const key = CLUSTER_SCOPED.has(kind) ? name : `${namespaceOf(p)}/${name}`;
+    if (!cluster.kube.objects[kind]?.[key]) {
+      if (bool(p, "ignore-not-found")) continue;
+      throw notFound(kind, name);
+    }
+    delete cluster.kube.objects[kind][key];
+    out.push(`${SINGULAR[kind].split(".")[0]} "${name}" deleted`);
+  }
+  return out.length ? out.join("\n") + "\n" : "";
+}
+
+/** Pods and containers a logs call reads: pod NAME, deployment/NAME, service/NAME, or -l. */
+export function logTargets(
+  cluster: SimCluster,
+  p: Parsed,
+): { pod: KubeObject; container: string }[] {
+  const target = p.args[0];
+  let pods: KubeObject[];
+  if (!target) {
+    if (!flag(p, "selector")) {
+      throw new SimExit(
+        1,
+        "error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command\n",
+      );
+    }
+    pods = select(cluster, "pods", p);
+    if (pods.length === 0) return [];
+  } else if (target.includes("/")) {
+    const [k, name] = target.split("/");
+    const kind = resolveKind(k);
+    const obj = getOne(cluster, kind, name, p);
+    if (!obj) throw notFound(kind, name);
+    if (kind === "pods") pods = [obj];
+    else {
+      const sel = kind === "services" ? obj.spec.selector : obj.spec.selector?.matchLabels;
+      pods = select(cluster, "pods", p).filter((pod) =>
+        Object.entries(sel ?? {}).every(([k2, v]) => pod.metadata.labels?.[k2] === v)
+      );
+      if (pods.length === 0) {
+        throw new SimExit(1, `error: no pods found for ${SINGULAR[kind].split(".")[0]} ${name}\n`);
+      }
+      if (!bool(p, "all-pods")) pods = pods.slice(0, 1);
+    }
+  } else {
+    const obj = getOne(cluster, "pods", target, p);
+    if (!obj) throw notFound("pods", target);
+    pods = [obj];
+  }
+  const out: { pod: KubeObject; container: string }[] = [];
+  for (const pod of pods) {
+    const names: string[] = pod.spec.containers.map((c: KubeObject) => c.name);
+    const wanted = flag(p, "container");
+    if (wanted) {
+      if (!names.includes(wanted)) {
+        throw new SimExit(
+          1,
+          `error: container ${wanted} is not valid for pod ${pod.metadata.name}\n`,
+        );
+      }
+      out.push({ pod, container: wanted });
+    } else if (bool(p, "all-containers") || names.length === 1) {
+      for (const c of names) out.push({ pod, container: c });
+    } else {
+      throw new SimExit(
+        1,
+        `error: a container name must be specified for pod ${pod.metadata.name}, choose one of: [${
+          names.join(" ")
+        }]\n`,
+      );
+    }
+  }
+  return out;
+}
+
+function logLines(cluster: SimCluster, p: Parsed, pod: KubeObject, container: string): string[] {
+  if (bool(p, "previous")) {
+    const status = pod.status.containerStatuses?.find((s: KubeObject) => s.name === container);
+    if (!status?.restartCount) {
+      throw new SimExit(
+        1,
+        `Error from server (BadRequest): previous terminated container "${container}" in pod "${pod.metadata.name}" not found\n`,
+      );
+    }
+    return [`${pod.metadata.name}/${container} previous instance: exited with code 1`];
+  }
+  let lines = cluster.kube.logs[`${pod.metadata.namespace}/${pod.metadata.name}/${container}`] ??
+    [];
+  const tail = flag(p, "tail");
+  if (tail !== undefined && Number(tail) >= 0) lines = lines.slice(-Number(tail));
+  const prefix = bool(p, "prefix") ? `[pod/${pod.metadata.name}/${container}] ` : "";
+  return lines.map((l) =>
+    `${prefix}${bool(p, "timestamps") ? "2026-01-01T00:00:00.000000000Z " : ""}${l}`
+  );
+}
+
+/** Log lines of a non-follow call. */
+export function logsOnce(cluster: SimCluster, p: Parsed): string[] {
+  return logTargets(cluster, p).flatMap((t) => logLines(cluster, p, t.pod, t.container));
+}
+
+function top(cluster: SimCluster, p: Parsed): string {
+  if (!cluster.kube.metrics) throw new SimExit(1, "error: Metrics API not available\n");
+  if (p.path === "top node") {
+    const rows = select(cluster, "nodes", p).map((n) =>
+      `${n.metadata.name.padEnd(28)} 120m         6%       512Mi           6%`
+    );
+    return ["NAME                         CPU(cores)   CPU(%)   MEMORY(bytes)   MEMORY(%)", ...rows]
+      .join("\n") + "\n";
+  }
+  const rows = select(cluster, "pods", p).map((n) =>
+    `${n.metadata.name.padEnd(40)} 3m           20Mi`
+  );
+  return ["NAME                                     CPU(cores)   MEMORY(bytes)", ...rows].join(
+    "\n",
+  ) + "\n";
+}
+
+async function createSecretTls(world: World, p: Parsed): Promise<string> {
+  const name = p.args[0];
+  if (!name) throw new SimExit(1, "error: exactly one NAME is required, got 0\n");
+  const dry = flag(p, "dry-run");
+  if (dry !== "client") {
+    throw new SimExit(
+      98,
+      "sim: kubectl create secret tls is simulated only with --dry-run=client\n",
+    );
+  }
+  const context = flag(p, "context");
+  if (context && !world.kubeconfig.contexts.includes(context)) {
+    throw new SimExit(1, `error: context was not found for specified context: ${context}\n`);
+  }
+  const { realTool } = await import("./real.ts");
+  const real = realTool("kubectl");
+  const cert = flag(p, "cert");
+  const key = flag(p, "key");
+  if (!cert || !key) throw new SimExit(1, "error: key and cert must be specified\n");
+  if (real) {
+    // delegate to the real client: its manifest is the one tests must see
+    const args = [
+      "create",
+      "secret",
+      "tls",
+      name,
+      `--cert=${cert}`,
+      `--key=${key}`,
+      "--dry-run=client",
+      `-o=${flag(p, "output") ?? "yaml"}`,
+    ];
+    if (flag(p, "namespace")) args.push(`--namespace=${flag(p, "namespace")}`);
+    const out = await new Deno.Command(real, {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+      env: { KUBECONFIG: "/dev/null" },
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    if (out.code !== 0) throw new SimExit(out.code, new TextDecoder().decode(out.stderr));
+    return text;
+  }
+  const b64 = (path: string) => btoa(String.fromCharCode(...Deno.readFileSync(path)));
+  const ns = flag(p, "namespace");
+  return `apiVersion: v1\ndata:\n  tls.crt: ${b64(cert)}\n  tls.key: ${
+    b64(key)
+  }\nkind: Secret\nmetadata:\n  name: ${name}\n${
+    ns ? `  namespace: ${ns}\n` : ""
+  }type: kubernetes.io/tls\n`;
+}

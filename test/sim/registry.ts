@@ -1,0 +1,98 @@
+/** Registry containers: a real `registry:2` container when a Docker engine is in use, else a loopback process. */
+import { simDir } from "./core.ts";
+import { realTool } from "./real.ts";
+import type { SimContainer } from "./world.ts";
+
+/** The real docker binary (first `docker` on PATH that is not the simulated one). */
+export function realDocker(): string | undefined {
+  return Deno.env.get("FIRESTREAM_SIM_REAL_DOCKER") ?? realTool("docker");
+}
+
+/** True when registries should be real Docker containers. */
+export function useRealDocker(): boolean {
+  return Deno.env.get("FIRESTREAM_SIM_DOCKER") === "real";
+}
+
+/** The label that ties real containers to one simulation (so tests clean up only their own). */
+export function simLabel(): string {
+  return `firestream.sim=${simDir()}`;
+}
+
+/** Runs the real docker client. */
+export async function runRealDocker(args: string[], input?: string) {
+  const docker = realDocker();
+  if (!docker) throw new Error("sim: FIRESTREAM_SIM_DOCKER=real but no real docker client on PATH");
+  const child = new Deno.Command(docker, {
+    args,
+    stdin: input === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (input !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(input));
+    await w.close();
+  }
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/** Starts what answers for a registry; returns how to find it again. */
+export async function startRegistry(
+  spec: { name: string; hostIp: string; hostPort: string; host: string },
+): Promise<SimContainer["real"]> {
+  if (useRealDocker()) {
+    const r = await runRealDocker([
+      "run",
+      "-d",
+      "--name",
+      spec.name,
+      "--label",
+      "app=k3d",
+      "--label",
+      "k3d.role=registry",
+      "--label",
+      simLabel(),
+      "-p",
+      `${spec.hostIp}:${spec.hostPort}:5000`,
+      "registry:2",
+    ]);
+    if (r.code !== 0) throw new Error(`sim: real registry container failed: ${r.stderr}`);
+    return { kind: "docker" };
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      new URL("./registry_server.ts", import.meta.url).pathname,
+      spec.hostIp === "0.0.0.0" ? "127.0.0.1" : spec.hostIp,
+      spec.hostPort,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    // never hold the caller's stderr pipe open: the caller waits for it to close
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  await reader.read();
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  child.unref();
+  Deno.writeTextFileSync(`${simDir()}/pids`, `${child.pid}\n`, { append: true });
+  return { kind: "process", pid: child.pid };
+}
+
+/** Stops what answers for a registry. */
+export async function stopRegistry(c: SimContainer): Promise<void> {
+  if (c.real?.kind === "docker") await runRealDocker(["rm", "-f", "-v", c.name]);
+  if (c.real?.kind === "process") {
+    try {
+      Deno.kill(c.real.pid, "SIGTERM");
+    } catch { /* already gone */ }
+  }
+}

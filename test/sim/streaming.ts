@@ -1,0 +1,145 @@
+/** kubectl's long-running forms: port-forward (real TCP on loopback) and logs --follow. */
+import { bool, flag, type Parsed, readJson, SimExit } from "./core.ts";
+import { logTargets, resolveCluster } from "./kubectl.ts";
+import type { KubeObject, World } from "./world.ts";
+
+function world(): World {
+  return readJson<World>("world.json", undefined as unknown as World);
+}
+
+function write(text: string, stream: "out" | "err" = "out"): void {
+  const bytes = new TextEncoder().encode(text);
+  (stream === "out" ? Deno.stdout : Deno.stderr).writeSync(bytes);
+}
+
+/** `kubectl port-forward svc/NAME LOCAL:REMOTE [--address A]`: binds for real, answers each connection. */
+export async function portForward(p: Parsed): Promise<number> {
+  const w = world();
+  const cluster = resolveCluster(w, p);
+  const ns = flag(p, "namespace") ?? "default";
+  const [target, ...specs] = p.args;
+  if (!target || specs.length === 0) {
+    throw new SimExit(1, "error: TYPE/NAME and list of ports are required for port-forward\n");
+  }
+  const [kindWord, name] = target.includes("/") ? target.split("/") : ["pod", target];
+  const kind = {
+    svc: "services",
+    service: "services",
+    services: "services",
+    pod: "pods",
+    pods: "pods",
+    po: "pods",
+  }[kindWord];
+  if (!kind) throw new SimExit(98, `sim: port-forward to ${kindWord} is not simulated\n`);
+  const obj: KubeObject | undefined = cluster.kube.objects[kind]?.[`${ns}/${name}`];
+  if (!obj) throw new SimExit(1, `Error from server (NotFound): ${kind} "${name}" not found\n`);
+  const address = (flag(p, "address") ?? "localhost").split(",")[0];
+  if (address !== "127.0.0.1" && address !== "localhost") {
+    throw new SimExit(
+      98,
+      `sim: port-forward binds loopback only in tests (got --address ${address})\n`,
+    );
+  }
+  const listeners: Deno.TcpListener[] = [];
+  for (const spec of specs) {
+    const [localText, remoteText] = spec.includes(":") ? spec.split(":") : [spec, spec];
+    const remote = Number(remoteText);
+    let targetPort = remote;
+    if (kind === "services") {
+      const port = obj.spec.ports.find((x: KubeObject) => x.port === remote);
+      if (!port) {
+        throw new SimExit(1, `error: Service ${name} does not have a service port ${remote}\n`);
+      }
+      targetPort = port.targetPort ?? remote;
+    }
+    let listener: Deno.TcpListener;
+    try {
+      listener = Deno.listen({ hostname: "127.0.0.1", port: Number(localText || 0) });
+    } catch (err) {
+      if (err instanceof Deno.errors.AddrInUse) {
+        throw new SimExit(
+          1,
+          `Unable to listen on port ${localText}: Listeners failed to create with the following errors: [unable to create listener: Error listen tcp4 127.0.0.1:${localText}: bind: address already in use]\nerror: unable to listen on any of the requested ports: [{${localText} ${targetPort}}]\n`,
+        );
+      }
+      throw err;
+    }
+    const local = (listener.addr as Deno.NetAddr).port;
+    write(`Forwarding from 127.0.0.1:${local} -> ${targetPort}\n`);
+    listeners.push(listener);
+    serve(listener, local, `${kind === "services" ? "svc" : "pod"}/${ns}/${name}:${remote}`);
+  }
+  // like kubectl, the forward ends when its target goes away
+  while (true) {
+    await new Promise((r) => setTimeout(r, 300));
+    const now = world();
+    const c = now?.clusters?.[cluster.name];
+    const server = now?.containers?.[`k3d-${cluster.name}-server-0`];
+    if (!c || !server?.running || !c.kube.objects[kind]?.[`${ns}/${name}`]) {
+      write(
+        `E0101 00:00:00.000000    1 portforward.go:413] "Unhandled Error" err="an error occurred forwarding: lost connection to pod"\nerror: lost connection to pod\n`,
+        "err",
+      );
+      for (const l of listeners) l.close();
+      return 1;
+    }
+  }
+}
+
+async function serve(listener: Deno.TcpListener, local: number, identity: string): Promise<void> {
+  try {
+    for await (const conn of listener) {
+      write(`Handling connection for ${local}\n`);
+      (async () => {
+        try {
+          const buf = new Uint8Array(4096);
+          await conn.read(buf).catch(() => null);
+          const body = `${identity}\n`;
+          await conn.write(new TextEncoder().encode(
+            `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+          ));
+        } catch {
+          /* client went away */
+        } finally {
+          try {
+            conn.close();
+          } catch { /* closed */ }
+        }
+      })();
+    }
+  } catch { /* listener closed */ }
+}
+
+/** `kubectl logs -f`: prints what is there, then new lines as the simulation appends them. */
+export async function followLogs(p: Parsed): Promise<number> {
+  const w = world();
+  const cluster = resolveCluster(w, p);
+  const targets = logTargets(cluster, p);
+  const seen = new Map<string, number>();
+  const prefix = (pod: string, c: string) => (bool(p, "prefix") ? `[pod/${pod}/${c}] ` : "");
+  const tail = flag(p, "tail");
+  for (const t of targets) {
+    const key = `${t.pod.metadata.namespace}/${t.pod.metadata.name}/${t.container}`;
+    let lines = cluster.kube.logs[key] ?? [];
+    if (tail !== undefined && Number(tail) >= 0) lines = lines.slice(-Number(tail));
+    for (const l of lines) write(`${prefix(t.pod.metadata.name, t.container)}${l}\n`);
+    seen.set(key, (cluster.kube.logs[key] ?? []).length);
+  }
+  while (true) {
+    await new Promise((r) => setTimeout(r, 150));
+    const now = world()?.clusters?.[cluster.name];
+    if (!now) return 1;
+    let alive = 0;
+    for (const t of targets) {
+      const key = `${t.pod.metadata.namespace}/${t.pod.metadata.name}/${t.container}`;
+      if (!now.kube.objects.pods?.[`${t.pod.metadata.namespace}/${t.pod.metadata.name}`]) continue;
+      alive++;
+      const lines = now.kube.logs[key] ?? [];
+      for (const l of lines.slice(seen.get(key) ?? 0)) {
+        write(`${prefix(t.pod.metadata.name, t.container)}${l}\n`);
+      }
+      seen.set(key, lines.length);
+    }
+    if (alive === 0) return 0;
+  }
+}
