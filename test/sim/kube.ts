@@ -358,8 +358,13 @@ export function syncNodes(world: World, cluster: SimCluster): void {
         n.image,
       );
     const ready = obj.status.conditions.find((c: KubeObject) => c.type === "Ready");
-    ready.status = n.running ? "True" : "Unknown";
-    ready.reason = n.running ? "KubeletReady" : "NodeStatusUnknown";
+    const isNew = !kube.objects.nodes?.[n.name];
+    if (!n.running) [ready.status, ready.reason] = ["Unknown", "NodeStatusUnknown"];
+    else if (isNew && world.nodesStartReady === false) {
+      [ready.status, ready.reason] = ["False", "KubeletNotReady"];
+    } else if (isNew || ready.status === "Unknown") {
+      [ready.status, ready.reason] = ["True", "KubeletReady"];
+    }
     put(kube, "nodes", obj);
   }
 }

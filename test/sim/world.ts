@@ -80,6 +80,8 @@ export interface World {
   resolved: boolean;
   /** sudo -n works */
   sudoOk: boolean;
+  /** nodes of new clusters report Ready (false: they stay NotReady, so waits time out) */
+  nodesStartReady: boolean;
   containers: Record<string, SimContainer>;
   networks: Record<string, SimNetwork>;
   clusters: Record<string, SimCluster>;
@@ -99,6 +101,7 @@ export function newWorld(): World {
     kubectlVersion: "v1.32.4",
     resolved: false,
     sudoOk: true,
+    nodesStartReady: true,
     containers: {},
     networks: {
       bridge: {
