@@ -67,7 +67,7 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
   }
   const ms = performance.now() - started;
   calls.push({ argv: full, code: result.code, ms });
-  debug(`exec ${full.map(quote).join(" ")} → exit ${result.code} in ${ms.toFixed(0)}ms`);
+  debug(`exec ${full.map(quote).join(" ")} → exit ${result.code} in ${ms.toFixed(0)}ms at +${started.toFixed(0)}ms`);
   if (result.code !== 0 && options.check !== false) {
     throw new FirestreamError(
       `\`${full.slice(0, 3).join(" ")}\` failed (exit ${result.code}): ${

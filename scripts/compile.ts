@@ -1,0 +1,63 @@
+/**
+ * Builds one self-contained binary per platform: dist/firestream-<os>-<arch>, plus SHA256SUMS.
+ * `--list` prints the targets; `--target T` (repeatable) builds only those; DENORT_BIN is passed to
+ * `deno compile` so a locally available runtime can be used where the download is blocked.
+ */
+import $ from "dax";
+import meta from "../deno.json" with { type: "json" };
+
+/** Every platform a release ships for. */
+export const TARGETS = [
+  { target: "x86_64-unknown-linux-gnu", file: "firestream-linux-x86_64" },
+  { target: "aarch64-unknown-linux-gnu", file: "firestream-linux-aarch64" },
+  { target: "x86_64-apple-darwin", file: "firestream-darwin-x86_64" },
+  { target: "aarch64-apple-darwin", file: "firestream-darwin-aarch64" },
+];
+
+const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+
+async function sha256(path: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+if (import.meta.main) {
+  const args = [...Deno.args];
+  if (args.includes("--list")) {
+    for (const t of TARGETS) console.log(`${t.target}\tdist/${t.file}`);
+    Deno.exit(0);
+  }
+  const wanted = args.flatMap((a, i) => (a === "--target" ? [args[i + 1]] : []));
+  const unknown = wanted.filter((w) => !TARGETS.some((t) => t.target === w));
+  if (unknown.length) {
+    console.error(`error: unknown target ${unknown.join(", ")}; see \`deno task compile --list\``);
+    Deno.exit(1);
+  }
+  const selected = wanted.length ? TARGETS.filter((t) => wanted.includes(t.target)) : TARGETS;
+  await Deno.mkdir(`${ROOT}/dist`, { recursive: true });
+  const built: string[] = [];
+  let failed = false;
+  for (const t of selected) {
+    const out = `dist/${t.file}`;
+    console.error(`→ ${t.target} (firestream ${meta.version}) → ${out}`);
+    const r = await $`deno compile -A --target ${t.target} --output ${out} main.ts`
+      .cwd(ROOT).noThrow().stderr("piped");
+    if (r.code !== 0) {
+      failed = true;
+      const text = r.stderr.replace(/\x1b\[[0-9;]*m/g, "").trim().split("\n").slice(-4).join("\n    ");
+      console.error(`✗ ${t.target}:\n    ${text}`);
+      if (/denort|download/i.test(r.stderr)) {
+        console.error("  the runtime download is blocked: set DENORT_BIN to a denort binary for this target");
+      }
+      continue;
+    }
+    built.push(t.file);
+    console.error(`✓ ${out}`);
+  }
+  if (built.length) {
+    const lines = await Promise.all(built.map(async (f) => `${await sha256(`${ROOT}/dist/${f}`)}  ${f}`));
+    await Deno.writeTextFile(`${ROOT}/dist/SHA256SUMS`, lines.join("\n") + "\n");
+    console.error(`wrote dist/SHA256SUMS (${built.length} file(s))`);
+  }
+  Deno.exit(failed ? 1 : 0);
+}

@@ -1,0 +1,66 @@
+/**
+ * Runs every test: unit and real-component tests on the host, then the simulated end-to-end suite
+ * inside a loopback-only network namespace so that a stray packet fails fast instead of leaving.
+ */
+import $ from "dax";
+
+const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+const ci = Boolean(Deno.env.get("CI"));
+const filter = Deno.args;
+
+interface Phase {
+  name: string;
+  paths: string[];
+  isolated: boolean;
+}
+
+const phases: Phase[] = [
+  { name: "unit and real components", paths: ["src/", "tasks/", "test/real/"], isolated: false },
+  { name: "simulated host, end to end (loopback-only network namespace)", paths: ["test/sim/", "test/e2e/"], isolated: true },
+];
+
+async function canIsolate(): Promise<boolean> {
+  if (Deno.build.os !== "linux") return false;
+  const r = await $`unshare -n -- true`.noThrow().quiet();
+  return r.code === 0;
+}
+
+function summary(text: string): { passed: number; failed: number } {
+  // deno test's last line: "ok | 12 passed | 0 failed (3s)" or "FAILED | 11 passed | 1 failed"
+  const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
+  const m = [...plain.matchAll(/\| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/g)].at(-1);
+  return m ? { passed: Number(m[1]), failed: Number(m[2]) } : { passed: 0, failed: 0 };
+}
+
+// cache every module first: the isolated phase has no network to fetch npm packages
+await $`deno cache main.ts test/sim/main.ts scripts/bench.ts scripts/compile.ts`.cwd(ROOT);
+
+const isolate = await canIsolate();
+if (!isolate) {
+  const why = "no network namespace available (needs Linux and `unshare -n`, i.e. root or user namespaces)";
+  if (ci) {
+    console.error(`error: ${why}; CI requires the isolated end-to-end suite`);
+    Deno.exit(1);
+  }
+  console.error(`warning: ${why}; running the end-to-end suite without isolation`);
+}
+
+let passed = 0;
+let failed = 0;
+let exitCode = 0;
+for (const phase of phases) {
+  console.log(`\n=== ${phase.name}`);
+  const args = ["test", "-A", "--parallel", ...(filter.length ? ["--filter", filter.join(" ")] : []), ...phase.paths];
+  const argv = phase.isolated && isolate
+    ? ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", Deno.execPath(), ...args]
+    : [Deno.execPath(), ...args];
+  const child = $`${argv}`.cwd(ROOT).noThrow().stdout("inheritPiped").stderr("inherit")
+    .env({ FIRESTREAM_TEST_ISOLATED: phase.isolated && isolate ? "1" : "0" });
+  const r = await child;
+  const s = summary(r.stdout);
+  passed += s.passed;
+  failed += s.failed;
+  if (r.code !== 0) exitCode = r.code;
+}
+console.log(`\n${passed} passed, ${failed} failed`);
+Deno.exit(exitCode);
