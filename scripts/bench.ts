@@ -33,13 +33,28 @@ async function startup(): Promise<void> {
   const fs = median(await timeRuns([Deno.execPath(), "run", "-A", "main.ts", "--version"], 15));
   const kubectl = await $.which("kubectl");
   if (!kubectl) {
-    row("--version vs kubectl version --client", `${fs.toFixed(1)}ms`, "n/a", "kubectl not installed");
+    row(
+      "--version vs kubectl version --client",
+      `${fs.toFixed(1)}ms`,
+      "n/a",
+      "kubectl not installed",
+    );
     return;
   }
   const ref = median(await timeRuns([kubectl, "version", "--client"], 15));
-  row("--version vs kubectl version --client", `${fs.toFixed(1)}ms`, `${ref.toFixed(1)}ms`, `ratio ${(fs / ref).toFixed(2)}`);
+  row(
+    "--version vs kubectl version --client",
+    `${fs.toFixed(1)}ms`,
+    `${ref.toFixed(1)}ms`,
+    `ratio ${(fs / ref).toFixed(2)}`,
+  );
   const help = median(await timeRuns([Deno.execPath(), "run", "-A", "main.ts", "--help"], 9));
-  row("--help vs kubectl version --client", `${help.toFixed(1)}ms`, `${ref.toFixed(1)}ms`, `ratio ${(help / ref).toFixed(2)}`);
+  row(
+    "--help vs kubectl version --client",
+    `${help.toFixed(1)}ms`,
+    `${ref.toFixed(1)}ms`,
+    `ratio ${(help / ref).toFixed(2)}`,
+  );
 }
 
 interface CallTiming {
@@ -70,23 +85,40 @@ function callTimes(stderr: string): CallTiming {
 }
 
 async function converged(): Promise<void> {
-  console.log("\n## converged cluster (simulated host): firestream's own time = wall − time waiting on tools");
+  console.log(
+    "\n## converged cluster (simulated host): firestream's own time = wall − time waiting on tools",
+  );
   row("", "own time", "calls (mut.)");
   const h = await simHost({ config: testConfig() });
   try {
     await h.ok(["cluster", "create", "--yes"]);
-    for (const [label, args] of [["no-op cluster create", ["cluster", "create", "--yes", "-v"]], ["no-op plan", ["plan", "-v"]], ["no-op apply", ["apply", "--yes", "-v"]]] as const) {
+    for (
+      const [label, args] of [["no-op cluster create", ["cluster", "create", "--yes", "-v"]], [
+        "no-op plan",
+        ["plan", "-v"],
+      ], ["no-op apply", ["apply", "--yes", "-v"]]] as const
+    ) {
       h.clearCalls();
       const t0 = performance.now();
       const r = await h.run([...args]);
       const wall = performance.now() - t0;
       if (r.code !== 0) {
-        row(label, "n/a", "", `exit ${r.code}: ${r.stderr.split("\n").find((l) => l.startsWith("error")) ?? ""}`);
+        row(
+          label,
+          "n/a",
+          "",
+          `exit ${r.code}: ${r.stderr.split("\n").find((l) => l.startsWith("error")) ?? ""}`,
+        );
         continue;
       }
       const t = callTimes(r.stderr);
       const mutating = h.mutatingCalls().length;
-      row(label, `${(wall - t.busy).toFixed(0)}ms`, `${t.count} (${mutating})`, `wall ${wall.toFixed(0)}ms, tools ${t.ms}ms`);
+      row(
+        label,
+        `${(wall - t.busy).toFixed(0)}ms`,
+        `${t.count} (${mutating})`,
+        `wall ${wall.toFixed(0)}ms, tools ${t.ms}ms`,
+      );
     }
   } finally {
     await h.cleanup();
@@ -94,7 +126,9 @@ async function converged(): Promise<void> {
 }
 
 async function latencyCreate(): Promise<void> {
-  console.log("\n## create with 200ms simulated latency per call: wall time vs the sum of the calls");
+  console.log(
+    "\n## create with 200ms simulated latency per call: wall time vs the sum of the calls",
+  );
   row("", "wall", "sum of calls");
   const h = await simHost({ config: testConfig() });
   try {
@@ -103,13 +137,22 @@ async function latencyCreate(): Promise<void> {
     const r = await h.run(["cluster", "create", "--yes", "-v"]);
     const wall = performance.now() - t0;
     const t = callTimes(r.stderr);
-    row("cluster create", `${wall.toFixed(0)}ms`, `${t.ms}ms`, `${t.count} calls; ${t.ms > wall ? "steps overlap" : "sequential"}`);
+    row(
+      "cluster create",
+      `${wall.toFixed(0)}ms`,
+      `${t.ms}ms`,
+      `${t.count} calls; ${t.ms > wall ? "steps overlap" : "sequential"}`,
+    );
   } finally {
     await h.cleanup();
   }
 }
 
-console.log(`firestream bench — ${new Date().toISOString()} — deno ${Deno.version.deno}, ${Deno.build.os} ${Deno.build.arch}`);
+console.log(
+  `firestream bench — ${
+    new Date().toISOString()
+  } — deno ${Deno.version.deno}, ${Deno.build.os} ${Deno.build.arch}`,
+);
 await startup();
 await converged();
 await latencyCreate();

@@ -4,6 +4,7 @@
  * `deno compile` so a locally available runtime can be used where the download is blocked.
  */
 import $ from "dax";
+import { stripAnsi } from "../src/ui/ansi.ts";
 import meta from "../deno.json" with { type: "json" };
 
 /** Every platform a release ships for. */
@@ -44,10 +45,14 @@ if (import.meta.main) {
       .cwd(ROOT).noThrow().stderr("piped");
     if (r.code !== 0) {
       failed = true;
-      const text = r.stderr.replace(/\x1b\[[0-9;]*m/g, "").trim().split("\n").slice(-4).join("\n    ");
+      const text = stripAnsi(r.stderr).trim().split("\n").slice(-4).join(
+        "\n    ",
+      );
       console.error(`✗ ${t.target}:\n    ${text}`);
       if (/denort|download/i.test(r.stderr)) {
-        console.error("  the runtime download is blocked: set DENORT_BIN to a denort binary for this target");
+        console.error(
+          "  the runtime download is blocked: set DENORT_BIN to a denort binary for this target",
+        );
       }
       continue;
     }
@@ -55,7 +60,9 @@ if (import.meta.main) {
     console.error(`✓ ${out}`);
   }
   if (built.length) {
-    const lines = await Promise.all(built.map(async (f) => `${await sha256(`${ROOT}/dist/${f}`)}  ${f}`));
+    const lines = await Promise.all(
+      built.map(async (f) => `${await sha256(`${ROOT}/dist/${f}`)}  ${f}`),
+    );
     await Deno.writeTextFile(`${ROOT}/dist/SHA256SUMS`, lines.join("\n") + "\n");
     console.error(`wrote dist/SHA256SUMS (${built.length} file(s))`);
   }

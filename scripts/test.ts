@@ -3,6 +3,7 @@
  * inside a loopback-only network namespace so that a stray packet fails fast instead of leaving.
  */
 import $ from "dax";
+import { stripAnsi } from "../src/ui/ansi.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const ci = Boolean(Deno.env.get("CI"));
@@ -16,7 +17,11 @@ interface Phase {
 
 const phases: Phase[] = [
   { name: "unit and real components", paths: ["src/", "tasks/", "test/real/"], isolated: false },
-  { name: "simulated host, end to end (loopback-only network namespace)", paths: ["test/sim/", "test/e2e/"], isolated: true },
+  {
+    name: "simulated host, end to end (loopback-only network namespace)",
+    paths: ["test/sim/", "test/e2e/"],
+    isolated: true,
+  },
 ];
 
 async function canIsolate(): Promise<boolean> {
@@ -27,7 +32,7 @@ async function canIsolate(): Promise<boolean> {
 
 function summary(text: string): { passed: number; failed: number } {
   // deno test's last line: "ok | 12 passed | 0 failed (3s)" or "FAILED | 11 passed | 1 failed"
-  const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
+  const plain = stripAnsi(text);
   const m = [...plain.matchAll(/\| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/g)].at(-1);
   return m ? { passed: Number(m[1]), failed: Number(m[2]) } : { passed: 0, failed: 0 };
 }
@@ -37,7 +42,8 @@ await $`deno cache main.ts test/sim/main.ts scripts/bench.ts scripts/compile.ts`
 
 const isolate = await canIsolate();
 if (!isolate) {
-  const why = "no network namespace available (needs Linux and `unshare -n`, i.e. root or user namespaces)";
+  const why =
+    "no network namespace available (needs Linux and `unshare -n`, i.e. root or user namespaces)";
   if (ci) {
     console.error(`error: ${why}; CI requires the isolated end-to-end suite`);
     Deno.exit(1);
@@ -50,9 +56,25 @@ let failed = 0;
 let exitCode = 0;
 for (const phase of phases) {
   console.log(`\n=== ${phase.name}`);
-  const args = ["test", "-A", "--parallel", ...(filter.length ? ["--filter", filter.join(" ")] : []), ...phase.paths];
+  const args = [
+    "test",
+    "-A",
+    "--parallel",
+    ...(filter.length ? ["--filter", filter.join(" ")] : []),
+    ...phase.paths,
+  ];
   const argv = phase.isolated && isolate
-    ? ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", Deno.execPath(), ...args]
+    ? [
+      "unshare",
+      "-n",
+      "--",
+      "sh",
+      "-c",
+      'ip link set lo up && exec "$@"',
+      "sh",
+      Deno.execPath(),
+      ...args,
+    ]
     : [Deno.execPath(), ...args];
   const child = $`${argv}`.cwd(ROOT).noThrow().stdout("inheritPiped").stderr("inherit")
     .env({ FIRESTREAM_TEST_ISOLATED: phase.isolated && isolate ? "1" : "0" });

@@ -1,7 +1,9 @@
 /** `firestream cluster create|delete|list|info` and `import cluster`. */
 import { stringify as stringifyToml } from "smol-toml";
 import { type ClusterView, discoverConfig, viewAll, viewCluster } from "../cluster/inspect.ts";
-import { runCluster, withStateLock } from "../cluster/run.ts";
+import { applyPlan } from "../cluster/apply.ts";
+import { makePlan } from "../cluster/plan.ts";
+import { type ClusterRunResult, runCluster, withStateLock } from "../cluster/run.ts";
 import { DEFAULT_CONFIG_FILE, type Override, parseTomlText } from "../config/load.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
@@ -45,15 +47,21 @@ export function createOverrides(opts: CreateFlags): Override[] {
   return o;
 }
 
-/** `cluster create`: apply for one cluster. */
+/** `cluster create`: apply for one cluster, with flags layered over the config. */
 export async function create(flags: GlobalFlags, opts: CreateFlags): Promise<void> {
   const session = await openSession(flags, {
     overrides: createOverrides(opts),
     configFile: opts.config,
   });
   const k3d = session.loaded.config.cluster.k3d;
+  const runOptions = {
+    force: opts.force,
+    skipHostNetwork: opts.skipHostNetwork,
+    strict: opts.strict,
+    clean: opts.clean,
+  };
   const { createTasks } = await import("../../tasks/cluster_create/mod.ts");
-  let tasks = createTasks;
+  let runs: { result: ClusterRunResult }[];
   if (opts.clean) {
     const ok = await confirmAction(
       `Delete cluster ${k3d.name} and everything firestream created for it, then create it again?`,
@@ -62,51 +70,44 @@ export async function create(flags: GlobalFlags, opts: CreateFlags): Promise<voi
     if (!ok) throw new FirestreamError("cancelled; nothing was changed");
     const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
     const [preflight, ...rest] = createTasks;
-    const cleanDelete = deleteTasks.map((t) => ({
-      ...t,
-      title: `clean (delete half): ${t.title}`,
-    }));
-    tasks = [
+    const tasks = [
       preflight,
-      ...cleanDelete,
+      ...deleteTasks.map((t) => ({ ...t, title: `clean (delete half): ${t.title}` })),
       ...rest.map((t) => ({ ...t, title: `clean (create half): ${t.title}` })),
     ];
+    session.out.progress(`Recreating cluster ${k3d.name}`);
+    runs = [{ result: await runCluster(session, { k3d, tasks, options: runOptions }) }];
+  } else {
+    const plan = await makePlan(session, { onlyConfigCluster: true, tasks: createTasks });
+    runs = (await applyPlan(session, plan, {
+      yes: flags.yes,
+      confirm: "destructive",
+      runOptions,
+      show: plan.changes.some((c) => c.destructive),
+    })).runs;
   }
-  session.out.progress(
-    `${opts.clean ? "Recreating" : "Creating"} cluster ${k3d.name} (${k3d.servers} server${
-      k3d.servers === 1 ? "" : "s"
-    }, ${k3d.agents} agent${k3d.agents === 1 ? "" : "s"}, k3s ${k3d.k3s_version})`,
-  );
-  const result = await runCluster(session, {
-    k3d,
-    tasks,
-    options: {
-      force: opts.force,
-      skipHostNetwork: opts.skipHostNetwork,
-      strict: opts.strict,
-      clean: opts.clean,
-    },
-  });
-  const applied = result.summary.applied;
+  const result = runs.at(-1)?.result;
+  const applied = runs.flatMap((r) => r.result.summary.applied);
+  const state = result?.state ?? await session.store.read();
+  const record = state.clusters[k3d.name];
   if (session.out.json) {
     return session.out.data({
       cluster: k3d.name,
-      changed: applied.length > 0,
+      changed: runs.length > 0,
       applied,
-      results: result.summary.results,
-      notices: result.notices,
-      record: result.record,
+      notices: runs.flatMap((r) => r.result.notices),
+      record: record ?? null,
     });
   }
-  const reg = result.record?.resources.registry;
   session.out.line(
-    applied.length
+    runs.length
       ? `Cluster ${k3d.name} is ready.`
       : `Cluster ${k3d.name} is already up to date; nothing to do.`,
   );
   session.out.line(
     `  API:      https://127.0.0.1:${k3d.api_port}  (kubectl context k3d-${k3d.name})`,
   );
+  const reg = record?.resources.registry;
   if (reg) {
     session.out.line(
       `  Registry: ${reg.container}:${reg.port}  (docker push ${reg.container}:${reg.port}/IMAGE)`,
@@ -270,6 +271,11 @@ export async function importCluster(
       imported: true,
       k3d_config: found.k3d,
       project_dir: session.loaded.projectDir,
+      // tied to this config only when the config describes it: otherwise a plan would delete it
+      ...(session.loaded.file &&
+          (opts.writeConfig || session.loaded.config.cluster.k3d.name === name)
+        ? { config_file: session.loaded.file }
+        : {}),
       resources: {
         cluster: {
           config_file: "",

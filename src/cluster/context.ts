@@ -62,13 +62,14 @@ export class LiveCache {
 }
 
 /** A fresh record for a cluster about to be created. */
-export function newRecord(k3d: K3dConfig, projectDir: string): ClusterRecord {
+export function newRecord(k3d: K3dConfig, projectDir: string, configFile?: string): ClusterRecord {
   return {
     name: k3d.name,
     cluster_type: "k3d",
     managed: true,
     k3d_config: k3d,
     project_dir: projectDir,
+    ...(configFile ? { config_file: configFile } : {}),
     resources: {},
   };
 }

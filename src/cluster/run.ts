@@ -44,85 +44,130 @@ export async function withStateLock<T>(session: Session, fn: () => Promise<T>): 
   }
 }
 
+/** The context of a run for one cluster, and how its record reaches the state file. */
+export interface ClusterScope {
+  ctx: ClusterContext;
+  notices: string[];
+  /** writes the record into the state when it changed; `final` applies the run's outcome */
+  persist: (final?: boolean) => Promise<void>;
+  state: () => StateDocument;
+  abort: AbortController;
+  /** the cluster had a record before this run */
+  existed: boolean;
+}
+
+/** Builds a cluster's context from the state (call with the lock held). */
+export async function openScope(
+  session: Session,
+  run: Pick<ClusterRun, "k3d" | "options" | "onSuccess"> & { recordExisted?: boolean },
+): Promise<ClusterScope> {
+  let state = await session.store.read();
+  const name = run.k3d.name;
+  const inState = name in state.clusters;
+  const existed = run.recordExisted ?? inState;
+  const record: ClusterRecord = inState
+    ? structuredClone(state.clusters[name])
+    : newRecord(run.k3d, session.loaded.projectDir, session.loaded.file);
+  const notices: string[] = [];
+  const abort = new AbortController();
+  const ctx: ClusterContext = {
+    config: session.loaded.config,
+    k3d: run.k3d,
+    name,
+    kubeContext: `k3d-${name}`,
+    projectDir: record.project_dir ?? session.loaded.projectDir,
+    stateDir: session.stateDir,
+    state,
+    record,
+    options: run.options ?? {},
+    notice: (m) => {
+      notices.push(m);
+      session.out.progress(`  ${m}`);
+    },
+    signal: abort.signal,
+    live: new LiveCache(),
+  };
+  let onDisk = JSON.stringify(state.clusters[name] ?? null);
+  const persist = async (final = false) => {
+    const drop = final && run.onSuccess === "drop";
+    const next = structuredClone(state);
+    if (!drop && (Object.keys(record.resources).length > 0 || existed)) {
+      next.clusters[name] = final
+        ? {
+          ...record,
+          k3d_config: run.k3d,
+          ...(session.loaded.file ? { config_file: session.loaded.file } : {}),
+        }
+        : record;
+    } else delete next.clusters[name];
+    const text = JSON.stringify(next.clusters[name] ?? null);
+    if (text === onDisk) return;
+    state = await session.store.write(next);
+    ctx.state = state;
+    onDisk = text;
+  };
+  return { ctx, notices, persist, state: () => state, abort, existed };
+}
+
+/** Stops after the current step on the first Ctrl-C (or SIGTERM); a second one exits at once. */
+export async function withInterrupts<T>(
+  session: Session,
+  abort: AbortController,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const onSignal = () => {
+    if (!abort.signal.aborted) {
+      session.out.progress(
+        "interrupt: stopping after the current step (press Ctrl-C again to force)",
+      );
+      abort.abort();
+    } else Deno.exit(130);
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  try {
+    return await fn();
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+}
+
 /** Runs the tasks for one cluster under the lock with a journal; the state file follows each step. */
 export function runCluster(session: Session, run: ClusterRun): Promise<ClusterRunResult> {
   return withStateLock(session, async () => {
-    let state = await session.store.read();
-    const name = run.k3d.name;
-    const existed = name in state.clusters;
-    const record: ClusterRecord = existed
-      ? structuredClone(state.clusters[name])
-      : newRecord(run.k3d, session.loaded.projectDir);
-    const notices: string[] = [];
-    const controller = new AbortController();
-    const ctx: ClusterContext = {
-      config: session.loaded.config,
-      k3d: run.k3d,
-      name,
-      kubeContext: `k3d-${name}`,
-      projectDir: record.project_dir ?? session.loaded.projectDir,
-      stateDir: session.stateDir,
-      state,
-      record,
-      options: run.options ?? {},
-      notice: (m) => {
-        notices.push(m);
-        session.out.progress(`  ${m}`);
-      },
-      signal: controller.signal,
-      live: new LiveCache(),
-    };
-    let onDisk = JSON.stringify(state.clusters[name] ?? null);
-    const persist = async (final = false) => {
-      const keep = final ? run.onSuccess !== "drop" : true;
-      const hasResources = Object.keys(record.resources).length > 0;
-      const next = structuredClone(state);
-      if (keep && (hasResources || existed)) {
-        next.clusters[name] = final && run.onSuccess !== "drop"
-          ? { ...record, k3d_config: run.k3d }
-          : record;
-      } else delete next.clusters[name];
-      const text = JSON.stringify(next.clusters[name] ?? null);
-      if (text === onDisk) return;
-      state = await session.store.write(next);
-      ctx.state = state;
-      onDisk = text;
-    };
+    const scope = await openScope(session, run);
+    const { ctx } = scope;
     const journal = await JournalWriter.open(session.stateDir);
     await journal.append({
       event: "run-start",
       run: journal.run,
       command: session.command,
-      cluster: name,
+      cluster: ctx.name,
       tasks: run.tasks.map((t) => t.id),
       config: run.k3d,
       project_dir: ctx.projectDir,
       pid: Deno.pid,
+      record_existed: scope.existed,
     });
-    const onSignal = () => {
-      if (!controller.signal.aborted) {
-        session.out.progress(
-          "interrupt: stopping after the current step (press Ctrl-C again to force)",
-        );
-        controller.abort();
-      } else Deno.exit(130);
-    };
-    const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-    for (const s of signals) Deno.addSignalListener(s, onSignal);
     try {
-      const summary = await runTasks(run.tasks, ctx, {
-        journal,
-        signal: controller.signal,
-        onEvent: progressReporter(session.out),
-        persist: () => persist(false),
-      });
-      await persist(true);
-      return { summary, record: state.clusters[name], notices, state };
+      const summary = await withInterrupts(session, scope.abort, () =>
+        runTasks(run.tasks, ctx, {
+          journal,
+          signal: scope.abort.signal,
+          onEvent: progressReporter(session.out),
+          persist: () => scope.persist(false),
+        }));
+      await scope.persist(true);
+      return {
+        summary,
+        record: scope.state().clusters[ctx.name],
+        notices: scope.notices,
+        state: scope.state(),
+      };
     } catch (err) {
-      await persist(false).catch(() => {});
+      await scope.persist(false).catch(() => {});
       throw err;
     } finally {
-      for (const s of signals) Deno.removeSignalListener(s, onSignal);
       journal.close();
     }
   });

@@ -23,8 +23,6 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** called after each apply or rollback so the state file follows the machine */
   persist?: () => Promise<void>;
-  /** plan only: run checks, apply nothing */
-  dryRun?: boolean;
 }
 
 /** Summary of a run. */
@@ -78,7 +76,6 @@ export async function runTasks<C>(
         await journal.append({ event: "task-skip", task: task.id, reason: "already done" });
         return end("unchanged");
       }
-      if (options.dryRun) return end("not-run");
       onEvent({ type: "task-start", id: task.id, title: task.title });
       await journal.append({ event: "task-start", task: task.id });
       const undo = await task.apply(ctx);
@@ -181,4 +178,35 @@ export async function rollbackApplied<C>(
 /** The message of any thrown value. */
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** What a read-only pass found for one task. */
+export type CheckResult =
+  | { id: string; title: string; status: "disabled" | "ok" | "would-apply" }
+  | { id: string; title: string; status: "pending"; after: string[] };
+
+/**
+ * Runs only `enabled` and `check`, in order, changing nothing: what a run would do. A task whose
+ * prerequisite would apply is `pending` (its check could not see the world it will find).
+ */
+export async function checkTasks<C>(tasks: AnyTask<C>[], ctx: C): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const changing = new Set<string>();
+  for (const [i, task] of tasks.entries()) {
+    const deps = task.needs ?? tasks.slice(0, i).map((t) => t.id);
+    if (task.enabled && !task.enabled(ctx)) {
+      out.push({ id: task.id, title: task.title, status: "disabled" });
+      continue;
+    }
+    const after = deps.filter((d) => changing.has(d));
+    if (after.length) {
+      changing.add(task.id);
+      out.push({ id: task.id, title: task.title, status: "pending", after });
+      continue;
+    }
+    const done = await task.check(ctx);
+    if (!done) changing.add(task.id);
+    out.push({ id: task.id, title: task.title, status: done ? "ok" : "would-apply" });
+  }
+  return out;
 }

@@ -16,6 +16,8 @@ export interface Task<C, U = unknown> {
   apply: (ctx: C) => Promise<U>;
   /** revert exactly what apply did, nothing more */
   rollback: (ctx: C, undo: U) => Promise<void>;
+  /** revert an apply that started and never returned (the process died inside it) */
+  abandon?: (ctx: C) => Promise<void>;
 }
 
 /** Any task over context C, whatever its undo data. */

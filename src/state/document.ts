@@ -58,6 +58,8 @@ export interface ClusterRecord {
   k3d_config: K3dConfig;
   /** project directory whose config describes this cluster */
   project_dir?: string;
+  /** the firestream.toml that describes it; a cluster gone from that file plans as a delete */
+  config_file?: string;
   imported?: boolean;
   resources: ClusterResources;
 }
@@ -78,7 +80,8 @@ export interface StateDocument {
 export function emptyState(): StateDocument {
   return {
     version: STATE_VERSION,
-    lineage: crypto.randomUUID(),
+    // set by the first write: an unwritten state has no history yet
+    lineage: "",
     serial: 0,
     last_modified: new Date(0).toISOString(),
     last_modified_by: "",

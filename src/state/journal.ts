@@ -20,6 +20,8 @@ export type JournalEntry =
     config: unknown;
     project_dir: string;
     pid: number;
+    /** whether the cluster had a state record before the run (a rollback that empties it drops it otherwise) */
+    record_existed: boolean;
   }
   | { event: "task-start"; task: string }
   | { event: "task-skip"; task: string; reason: string }

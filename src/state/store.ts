@@ -111,6 +111,7 @@ export class StateStore {
     }
     const next: StateDocument = {
       ...doc,
+      lineage: doc.lineage || crypto.randomUUID(),
       version: STATE_VERSION,
       serial: (previous?.serial ?? doc.serial) + 1,
       last_modified: new Date().toISOString(),

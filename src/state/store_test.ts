@@ -53,7 +53,7 @@ Deno.test("state: a newer version is refused", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(
     `${dir}/state.json`,
-    JSON.stringify({ ...emptyState(), version: 99, serial: 3 }),
+    JSON.stringify({ ...emptyState(), lineage: "l", version: 99, serial: 3 }),
   );
   await assertRejects(() => new StateStore(dir).read(), FirestreamError, "version 99");
 });

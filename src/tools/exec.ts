@@ -25,6 +25,15 @@ export interface ExecOptions {
   cwd?: string;
 }
 
+/** What to tell a user who lacks a program. */
+export const INSTALL_HINTS: Record<string, string> = {
+  k3d: "install k3d: curl -s https://raw.githubusercontent.com/k3d-io/k3d/main/install.sh | bash",
+  kubectl: "install kubectl: https://kubernetes.io/docs/tasks/tools/",
+  docker: "install Docker: https://docs.docker.com/engine/install/",
+  ip: "install iproute2 (e.g. `sudo apt-get install iproute2`)",
+  ss: "install iproute2 (e.g. `sudo apt-get install iproute2`)",
+};
+
 /** A record of one external call, for bench and debug. */
 export interface CallRecord {
   argv: string[];
@@ -67,7 +76,22 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
   }
   const ms = performance.now() - started;
   calls.push({ argv: full, code: result.code, ms });
-  debug(`exec ${full.map(quote).join(" ")} → exit ${result.code} in ${ms.toFixed(0)}ms at +${started.toFixed(0)}ms`);
+  debug(
+    `exec ${full.map(quote).join(" ")} → exit ${result.code} in ${ms.toFixed(0)}ms at +${
+      started.toFixed(0)
+    }ms`,
+  );
+  if (result.code === 127 && /command not found/.test(result.stderr)) {
+    const program = argv[0];
+    throw new FirestreamError(`${program} is not installed`, {
+      hint: INSTALL_HINTS[program] ?? `install ${program} and make sure it is on PATH`,
+    });
+  }
+  if (/Cannot connect to the Docker daemon/.test(result.stderr)) {
+    throw new FirestreamError(`Docker is not running: ${firstLine(result.stderr)}`, {
+      hint: "start Docker (e.g. `sudo systemctl start docker` or Docker Desktop) and try again",
+    });
+  }
   if (result.code !== 0 && options.check !== false) {
     throw new FirestreamError(
       `\`${full.slice(0, 3).join(" ")}\` failed (exit ${result.code}): ${

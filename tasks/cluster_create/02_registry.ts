@@ -102,6 +102,13 @@ const registry: Task<ClusterContext, RegistryUndo> = {
     ctx.record.resources.registry = { name, container, host: HOST_IP, port, created: true };
     return { container, previous };
   },
+  abandon: async (ctx) => {
+    const container = registryContainer(ctx.k3d.registry.name);
+    // recorded before the run: it predates the interrupted create, leave it
+    if (ctx.record.resources.registry?.container === container) return;
+    if (await inspectContainer(container)) await deleteRegistry(container);
+    ctx.live.forget("docker:");
+  },
   rollback: async (ctx, undo) => {
     await deleteRegistry(undo.container);
     ctx.live.forget("docker:");

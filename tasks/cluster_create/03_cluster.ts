@@ -34,7 +34,20 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
       c.name === ctx.name
     );
     if (!found) return false;
+    // made by a run that died before recording it: the record of this managed cluster adopts it
+    ctx.record.resources.cluster ??= {
+      config_file: k3dConfigPath(ctx),
+      context: ctx.kubeContext,
+      created: true,
+      created_at: new Date().toISOString(),
+    };
     return found.nodes.every((n) => n.State.Running);
+  },
+  abandon: async (ctx) => {
+    if (ctx.record.resources.cluster) return;
+    if (await findCluster(ctx.name)) await deleteCluster(ctx.name);
+    await Deno.remove(k3dConfigPath(ctx)).catch(() => {});
+    ctx.live.forget("k3d:");
   },
   apply: async (ctx) => {
     const previous = ctx.record.resources.cluster;

@@ -346,8 +346,11 @@ export function syncNodes(world: World, cluster: SimCluster): void {
     (c.labels["k3d.role"] === "server" || c.labels["k3d.role"] === "agent")
   );
   const wanted = new Set(nodes.map((n) => n.name));
-  for (const name of Object.keys(kube.objects.nodes ?? {})) {
-    if (!wanted.has(name)) delete kube.objects.nodes[name];
+  // as in Kubernetes, a node whose machine is gone stays registered, NotReady, until deleted
+  for (const [name, obj] of Object.entries(kube.objects.nodes ?? {})) {
+    if (wanted.has(name)) continue;
+    const ready = obj.status.conditions.find((c: KubeObject) => c.type === "Ready");
+    [ready.status, ready.reason] = ["Unknown", "NodeStatusUnknown"];
   }
   for (const n of nodes) {
     const obj = kube.objects.nodes?.[n.name] ??

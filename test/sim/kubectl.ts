@@ -72,7 +72,7 @@ const KIND_TO_PLURAL: Record<string, string> = {
 export function kubectlMutating(p: Parsed): boolean {
   const dry = (p.flags["dry-run"] ?? []).some((v) => v === "client" || v === "server");
   if (dry) return false;
-  return /^(apply|create.*|delete|patch|label|annotate|scale|edit|replace|cordon|uncordon|drain|rollout restart|config (set.*|use-context|delete.*|rename-context|unset))$/
+  return /^(apply|create.*|delete|drain|patch|label|annotate|scale|edit|replace|cordon|uncordon|drain|rollout restart|config (set.*|use-context|delete.*|rename-context|unset))$/
     .test(p.path);
 }
 
@@ -213,6 +213,8 @@ export async function kubectl(
       return apply(cluster, p, await stdin());
     case "delete":
       return del(cluster, p);
+    case "drain":
+      return drain(cluster, p);
     case "logs":
       return logsOnce(cluster, p).join("\n") + "\n";
     case "top node":
@@ -361,6 +363,24 @@ function same(a: KubeObject, b: KubeObject): boolean {
       },
     });
   return strip(a) === strip(b);
+}
+
+function drain(cluster: SimCluster, p: Parsed): string {
+  const name = p.args[0];
+  const node = name ? cluster.kube.objects.nodes?.[name] : undefined;
+  if (!node) throw notFound("nodes", name ?? "");
+  node.spec.unschedulable = true;
+  const out = [`node/${name} cordoned`];
+  for (const [key, pod] of Object.entries(cluster.kube.objects.pods ?? {})) {
+    if (pod.spec.nodeName !== name) continue;
+    delete cluster.kube.objects.pods[key];
+    out.push(
+      `evicting pod ${pod.metadata.namespace}/${pod.metadata.name}`,
+      `pod/${pod.metadata.name} evicted`,
+    );
+  }
+  out.push(`node/${name} drained`);
+  return out.join("\n") + "\n";
 }
 
 function del(cluster: SimCluster, p: Parsed): string {

@@ -1,0 +1,144 @@
+/** `firestream plan`, `apply [PLANFILE]` and `rollback`. */
+import { applyPlan } from "../cluster/apply.ts";
+import { hasChanges, makePlan, type Plan, renderPlan } from "../cluster/plan.ts";
+import { rollbackLastRun } from "../cluster/rollback.ts";
+import { FirestreamError } from "../errors.ts";
+import { writeFileAtomic } from "../state/fs.ts";
+import { setExitCode } from "./program.ts";
+import { type GlobalFlags, openSession, type Session } from "./session.ts";
+
+async function createTasks() {
+  return (await import("../../tasks/cluster_create/mod.ts")).createTasks;
+}
+
+/** `plan [--out FILE] [--detailed-exitcode]`. */
+export async function plan(
+  flags: GlobalFlags,
+  opts: { out?: string; detailedExitcode?: boolean },
+): Promise<void> {
+  const session = await openSession(flags);
+  const p = await makePlan(session, { tasks: await createTasks() });
+  if (opts.out) await writeFileAtomic(opts.out, JSON.stringify(p, null, 2) + "\n");
+  if (session.out.json) session.out.data(p);
+  else {
+    session.out.line(renderPlan(p, (c, s) => session.out.paint(c, s)));
+    if (opts.out) {
+      session.out.line(
+        `\nSaved the plan to ${opts.out}; apply it with \`firestream apply ${opts.out}\`.`,
+      );
+    }
+  }
+  if (opts.detailedExitcode && hasChanges(p)) setExitCode(2);
+}
+
+async function readPlanFile(path: string): Promise<Plan> {
+  let p: Plan;
+  try {
+    p = JSON.parse(await Deno.readTextFile(path));
+  } catch (err) {
+    throw new FirestreamError(`cannot read plan file ${path}: ${(err as Error).message}`);
+  }
+  if (p.format !== "firestream-plan" || p.version !== 1) {
+    throw new FirestreamError(`${path} is not a firestream plan file`);
+  }
+  return p;
+}
+
+/** Refuses a saved plan that no longer describes what apply would do. */
+export function checkStale(saved: Plan, fresh: Plan): void {
+  if (saved.state.lineage !== fresh.state.lineage) {
+    throw new FirestreamError(
+      "saved plan is stale: it was made for a different state (lineage changed)",
+      {
+        hint: "run `firestream plan` again",
+      },
+    );
+  }
+  if (saved.state.serial !== fresh.state.serial) {
+    throw new FirestreamError(
+      `saved plan is stale: the state changed since it was made (serial ${saved.state.serial} → ${fresh.state.serial})`,
+      { hint: "run `firestream plan --out FILE` again and apply the new plan" },
+    );
+  }
+  if (saved.config.sha256 !== fresh.config.sha256 || saved.config.file !== fresh.config.file) {
+    throw new FirestreamError("saved plan is stale: the config changed since it was made", {
+      hint: "run `firestream plan --out FILE` again",
+    });
+  }
+  if (JSON.stringify(saved.changes) !== JSON.stringify(fresh.changes)) {
+    throw new FirestreamError("saved plan is stale: the machine changed since it was made", {
+      hint: "run `firestream plan --out FILE` again",
+    });
+  }
+}
+
+/** `apply [PLANFILE] [--auto-approve]`. */
+export async function apply(
+  flags: GlobalFlags,
+  planfile: string | undefined,
+  opts: { autoApprove?: boolean; force?: boolean; skipHostNetwork?: boolean },
+): Promise<void> {
+  const session = await openSession(flags);
+  const fresh = await makePlan(session, { tasks: await createTasks() });
+  let p = fresh;
+  if (planfile) {
+    const saved = await readPlanFile(planfile);
+    checkStale(saved, fresh);
+    p = saved;
+  }
+  await finish(session, p, {
+    // a saved plan was reviewed when it was made: applying it is the approval, as in Terraform
+    yes: flags.yes || opts.autoApprove || planfile !== undefined,
+    runOptions: { force: opts.force, skipHostNetwork: opts.skipHostNetwork },
+  });
+}
+
+async function finish(
+  session: Session,
+  p: Plan,
+  opts: { yes?: boolean; runOptions: { force?: boolean; skipHostNetwork?: boolean } },
+): Promise<void> {
+  if (!hasChanges(p)) {
+    if (session.out.json) return session.out.data({ changed: false, plan: p, runs: [] });
+    return session.out.line("No changes. The machine matches the configuration.");
+  }
+  const result = await applyPlan(session, p, {
+    yes: opts.yes,
+    yesFlag: "--auto-approve (or --yes)",
+    confirm: "always",
+    runOptions: opts.runOptions,
+  });
+  if (session.out.json) {
+    return session.out.data({
+      changed: true,
+      plan: p,
+      runs: result.runs.map((r) => ({
+        cluster: r.cluster,
+        kind: r.kind,
+        applied: r.result.summary.applied,
+      })),
+    });
+  }
+  const s = p.summary;
+  session.out.line(
+    `Apply complete: ${s.create} added, ${s.update} changed, ${s.replace} replaced, ${s.delete} destroyed.`,
+  );
+}
+
+/** `rollback`: undo the last failed or interrupted run from its journal. */
+export async function rollback(flags: GlobalFlags): Promise<void> {
+  const session = await openSession(flags);
+  const result = await rollbackLastRun(session);
+  if (session.out.json) return session.out.data(result);
+  if (!result.run) return session.out.line(`Nothing to undo: ${result.reason}.`);
+  session.out.line(
+    `Rolled back run ${result.run} (${result.undone.length} step(s) undone${
+      result.failed.length ? `, ${result.failed.length} failed` : ""
+    }).`,
+  );
+  if (result.failed.length) {
+    throw new FirestreamError(`could not undo ${result.failed.join(", ")}`, {
+      hint: "fix the cause shown above and run `firestream rollback` again",
+    });
+  }
+}

@@ -1,0 +1,111 @@
+/** Carries out a plan: deletions of clusters gone from the config, then create/update/replace of the config's cluster. */
+import type { Session } from "../cli/session.ts";
+import type { AnyTask } from "../engine/task.ts";
+import { FirestreamError } from "../errors.ts";
+import { confirmAction } from "../ui/confirm.ts";
+import type { ClusterContext, ClusterRunOptions } from "./context.ts";
+import { hasChanges, type Plan, renderPlan } from "./plan.ts";
+import { type ClusterRunResult, runCluster } from "./run.ts";
+
+/** Options for {@link applyPlan}. */
+export interface ApplyOptions {
+  /** confirm without asking */
+  yes?: boolean;
+  /** the flag that would have given consent, named in the refusal */
+  yesFlag?: string;
+  /** ask even for non-destructive changes (apply) or only for destructive ones (cluster create) */
+  confirm: "always" | "destructive";
+  runOptions?: ClusterRunOptions;
+  /** print the plan before asking @default true */
+  show?: boolean;
+}
+
+/** What ran. */
+export interface ApplyResult {
+  runs: {
+    cluster: string;
+    kind: "create" | "update" | "replace" | "delete";
+    result: ClusterRunResult;
+  }[];
+}
+
+/** Task lists for a plan's cluster actions. */
+export async function tasksFor(
+  kind: "create" | "update" | "replace" | "delete",
+): Promise<AnyTask<ClusterContext>[]> {
+  const { createTasks } = await import("../../tasks/cluster_create/mod.ts");
+  const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
+  if (kind === "delete") return deleteTasks;
+  if (kind !== "replace") return createTasks;
+  // replace: the old cluster goes (its registry, certificates and host setup are reused), then create
+  const [preflight, ...rest] = createTasks;
+  const removeCluster = deleteTasks.filter((t) => t.id === "delete-cluster")
+    .map((t) => ({ ...t, title: `replace (delete half): ${t.title}` }));
+  return [preflight, ...removeCluster, ...rest];
+}
+
+/** Shows, confirms and carries out the plan. */
+export async function applyPlan(
+  session: Session,
+  plan: Plan,
+  options: ApplyOptions,
+): Promise<ApplyResult> {
+  const out = session.out;
+  if (!hasChanges(plan)) return { runs: [] };
+  if (options.show !== false && !out.json) {
+    out.progress(renderPlan(plan, (c, s) => out.paint(c, s, "err")));
+    out.progress("");
+  }
+  const destructive = plan.changes.filter((c) => c.destructive);
+  if (options.confirm === "always" || destructive.length) {
+    const what = destructive.length
+      ? `This destroys ${destructive.map((c) => c.address).join(", ")}. Apply these changes?`
+      : "Apply these changes?";
+    if (!(await confirmAction(what, { yes: options.yes, flag: options.yesFlag }))) {
+      throw new FirestreamError("apply cancelled; nothing was changed");
+    }
+  }
+  const runs: ApplyResult["runs"] = [];
+  const state = await session.store.read();
+  for (
+    const change of plan.changes.filter((c) =>
+      c.action === "delete" && c.address === `cluster.${c.cluster}`
+    )
+  ) {
+    const record = state.clusters[change.cluster];
+    if (!record) continue;
+    session.out.progress(`Deleting cluster ${change.cluster} (no longer in the config)`);
+    const result = await runCluster(session, {
+      k3d: record.k3d_config,
+      tasks: await tasksFor("delete"),
+      options: options.runOptions,
+      onSuccess: "drop",
+    });
+    runs.push({ cluster: change.cluster, kind: "delete", result });
+  }
+  for (const [name, k3d] of Object.entries(plan.desired)) {
+    if (!k3d) continue;
+    const mine = plan.changes.filter((c) => c.cluster === name && c.action !== "no-op");
+    if (!mine.length) continue;
+    const main = mine.find((c) => c.address === `cluster.${name}`);
+    const kind = main?.action === "replace"
+      ? "replace"
+      : main?.action === "create"
+      ? "create"
+      : "update";
+    session.out.progress(
+      `${
+        kind === "create" ? "Creating" : kind === "replace" ? "Replacing" : "Updating"
+      } cluster ${name} (${k3d.servers} server${k3d.servers === 1 ? "" : "s"}, ${k3d.agents} agent${
+        k3d.agents === 1 ? "" : "s"
+      }, k3s ${k3d.k3s_version})`,
+    );
+    const result = await runCluster(session, {
+      k3d,
+      tasks: await tasksFor(kind),
+      options: options.runOptions,
+    });
+    runs.push({ cluster: name, kind, result });
+  }
+  return { runs };
+}

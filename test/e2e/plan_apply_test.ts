@@ -1,0 +1,238 @@
+/** End-to-end: plan, apply, saved plans, in-place updates, replacement, crash recovery. */
+import { assertEquals, assertMatch, assertOk } from "../assert.ts";
+import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+
+function setKey(h: SimHost, pattern: RegExp, replacement: string): void {
+  const path = `${h.projectDir}/firestream.toml`;
+  const text = Deno.readTextFileSync(path);
+  if (!pattern.test(text)) throw new Error(`config has no ${pattern}`);
+  Deno.writeTextFileSync(path, text.replace(pattern, replacement));
+}
+
+Deno.test("plan: a fresh dir plans a create (exit 2); after apply the plan is empty (exit 0)", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    const plan = await h.run(["plan", "--detailed-exitcode"]);
+    assertEquals(plan.code, 2, plan.stderr);
+    assertMatch(plan.stdout, "# cluster.firestream-local will be created");
+    assertMatch(plan.stdout, "Plan: 2 to add, 0 to change, 0 to replace, 0 to destroy.");
+    assertEquals(h.mutatingCalls(), [], "plan changed something");
+    const json = JSON.parse((await h.ok(["plan", "--json"])).stdout);
+    assertEquals(
+      json.changes.map((c: { address: string; action: string }) => [c.address, c.action]),
+      [
+        ["cluster.firestream-local", "create"],
+        ["cluster.firestream-local.registry", "create"],
+      ],
+    );
+    const refused = await h.run(["apply"]);
+    assertEquals(refused.code, 1);
+    assertMatch(refused.stderr, "--auto-approve");
+    assertEquals(h.mutatingCalls(), []);
+
+    await h.ok(["apply", "--auto-approve"]);
+    const after = await h.run(["plan", "--detailed-exitcode"]);
+    assertEquals(after.code, 0, after.stdout + after.stderr);
+    assertMatch(after.stdout, "No changes.");
+
+    h.clearCalls();
+    const noop = await h.ok(["apply", "--auto-approve"]);
+    assertMatch(noop.stdout, "No changes.");
+    assertEquals(h.mutatingCalls(), []);
+    assertOk(h.calls().length <= 4, `no-op apply made ${h.calls().length} calls`);
+  });
+});
+
+Deno.test("apply: agents 2→3 is an in-place update adding exactly one agent; 3→1 removes two", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await h.ok(["apply", "--yes"]);
+    const cluster = h.world().clusters["firestream-local"].token;
+    setKey(h, /\[cluster\.k3d\]\n(name = .*\n)/, "[cluster.k3d]\n$1agents = 3\n");
+    const plan = JSON.parse((await h.ok(["plan", "--json"])).stdout);
+    const main = plan.changes.find((c: { address: string }) =>
+      c.address === "cluster.firestream-local"
+    );
+    assertEquals(main.action, "update");
+    assertEquals(main.destructive, false);
+    assertEquals(main.diffs, [{
+      key: "agents",
+      from: 2,
+      to: 3,
+      drift: false,
+      forces_replacement: false,
+    }]);
+    h.clearCalls();
+    await h.ok(["apply", "--yes"]);
+    assertEquals(h.mutatingCalls(), [
+      "k3d node create firestream-local-agent-2 --role agent --cluster firestream-local --image rancher/k3s:v1.31.2-k3s1 --wait",
+    ]);
+    const world = h.world();
+    assertEquals(
+      world.clusters["firestream-local"].token,
+      cluster,
+      "the cluster was not recreated",
+    );
+    assertOk(world.containers["k3d-firestream-local-agent-2-0"]);
+    assertEquals((await h.state()).clusters["firestream-local"].k3d_config.agents, 3);
+
+    setKey(h, /agents = 3/, "agents = 1");
+    h.clearCalls();
+    await h.ok(["apply", "--yes"]);
+    const m = h.mutatingCalls();
+    assertEquals(m.filter((c) => c.startsWith("k3d node delete")), [
+      "k3d node delete k3d-firestream-local-agent-2-0",
+      "k3d node delete k3d-firestream-local-agent-1",
+    ]);
+    assertEquals(
+      m.filter((c) => c.startsWith("kubectl --context k3d-firestream-local delete node")).length,
+      2,
+    );
+    const info = JSON.parse((await h.ok(["cluster", "info", "--json"])).stdout);
+    assertEquals(info.agents, { running: 1, total: 1, desired: 1 });
+    assertEquals((await h.run(["plan", "--detailed-exitcode"])).code, 0);
+  });
+});
+
+Deno.test("plan: a k3s version change is a destructive replace that needs --yes", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await h.ok(["apply", "--yes"]);
+    setKey(h, /\[cluster\.k3d\]\n(name = .*\n)/, '[cluster.k3d]\n$1k3s_version = "v1.32.1-k3s1"\n');
+    const plan = await h.run(["plan", "--detailed-exitcode"]);
+    assertEquals(plan.code, 2);
+    assertMatch(plan.stdout, "# cluster.firestream-local must be replaced [destructive]");
+    assertMatch(
+      plan.stdout,
+      '~ k3s_version = "v1.31.2-k3s1" -> "v1.32.1-k3s1" # forces replacement',
+    );
+    h.clearCalls();
+    const refused = await h.run(["cluster", "create"]);
+    assertEquals(refused.code, 1);
+    assertMatch(refused.stderr, "confirmation needed");
+    assertEquals(h.mutatingCalls(), []);
+    await h.ok(["cluster", "create", "--yes"]);
+    const m = h.mutatingCalls();
+    assertEquals(m[0], "k3d cluster delete firestream-local");
+    assertMatch(m[1], /^k3d cluster create --config/);
+    assertEquals(
+      m.filter((c) => c.includes("registry")),
+      [],
+      "the registry is kept across a replace",
+    );
+    const node = Object.values(h.world().containers).find((c) => c.name.endsWith("server-0"))!;
+    assertEquals(node.image, "rancher/k3s:v1.32.1-k3s1");
+  });
+});
+
+Deno.test("apply PLANFILE: applies the saved plan; refused once another apply moved the state", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await h.ok(["plan", "--out", "first.plan"]);
+    await h.ok(["apply", "first.plan"]);
+    assertOk(h.world().clusters["firestream-local"]);
+    setKey(h, /\[cluster\.k3d\]\n(name = .*\n)/, "[cluster.k3d]\n$1agents = 3\n");
+    await h.ok(["plan", "--out", "second.plan"]);
+    await h.ok(["apply", "--yes"]);
+    h.clearCalls();
+    const stale = await h.run(["apply", "second.plan"]);
+    assertEquals(stale.code, 1);
+    assertMatch(stale.stderr, "saved plan is stale: the state changed since it was made");
+    assertEquals(h.mutatingCalls(), []);
+    await h.ok(["plan", "--out", "third.plan"]);
+    setKey(h, /agents = 3/, "agents = 4");
+    const edited = await h.run(["apply", "third.plan"]);
+    assertEquals(edited.code, 1);
+    assertMatch(edited.stderr, "the config changed since it was made");
+  });
+});
+
+Deno.test("a cluster removed from the config plans as a delete, renamed as delete plus create", async () => {
+  await withSimHost({ config: testConfig({ name: "old-name" }) }, async (h) => {
+    await h.ok(["apply", "--yes"]);
+    setKey(h, /name = "old-name"/, 'name = "new-name"');
+    const plan = JSON.parse((await h.ok(["plan", "--json"])).stdout);
+    const actions = plan.changes.map((c: { address: string; action: string }) =>
+      `${c.action} ${c.address}`
+    );
+    assertOk(actions.includes("create cluster.new-name"), actions.join(", "));
+    assertOk(actions.includes("delete cluster.old-name"), actions.join(", "));
+    await h.ok(["apply", "--yes"]);
+    assertEquals(Object.keys(h.world().clusters), ["new-name"]);
+    assertEquals(Object.keys((await h.state()).clusters), ["new-name"]);
+  });
+});
+
+async function waitFor(what: string, fn: () => boolean, ms = 20000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function killMidCreate(h: SimHost): Promise<void> {
+  h.latency(0, { "k3d cluster create": 1500 });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      new URL("../../main.ts", import.meta.url).pathname,
+      "apply",
+      "--yes",
+    ],
+    cwd: h.projectDir,
+    env: h.env,
+    clearEnv: true,
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitFor(
+    "k3d cluster create to start",
+    () => h.calls().some((c) => c.argv[0] === "cluster" && c.argv[1] === "create"),
+  );
+  child.kill("SIGKILL");
+  await child.status;
+  // the k3d process it started carries on, as a real one would
+  await waitFor(
+    "the orphaned k3d to finish",
+    () => Boolean(h.world().clusters["firestream-local"]),
+  );
+  h.latency(0);
+}
+
+Deno.test("crash mid-apply: the dead lock is recognised and `rollback` leaves nothing half-done", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await killMidCreate(h);
+    assertOk(
+      Deno.statSync(`${h.projectDir}/.firestream/state.lock`).isFile,
+      "the killed run left its lock",
+    );
+    const r = await h.ok(["rollback"]);
+    assertMatch(r.stderr, "took over the state lock of pid");
+    assertMatch(r.stdout, "Rolled back run");
+    const world = h.world();
+    assertEquals(Object.keys(world.clusters), []);
+    assertEquals(Object.keys(world.containers), []);
+    assertEquals((await h.state()).clusters, {});
+    const again = await h.ok(["rollback"]);
+    assertMatch(again.stdout, "Nothing to undo: the last run");
+  });
+});
+
+Deno.test("crash mid-apply: a new apply converges instead", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await killMidCreate(h);
+    h.clearCalls();
+    const r = await h.ok(["apply", "--yes"]);
+    assertMatch(r.stderr, "took over the state lock");
+    assertEquals(
+      h.mutatingCalls(),
+      [],
+      "the cluster made by the killed run is adopted, not made again",
+    );
+    const rec = (await h.state()).clusters["firestream-local"];
+    assertEquals(rec.resources.cluster.created, true);
+    assertEquals(rec.resources.registry.created, true);
+    assertEquals((await h.run(["plan", "--detailed-exitcode"])).code, 0);
+    await h.ok(["cluster", "delete", "--yes"]);
+    assertEquals(Object.keys(h.world().containers), []);
+  });
+});
