@@ -88,7 +88,7 @@ export async function openScope(
     live: new LiveCache(),
   };
   let onDisk = JSON.stringify(state.clusters[name] ?? null);
-  const persist = async (final = false) => {
+  const write = async (final: boolean) => {
     const drop = final && run.onSuccess === "drop";
     const next = structuredClone(state);
     if (!drop && (Object.keys(record.resources).length > 0 || existed)) {
@@ -105,6 +105,13 @@ export async function openScope(
     state = await session.store.write(next);
     ctx.state = state;
     onDisk = text;
+  };
+  // steps finish concurrently; their writes go one after another
+  let queue: Promise<void> = Promise.resolve();
+  const persist = (final = false) => {
+    const next = queue.then(() => write(final));
+    queue = next.catch(() => {});
+    return next;
   };
   return { ctx, notices, persist, state: () => state, abort, existed };
 }

@@ -3,9 +3,19 @@ import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { AnyTask } from "../../src/engine/task.ts";
 import preflight from "./01_preflight.ts";
 import registry from "./02_registry.ts";
-import cluster from "./03_cluster.ts";
-import agents from "./04_agents.ts";
-import ready from "./05_ready.ts";
+import tlsCert from "./03_tls_cert.ts";
+import cluster from "./04_cluster.ts";
+import agents from "./05_agents.ts";
+import ready from "./06_ready.ts";
+import tlsSecret from "./07_tls_secret.ts";
 
-/** Every task of a create, in order. */
-export const createTasks: AnyTask<ClusterContext>[] = [preflight, registry, cluster, agents, ready];
+/** Every task of a create, in order; `needs` lets certificates be made while the registry starts. */
+export const createTasks: AnyTask<ClusterContext>[] = [
+  preflight,
+  registry,
+  tlsCert,
+  cluster,
+  agents,
+  ready,
+  tlsSecret,
+];

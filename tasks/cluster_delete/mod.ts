@@ -1,8 +1,10 @@
 /** The steps of `cluster delete`: everything a create did, undone in reverse. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { AnyTask } from "../../src/engine/task.ts";
-import cluster from "./05_cluster.ts";
-import registry from "./06_registry.ts";
+import tlsSecret from "./05_tls_secret.ts";
+import cluster from "./06_cluster.ts";
+import registry from "./07_registry.ts";
+import certs from "./08_certs.ts";
 
 /** Every task of a delete, in order. */
-export const deleteTasks: AnyTask<ClusterContext>[] = [cluster, registry];
+export const deleteTasks: AnyTask<ClusterContext>[] = [tlsSecret, cluster, registry, certs];

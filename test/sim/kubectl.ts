@@ -202,6 +202,24 @@ export async function kubectl(
       break;
     case "create secret tls":
       return await createSecretTls(world, p);
+    case "create namespace": {
+      const cluster = resolveCluster(world, p);
+      const name = p.args[0];
+      if (!name) throw new SimExit(1, "error: exactly one NAME is required, got 0\n");
+      if (cluster.kube.objects.namespaces?.[name]) {
+        throw new SimExit(
+          1,
+          `Error from server (AlreadyExists): namespaces "${name}" already exists\n`,
+        );
+      }
+      put(cluster.kube, "namespaces", {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name },
+        status: { phase: "Active" },
+      });
+      return `namespace/${name} created\n`;
+    }
   }
   const cluster = resolveCluster(world, p);
   switch (p.path) {

@@ -29,6 +29,8 @@ export const CLUSTER_TIMEOUT_S = 300;
 const cluster: Task<ClusterContext, ClusterUndo> = {
   id: "cluster",
   title: "k3d cluster",
+  // certificates are made meanwhile; the cluster waits only for its registry
+  needs: ["registry"],
   check: async (ctx) => {
     const found = (await ctx.live.get("k3d:clusters", listClusters)).find((c) =>
       c.name === ctx.name

@@ -1,0 +1,90 @@
+/** The Kubernetes TLS secret (made by kubectl itself, in dry-run) and Traefik's default TLSStore. */
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { getOptional, kubectl, type KubeObject } from "../tools/kubectl.ts";
+import { firstLine } from "../tools/exec.ts";
+
+/** Label on every object firestream applies. */
+export const MANAGED_BY = { "app.kubernetes.io/managed-by": "firestream" };
+
+/** Namespace where k3s runs Traefik; its default TLSStore must sit beside the secret. */
+export const TRAEFIK_NAMESPACE = "kube-system";
+
+/** Every namespace that gets the secret: the configured ones plus Traefik's. */
+export function secretNamespaces(namespaces: string[]): string[] {
+  return [...new Set([...namespaces, TRAEFIK_NAMESPACE])];
+}
+
+/** `kubectl create secret tls … --dry-run=client -o yaml`, labelled as ours. */
+export async function secretManifest(
+  context: string,
+  options: { name: string; namespace: string; cert: string; key: string },
+): Promise<string> {
+  const r = await kubectl(context, [
+    "create",
+    "secret",
+    "tls",
+    options.name,
+    `--cert=${options.cert}`,
+    `--key=${options.key}`,
+    "--namespace",
+    options.namespace,
+    "--dry-run=client",
+    "-o",
+    "yaml",
+  ]);
+  const doc = parseYaml(r.stdout) as KubeObject;
+  doc.metadata.labels = { ...(doc.metadata.labels ?? {}), ...MANAGED_BY };
+  return stringifyYaml(doc);
+}
+
+/** Applies a manifest through stdin. */
+export async function applyManifest(context: string, manifest: string): Promise<void> {
+  await kubectl(context, ["apply", "-f", "-"], { stdin: manifest });
+}
+
+/** The secret's tls.crt, base64, or undefined when there is no such secret. */
+export async function secretCert(
+  context: string,
+  name: string,
+  namespace: string,
+): Promise<string | undefined> {
+  const s = await getOptional(context, ["secret", name, "-n", namespace]);
+  return s?.data?.["tls.crt"];
+}
+
+/** Traefik's default TLSStore manifest pointing at our secret. */
+export function tlsStoreManifest(secretName: string): string {
+  return stringifyYaml({
+    apiVersion: "traefik.io/v1alpha1",
+    kind: "TLSStore",
+    metadata: { name: "default", namespace: TRAEFIK_NAMESPACE, labels: MANAGED_BY },
+    spec: { defaultCertificate: { secretName } },
+  });
+}
+
+/** The default TLSStore's secret, "absent", or "no-traefik" when the CRD is not installed. */
+export async function tlsStoreSecret(context: string): Promise<string | "absent" | "no-traefik"> {
+  const r = await kubectl(context, [
+    "get",
+    "tlsstores.traefik.io",
+    "default",
+    "-n",
+    TRAEFIK_NAMESPACE,
+    "-o",
+    "json",
+  ], { check: false });
+  if (r.code === 0) return JSON.parse(r.stdout).spec?.defaultCertificate?.secretName ?? "absent";
+  if (/NotFound/.test(r.stderr)) return "absent";
+  if (/doesn't have a resource type|no matches for kind/.test(r.stderr)) return "no-traefik";
+  throw new Error(`kubectl get tlsstores failed: ${firstLine(r.stderr)}`);
+}
+
+/** base64 of a file's bytes. */
+export async function fileBase64(path: string): Promise<string> {
+  const bytes = await Deno.readFile(path);
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}

@@ -1,0 +1,78 @@
+/** Certificates: the shared local CA (created once) and this cluster's server certificate, reissued when stale. */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { Task } from "../../src/engine/task.ts";
+import type { ClusterResources } from "../../src/state/document.ts";
+import { certPaths, ensureCa, issueCert, readCert, renewalReason } from "../../src/tls/certs.ts";
+
+/** What rollback needs (paths only: no key material leaves the certificates directory). */
+export interface TlsCertUndo {
+  caCreated: boolean;
+  hadPrevious: boolean;
+  previous?: ClusterResources["tls"];
+}
+
+async function move(from: string, to: string): Promise<void> {
+  await Deno.rename(from, to).catch((err) => {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  });
+}
+
+async function record(ctx: ClusterContext): Promise<void> {
+  const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
+  const { info } = await readCert(p.cert);
+  ctx.record.resources.tls = {
+    ca_cert: p.caCert,
+    cert: p.cert,
+    key: p.key,
+    fingerprint: info.fingerprint,
+    not_after: info.notAfter.toISOString(),
+    subject: info.subject,
+    sans: [...info.sans.dns, ...info.sans.ip],
+    secret: ctx.record.resources.tls?.secret ?? { name: ctx.k3d.tls.secret_name, namespaces: [] },
+  };
+}
+
+const tlsCert: Task<ClusterContext, TlsCertUndo> = {
+  id: "tls-cert",
+  title: "TLS certificate",
+  needs: ["preflight"],
+  enabled: (ctx) => ctx.k3d.tls.enabled,
+  check: async (ctx) => {
+    const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
+    if (await renewalReason(p, ctx.k3d)) return false;
+    if (!ctx.record.resources.tls) await record(ctx);
+    return true;
+  },
+  apply: async (ctx) => {
+    const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
+    const previous = ctx.record.resources.tls;
+    const caCreated = await ensureCa(p);
+    const reason = await renewalReason(p, ctx.k3d);
+    const hadPrevious = reason !== "no certificate yet";
+    if (hadPrevious) {
+      ctx.notice(`reissuing the certificate: ${reason}`);
+      await move(p.cert, `${p.cert}.prev`);
+      await move(p.key, `${p.key}.prev`);
+    }
+    await issueCert(p, ctx.k3d);
+    await record(ctx);
+    return { caCreated, hadPrevious, previous };
+  },
+  rollback: async (ctx, undo) => {
+    const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
+    await Deno.remove(p.cert).catch(() => {});
+    await Deno.remove(p.key).catch(() => {});
+    if (undo.hadPrevious) {
+      await move(`${p.cert}.prev`, p.cert);
+      await move(`${p.key}.prev`, p.key);
+    } else await Deno.remove(p.clusterDir).catch(() => {});
+    if (undo.caCreated) {
+      await Deno.remove(p.caCert).catch(() => {});
+      await Deno.remove(p.caKey).catch(() => {});
+    }
+    if (undo.previous) ctx.record.resources.tls = undo.previous;
+    else delete ctx.record.resources.tls;
+  },
+};
+
+export default tlsCert;

@@ -1,0 +1,185 @@
+/** TLS secret: `kubernetes.io/tls` secret in each namespace, and Traefik's default certificate; removed when TLS is turned off. */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { Task } from "../../src/engine/task.ts";
+import { FirestreamError } from "../../src/errors.ts";
+import { certPaths } from "../../src/tls/certs.ts";
+import {
+  applyManifest,
+  fileBase64,
+  secretCert,
+  secretManifest,
+  secretNamespaces,
+  tlsStoreManifest,
+  tlsStoreSecret,
+  TRAEFIK_NAMESPACE,
+} from "../../src/tls/secret.ts";
+import { getOptional, kubectl } from "../../src/tools/kubectl.ts";
+
+/** What rollback needs. */
+export interface TlsSecretUndo {
+  /** namespaces where the secret did not exist before */
+  created: string[];
+  /** namespaces where an older secret was replaced */
+  updated: string[];
+  /** namespaces firestream created to hold the secret */
+  namespaces: string[];
+  tlsStore: "created" | "updated" | "unchanged";
+  /** the secret was removed (TLS turned off) */
+  removed?: { name: string; namespaces: string[] };
+}
+
+/** Deletes the secrets and, when it points at them, the default TLSStore. */
+export async function removeSecrets(
+  ctx: ClusterContext,
+  name: string,
+  namespaces: string[],
+): Promise<void> {
+  for (const ns of namespaces) {
+    await kubectl(ctx.kubeContext, ["delete", "secret", name, "-n", ns, "--ignore-not-found"]);
+  }
+  if ((await tlsStoreSecret(ctx.kubeContext)) === name) {
+    await kubectl(ctx.kubeContext, [
+      "delete",
+      "tlsstores.traefik.io",
+      "default",
+      "-n",
+      TRAEFIK_NAMESPACE,
+      "--ignore-not-found",
+    ]);
+  }
+}
+
+async function applySecrets(ctx: ClusterContext, namespaces: string[]): Promise<void> {
+  const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
+  for (const ns of namespaces) {
+    const manifest = await secretManifest(ctx.kubeContext, {
+      name: ctx.k3d.tls.secret_name,
+      namespace: ns,
+      cert: p.cert,
+      key: p.key,
+    });
+    await applyManifest(ctx.kubeContext, manifest);
+  }
+}
+
+const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
+  id: "tls-secret",
+  title: "TLS secret and Traefik default certificate",
+  needs: ["ready", "tls-cert"],
+  enabled: (ctx) =>
+    ctx.k3d.tls.enabled || Boolean(ctx.record.resources.tls?.secret.namespaces.length),
+  check: async (ctx) => {
+    if (!ctx.k3d.tls.enabled) return false;
+    const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
+    const want = await fileBase64(p.cert);
+    const recorded = ctx.record.resources.tls?.secret;
+    const namespaces = secretNamespaces(ctx.k3d.tls.namespaces);
+    if (
+      recorded &&
+      (recorded.name !== ctx.k3d.tls.secret_name ||
+        recorded.namespaces.some((n) => !namespaces.includes(n)))
+    ) return false;
+    for (const ns of namespaces) {
+      if ((await secretCert(ctx.kubeContext, ctx.k3d.tls.secret_name, ns)) !== want) return false;
+    }
+    const store = await tlsStoreSecret(ctx.kubeContext);
+    if (store !== "no-traefik" && store !== ctx.k3d.tls.secret_name) return false;
+    if (ctx.record.resources.tls) {
+      ctx.record.resources.tls.secret = { name: ctx.k3d.tls.secret_name, namespaces };
+    }
+    return true;
+  },
+  apply: async (ctx) => {
+    const undo: TlsSecretUndo = { created: [], updated: [], namespaces: [], tlsStore: "unchanged" };
+    const recorded = ctx.record.resources.tls?.secret;
+    if (!ctx.k3d.tls.enabled) {
+      await removeSecrets(ctx, recorded!.name, recorded!.namespaces);
+      undo.removed = recorded;
+      delete ctx.record.resources.tls;
+      return undo;
+    }
+    const namespaces = secretNamespaces(ctx.k3d.tls.namespaces);
+    const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
+    const want = await fileBase64(p.cert);
+    try {
+      // a renamed secret or a namespace dropped from the list: the old copies go
+      if (recorded) {
+        const stale = recorded.name !== ctx.k3d.tls.secret_name
+          ? recorded.namespaces
+          : recorded.namespaces.filter((n) => !namespaces.includes(n));
+        for (const ns of stale) {
+          await kubectl(ctx.kubeContext, [
+            "delete",
+            "secret",
+            recorded.name,
+            "-n",
+            ns,
+            "--ignore-not-found",
+          ]);
+        }
+      }
+      for (const ns of namespaces) {
+        if (!(await getOptional(ctx.kubeContext, ["namespace", ns]))) {
+          await kubectl(ctx.kubeContext, ["create", "namespace", ns]);
+          undo.namespaces.push(ns);
+        }
+        const current = await secretCert(ctx.kubeContext, ctx.k3d.tls.secret_name, ns);
+        if (current === want) continue;
+        await applySecrets(ctx, [ns]);
+        (current === undefined ? undo.created : undo.updated).push(ns);
+      }
+      const store = await tlsStoreSecret(ctx.kubeContext);
+      if (store === "no-traefik") {
+        ctx.notice("Traefik is not installed in this cluster: no default certificate set");
+      } else if (store !== ctx.k3d.tls.secret_name) {
+        await applyManifest(ctx.kubeContext, tlsStoreManifest(ctx.k3d.tls.secret_name));
+        undo.tlsStore = store === "absent" ? "created" : "updated";
+      }
+    } catch (err) {
+      await undoSecrets(ctx, undo).catch(() => {});
+      throw err instanceof FirestreamError ? err : new FirestreamError((err as Error).message);
+    }
+    ctx.record.resources.tls!.secret = { name: ctx.k3d.tls.secret_name, namespaces };
+    return undo;
+  },
+  rollback: (ctx, undo) => undoSecrets(ctx, undo),
+};
+
+async function undoSecrets(ctx: ClusterContext, undo: TlsSecretUndo): Promise<void> {
+  if (undo.removed) {
+    // TLS was turned off: put the secrets back from the files, which stay on disk
+    await applySecrets({
+      ...ctx,
+      k3d: { ...ctx.k3d, tls: { ...ctx.k3d.tls, enabled: true, secret_name: undo.removed.name } },
+    }, undo.removed.namespaces);
+    return;
+  }
+  const name = ctx.k3d.tls.secret_name;
+  for (const ns of undo.created) {
+    await kubectl(ctx.kubeContext, ["delete", "secret", name, "-n", ns, "--ignore-not-found"]);
+  }
+  if (undo.updated.length) {
+    // the certificate step's rollback restores the previous files; its secret follows from them
+    const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
+    const prev = { cert: `${p.cert}.prev`, key: `${p.key}.prev` };
+    for (const ns of undo.updated) {
+      const manifest = await secretManifest(ctx.kubeContext, { name, namespace: ns, ...prev });
+      await applyManifest(ctx.kubeContext, manifest);
+    }
+  }
+  if (undo.tlsStore === "created") {
+    await kubectl(ctx.kubeContext, [
+      "delete",
+      "tlsstores.traefik.io",
+      "default",
+      "-n",
+      TRAEFIK_NAMESPACE,
+      "--ignore-not-found",
+    ]);
+  }
+  for (const ns of undo.namespaces) {
+    await kubectl(ctx.kubeContext, ["delete", "namespace", ns, "--ignore-not-found"]);
+  }
+}
+
+export default tlsSecret;

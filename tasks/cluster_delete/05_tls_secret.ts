@@ -1,0 +1,27 @@
+/** Remove the TLS secrets and Traefik's default certificate (when the cluster still answers). */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { Task } from "../../src/engine/task.ts";
+import { listClusters } from "../../src/tools/k3d.ts";
+import { removeSecrets } from "../cluster_create/07_tls_secret.ts";
+
+const tlsSecret: Task<ClusterContext, null> = {
+  id: "delete-tls-secret",
+  title: "Remove TLS secrets",
+  enabled: (ctx) => Boolean(ctx.record.resources.tls?.secret.namespaces.length),
+  check: async (ctx) => {
+    const live = (await ctx.live.get("k3d:clusters", listClusters)).find((c) =>
+      c.name === ctx.name
+    );
+    // a cluster that is gone or stopped takes its secrets with it, or gets them with the cluster delete
+    return !live || !live.nodes.some((n) => n.role === "server" && n.State.Running);
+  },
+  apply: async (ctx) => {
+    const s = ctx.record.resources.tls!.secret;
+    await removeSecrets(ctx, s.name, s.namespaces);
+    ctx.record.resources.tls!.secret = { name: s.name, namespaces: [] };
+    return null;
+  },
+  rollback: () => Promise.resolve(),
+};
+
+export default tlsSecret;
