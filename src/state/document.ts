@@ -41,7 +41,10 @@ export interface ClusterResources {
   routes?: RouteRecord[];
   dns?: {
     mode: "resolved" | "resolv.conf" | "macos-resolver";
+    /** the bridge interface (resolved) */
     interface?: string;
+    /** the file holding our block or resolver entry (resolv.conf, macOS) */
+    file?: string;
     server: string;
     domains: string[];
   };

@@ -81,7 +81,7 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
       started.toFixed(0)
     }ms`,
   );
-  if (result.code === 127 && /command not found/.test(result.stderr)) {
+  if (result.code === 127 && /command not found/.test(result.stderr) && options.check !== false) {
     const program = argv[0];
     throw new FirestreamError(`${program} is not installed`, {
       hint: INSTALL_HINTS[program] ?? `install ${program} and make sure it is on PATH`,

@@ -8,8 +8,14 @@ import cluster from "./04_cluster.ts";
 import agents from "./05_agents.ts";
 import ready from "./06_ready.ts";
 import tlsSecret from "./07_tls_secret.ts";
+import routes from "./08_routes.ts";
+import dns from "./09_dns.ts";
+import hosts from "./10_hosts.ts";
 
-/** Every task of a create, in order; `needs` lets certificates be made while the registry starts. */
+/**
+ * Every task of a create, in order. `needs` lets independent steps overlap: certificates and the
+ * hosts block are made while the registry and cluster start; routes then DNS follow the cluster.
+ */
 export const createTasks: AnyTask<ClusterContext>[] = [
   preflight,
   registry,
@@ -18,4 +24,7 @@ export const createTasks: AnyTask<ClusterContext>[] = [
   agents,
   ready,
   tlsSecret,
+  routes,
+  dns,
+  hosts,
 ];

@@ -194,6 +194,24 @@ export class SimHost {
     );
   }
 
+  /** Starts the loopback DNS responder; returns "127.0.0.1:PORT" for FIRESTREAM_DNS_PROBE. */
+  async startDns(): Promise<string> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", `${ROOT}/test/sim/dns_server.ts`, "0"],
+      env: this.env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    const { value } = await reader.read();
+    reader.releaseLock();
+    child.stdout.cancel().catch(() => {});
+    Deno.writeTextFileSync(`${this.simDir}/pids`, `${child.pid}\n`, { append: true });
+    const port = /listening (\d+)/.exec(new TextDecoder().decode(value))![1];
+    return `127.0.0.1:${port}`;
+  }
+
   /** Writes firestream.toml. */
   writeConfig(text: string): void {
     Deno.writeTextFileSync(`${this.projectDir}/firestream.toml`, text);

@@ -1,0 +1,52 @@
+/** Kernel routes to the cluster's pod and service networks, via `ip` (through sudo when not root). */
+import { FirestreamError } from "../errors.ts";
+import type { RouteRecord } from "../state/document.ts";
+import { exec } from "../tools/exec.ts";
+
+/** A route as `ip -j route show` reports it. */
+export interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+}
+
+/** The main-table route for exactly `cidr`, if any. */
+export async function currentRoute(cidr: string): Promise<IpRoute | undefined> {
+  const r = await exec(["ip", "-j", "route", "show", cidr]);
+  const routes = JSON.parse(r.stdout.trim() || "[]") as IpRoute[];
+  return routes.find((x) => x.dst === cidr);
+}
+
+/** Points `cidr` at `via`; returns what to record (including a route it replaced). */
+export async function setRoute(
+  cidr: string,
+  via: string,
+  options: { force?: boolean } = {},
+): Promise<RouteRecord> {
+  const existing = await currentRoute(cidr);
+  if (existing?.gateway === via) return { cidr, via };
+  if (existing && !options.force) {
+    throw new FirestreamError(
+      `a route for ${cidr} already exists via ${
+        existing.gateway ?? existing.dev ?? "another path"
+      }`,
+      {
+        hint:
+          `another cluster or VPN may use ${cidr}: change the CIDR in firestream.toml, or pass --force to replace the route (it is restored on delete)`,
+      },
+    );
+  }
+  await exec(["ip", "route", "replace", cidr, "via", via], { sudo: true });
+  return existing?.gateway ? { cidr, via, replaced_via: existing.gateway } : { cidr, via };
+}
+
+/** Undoes {@link setRoute}: puts back a replaced route, or removes ours when it is still ours. */
+export async function unsetRoute(route: RouteRecord): Promise<void> {
+  const existing = await currentRoute(route.cidr);
+  if (existing?.gateway !== route.via) return;
+  if (route.replaced_via) {
+    await exec(["ip", "route", "replace", route.cidr, "via", route.replaced_via], { sudo: true });
+  } else {
+    await exec(["ip", "route", "del", route.cidr, "via", route.via], { sudo: true });
+  }
+}

@@ -1,0 +1,108 @@
+/** Routes: `ip route replace <cidr> via <server-ip>` for the pod and service networks; replaced routes are recorded and restored. */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { Task } from "../../src/engine/task.ts";
+import { FirestreamError } from "../../src/errors.ts";
+import { routesUnsupported } from "../../src/host/platform.ts";
+import { currentRoute, setRoute, unsetRoute } from "../../src/host/routes.ts";
+import type { RouteRecord } from "../../src/state/document.ts";
+import { addressOn, inspectContainer } from "../../src/tools/docker.ts";
+
+/** What rollback needs. */
+export interface RoutesUndo {
+  set?: RouteRecord[];
+  removed?: RouteRecord[];
+  previous?: RouteRecord[];
+}
+
+/** The first server's address on the cluster's own network (asked by network name). */
+export async function serverIp(ctx: ClusterContext): Promise<string> {
+  const name = `k3d-${ctx.name}-server-0`;
+  const info = await ctx.live.get(`docker:inspect:${name}`, () => inspectContainer(name));
+  const ip = info ? addressOn(info, `k3d-${ctx.name}`) : undefined;
+  if (!ip) {
+    throw new FirestreamError(`cannot find the address of ${name} on network k3d-${ctx.name}`, {
+      hint: "is the cluster running? see `firestream cluster info`",
+    });
+  }
+  return ip;
+}
+
+function cidrs(ctx: ClusterContext): string[] {
+  return [ctx.k3d.network.pod_cidr, ctx.k3d.network.service_cidr];
+}
+
+/** Removes the recorded routes (delete, or routes turned off). */
+export async function removeRoutes(routes: RouteRecord[]): Promise<void> {
+  for (const r of [...routes].reverse()) await unsetRoute(r);
+}
+
+async function setAll(ctx: ClusterContext, ip: string): Promise<RouteRecord[]> {
+  const done: RouteRecord[] = [];
+  try {
+    for (const cidr of cidrs(ctx)) {
+      const mine = ctx.record.resources.routes?.find((r) => r.cidr === cidr);
+      const existing = await currentRoute(cidr);
+      // our own route from an earlier run (the server's address changed): replace it, keep what it replaced
+      const ours = mine && existing?.gateway === mine.via;
+      const rec = await setRoute(cidr, ip, { force: ctx.options.force || ours });
+      done.push(
+        ours && mine.replaced_via
+          ? { ...rec, replaced_via: mine.replaced_via }
+          : ours
+          ? { cidr, via: ip }
+          : rec,
+      );
+    }
+  } catch (err) {
+    await removeRoutes(done).catch(() => {});
+    throw err;
+  }
+  return done;
+}
+
+const routes: Task<ClusterContext, RoutesUndo> = {
+  id: "routes",
+  title: "Routes to pod and service networks",
+  needs: ["ready"],
+  enabled: (ctx) =>
+    !ctx.options.skipHostNetwork &&
+    (ctx.k3d.network.configure_routes || Boolean(ctx.record.resources.routes?.length)),
+  check: async (ctx) => {
+    if (!ctx.k3d.network.configure_routes) return false;
+    const why = routesUnsupported();
+    if (why) {
+      ctx.notice(`skipping routes: ${why}`);
+      return true;
+    }
+    const ip = await serverIp(ctx);
+    for (const cidr of cidrs(ctx)) {
+      if ((await currentRoute(cidr))?.gateway !== ip) return false;
+    }
+    if (!ctx.record.resources.routes) {
+      ctx.record.resources.routes = cidrs(ctx).map((cidr) => ({ cidr, via: ip }));
+    }
+    return true;
+  },
+  apply: async (ctx) => {
+    const previous = ctx.record.resources.routes;
+    if (!ctx.k3d.network.configure_routes) {
+      await removeRoutes(previous ?? []);
+      delete ctx.record.resources.routes;
+      return { removed: previous, previous };
+    }
+    // routes of CIDRs no longer configured go first
+    const stale = (previous ?? []).filter((r) => !cidrs(ctx).includes(r.cidr));
+    await removeRoutes(stale);
+    const set = await setAll(ctx, await serverIp(ctx));
+    ctx.record.resources.routes = set;
+    return { set, previous, removed: stale.length ? stale : undefined };
+  },
+  rollback: async (ctx, undo) => {
+    if (undo.set) await removeRoutes(undo.set);
+    for (const r of undo.removed ?? []) await setRoute(r.cidr, r.via, { force: true });
+    if (undo.previous) ctx.record.resources.routes = undo.previous;
+    else delete ctx.record.resources.routes;
+  },
+};
+
+export default routes;

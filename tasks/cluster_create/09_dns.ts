@@ -1,0 +1,180 @@
+/** DNS: cluster names resolve on the host (split DNS, a resolv.conf block, or /etc/resolver), then the seed's DNS test. */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import { clusterDnsAddress } from "../../src/cluster/k3d_config.ts";
+import type { Task } from "../../src/engine/task.ts";
+import { FirestreamError } from "../../src/errors.ts";
+import { readBlock, removeBlock, setBlock } from "../../src/host/block.ts";
+import {
+  CLUSTER_DOMAIN,
+  detectDnsMode,
+  linkDns,
+  macResolverPath,
+  macResolverText,
+  probeDns,
+  probeTarget,
+  resolvConfLines,
+  revertLinkDns,
+  SEARCH_DOMAINS,
+  setLinkDns,
+} from "../../src/host/dns.ts";
+import { readSystemFile, resolvConfPath, writeSystemFile } from "../../src/host/system_file.ts";
+import type { ClusterResources } from "../../src/state/document.ts";
+import { bridgeInterface, inspectNetwork } from "../../src/tools/docker.ts";
+import { exec } from "../../src/tools/exec.ts";
+
+type DnsRecord = NonNullable<ClusterResources["dns"]>;
+
+/** What rollback needs. */
+export interface DnsUndo {
+  set?: DnsRecord;
+  removed?: DnsRecord;
+  previous?: DnsRecord;
+}
+
+/** The troubleshooting text the product description gives for a failed DNS test. */
+export const DNS_TROUBLESHOOTING =
+  "DNS resolution test failed: check network connectivity and verify firewall settings";
+
+function backupPath(ctx: ClusterContext, what: string): string {
+  return `${ctx.stateDir}/backups/${what}.${ctx.name}.bak`;
+}
+
+async function bridge(ctx: ClusterContext): Promise<string> {
+  const net = await ctx.live.get(
+    `docker:network:k3d-${ctx.name}`,
+    () => inspectNetwork(`k3d-${ctx.name}`),
+  );
+  if (!net) {
+    throw new FirestreamError(`docker network k3d-${ctx.name} not found`, {
+      hint: "is the cluster running?",
+    });
+  }
+  return bridgeInterface(net);
+}
+
+async function desired(ctx: ClusterContext): Promise<DnsRecord> {
+  const server = clusterDnsAddress(ctx.k3d);
+  const mode = await ctx.live.get("dns:mode", detectDnsMode);
+  if (mode === "resolved") {
+    return { mode, interface: await bridge(ctx), server, domains: [`~${CLUSTER_DOMAIN}`] };
+  }
+  if (mode === "macos-resolver") {
+    return { mode, file: macResolverPath(), server, domains: [CLUSTER_DOMAIN] };
+  }
+  return { mode, file: resolvConfPath(), server, domains: SEARCH_DOMAINS };
+}
+
+async function isSet(ctx: ClusterContext, want: DnsRecord): Promise<boolean> {
+  if (want.mode === "resolved") {
+    const link = await linkDns(want.interface!);
+    return link.dns.includes(want.server) && link.domains.includes(`~${CLUSTER_DOMAIN}`);
+  }
+  const text = await readSystemFile(want.file!);
+  if (want.mode === "macos-resolver") return text === macResolverText(want.server);
+  const lines = resolvConfLines(want.server, removeBlock(text, ctx.name));
+  return JSON.stringify(readBlock(text, ctx.name)) === JSON.stringify(lines);
+}
+
+async function set(ctx: ClusterContext, want: DnsRecord): Promise<void> {
+  if (want.mode === "resolved") return await setLinkDns(want.interface!, want.server);
+  if (want.mode === "macos-resolver") {
+    await exec(["mkdir", "-p", want.file!.slice(0, want.file!.lastIndexOf("/"))], { sudo: true });
+    return await writeSystemFile(want.file!, macResolverText(want.server), {
+      backup: backupPath(ctx, "resolver"),
+    });
+  }
+  const text = await readSystemFile(want.file!);
+  const lines = resolvConfLines(want.server, removeBlock(text, ctx.name));
+  await writeSystemFile(want.file!, setBlock(text, ctx.name, lines), {
+    backup: backupPath(ctx, "resolv.conf"),
+  });
+}
+
+/** Undoes what {@link set} did, leaving everything else as it is. */
+export async function removeDns(ctx: ClusterContext, rec: DnsRecord): Promise<void> {
+  if (rec.mode === "resolved") {
+    return await revertLinkDns(rec.interface!).catch((err) => {
+      // the bridge went with its cluster: nothing left to revert
+      if (!/No such device/.test((err as Error).message)) throw err;
+    });
+  }
+  if (rec.mode === "macos-resolver") {
+    return await exec(["rm", "-f", rec.file!], { sudo: true }).then(() => {});
+  }
+  const text = await readSystemFile(rec.file!);
+  const without = removeBlock(text, ctx.name);
+  if (without !== text) {
+    await writeSystemFile(rec.file!, without, { backup: backupPath(ctx, "resolv.conf") });
+  }
+}
+
+async function test(ctx: ClusterContext, server: string): Promise<void> {
+  const target = probeTarget(server);
+  if (target === "off") return ctx.notice("DNS test skipped (FIRESTREAM_DNS_PROBE=off)");
+  const result = await probeDns(target);
+  if (result.ok) {
+    return ctx.notice(
+      `DNS test: kubernetes.default.svc.${CLUSTER_DOMAIN} → ${result.addresses.join(", ")}`,
+    );
+  }
+  const message = `${DNS_TROUBLESHOOTING} (asked ${target.ipAddr}:${target.port}: ${result.error})`;
+  if (ctx.options.strict) {
+    throw new FirestreamError(message, { hint: "without --strict this is a warning" });
+  }
+  ctx.notice(`warning: ${message}`);
+}
+
+const dns: Task<ClusterContext, DnsUndo> = {
+  id: "dns",
+  title: "Cluster DNS on the host",
+  // kube-dns is reached through the routes
+  needs: ["routes"],
+  enabled: (ctx) =>
+    !ctx.options.skipHostNetwork &&
+    (ctx.k3d.network.configure_dns || Boolean(ctx.record.resources.dns)),
+  check: async (ctx) => {
+    if (!ctx.k3d.network.configure_dns) return false;
+    const want = await desired(ctx);
+    if (!(await isSet(ctx, want))) return false;
+    ctx.record.resources.dns ??= want;
+    return true;
+  },
+  apply: async (ctx) => {
+    const previous = ctx.record.resources.dns;
+    if (!ctx.k3d.network.configure_dns) {
+      await removeDns(ctx, previous!);
+      delete ctx.record.resources.dns;
+      return { removed: previous, previous };
+    }
+    const want = await desired(ctx);
+    if (
+      previous &&
+      (previous.mode !== want.mode || previous.interface !== want.interface ||
+        previous.file !== want.file)
+    ) {
+      await removeDns(ctx, previous);
+    }
+    await set(ctx, want);
+    ctx.record.resources.dns = want;
+    if (!ctx.k3d.network.configure_routes) {
+      ctx.notice(
+        `note: kube-dns (${want.server}) is reachable from the host only through the routes (configure_routes)`,
+      );
+    }
+    try {
+      await test(ctx, want.server);
+    } catch (err) {
+      await removeDns(ctx, want).catch(() => {});
+      throw err;
+    }
+    return { set: want, previous };
+  },
+  rollback: async (ctx, undo) => {
+    if (undo.set) await removeDns(ctx, undo.set);
+    if (undo.removed) await set(ctx, undo.removed);
+    if (undo.previous) ctx.record.resources.dns = undo.previous;
+    else delete ctx.record.resources.dns;
+  },
+};
+
+export default dns;

@@ -1,0 +1,92 @@
+/** /etc/hosts: one marked block per cluster (registry host, configured names, the parent of a wildcard TLS name). */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { Task } from "../../src/engine/task.ts";
+import { readBlock, removeBlock, setBlock } from "../../src/host/block.ts";
+import { hostsFilePath, readSystemFile, writeSystemFile } from "../../src/host/system_file.ts";
+import type { ClusterResources } from "../../src/state/document.ts";
+import { registryContainer } from "../../src/tools/k3d.ts";
+
+type HostsRecord = NonNullable<ClusterResources["hosts_block"]>;
+
+/** What rollback needs. */
+export interface HostsUndo {
+  file: string;
+  /** the block's lines before this run, when there was one */
+  before?: string[];
+  previous?: HostsRecord;
+}
+
+function mentions(text: string, name: string): boolean {
+  return text.split(/\r?\n/).some((l) =>
+    !l.trim().startsWith("#") && l.trim().split(/\s+/).slice(1).includes(name)
+  );
+}
+
+/** The block's lines for this cluster, given the rest of the file. */
+export function hostsLines(ctx: ClusterContext, rest: string): string[] {
+  const names: string[] = [];
+  if (ctx.k3d.registry.enabled) names.push(registryContainer(ctx.k3d.registry.name));
+  const cn = ctx.k3d.tls.certificate.common_name;
+  if (ctx.k3d.tls.enabled) names.push(cn.startsWith("*.") ? cn.slice(2) : cn);
+  names.push(...ctx.k3d.network.hosts);
+  // the machine's own name, only when the file does not already resolve it
+  const self = Deno.hostname();
+  if (self && !mentions(rest, self)) names.push(self);
+  return [...new Set(names)].map((n) => `127.0.0.1\t${n}`);
+}
+
+async function write(
+  ctx: ClusterContext,
+  file: string,
+  lines: string[] | undefined,
+): Promise<void> {
+  const text = await readSystemFile(file);
+  const next = lines ? setBlock(text, ctx.name, lines) : removeBlock(text, ctx.name);
+  if (next !== text) {
+    await writeSystemFile(file, next, { backup: `${ctx.stateDir}/backups/hosts.${ctx.name}.bak` });
+  }
+}
+
+/** Removes this cluster's block (delete, or patch_etc_hosts turned off). */
+export function removeHostsBlock(ctx: ClusterContext, rec: HostsRecord): Promise<void> {
+  return write(ctx, rec.file, undefined);
+}
+
+const hosts: Task<ClusterContext, HostsUndo> = {
+  id: "hosts",
+  title: "/etc/hosts entries",
+  needs: ["preflight"],
+  enabled: (ctx) =>
+    !ctx.options.skipHostNetwork &&
+    (ctx.k3d.network.patch_etc_hosts || Boolean(ctx.record.resources.hosts_block)),
+  check: async (ctx) => {
+    if (!ctx.k3d.network.patch_etc_hosts) return false;
+    const file = hostsFilePath();
+    const text = await readSystemFile(file);
+    const lines = hostsLines(ctx, removeBlock(text, ctx.name));
+    if (JSON.stringify(readBlock(text, ctx.name)) !== JSON.stringify(lines)) return false;
+    ctx.record.resources.hosts_block ??= { file, lines };
+    return true;
+  },
+  apply: async (ctx) => {
+    const previous = ctx.record.resources.hosts_block;
+    const file = previous?.file ?? hostsFilePath();
+    const before = readBlock(await readSystemFile(file), ctx.name);
+    if (!ctx.k3d.network.patch_etc_hosts) {
+      await write(ctx, file, undefined);
+      delete ctx.record.resources.hosts_block;
+      return { file, before, previous };
+    }
+    const lines = hostsLines(ctx, removeBlock(await readSystemFile(file), ctx.name));
+    await write(ctx, file, lines);
+    ctx.record.resources.hosts_block = { file, lines };
+    return { file, before, previous };
+  },
+  rollback: async (ctx, undo) => {
+    await write(ctx, undo.file, undo.before);
+    if (undo.previous) ctx.record.resources.hosts_block = undo.previous;
+    else delete ctx.record.resources.hosts_block;
+  },
+};
+
+export default hosts;

@@ -1,0 +1,36 @@
+/** Remove this cluster's /etc/hosts block. */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { Task } from "../../src/engine/task.ts";
+import { readBlock, setBlock } from "../../src/host/block.ts";
+import { readSystemFile, writeSystemFile } from "../../src/host/system_file.ts";
+import type { ClusterResources } from "../../src/state/document.ts";
+import { removeHostsBlock } from "../cluster_create/10_hosts.ts";
+
+type HostsRecord = NonNullable<ClusterResources["hosts_block"]>;
+
+const hosts: Task<ClusterContext, HostsRecord> = {
+  id: "delete-hosts",
+  title: "Remove /etc/hosts entries",
+  enabled: (ctx) => Boolean(ctx.record.resources.hosts_block),
+  check: async (ctx) => {
+    const rec = ctx.record.resources.hosts_block!;
+    const gone = readBlock(await readSystemFile(rec.file), ctx.name) === undefined;
+    if (gone) delete ctx.record.resources.hosts_block;
+    return gone;
+  },
+  apply: async (ctx) => {
+    const rec = ctx.record.resources.hosts_block!;
+    await removeHostsBlock(ctx, rec);
+    delete ctx.record.resources.hosts_block;
+    return rec;
+  },
+  rollback: async (ctx, rec) => {
+    const text = await readSystemFile(rec.file);
+    await writeSystemFile(rec.file, setBlock(text, ctx.name, rec.lines), {
+      backup: `${ctx.stateDir}/backups/hosts.${ctx.name}.bak`,
+    });
+    ctx.record.resources.hosts_block = rec;
+  },
+};
+
+export default hosts;

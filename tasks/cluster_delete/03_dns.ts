@@ -1,0 +1,28 @@
+/** Revert the host's DNS settings for this cluster. */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { Task } from "../../src/engine/task.ts";
+import type { ClusterResources } from "../../src/state/document.ts";
+import dnsTask, { removeDns } from "../cluster_create/09_dns.ts";
+
+type DnsRecord = NonNullable<ClusterResources["dns"]>;
+
+const dns: Task<ClusterContext, DnsRecord> = {
+  id: "delete-dns",
+  title: "Revert cluster DNS on the host",
+  enabled: (ctx) => Boolean(ctx.record.resources.dns),
+  check: () => Promise.resolve(false),
+  apply: async (ctx) => {
+    const rec = ctx.record.resources.dns!;
+    await removeDns(ctx, rec);
+    delete ctx.record.resources.dns;
+    return rec;
+  },
+  rollback: async (ctx, rec) => {
+    // set it again as the create step would
+    ctx.record.resources.dns = undefined;
+    await dnsTask.apply({ ...ctx, options: { ...ctx.options, strict: false } });
+    ctx.record.resources.dns ??= rec;
+  },
+};
+
+export default dns;

@@ -1,0 +1,25 @@
+/** Remove this cluster's routes, restoring any route they replaced. */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { Task } from "../../src/engine/task.ts";
+import { setRoute } from "../../src/host/routes.ts";
+import type { RouteRecord } from "../../src/state/document.ts";
+import { removeRoutes } from "../cluster_create/08_routes.ts";
+
+const routes: Task<ClusterContext, RouteRecord[]> = {
+  id: "delete-routes",
+  title: "Remove routes",
+  enabled: (ctx) => Boolean(ctx.record.resources.routes?.length),
+  check: () => Promise.resolve(false),
+  apply: async (ctx) => {
+    const recs = ctx.record.resources.routes!;
+    await removeRoutes(recs);
+    delete ctx.record.resources.routes;
+    return recs;
+  },
+  rollback: async (ctx, recs) => {
+    for (const r of recs) await setRoute(r.cidr, r.via, { force: true });
+    ctx.record.resources.routes = recs;
+  },
+};
+
+export default routes;
