@@ -281,6 +281,10 @@ export function buildProgram(): Command {
     .addHelpText("after", examples("firestream state unlock", "firestream state unlock --force"))
     .action(async (opts, cmd) => (await import("./state.ts")).unlock(globals(cmd), opts));
 
+  program.command("__supervise", { hidden: true })
+    .argument("<spec>", "supervisor settings (JSON)")
+    .action(async (spec) => (await import("./port_forward.ts")).supervise(spec));
+
   program.command("completions")
     .description("print a shell completion script")
     .argument("<shell>", "bash | zsh | fish")

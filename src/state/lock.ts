@@ -1,5 +1,6 @@
 /** One writer at a time: an exclusive lock file naming its holder, with dead-holder detection. */
 import { FirestreamError } from "../errors.ts";
+import { processAlive as pidAlive, processStart } from "../tools/process.ts";
 
 /** Who holds the lock. */
 export interface LockHolder {
@@ -103,31 +104,6 @@ export async function forceUnlock(dir: string): Promise<LockHolder | undefined> 
     throw err;
   }
   return holder ?? { pid: 0, user: "?", host: "?", command: "?", time: "?" };
-}
-
-function pidAlive(pid: number): boolean {
-  if (Deno.build.os === "linux") {
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-      // a zombie has exited; its lock is dead
-      return !/^\d+ \(.*\) Z /.test(stat);
-    } catch {
-      return false;
-    }
-  }
-  // without /proc we cannot tell without signalling the process: assume it lives
-  return true;
-}
-
-function processStart(pid: number): number | undefined {
-  if (Deno.build.os !== "linux") return undefined;
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[19]);
-  } catch {
-    return undefined;
-  }
 }
 
 function currentUser(): string {

@@ -11,6 +11,7 @@ import tlsSecret from "./07_tls_secret.ts";
 import routes from "./08_routes.ts";
 import dns from "./09_dns.ts";
 import hosts from "./10_hosts.ts";
+import portForward from "./11_port_forward.ts";
 
 /**
  * Every task of a create, in order. `needs` lets independent steps overlap: certificates and the
@@ -27,4 +28,5 @@ export const createTasks: AnyTask<ClusterContext>[] = [
   routes,
   dns,
   hosts,
+  portForward,
 ];

@@ -1,0 +1,180 @@
+/** `firestream cluster port-forward [SERVICE] [--offset N] [-n NS] [--detach|--list|--stop]`. */
+import { ConfigError, FirestreamError } from "../errors.ts";
+import {
+  listForwards,
+  runSupervisor,
+  startDetached,
+  stopSupervisor,
+  type SupervisorSpec,
+} from "../portforward/control.ts";
+import { forwardPaths } from "../portforward/files.ts";
+import type { ForwardEvent } from "../portforward/supervisor.ts";
+import { findCluster } from "../tools/k3d.ts";
+import type { Output } from "../ui/output.ts";
+import { setExitCode } from "./program.ts";
+import { type GlobalFlags, openSession } from "./session.ts";
+
+/** Flags of `cluster port-forward`. */
+export interface PortForwardFlags {
+  offset?: number;
+  namespace?: string;
+  detach?: boolean;
+  list?: boolean;
+  stop?: boolean;
+}
+
+/** `svc`, `svc.ns` or `svc` with -n → which service. */
+export function parseService(
+  service: string,
+  namespace?: string,
+): { namespace: string; service: string } {
+  if (namespace) return { namespace, service };
+  const dot = service.indexOf(".");
+  return dot > 0
+    ? { service: service.slice(0, dot), namespace: service.slice(dot + 1) }
+    : { service, namespace: "default" };
+}
+
+function describe(e: ForwardEvent): string {
+  switch (e.event) {
+    case "up":
+      return `forwarding ${e.key} → 127.0.0.1:${e.local_port}`;
+    case "exited":
+      return `${e.key} (127.0.0.1:${e.local_port}) exited: ${e.message}`;
+    case "removed":
+      return `stopped forwarding ${e.key}: ${e.message}`;
+    case "skipped":
+      return `not forwarding ${e.key}: ${e.message}`;
+    case "ignored":
+      return `not forwarding ${e.key}: ${e.message}`;
+    case "discovery-failed":
+      return `could not list services: ${e.message}`;
+    default:
+      return "";
+  }
+}
+
+function printEntries(
+  out: Output,
+  entries: {
+    namespace: string;
+    service: string;
+    port: number;
+    local_port: number;
+    status: string;
+    pid: number | null;
+    since: string;
+  }[],
+): void {
+  if (!entries.length) return out.line("no port forwards");
+  out.table(
+    ["NAMESPACE", "SERVICE", "PORT", "LOCAL", "STATUS", "PID", "SINCE"],
+    entries.map((
+      e,
+    ) => [
+      e.namespace,
+      e.service,
+      String(e.port),
+      `127.0.0.1:${e.local_port}`,
+      e.status,
+      e.pid === null ? "-" : String(e.pid),
+      e.since,
+    ]),
+  );
+}
+
+/** The supervisor's settings for this config and these flags. */
+export async function supervisorSpec(
+  flags: GlobalFlags,
+  opts: PortForwardFlags & { service?: string },
+) {
+  const session = await openSession(flags);
+  const k3d = session.loaded.config.cluster.k3d;
+  const offset = opts.offset ?? k3d.dev_mode.port_offset;
+  if (offset < 1 || offset > 65535) {
+    throw new ConfigError(`--offset = ${offset}: must be between 1 and 65535`);
+  }
+  const spec: SupervisorSpec = {
+    cluster: k3d.name,
+    context: `k3d-${k3d.name}`,
+    offset,
+    namespaces: k3d.dev_mode.namespaces,
+    only: opts.service ? parseService(opts.service, opts.namespace) : undefined,
+    paths: forwardPaths({
+      projectDir: session.loaded.projectDir,
+      stateDir: session.stateDir,
+      cluster: k3d.name,
+    }),
+  };
+  return { session, spec };
+}
+
+/** The command. */
+export async function portForward(
+  flags: GlobalFlags,
+  service: string | undefined,
+  opts: PortForwardFlags,
+): Promise<void> {
+  const { session, spec } = await supervisorSpec(flags, { ...opts, service });
+  const out = session.out;
+  if (opts.list) {
+    const { running, entries } = await listForwards(spec.paths);
+    if (out.json) return out.data({ running: running ?? null, forwards: entries });
+    out.line(
+      running
+        ? `supervisor running (pid ${running.pid}, offset ${running.offset})`
+        : "supervisor not running",
+    );
+    return printEntries(out, entries);
+  }
+  if (opts.stop) {
+    const was = await stopSupervisor(spec.paths);
+    if (out.json) return out.data({ stopped: was });
+    return out.line(
+      was
+        ? `stopped port forwarding for ${spec.cluster}`
+        : `port forwarding for ${spec.cluster} was not running`,
+    );
+  }
+  if (!(await findCluster(spec.cluster))) {
+    throw new FirestreamError(`cluster ${spec.cluster} does not exist`, {
+      hint: "create it with `firestream cluster create`",
+    });
+  }
+  if (opts.detach) {
+    const info = await startDetached(spec);
+    const { entries } = await listForwards(spec.paths);
+    if (out.json) return out.data({ running: info, forwards: entries });
+    out.line(
+      `port forwarding runs in the background (pid ${info.pid}); \`--list\` shows it, \`--stop\` ends it`,
+    );
+    return printEntries(out, entries);
+  }
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  out.progress(`forwarding services of ${spec.cluster} with offset ${spec.offset}; Ctrl-C stops`);
+  try {
+    await runSupervisor(spec, abort.signal, (e) => {
+      const text = describe(e);
+      if (text) out.progress(text);
+    });
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+  out.progress("port forwarding stopped");
+  setExitCode(130);
+}
+
+/** The hidden `__supervise SPEC` command: the detached supervisor process. */
+export async function supervise(specJson: string): Promise<void> {
+  const spec = JSON.parse(specJson) as SupervisorSpec;
+  const abort = new AbortController();
+  for (const s of ["SIGINT", "SIGTERM"] as Deno.Signal[]) {
+    Deno.addSignalListener(s, () => abort.abort());
+  }
+  // detached from any terminal: a hang-up is not a reason to stop
+  Deno.addSignalListener("SIGHUP", () => {});
+  await runSupervisor(spec, abort.signal);
+}

@@ -1,0 +1,178 @@
+/** Starting, finding, listing and stopping a cluster's port-forward supervisor. */
+import { FirestreamError } from "../errors.ts";
+import { writeFileAtomic } from "../state/fs.ts";
+import { spawnChild } from "../tools/child.ts";
+import { processAlive } from "../tools/process.ts";
+import {
+  type ForwardEntry,
+  type ForwardPaths,
+  readMappings,
+  readSupervisor,
+  type SupervisorInfo,
+} from "./files.ts";
+import { type ForwardEvent, Supervisor } from "./supervisor.ts";
+
+/** Everything a supervisor process needs, passed to the detached one as JSON. */
+export interface SupervisorSpec {
+  cluster: string;
+  context: string;
+  offset: number;
+  namespaces: string[];
+  only?: { namespace: string; service: string };
+  paths: ForwardPaths;
+  pollMs?: number;
+}
+
+/** The running supervisor of this cluster, if its process is alive. */
+export async function runningSupervisor(paths: ForwardPaths): Promise<SupervisorInfo | undefined> {
+  const info = await readSupervisor(paths.pid);
+  return info && processAlive(info.pid) ? info : undefined;
+}
+
+/** Runs a supervisor in this process until `signal` aborts (foreground, or the detached child). */
+export async function runSupervisor(
+  spec: SupervisorSpec,
+  signal: AbortSignal,
+  onEvent?: (e: ForwardEvent) => void,
+): Promise<void> {
+  const running = await runningSupervisor(spec.paths);
+  if (running && running.pid !== Deno.pid) {
+    throw new FirestreamError(
+      `port forwarding for ${spec.cluster} already runs (pid ${running.pid})`,
+      {
+        hint: "see `firestream cluster port-forward --list`, or stop it with `--stop`",
+      },
+    );
+  }
+  await Deno.mkdir(spec.paths.pid.slice(0, spec.paths.pid.lastIndexOf("/")), { recursive: true });
+  const info: SupervisorInfo = {
+    pid: Deno.pid,
+    cluster: spec.cluster,
+    offset: spec.offset,
+    started: new Date().toISOString(),
+    only: spec.only,
+  };
+  await writeFileAtomic(spec.paths.pid, JSON.stringify(info) + "\n");
+  try {
+    await new Supervisor({ ...spec, onEvent }).run(signal);
+  } finally {
+    const still = await readSupervisor(spec.paths.pid);
+    if (still?.pid === Deno.pid) await Deno.remove(spec.paths.pid).catch(() => {});
+  }
+}
+
+/** How to run this program again: the compiled binary itself, or `deno run -A main.ts`. */
+export function selfArgv(): string[] {
+  const exec = Deno.execPath();
+  const name = exec.slice(exec.lastIndexOf("/") + 1);
+  if (/^deno(\.exe)?$/.test(name)) {
+    return [exec, "run", "-A", "--quiet", new URL(Deno.mainModule).pathname];
+  }
+  return [exec];
+}
+
+async function which(program: string): Promise<boolean> {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (dir && (await Deno.stat(`${dir}/${program}`)).isFile) return true;
+    } catch { /* not here */ }
+  }
+  return false;
+}
+
+/** Starts the supervisor in the background (its own session when `setsid` exists); waits for its pid file. */
+export async function startDetached(
+  spec: SupervisorSpec,
+  options: { waitMs?: number } = {},
+): Promise<SupervisorInfo> {
+  const running = await runningSupervisor(spec.paths);
+  if (running) return running;
+  const argv = [...selfArgv(), "__supervise", JSON.stringify(spec)];
+  // a session of its own: the terminal's Ctrl-C and hang-up do not reach it
+  const child = spawnChild((await which("setsid")) ? ["setsid", ...argv] : argv, {
+    detached: true,
+  });
+  const deadline = Date.now() + (options.waitMs ?? 10_000);
+  while (Date.now() < deadline) {
+    const info = await readSupervisor(spec.paths.pid);
+    if (info && processAlive(info.pid)) {
+      // wait for the first mappings too, so callers can print them
+      const entries = await readMappings(spec.paths.mappings);
+      if (entries.length && entries.every((e) => e.status !== "starting")) return info;
+      if (Date.now() > deadline - 100) return info;
+    } else if (!processAlive(child.pid)) {
+      throw new FirestreamError("the port-forward supervisor exited at start", {
+        hint: `see ${spec.paths.events}`,
+      });
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const info = await readSupervisor(spec.paths.pid);
+  if (info) return info;
+  throw new FirestreamError("the port-forward supervisor did not start", {
+    hint: `see ${spec.paths.events}`,
+  });
+}
+
+function readPids(path: string): number[] {
+  try {
+    return Deno.readTextFileSync(path).split("\n").map(Number).filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}
+
+async function waitGone(pids: number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let alive = pids.filter(processAlive);
+  while (alive.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    alive = alive.filter(processAlive);
+  }
+  return alive;
+}
+
+/** Stops the supervisor and makes sure none of its children is left. Returns whether one was running. */
+export async function stopSupervisor(paths: ForwardPaths): Promise<boolean> {
+  const info = await readSupervisor(paths.pid);
+  const wasRunning = Boolean(info && processAlive(info.pid));
+  if (info && wasRunning) {
+    try {
+      Deno.kill(info.pid, "SIGTERM");
+    } catch { /* gone meanwhile */ }
+    if ((await waitGone([info.pid], 5000)).length) {
+      try {
+        Deno.kill(info.pid, "SIGKILL");
+      } catch { /* gone */ }
+    }
+  }
+  // children of a supervisor that was killed: end them here rather than wait for its watchdog
+  const strays = readPids(paths.children).filter(processAlive);
+  for (const pid of strays) {
+    try {
+      Deno.kill(pid, "SIGTERM");
+    } catch { /* gone */ }
+  }
+  const left = await waitGone(strays, 2000);
+  for (const pid of left) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* gone */ }
+  }
+  await Deno.remove(paths.pid).catch(() => {});
+  await Deno.remove(paths.children).catch(() => {});
+  return wasRunning;
+}
+
+/** The mappings with live status (a dead supervisor's entries read as stopped). */
+export async function listForwards(
+  paths: ForwardPaths,
+): Promise<{ running?: SupervisorInfo; entries: ForwardEntry[] }> {
+  const running = await runningSupervisor(paths);
+  const entries = (await readMappings(paths.mappings)).map((e) =>
+    running && e.pid !== null && processAlive(e.pid)
+      ? e
+      : { ...e, status: running ? e.status : "stopped" as const, pid: running ? e.pid : null }
+  );
+  return { running, entries };
+}

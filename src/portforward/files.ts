@@ -1,0 +1,66 @@
+/** Where the supervisor keeps its pid, its children, its events and the mappings file the seed names. */
+import { readTextIfExists, writeFileAtomic } from "../state/fs.ts";
+import type { Mapping } from "./mapping.ts";
+
+/** One line of `logs/port_forwards.json`. */
+export interface ForwardEntry extends Mapping {
+  pid: number | null;
+  status: "starting" | "up" | "restarting" | "stopped";
+  since: string;
+}
+
+/** The supervisor's pid file content. */
+export interface SupervisorInfo {
+  pid: number;
+  cluster: string;
+  offset: number;
+  started: string;
+  only?: { namespace: string; service: string };
+}
+
+/** File locations for one cluster's forwards. */
+export interface ForwardPaths {
+  /** `<project>/logs/port_forwards.json` */
+  mappings: string;
+  pid: string;
+  children: string;
+  events: string;
+}
+
+/** The files of `cluster`'s supervisor. */
+export function forwardPaths(
+  options: { projectDir: string; stateDir: string; cluster: string },
+): ForwardPaths {
+  const base = `${options.stateDir}/port-forward.${options.cluster}`;
+  return {
+    mappings: `${options.projectDir}/logs/port_forwards.json`,
+    pid: `${base}.pid`,
+    children: `${base}.children`,
+    events: `${base}.log`,
+  };
+}
+
+/** The mappings file, or an empty list. */
+export async function readMappings(path: string): Promise<ForwardEntry[]> {
+  try {
+    return JSON.parse((await readTextIfExists(path)) ?? "[]");
+  } catch {
+    return [];
+  }
+}
+
+/** Rewrites the mappings file atomically. */
+export async function writeMappings(path: string, entries: ForwardEntry[]): Promise<void> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  await writeFileAtomic(path, JSON.stringify(entries, null, 2) + "\n");
+}
+
+/** The running supervisor's pid file, if any. */
+export async function readSupervisor(path: string): Promise<SupervisorInfo | undefined> {
+  try {
+    const text = await readTextIfExists(path);
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,55 @@
+/** Dev mode: the detached port-forward supervisor, started after create, restarted on an offset change, stopped when turned off. */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { Task } from "../../src/engine/task.ts";
+import { runningSupervisor, startDetached, stopSupervisor } from "../../src/portforward/control.ts";
+import { devModeSpec } from "../../src/portforward/spec.ts";
+import type { ClusterResources } from "../../src/state/document.ts";
+
+/** What rollback needs. */
+export interface PortForwardUndo {
+  started: boolean;
+  stopped?: { offset: number };
+  previous?: ClusterResources["port_forwards"];
+}
+
+const portForward: Task<ClusterContext, PortForwardUndo> = {
+  id: "port-forward",
+  title: "Dev-mode port forwarding",
+  needs: ["ready"],
+  enabled: (ctx) =>
+    ctx.k3d.dev_mode.port_forward_all || Boolean(ctx.record.resources.port_forwards),
+  check: async (ctx) => {
+    if (!ctx.k3d.dev_mode.port_forward_all) return false;
+    const spec = devModeSpec(ctx);
+    const running = await runningSupervisor(spec.paths);
+    if (!running || running.offset !== spec.offset || running.only) return false;
+    ctx.record.resources.port_forwards ??= { pid_file: spec.paths.pid, offset: spec.offset };
+    return true;
+  },
+  apply: async (ctx) => {
+    const spec = devModeSpec(ctx);
+    const previous = ctx.record.resources.port_forwards;
+    const running = await runningSupervisor(spec.paths);
+    if (running) await stopSupervisor(spec.paths);
+    const stopped = running ? { offset: running.offset } : undefined;
+    if (!ctx.k3d.dev_mode.port_forward_all) {
+      delete ctx.record.resources.port_forwards;
+      return { started: false, stopped, previous };
+    }
+    const info = await startDetached(spec);
+    ctx.notice(
+      `port forwarding runs in the background (pid ${info.pid}); see \`firestream cluster port-forward --list\``,
+    );
+    ctx.record.resources.port_forwards = { pid_file: spec.paths.pid, offset: spec.offset };
+    return { started: true, stopped, previous };
+  },
+  rollback: async (ctx, undo) => {
+    const spec = devModeSpec(ctx);
+    if (undo.started) await stopSupervisor(spec.paths);
+    if (undo.stopped) await startDetached({ ...spec, offset: undo.stopped.offset });
+    if (undo.previous) ctx.record.resources.port_forwards = undo.previous;
+    else delete ctx.record.resources.port_forwards;
+  },
+};
+
+export default portForward;

@@ -1,0 +1,201 @@
+/** End-to-end over real TCP: dev-mode forwards answer, heal, follow services, and never outlive their supervisor. */
+import { assertEquals, assertMatch, assertOk } from "../assert.ts";
+import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+
+interface Entry {
+  namespace: string;
+  service: string;
+  port: number;
+  local_port: number;
+  pid: number | null;
+  status: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX] /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 15000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  while (true) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function answer(port: number): Promise<string | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
+    return await res.text();
+  } catch {
+    return undefined;
+  }
+}
+
+function entries(h: SimHost): Entry[] {
+  try {
+    return JSON.parse(Deno.readTextFileSync(`${h.projectDir}/logs/port_forwards.json`));
+  } catch {
+    return [];
+  }
+}
+
+function offsetConfig(offset: number): string {
+  return testConfig().replace(
+    "port_forward_all = false\n",
+    `port_forward_all = false\nport_offset = ${offset}\n`,
+  );
+}
+
+async function withServices(h: SimHost): Promise<void> {
+  await h.ok(["cluster", "create", "--yes"]);
+  h.kube("firestream-local", (k, { addService, addDeployment }) => {
+    addDeployment(k, { namespace: "default", name: "web" });
+    addService(k, { namespace: "default", name: "web", ports: [8080] });
+    addService(k, {
+      namespace: "apps",
+      name: "api",
+      ports: [{ port: 80, name: "http" }, { port: 9090, name: "metrics" }],
+    });
+    addService(k, { namespace: "default", name: "external", ports: [443], selector: null });
+    addService(k, { namespace: "default", name: "dns", ports: [{ port: 53, protocol: "UDP" }] });
+  });
+}
+
+Deno.test("port-forward: the seed's 8080 → offset mapping and a multi-port service answer; heal; follow services; --stop cleans up", async () => {
+  const offset = 20000 + Math.floor(Math.random() * 20000);
+  await withSimHost({ config: offsetConfig(offset) }, async (h) => {
+    await withServices(h);
+    const r = await h.ok(["cluster", "port-forward", "--detach"]);
+    assertMatch(r.stdout, "port forwarding runs in the background");
+    const list = await until("forwards up", () => {
+      const e = entries(h);
+      return e.length === 3 && e.every((x) => x.status === "up") && e;
+    });
+    assertEquals(list.map((e) => `${e.namespace}/${e.service}:${e.port}→${e.local_port}`), [
+      `apps/api:80→${80 + offset}`,
+      `apps/api:9090→${9090 + offset}`,
+      `default/web:8080→${8080 + offset}`,
+    ]);
+    assertEquals(await answer(8080 + offset), "svc/default/web:8080\n");
+    assertEquals(await answer(9090 + offset), "svc/apps/api:9090\n");
+    const forwards = h.calls().filter((c) =>
+      c.tool === "kubectl" && c.argv.includes("port-forward")
+    );
+    for (const c of forwards) {
+      assertEquals(c.argv.slice(0, 2), ["--context", "k3d-firestream-local"]);
+      assertOk(c.argv.includes("--address") && c.argv.includes("127.0.0.1"));
+    }
+    const events = () =>
+      Deno.readTextFileSync(`${h.projectDir}/.firestream/port-forward.firestream-local.log`);
+    assertMatch(events(), '"event":"ignored","key":"default/external"');
+    assertMatch(events(), "carries TCP only");
+
+    // a killed forward is restarted after 100ms and answers again
+    const web = list.find((e) => e.service === "web")!;
+    Deno.kill(web.pid!, "SIGKILL");
+    await until(
+      "web answers again",
+      async () =>
+        (await answer(web.local_port)) === "svc/default/web:8080\n" &&
+        entries(h).find((e) => e.service === "web")!.pid !== web.pid,
+    );
+    assertMatch(events(), "restarting in 100ms");
+
+    // a new service is picked up, a removed one dropped, without a restart of the supervisor
+    const listed = JSON.parse((await h.ok(["cluster", "port-forward", "--list", "--json"])).stdout);
+    const supervisor = listed.running.pid;
+    h.kube(
+      "firestream-local",
+      (k, { addService }) => addService(k, { namespace: "default", name: "late", ports: [7000] }),
+    );
+    await until(
+      "late forwarded",
+      async () => (await answer(7000 + offset)) === "svc/default/late:7000\n",
+    );
+    const apiPids = entries(h).filter((e) => e.service === "api").map((e) => e.pid!);
+    h.updateWorld((w) => delete w.clusters["firestream-local"].kube.objects.services["apps/api"]);
+    await until("api dropped", () => !entries(h).some((e) => e.service === "api"));
+    await until("api forwards ended", () => apiPids.every((p) => !alive(p)));
+    assertEquals(
+      JSON.parse((await h.ok(["cluster", "port-forward", "--list", "--json"])).stdout).running.pid,
+      supervisor,
+    );
+
+    const pids = entries(h).map((e) => e.pid!).filter(Boolean);
+    await h.ok(["cluster", "port-forward", "--stop"]);
+    assertOk(!alive(supervisor), "supervisor stopped");
+    assertEquals(pids.filter(alive), [], "no kubectl port-forward left");
+    assertEquals(await answer(8080 + offset), undefined);
+    const after = JSON.parse((await h.ok(["cluster", "port-forward", "--list", "--json"])).stdout);
+    assertEquals(after.running, null);
+  });
+});
+
+Deno.test("port-forward: kill -9 of the supervisor, Ctrl-C in the foreground and cluster delete leave no forward behind", async () => {
+  const offset = 20000 + Math.floor(Math.random() * 20000);
+  await withSimHost({ config: offsetConfig(offset) }, async (h) => {
+    await withServices(h);
+    // kill -9: the watchdog ends the children
+    await h.ok(["cluster", "port-forward", "--detach"]);
+    const first = await until("up", () => {
+      const e = entries(h);
+      return e.length === 3 && e.every((x) => x.status === "up") && e;
+    });
+    const info = JSON.parse(
+      Deno.readTextFileSync(`${h.projectDir}/.firestream/port-forward.firestream-local.pid`),
+    );
+    Deno.kill(info.pid, "SIGKILL");
+    await until("children gone after kill -9", () => first.every((e) => !alive(e.pid!)), 10000);
+
+    // foreground, one service, stopped by Ctrl-C
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        new URL("../../main.ts", import.meta.url).pathname,
+        "cluster",
+        "port-forward",
+        "api",
+        "-n",
+        "apps",
+      ],
+      cwd: h.projectDir,
+      env: h.env,
+      clearEnv: true,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const fg = await until("foreground up", () => {
+      const e = entries(h);
+      return e.length === 2 && e.every((x) => x.status === "up" && x.service === "api") && e;
+    });
+    assertEquals(await answer(80 + offset), "svc/apps/api:80\n");
+    child.kill("SIGINT");
+    const status = await child.status;
+    const stderr = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
+    assertEquals(status.code, 130, stderr);
+    assertEquals(fg.map((e) => e.pid!).filter(alive), []);
+
+    // dev mode from create, then delete stops it
+    await h.ok(["cluster", "create", "--yes", "--dev-mode"]);
+    const dev = await until("dev-mode forwards", () => {
+      const e = entries(h);
+      return e.length === 3 && e.every((x) => x.status === "up") && e;
+    });
+    assertEquals(await answer(8080 + offset), "svc/default/web:8080\n");
+    await h.ok(["cluster", "delete", "--yes"]);
+    assertEquals(dev.map((e) => e.pid!).filter(alive), []);
+  });
+});
