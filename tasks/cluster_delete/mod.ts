@@ -12,6 +12,7 @@ import certs from "./08_certs.ts";
 
 /** Every task of a delete, in order. */
 export const deleteTasks: AnyTask<ClusterContext>[] = [
+  portForward,
   hosts,
   dns,
   routes,

@@ -195,7 +195,12 @@ Deno.test("port-forward: kill -9 of the supervisor, Ctrl-C in the foreground and
       return e.length === 3 && e.every((x) => x.status === "up") && e;
     });
     assertEquals(await answer(8080 + offset), "svc/default/web:8080\n");
-    await h.ok(["cluster", "delete", "--yes"]);
+    const pidFile = `${h.projectDir}/.firestream/port-forward.firestream-local.pid`;
+    const devSupervisor = JSON.parse(Deno.readTextFileSync(pidFile)).pid;
+    const del = await h.ok(["cluster", "delete", "--yes"]);
+    assertMatch(del.stderr, "Stop port forwarding");
+    assertOk(!alive(devSupervisor), "delete stopped the supervisor");
+    assertOk(!(await Deno.stat(pidFile).catch(() => false)), "pid file removed");
     assertEquals(dev.map((e) => e.pid!).filter(alive), []);
   });
 });
