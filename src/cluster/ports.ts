@@ -1,5 +1,8 @@
-/** Is a host port free, and if not, who holds it. */
+/** Is a host port free, and if not, who holds it; the check preflight and doctor share. */
+import type { K3dConfig } from "../config/schema.ts";
+import type { StateDocument } from "../state/document.ts";
 import { exec } from "../tools/exec.ts";
+import { registryContainer } from "../tools/k3d.ts";
 
 /** Result of probing one port. */
 export type PortState = { free: true } | { free: false; holder?: string };
@@ -25,4 +28,85 @@ export async function listeningProcess(port: number): Promise<string | undefined
   if (r.code !== 0) return undefined;
   const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(r.stdout);
   return m ? `${m[1]} (pid ${m[2]})` : undefined;
+}
+
+/** The host ports a cluster binds, by config key. */
+export function hostPorts(k: K3dConfig): [string, number][] {
+  const ports: [string, number][] = [["api_port", k.api_port], ["http_port", k.http_port], [
+    "https_port",
+    k.https_port,
+  ]];
+  if (k.registry.enabled) ports.push(["registry.port", k.registry.port]);
+  return ports;
+}
+
+/** What was found for one port. */
+export interface PortCheck {
+  key: string;
+  port: number;
+  ok: boolean;
+  /** "free", "held by this cluster (k3d-x-serverlb)", or the problem */
+  detail: string;
+  fix?: string;
+}
+
+/** Checks every host port of the cluster: free, or held by this very cluster. */
+export async function checkHostPorts(
+  k: K3dConfig,
+  options: { state: StateDocument; published: Map<number, string> },
+): Promise<PortCheck[]> {
+  const lb = `k3d-${k.name}-serverlb`;
+  const registry = registryContainer(k.registry.name);
+  const out: PortCheck[] = [];
+  for (const [key, port] of hostPorts(k)) {
+    const fix = `choose another port for cluster.k3d.${key} in firestream.toml`;
+    const clash = Object.values(options.state.clusters).filter((o) =>
+      o.name !== k.name
+    ).flatMap((o) => {
+      const shared = key === "registry.port" && o.k3d_config.registry.enabled &&
+        registryContainer(o.k3d_config.registry.name) === registry;
+      return hostPorts(o.k3d_config).filter(([oKey, p]) =>
+        p === port && !(shared && oKey === "registry.port")
+      ).map(([oKey]) => `${oKey} of managed cluster ${o.name}`);
+    })[0];
+    if (clash) {
+      out.push({
+        key,
+        port,
+        ok: false,
+        detail: `port ${port} (cluster.k3d.${key}) is also ${clash}`,
+        fix,
+      });
+      continue;
+    }
+    const holder = options.published.get(port);
+    if (holder) {
+      const ours = key === "registry.port" ? holder === registry : holder === lb;
+      out.push(
+        ours ? { key, port, ok: true, detail: `held by this cluster (${holder})` } : {
+          key,
+          port,
+          ok: false,
+          detail: `port ${port} (cluster.k3d.${key}) is already published by container ${holder}`,
+          fix: `stop ${holder} or ${fix}`,
+        },
+      );
+      continue;
+    }
+    if (!probePort(port).free) {
+      const process = await listeningProcess(port);
+      out.push({
+        key,
+        port,
+        ok: false,
+        detail: `port ${port} (cluster.k3d.${key}) is already in use by ${
+          process ?? "another process"
+        }`,
+        fix: `stop that process or ${fix}`,
+      });
+      continue;
+    }
+    out.push({ key, port, ok: true, detail: "free" });
+  }
+  return out;
 }

@@ -1,0 +1,28 @@
+/** `firestream doctor`. */
+import { runDoctor } from "../observe/doctor.ts";
+import { setExitCode } from "./program.ts";
+import { type GlobalFlags, openSession } from "./session.ts";
+
+/** Prints every check; exit 1 when any failed. */
+export async function doctor(flags: GlobalFlags): Promise<void> {
+  const session = await openSession(flags);
+  const checks = await runDoctor(session);
+  const failed = checks.filter((c) => c.status === "fail").length;
+  if (failed) setExitCode(1);
+  if (session.out.json) return session.out.data({ ok: failed === 0, checks });
+  const mark = {
+    pass: session.out.paint("green", "✓ pass"),
+    warn: session.out.paint("yellow", "! warn"),
+    fail: session.out.paint("red", "✗ fail"),
+  };
+  for (const c of checks) {
+    session.out.line(`${mark[c.status]}  ${c.name}: ${c.detail}`);
+    if (c.fix && c.status !== "pass") session.out.line(`         fix: ${c.fix}`);
+  }
+  const warned = checks.filter((c) => c.status === "warn").length;
+  session.out.line(
+    `\n${checks.length} checks: ${
+      checks.length - failed - warned
+    } passed, ${warned} warnings, ${failed} failed`,
+  );
+}

@@ -1,0 +1,206 @@
+/** `firestream doctor`: checks the machine without changing anything; each check passes, warns or fails with its fix. */
+import type { Session } from "../cli/session.ts";
+import { checkHostPorts } from "../cluster/ports.ts";
+import { requireK3d } from "../cluster/tools_check.ts";
+import { readBlock } from "../host/block.ts";
+import { routesUnsupported } from "../host/platform.ts";
+import { hostsFilePath, readSystemFile } from "../host/system_file.ts";
+import { runningSupervisor } from "../portforward/control.ts";
+import { forwardPaths } from "../portforward/files.ts";
+import { describeHolder, isHolderDead, LOCK_FILE, readHolder } from "../state/lock.ts";
+import { certPaths, readCert } from "../tls/certs.ts";
+import { dockerServerVersion, publishedPorts } from "../tools/docker.ts";
+import { exec, isRoot } from "../tools/exec.ts";
+import { k3dVersion, registryContainer } from "../tools/k3d.ts";
+import { kubectlVersion } from "../tools/kubectl.ts";
+
+/** One check's outcome. */
+export interface Check {
+  name: string;
+  status: "pass" | "warn" | "fail";
+  detail: string;
+  fix?: string;
+}
+
+async function attempt(name: string, fn: () => Promise<Check | Check[]>): Promise<Check[]> {
+  try {
+    const r = await fn();
+    return Array.isArray(r) ? r : [r];
+  } catch (err) {
+    const e = err as Error & { hint?: string };
+    return [{ name, status: "fail", detail: e.message, fix: e.hint }];
+  }
+}
+
+/** Runs every check. */
+export async function runDoctor(session: Session): Promise<Check[]> {
+  const k = session.loaded.config.cluster.k3d;
+  const checks = await Promise.all([
+    attempt(
+      "docker",
+      async () => ({
+        name: "docker",
+        status: "pass",
+        detail: `Docker engine ${await dockerServerVersion()} answers`,
+      }),
+    ),
+    attempt("k3d", async () => {
+      const v = await k3dVersion();
+      requireK3d(v);
+      return { name: "k3d", status: "pass", detail: `k3d ${v} (5.5+ needed)` };
+    }),
+    attempt(
+      "kubectl",
+      async () => ({
+        name: "kubectl",
+        status: "pass",
+        detail: `kubectl ${await kubectlVersion()}`,
+      }),
+    ),
+    attempt("ports", async () => {
+      const state = await session.store.read();
+      const published = await publishedPorts().catch(() => new Map<number, string>());
+      return (await checkHostPorts(k, { state, published })).map((p) => ({
+        name: `port ${p.port} (${p.key})`,
+        status: p.ok ? "pass" as const : "fail" as const,
+        detail: p.detail,
+        fix: p.fix,
+      }));
+    }),
+    attempt("sudo", async () => {
+      const n = k.network;
+      if (!(n.configure_routes || n.configure_dns || n.patch_etc_hosts)) {
+        return { name: "sudo", status: "pass", detail: "not needed: host networking is off" };
+      }
+      if (isRoot()) return { name: "sudo", status: "pass", detail: "running as root" };
+      const r = await exec(["sudo", "-n", "true"], { check: false });
+      return r.code === 0
+        ? { name: "sudo", status: "pass", detail: "sudo works without a prompt" }
+        : {
+          name: "sudo",
+          status: "fail",
+          detail: "host networking needs sudo, and sudo asks for a password",
+          fix: "run `sudo -v` before firestream, or use --skip-host-network",
+        };
+    }),
+    attempt("platform", () => {
+      const why = k.network.configure_routes ? routesUnsupported() : undefined;
+      return Promise.resolve(
+        why
+          ? { name: "platform", status: "warn", detail: `routes will be skipped: ${why}` }
+          : { name: "platform", status: "pass", detail: `${Deno.build.os} ${Deno.build.arch}` },
+      );
+    }),
+    attempt("registry name", async () => {
+      if (!k.registry.enabled) {
+        return { name: "registry name", status: "pass", detail: "no registry configured" };
+      }
+      const host = registryContainer(k.registry.name);
+      const text = await readSystemFile(hostsFilePath());
+      const listed = text.split(/\r?\n/).some((l) =>
+        !l.trim().startsWith("#") && l.trim().split(/\s+/).slice(1).includes(host)
+      );
+      return listed
+        ? {
+          name: "registry name",
+          status: "pass",
+          detail: `${host} resolves from ${hostsFilePath()}${
+            readBlock(text, k.name) ? " (firestream's block)" : ""
+          }`,
+        }
+        : {
+          name: "registry name",
+          status: "warn",
+          detail:
+            `${host} is not in ${hostsFilePath()}, so \`docker push ${host}:${k.registry.port}/…\` may not resolve`,
+          fix: "set patch_etc_hosts = true and run `firestream apply`",
+        };
+    }),
+    attempt("certificate", async () => {
+      if (!k.tls.enabled) return { name: "certificate", status: "pass", detail: "TLS is off" };
+      const p = certPaths(k.tls.certs_dir, k.name);
+      try {
+        await Deno.stat(p.cert);
+      } catch {
+        return {
+          name: "certificate",
+          status: "warn",
+          detail: `no certificate yet at ${p.cert}`,
+          fix: "run `firestream apply`",
+        };
+      }
+      const { info } = await readCert(p.cert);
+      const days = Math.floor((info.notAfter.getTime() - Date.now()) / 86400_000);
+      if (days < 0) {
+        return {
+          name: "certificate",
+          status: "fail",
+          detail: `expired on ${info.notAfter.toISOString().slice(0, 10)}`,
+          fix: "run `firestream apply` to reissue it",
+        };
+      }
+      if (days < 30) {
+        return {
+          name: "certificate",
+          status: "warn",
+          detail: `expires in ${days} days`,
+          fix: "run `firestream apply` to renew it",
+        };
+      }
+      return {
+        name: "certificate",
+        status: "pass",
+        detail: `valid for ${days} more days (${info.sans.dns.join(", ")})`,
+      };
+    }),
+    attempt("state", async () => {
+      await session.store.read();
+      const holder = await readHolder(`${session.stateDir}/${LOCK_FILE}`);
+      if (!holder) {
+        return {
+          name: "state",
+          status: "pass",
+          detail: `${session.store.path} readable, not locked`,
+        };
+      }
+      if (isHolderDead(holder)) {
+        return {
+          name: "state",
+          status: "warn",
+          detail: `stale lock of ${describeHolder(holder)}, which is gone`,
+          fix:
+            "`firestream rollback` (or any apply) takes it over; `firestream state unlock` removes it",
+        };
+      }
+      return { name: "state", status: "warn", detail: `locked by ${describeHolder(holder)}` };
+    }),
+    attempt("port forwards", async () => {
+      const state = await session.store.read();
+      const rec = state.clusters[k.name];
+      const running = await runningSupervisor(
+        forwardPaths({
+          projectDir: session.loaded.projectDir,
+          stateDir: session.stateDir,
+          cluster: k.name,
+        }),
+      );
+      if (running) {
+        return {
+          name: "port forwards",
+          status: "pass",
+          detail: `supervisor running (pid ${running.pid})`,
+        };
+      }
+      if (rec?.resources.port_forwards) {
+        return {
+          name: "port forwards",
+          status: "warn",
+          detail: "dev mode is on but its supervisor is not running",
+          fix: "run `firestream apply` or `firestream cluster port-forward --detach`",
+        };
+      }
+      return { name: "port forwards", status: "pass", detail: "none expected" };
+    }),
+  ]);
+  return checks.flat();
+}

@@ -1,0 +1,133 @@
+/** `cluster logs`: which pods and containers a form selects, and the kubectl logs call for each. */
+import { nearest } from "../config/suggest.ts";
+import { FirestreamError } from "../errors.ts";
+import { getJson, getOptional, type KubeObject } from "../tools/kubectl.ts";
+
+/** The seed's forms plus the usual kubectl options. */
+export interface LogsRequest {
+  kind?: string;
+  name?: string;
+  namespace: string;
+  allNamespaces?: boolean;
+  follow?: boolean;
+  allContainers?: boolean;
+  previous?: boolean;
+  tail?: number;
+  since?: string;
+  container?: string;
+  timestamps?: boolean;
+}
+
+/** One log stream: a container of a pod. */
+export interface LogTarget {
+  namespace: string;
+  pod: string;
+  container: string;
+}
+
+const KINDS: Record<string, "pod" | "deployment" | "service"> = {
+  pod: "pod",
+  pods: "pod",
+  po: "pod",
+  deployment: "deployment",
+  deployments: "deployment",
+  deploy: "deployment",
+  service: "service",
+  services: "service",
+  svc: "service",
+};
+
+/** The normalized kind, or a clear error. */
+export function kindOf(kind: string): "pod" | "deployment" | "service" {
+  const k = KINDS[kind.toLowerCase()];
+  if (!k) {
+    throw new FirestreamError(`unknown kind "${kind}": use pod, deployment or service`, {
+      hint: "e.g. `firestream cluster logs deployment my-deployment`",
+    });
+  }
+  return k;
+}
+
+function matches(pod: KubeObject, selector: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => pod.metadata.labels?.[k] === v);
+}
+
+async function notFound(
+  context: string,
+  kind: string,
+  name: string,
+  namespace: string,
+): Promise<never> {
+  const plural = kind === "pod" ? "pods" : kind === "deployment" ? "deployments" : "services";
+  const list = await getJson(context, [plural, "-n", namespace]);
+  const names: string[] = list.items.map((i: KubeObject) => i.metadata.name);
+  const close = nearest(name, names);
+  const similar = names.filter((n) => n.includes(name) || name.includes(n)).slice(0, 5);
+  const suggestions = [...new Set([...(close ? [close] : []), ...similar])];
+  throw new FirestreamError(`no ${kind} named ${name} in namespace ${namespace}`, {
+    hint: suggestions.length
+      ? `did you mean ${suggestions.join(", ")}?`
+      : names.length
+      ? `${kind}s there: ${names.slice(0, 8).join(", ")}`
+      : `namespace ${namespace} has no ${kind}s`,
+  });
+}
+
+/** The pods the request selects (for a deployment or service: the pods its selector picks). */
+export async function selectPods(context: string, req: LogsRequest): Promise<KubeObject[]> {
+  const scope = req.allNamespaces ? ["--all-namespaces"] : ["-n", req.namespace];
+  if (!req.kind) return (await getJson(context, ["pods", ...scope])).items;
+  if (!req.name) {
+    throw new FirestreamError(`logs ${req.kind} needs a name`, {
+      hint: `firestream cluster logs ${req.kind} NAME`,
+    });
+  }
+  const kind = kindOf(req.kind);
+  if (kind === "pod") {
+    const pod = await getOptional(context, ["pod", req.name, "-n", req.namespace]);
+    return pod ? [pod] : await notFound(context, kind, req.name, req.namespace);
+  }
+  const obj = await getOptional(context, [kind, req.name, "-n", req.namespace]);
+  if (!obj) return await notFound(context, kind, req.name, req.namespace);
+  const selector = kind === "service" ? obj.spec?.selector : obj.spec?.selector?.matchLabels;
+  if (!selector || !Object.keys(selector).length) {
+    throw new FirestreamError(`${kind} ${req.name} has no selector, so it has no pods`);
+  }
+  const pods = (await getJson(context, ["pods", "-n", req.namespace])).items as KubeObject[];
+  return pods.filter((p) => matches(p, selector));
+}
+
+/** The (pod, container) streams of the selected pods. */
+export function targets(pods: KubeObject[], req: LogsRequest): LogTarget[] {
+  const out: LogTarget[] = [];
+  for (const pod of pods) {
+    const containers: string[] = (pod.spec?.containers ?? []).map((c: KubeObject) => c.name);
+    let chosen: string[];
+    if (req.container) {
+      if (!containers.includes(req.container)) {
+        if (req.kind) {
+          throw new FirestreamError(`pod ${pod.metadata.name} has no container ${req.container}`, {
+            hint: `containers: ${containers.join(", ")}`,
+          });
+        }
+        continue;
+      }
+      chosen = [req.container];
+    } else chosen = req.allContainers ? containers : containers.slice(0, 1);
+    for (const c of chosen) {
+      out.push({ namespace: pod.metadata.namespace, pod: pod.metadata.name, container: c });
+    }
+  }
+  return out;
+}
+
+/** The kubectl arguments (after --context) for one stream. */
+export function logsArgs(t: LogTarget, req: LogsRequest): string[] {
+  const args = ["-n", t.namespace, "logs", t.pod, "-c", t.container];
+  if (req.follow) args.push("--follow");
+  if (req.previous) args.push("--previous");
+  if (req.tail !== undefined) args.push(`--tail=${req.tail}`);
+  if (req.since) args.push(`--since=${req.since}`);
+  if (req.timestamps) args.push("--timestamps");
+  return args;
+}
