@@ -202,7 +202,11 @@ export async function info(flags: GlobalFlags, name: string | undefined): Promis
   const live = await findCluster(target);
   const record = state.clusters[target];
   if (!record && !live) await explainUnknown(target, state.clusters);
-  const view = await viewCluster(target, record, live, { deep: true });
+  const view = await viewCluster(target, record, live, {
+    deep: true,
+    projectDir: session.loaded.projectDir,
+    stateDir: session.stateDir,
+  });
   if (session.out.json) return session.out.data(view);
   printView(session.out, view);
 }
@@ -239,6 +243,44 @@ function printView(out: Output, v: ClusterView): void {
       `  registry:   ${v.registry.container} at ${v.registry.url} (${
         v.registry.healthy ? "healthy" : "not answering"
       }${v.registry.created_by_firestream ? "" : ", not created by firestream"})`,
+    );
+  }
+  if (v.tls) {
+    const secrets = Object.entries(v.tls.secret_present).map(([ns, ok]) =>
+      `${ns}${ok ? "" : " (missing)"}`
+    ).join(", ");
+    out.line(`  tls:        ${v.tls.subject}`);
+    out.line(
+      `              names ${v.tls.sans.join(", ")}; expires ${
+        v.tls.not_after.slice(0, 10)
+      } (${v.tls.days_left} days)`,
+    );
+    out.line(`              secret ${v.tls.secret} in ${secrets || "-"}`);
+  }
+  for (const r of v.host?.routes ?? []) {
+    out.line(`  route:      ${r.cidr} via ${r.via}${r.present ? "" : " (missing)"}`);
+  }
+  const dns = v.host?.dns;
+  if (dns) {
+    out.line(
+      `  dns:        ${dns.mode} → ${dns.server}${dns.interface ? ` on ${dns.interface}` : ""}${
+        dns.file ? ` in ${dns.file}` : ""
+      }`,
+    );
+  }
+  const hosts = v.host?.hosts_block;
+  if (hosts) {
+    out.line(
+      `  hosts:      ${hosts.file}${hosts.present ? "" : " (block missing)"}: ${
+        hosts.lines.map((l) => l.split("\t")[1]).join(", ")
+      }`,
+    );
+  }
+  if (v.forwards && (v.forwards.running || v.forwards.count)) {
+    out.line(
+      `  forwards:   ${v.forwards.up}/${v.forwards.count} up${
+        v.forwards.running ? ` (supervisor pid ${v.forwards.pid})` : " (supervisor not running)"
+      }`,
     );
   }
 }

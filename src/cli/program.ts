@@ -255,6 +255,7 @@ export function buildProgram(): Command {
   cluster.command("trust")
     .description("install the local CA in the OS trust store (prints each command first)")
     .option("--uninstall", "remove it again")
+    .option("--dry-run", "print the commands without running them")
     .addHelpText(
       "after",
       examples("firestream cluster trust", "firestream cluster trust --uninstall"),

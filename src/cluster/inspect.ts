@@ -4,7 +4,12 @@ import type { K3dConfig } from "../config/schema.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { inspectContainer } from "../tools/docker.ts";
 import { type K3dCluster, type K3dNode, listClusters, listRegistries } from "../tools/k3d.ts";
-import { getJson, type KubeObject } from "../tools/kubectl.ts";
+import { getJson, getOptional, type KubeObject } from "../tools/kubectl.ts";
+import { readBlock } from "../host/block.ts";
+import { currentRoute } from "../host/routes.ts";
+import { readSystemFile } from "../host/system_file.ts";
+import { listForwards } from "../portforward/control.ts";
+import { forwardPaths } from "../portforward/files.ts";
 import { registryAnswers } from "./registry_health.ts";
 
 /** Overall status of a cluster. */
@@ -29,6 +34,20 @@ export interface ClusterView {
     healthy: boolean;
     created_by_firestream: boolean;
   };
+  tls?: {
+    subject: string;
+    sans: string[];
+    not_after: string;
+    days_left: number;
+    secret: string;
+    secret_present: Record<string, boolean>;
+  };
+  host?: {
+    routes: { cidr: string; via: string; present: boolean }[];
+    dns?: { mode: string; server: string; interface?: string; file?: string };
+    hosts_block?: { file: string; present: boolean; lines: string[] };
+  };
+  forwards?: { running: boolean; pid?: number; count: number; up: number };
   resources?: ClusterRecord["resources"];
 }
 
@@ -57,7 +76,7 @@ export async function viewCluster(
   name: string,
   record: ClusterRecord | undefined,
   live: K3dCluster | undefined,
-  options: { deep?: boolean } = {},
+  options: { deep?: boolean; projectDir?: string; stateDir?: string } = {},
 ): Promise<ClusterView> {
   const nodes = live?.nodes ?? [];
   const servers = count(nodes, "server");
@@ -105,7 +124,74 @@ export async function viewCluster(
       created_by_firestream: reg.created,
     };
   }
+  if (options.deep && record) {
+    await addDetails(view, record, live !== undefined && servers.running > 0, options);
+  }
   return view;
+}
+
+async function addDetails(
+  view: ClusterView,
+  record: ClusterRecord,
+  running: boolean,
+  options: { projectDir?: string; stateDir?: string },
+): Promise<void> {
+  const r = record.resources;
+  if (r.tls) {
+    const present: Record<string, boolean> = {};
+    if (running) {
+      for (const ns of r.tls.secret.namespaces) {
+        present[ns] =
+          (await getOptional(`k3d-${record.name}`, ["secret", r.tls.secret.name, "-n", ns]).catch(
+            () => undefined,
+          )) !== undefined;
+      }
+    }
+    view.tls = {
+      subject: r.tls.subject,
+      sans: r.tls.sans,
+      not_after: r.tls.not_after,
+      days_left: Math.floor((Date.parse(r.tls.not_after) - Date.now()) / 86400_000),
+      secret: r.tls.secret.name,
+      secret_present: present,
+    };
+  }
+  const routes = [];
+  for (const route of r.routes ?? []) {
+    const cur = await currentRoute(route.cidr).catch(() => undefined);
+    routes.push({ cidr: route.cidr, via: route.via, present: cur?.gateway === route.via });
+  }
+  view.host = { routes };
+  if (r.dns) {
+    view.host.dns = {
+      mode: r.dns.mode,
+      server: r.dns.server,
+      interface: r.dns.interface,
+      file: r.dns.file,
+    };
+  }
+  if (r.hosts_block) {
+    const text = await readSystemFile(r.hosts_block.file);
+    view.host.hosts_block = {
+      file: r.hosts_block.file,
+      present: readBlock(text, record.name) !== undefined,
+      lines: r.hosts_block.lines,
+    };
+  }
+  if (options.projectDir && options.stateDir) {
+    const paths = forwardPaths({
+      projectDir: record.project_dir ?? options.projectDir,
+      stateDir: options.stateDir,
+      cluster: record.name,
+    });
+    const { running: sup, entries } = await listForwards(paths);
+    view.forwards = {
+      running: Boolean(sup),
+      pid: sup?.pid,
+      count: entries.length,
+      up: entries.filter((e) => e.status === "up").length,
+    };
+  }
 }
 
 /** Every managed cluster and every k3d cluster, managed first. */

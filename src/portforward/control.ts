@@ -54,7 +54,9 @@ export async function runSupervisor(
   };
   await writeFileAtomic(spec.paths.pid, JSON.stringify(info) + "\n");
   try {
-    await new Supervisor({ ...spec, onEvent }).run(signal);
+    const onReady = () =>
+      writeFileAtomic(spec.paths.pid, JSON.stringify({ ...info, ready: true }) + "\n");
+    await new Supervisor({ ...spec, onEvent, onReady }).run(signal);
   } finally {
     const still = await readSupervisor(spec.paths.pid);
     if (still?.pid === Deno.pid) await Deno.remove(spec.paths.pid).catch(() => {});
@@ -93,14 +95,15 @@ export async function startDetached(
     detached: true,
   });
   const deadline = Date.now() + (options.waitMs ?? 10_000);
+  let readyAt: number | undefined;
   while (Date.now() < deadline) {
     const info = await readSupervisor(spec.paths.pid);
-    if (info && processAlive(info.pid)) {
-      // wait for the first mappings too, so callers can print them
+    if (info?.ready && processAlive(info.pid)) {
+      // started; give the forwards a moment to come up, so callers can print them
+      readyAt ??= Date.now();
       const entries = await readMappings(spec.paths.mappings);
-      if (entries.length && entries.every((e) => e.status !== "starting")) return info;
-      if (Date.now() > deadline - 100) return info;
-    } else if (!processAlive(child.pid)) {
+      if (entries.every((e) => e.status !== "starting") || Date.now() - readyAt > 3000) return info;
+    } else if (!processAlive(child.pid) && !(info && processAlive(info.pid))) {
       throw new FirestreamError("the port-forward supervisor exited at start", {
         hint: `see ${spec.paths.events}`,
       });

@@ -16,6 +16,8 @@ export interface SupervisorInfo {
   offset: number;
   started: string;
   only?: { namespace: string; service: string };
+  /** the first round of forwards has been started */
+  ready?: boolean;
 }
 
 /** File locations for one cluster's forwards. */

@@ -22,6 +22,8 @@ export interface SupervisorOptions {
   pollMs?: number;
   /** an event for the user (foreground mode prints them) */
   onEvent?: (e: ForwardEvent) => void;
+  /** called once the first round of forwards has been started */
+  onReady?: () => void | Promise<void>;
 }
 
 /** Something that happened to a forward. */
@@ -102,6 +104,7 @@ export class Supervisor {
     ]);
     const previous = await readMappings(this.#o.paths.mappings);
     await this.reconcile(previous);
+    await this.#o.onReady?.();
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.#o.pollMs ?? 2000);

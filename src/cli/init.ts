@@ -1,0 +1,212 @@
+/** `firestream init`: a few questions (or defaults and flags without a terminal), then firestream.toml. */
+import { stringify } from "smol-toml";
+import { DEFAULT_CONFIG_FILE, validate } from "../config/load.ts";
+import { CLUSTER_NAME } from "../config/schema.ts";
+import { ConfigError, FirestreamError } from "../errors.ts";
+import { writeFileAtomic } from "../state/fs.ts";
+import { canPrompt } from "../ui/confirm.ts";
+import { type GlobalFlags, outputFor } from "./session.ts";
+
+/** Flags of `init`. */
+export interface InitFlags {
+  force?: boolean;
+  name?: string;
+  servers?: number;
+  agents?: number;
+  k3sVersion?: string;
+  registry?: boolean;
+  registryPort?: number;
+  tls?: boolean;
+  domain?: string;
+  hostNetwork?: boolean;
+  devMode?: boolean;
+  offset?: number;
+}
+
+/** The answers, whether typed or defaulted. */
+export interface InitAnswers {
+  project: string;
+  name: string;
+  servers: number;
+  agents: number;
+  k3sVersion: string;
+  registry: boolean;
+  registryPort: number;
+  tls: boolean;
+  domain: string;
+  routes: boolean;
+  dns: boolean;
+  hosts: boolean;
+  devMode: boolean;
+  offset: number;
+}
+
+/** Answers from flags over the seed's defaults. */
+export function defaultAnswers(flags: InitFlags, cwd = Deno.cwd()): InitAnswers {
+  const base =
+    cwd.slice(cwd.lastIndexOf("/") + 1).toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(
+      /^-+|-+$/g,
+      "",
+    ) || "my-firestream-project";
+  const host = flags.hostNetwork ?? true;
+  return {
+    project: base,
+    name: flags.name ?? "firestream-local",
+    servers: flags.servers ?? 1,
+    agents: flags.agents ?? 2,
+    k3sVersion: flags.k3sVersion ?? "v1.31.2-k3s1",
+    registry: flags.registry ?? true,
+    registryPort: flags.registryPort ?? 5000,
+    tls: flags.tls ?? true,
+    domain: flags.domain ?? "firestream.local",
+    routes: host,
+    dns: host,
+    hosts: host,
+    devMode: flags.devMode ?? false,
+    offset: flags.offset ?? 10000,
+  };
+}
+
+/** The config document the answers describe. */
+export function configDocument(a: InitAnswers): Record<string, unknown> {
+  return {
+    project: { name: a.project, environment: "development" },
+    cluster: {
+      k3d: {
+        name: a.name,
+        api_port: 6550,
+        http_port: 80,
+        https_port: 443,
+        servers: a.servers,
+        agents: a.agents,
+        k3s_version: a.k3sVersion,
+        registry: { enabled: a.registry, name: "registry.localhost", port: a.registryPort },
+        tls: {
+          enabled: a.tls,
+          secret_name: "firestream-tls",
+          certificate: { common_name: `*.${a.domain}`, email: `admin@${a.domain}` },
+        },
+        network: {
+          configure_routes: a.routes,
+          configure_dns: a.dns,
+          patch_etc_hosts: a.hosts,
+          pod_cidr: "10.42.0.0/16",
+          service_cidr: "10.43.0.0/16",
+        },
+        dev_mode: { port_forward_all: a.devMode, port_offset: a.offset },
+      },
+    },
+  };
+}
+
+/** Validates one typed answer through the config schema; the message names what is wrong. */
+function check(key: keyof InitAnswers, value: unknown): string | true {
+  try {
+    validate(configDocument({ ...defaultAnswers({}), [key]: value }), "answer");
+    return true;
+  } catch (err) {
+    return (err as Error).message.replace(/^answer: `[^`]+` = /, "");
+  }
+}
+
+async function ask(d: InitAnswers): Promise<InitAnswers> {
+  const { input, number, confirm } = await import("@inquirer/prompts");
+  const a = { ...d };
+  a.name = await input({
+    message: "Cluster name",
+    default: d.name,
+    validate: (v) =>
+      CLUSTER_NAME.test(v) || "a lowercase hostname of at most 32 characters (a-z, 0-9, '-')",
+  });
+  a.servers = (await number({
+    message: "Server nodes",
+    default: d.servers,
+    min: 1,
+    max: 9,
+    required: true,
+  }))!;
+  a.agents =
+    (await number({ message: "Agent nodes", default: d.agents, min: 0, max: 99, required: true }))!;
+  a.k3sVersion = await input({
+    message: "k3s version",
+    default: d.k3sVersion,
+    validate: (v) => check("k3sVersion", v),
+  });
+  a.registry = await confirm({ message: "Create a local registry?", default: d.registry });
+  if (a.registry) {
+    a.registryPort = (await number({
+      message: "Registry port",
+      default: d.registryPort,
+      min: 1,
+      max: 65535,
+      required: true,
+    }))!;
+  }
+  a.tls = await confirm({ message: "Generate TLS certificates?", default: d.tls });
+  if (a.tls) {
+    a.domain = await input({
+      message: "Domain for the wildcard certificate",
+      default: d.domain,
+      validate: (v) => check("domain", v),
+    });
+  }
+  a.routes = await confirm({
+    message: "Route pod and service networks to this host? (needs sudo)",
+    default: d.routes,
+  });
+  a.dns = await confirm({
+    message: "Resolve cluster DNS names on this host? (needs sudo)",
+    default: d.dns,
+  });
+  a.hosts = await confirm({
+    message: "Add the registry and domain to /etc/hosts? (needs sudo)",
+    default: d.hosts,
+  });
+  a.devMode = await confirm({
+    message: "Forward every service to localhost (dev mode)?",
+    default: d.devMode,
+  });
+  if (a.devMode) {
+    a.offset = (await number({
+      message: "Port offset",
+      default: d.offset,
+      min: 1,
+      max: 65535,
+      required: true,
+    }))!;
+  }
+  return a;
+}
+
+/** The command. */
+export async function init(flags: GlobalFlags, opts: InitFlags): Promise<void> {
+  const out = outputFor(flags);
+  const path = flags.config ?? DEFAULT_CONFIG_FILE;
+  const full = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const exists = await Deno.stat(full).then(() => true, () => false);
+  if (exists && !opts.force) {
+    throw new FirestreamError(`${path} already exists`, { hint: "use --force to overwrite it" });
+  }
+  const defaults = defaultAnswers(opts);
+  const interactive = !flags.yes && canPrompt();
+  const answers = interactive ? await ask(defaults) : defaults;
+  const doc = configDocument(answers);
+  try {
+    validate(doc, "init");
+  } catch (err) {
+    throw new ConfigError((err as Error).message.replace(/^init: /, ""));
+  }
+  const text = `# firestream.toml: the local cluster this project uses (see README)\n${
+    stringify(doc)
+  }\n`;
+  if (interactive) {
+    out.progress("\n" + text);
+    const { confirm } = await import("@inquirer/prompts");
+    if (!(await confirm({ message: `Write ${path}?`, default: true }))) {
+      throw new FirestreamError("nothing written");
+    }
+  }
+  await writeFileAtomic(full, text);
+  if (out.json) return out.data({ written: full, config: doc });
+  out.line(`Wrote ${path}. Next: \`firestream plan\`, then \`firestream cluster create\`.`);
+}
