@@ -238,7 +238,9 @@ export function diffCluster(
   // the rest of the config: what the record says against what is wanted (the steps' checks act on it)
   for (const [key, to] of Object.entries(desired)) {
     if (diffs.some((d) => d.key === key)) continue;
-    if (JSON.stringify(recorded[key]) !== JSON.stringify(to)) diffs.push({ key, from: recorded[key], to });
+    if (JSON.stringify(recorded[key]) !== JSON.stringify(to)) {
+      diffs.push({ key, from: recorded[key], to });
+    }
   }
   if (!record.resources.cluster) {
     diffs.push({ key: "state", from: "cluster not recorded", to: "recorded", drift: true });

@@ -1,0 +1,267 @@
+/** End-to-end: init in a real terminal and without one, help everywhere, version, completions, compile targets, no run-time source reads. */
+import { assertEquals, assertMatch, assertOk } from "../assert.ts";
+import { testConfig, withSimHost } from "../sim/harness.ts";
+import { findProgram, requireReal, run } from "../real/require.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+const tmux = findProgram("tmux");
+const hasTmux = requireReal("tmux (a pseudo-terminal for prompts)", Boolean(tmux), "install tmux");
+
+Deno.test({
+  name:
+    "init in a real terminal: answers typed (a bad name refused as typed), file written as answered",
+  ignore: !hasTmux,
+}, async () => {
+  await withSimHost({}, async (h) => {
+    const sock = `fs-${Deno.pid}-${crypto.randomUUID().slice(0, 6)}`;
+    const env = Object.entries({ ...h.env, TERM: "xterm-256color" }).map(([k, v]) => `${k}=${v}`);
+    const tm = (...args: string[]) => run(tmux!, ["-L", sock, ...args]);
+    const started = await tm(
+      "new-session",
+      "-d",
+      "-s",
+      "init",
+      "-x",
+      "160",
+      "-y",
+      "60",
+      "-c",
+      h.projectDir,
+      "env",
+      "-i",
+      ...env,
+      "sh",
+      "-c",
+      '"$@"; echo "EXIT=$?"; sleep 60',
+      "sh",
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--quiet",
+      `${ROOT}/main.ts`,
+      "init",
+    );
+    assertEquals(started.code, 0, started.stderr);
+    const screen = async () => (await tm("capture-pane", "-p", "-t", "init", "-S", "-200")).stdout;
+    const waitFor = async (text: string) => {
+      const end = Date.now() + 20000;
+      while (!(await screen()).includes(text)) {
+        if (Date.now() > end) throw new Error(`no "${text}" on screen:\n${await screen()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const answer = async (prompt: string, ...keys: string[]) => {
+      await waitFor(prompt);
+      await tm("send-keys", "-t", "init", ...keys);
+    };
+    try {
+      await answer("Cluster name", "C-u", "Bad_Name", "Enter");
+      await waitFor("a lowercase hostname of at most 32 characters");
+      await tm("send-keys", "-t", "init", "C-u", "demo-app", "Enter");
+      await answer("Server nodes", "Enter");
+      await answer("Agent nodes", "BSpace", "3", "Enter");
+      await answer("k3s version", "Enter");
+      await answer("Create a local registry?", "Enter");
+      await answer("Registry port", "BSpace", "BSpace", "BSpace", "BSpace", "6000", "Enter");
+      await answer("Generate TLS certificates?", "Enter");
+      await answer("Domain for the wildcard certificate", "C-u", "demo.test", "Enter");
+      await answer("Route pod and service networks to this host? (needs sudo)", "n", "Enter");
+      await answer("Resolve cluster DNS names on this host? (needs sudo)", "n", "Enter");
+      await answer("Add the registry and domain to /etc/hosts? (needs sudo)", "y", "Enter");
+      await answer("Forward every service to localhost (dev mode)?", "y", "Enter");
+      await answer("Port offset", "C-u", "20000", "Enter");
+      await answer("Write firestream.toml?", "Enter");
+      await waitFor("EXIT=0");
+    } finally {
+      await tm("kill-server");
+    }
+    const text = Deno.readTextFileSync(`${h.projectDir}/firestream.toml`);
+    for (
+      const line of [
+        'name = "demo-app"',
+        "agents = 3",
+        "port = 6000",
+        'common_name = "*.demo.test"',
+        "configure_routes = false",
+        "configure_dns = false",
+        "patch_etc_hosts = true",
+        "port_forward_all = true",
+        "port_offset = 20000",
+      ]
+    ) {
+      assertMatch(text, line);
+    }
+    const show = await h.ok(["state", "show"]);
+    assertMatch(show.stdout, "clusters:  none", "the file loads");
+  });
+});
+
+Deno.test("init without a terminal finishes on defaults and flags; refuses to overwrite without --force", async () => {
+  await withSimHost({}, async (h) => {
+    const r = await h.ok(["init", "--agents", "1", "--no-host-network"]);
+    assertMatch(r.stdout, "Wrote firestream.toml");
+    const text = Deno.readTextFileSync(`${h.projectDir}/firestream.toml`);
+    assertMatch(text, "agents = 1");
+    assertMatch(text, "configure_routes = false");
+    const again = await h.run(["init"]);
+    assertEquals(again.code, 1);
+    assertMatch(again.stderr, "firestream.toml already exists");
+    await h.ok(["init", "--force", "--name", "other"]);
+    assertMatch(Deno.readTextFileSync(`${h.projectDir}/firestream.toml`), 'name = "other"');
+    const bad = await h.run(["init", "--force", "--servers", "0"]);
+    assertEquals(bad.code, 1);
+    assertMatch(bad.stderr, "servers");
+  });
+});
+
+Deno.test("every command has --help with an example; --version names version, Deno and platform", async () => {
+  await withSimHost({}, async (h) => {
+    const version = await h.ok(["--version"]);
+    assertEquals(
+      version.stdout.trim(),
+      `firestream 0.1.0 (deno ${Deno.version.deno}, ${Deno.build.os} ${Deno.build.arch})`,
+    );
+    const commands = [
+      ["init"],
+      ["plan"],
+      ["apply"],
+      ["rollback"],
+      ["doctor"],
+      ["import", "cluster"],
+      ["cluster", "create"],
+      ["cluster", "delete"],
+      ["cluster", "list"],
+      ["cluster", "info"],
+      ["cluster", "port-forward"],
+      ["cluster", "logs"],
+      ["cluster", "diagnostics"],
+      ["cluster", "trust"],
+      ["state", "show"],
+      ["state", "backups"],
+      ["state", "restore"],
+      ["state", "unlock"],
+      ["completions"],
+    ];
+    for (const c of commands) {
+      const r = await h.run([...c, "--help"]);
+      assertEquals(r.code, 0, c.join(" "));
+      assertMatch(r.stdout, `Usage: firestream ${c.join(" ")}`);
+      assertMatch(r.stdout, "Examples:\n  $ ", c.join(" "));
+    }
+    const create = await h.ok(["cluster", "create", "--help"]);
+    for (const flag of ["--name", "--servers", "--agents", "--dev-mode", "--clean", "--config"]) {
+      assertMatch(create.stdout, flag);
+    }
+    const unknown = await h.run(["clustr"]);
+    assertEquals(unknown.code, 1);
+    assertMatch(unknown.stderr, "(Did you mean cluster?)");
+  });
+});
+
+Deno.test("completion scripts: bash parses and completes; zsh and fish are generated", async () => {
+  await withSimHost({}, async (h) => {
+    const script = (await h.ok(["completions", "bash"])).stdout;
+    const file = `${h.root}/firestream.bash`;
+    Deno.writeTextFileSync(file, script);
+    assertEquals((await run("bash", ["-n", file])).code, 0);
+    const complete = async (words: string[]) =>
+      (await run("bash", [
+        "-c",
+        `source "$1"; COMP_WORDS=(${words.map((w) => `"${w}"`).join(" ")}); COMP_CWORD=${
+          words.length - 1
+        }; _firestream; echo "\${COMPREPLY[*]}"`,
+        "bash",
+        file,
+      ])).stdout.trim();
+    assertEquals(await complete(["firestream", "cluster", "po"]), "port-forward");
+    assertEquals(await complete(["firestream", "cluster", "create", "--ag"]), "--agents");
+    assertEquals(await complete(["firestream", "--json", "sta"]), "state");
+    assertEquals(await complete(["firestream", "cluster", "logs", "--fol"]), "--follow");
+    assertMatch((await h.ok(["completions", "zsh"])).stdout, "#compdef firestream");
+    assertMatch(
+      (await h.ok(["completions", "fish"])).stdout,
+      "complete -c firestream -n '__fish_seen_subcommand_from cluster' -a 'create'",
+    );
+    assertEquals((await h.run(["completions", "tcsh"])).code, 1);
+  });
+});
+
+Deno.test("compile task: four targets, version stamped from deno.json", async () => {
+  const r = await run(Deno.execPath(), ["run", "-A", `${ROOT}/scripts/compile.ts`, "--list"]);
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(r.stdout.trim().split("\n").map((l) => l.split("\t")[0]), [
+    "x86_64-unknown-linux-gnu",
+    "aarch64-unknown-linux-gnu",
+    "x86_64-apple-darwin",
+    "aarch64-apple-darwin",
+  ]);
+  const bad = await run(Deno.execPath(), [
+    "run",
+    "-A",
+    `${ROOT}/scripts/compile.ts`,
+    "--target",
+    "sparc-sun-solaris",
+  ]);
+  assertEquals(bad.code, 1);
+  assertMatch(bad.stderr, "unknown target sparc-sun-solaris");
+});
+
+Deno.test("no run-time reads of sources: main.ts works from another directory with reads limited to the project", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    // the project, system files, and the directories on PATH (programs are looked up there); not the sources
+    const path = h.env.PATH.split(":").filter((d) => d && !d.startsWith(`${ROOT}/src`));
+    assertOk(
+      !path.some((d) => d === ROOT || d.startsWith(`${ROOT}/src`) || d.startsWith(`${ROOT}/tasks`)),
+    );
+    const allowRead = [h.root, "/etc", "/proc", "/sys", "/dev", ...path].join(",");
+    const restricted = async (args: string[]) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--quiet",
+          `--allow-read=${allowRead}`,
+          `--allow-write=${h.root}`,
+          "--allow-env",
+          "--allow-run",
+          "--allow-net=127.0.0.1,0.0.0.0",
+          "--allow-sys",
+          `${ROOT}/main.ts`,
+          ...args,
+        ],
+        cwd: h.projectDir,
+        env: h.env,
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      });
+      const out = await child.output();
+      return {
+        code: out.code,
+        stdout: new TextDecoder().decode(out.stdout),
+        stderr: new TextDecoder().decode(out.stderr),
+      };
+    };
+    for (
+      const args of [
+        ["--version"],
+        ["--help"],
+        ["plan", "--detailed-exitcode"],
+        ["cluster", "create", "--yes"],
+        ["cluster", "info", "--json"],
+        ["completions", "bash"],
+        ["doctor", "--json"],
+      ]
+    ) {
+      const r = await restricted(args);
+      assertOk(
+        r.code === 0 || (args[0] === "plan" && r.code === 2),
+        `${args.join(" ")} exited ${r.code}: ${r.stderr}`,
+      );
+      assertEquals(
+        r.stderr.includes("NotCapable") || r.stderr.includes("Requires read access"),
+        false,
+        r.stderr,
+      );
+    }
+  });
+});
