@@ -16,7 +16,11 @@ interface Phase {
 }
 
 const phases: Phase[] = [
-  { name: "unit and real components", paths: ["src/", "tasks/", "test/real/"], isolated: false },
+  {
+    name: "unit, real components and opt-in live tests",
+    paths: ["src/", "tasks/", "test/real/", "test/live/"],
+    isolated: false,
+  },
   {
     name: "simulated host, end to end (loopback-only network namespace)",
     paths: ["test/sim/", "test/e2e/"],
