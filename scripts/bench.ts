@@ -156,3 +156,99 @@ console.log(
 await startup();
 await converged();
 await latencyCreate();
+
+async function answers(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function allAnswer(ports: number[], deadlineMs: number): Promise<number> {
+  const t0 = performance.now();
+  const pending = new Set(ports);
+  while (pending.size && performance.now() - t0 < deadlineMs) {
+    await Promise.all([...pending].map(async (p) => {
+      if (await answers(p)) pending.delete(p);
+    }));
+    if (pending.size) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (pending.size) throw new Error(`${pending.size} forwards never answered`);
+  return performance.now() - t0;
+}
+
+async function portForwarding(count: number): Promise<void> {
+  console.log(`\n## port forwarding, ${count} services (simulated kubectl, real TCP on loopback)`);
+  row("", "firestream", "reference");
+  const offset = 30000;
+  const h = await simHost({ config: testConfig().replace("port_forward_all = false\n", `port_forward_all = false\nport_offset = ${offset}\n`) });
+  try {
+    await h.ok(["cluster", "create", "--yes"]);
+    h.kube("firestream-local", (k, { addService }) => {
+      for (let i = 0; i < count; i++) addService(k, { namespace: "default", name: `svc-${i}`, ports: [1000 + i] });
+    });
+    const ports = Array.from({ length: count }, (_, i) => 1000 + i + offset);
+
+    // reference: the same kubectl processes started directly, no supervisor
+    const refPorts = ports.map((p) => p + 2000);
+    const t0 = performance.now();
+    const direct = refPorts.map((p, i) =>
+      new Deno.Command(`${ROOT}/test/sim/bin/kubectl`, {
+        args: ["--context", "k3d-firestream-local", "-n", "default", "port-forward", `svc/svc-${i}`, `${p}:${1000 + i}`, "--address", "127.0.0.1"],
+        env: h.env,
+        clearEnv: true,
+        stdout: "null",
+        stderr: "null",
+      }).spawn()
+    );
+    await allAnswer(refPorts, 120_000);
+    const ref = performance.now() - t0;
+    for (const c of direct) c.kill("SIGKILL");
+    await Promise.all(direct.map((c) => c.status));
+
+    const t1 = performance.now();
+    await h.ok(["cluster", "port-forward", "--detach"]);
+    await allAnswer(ports, 120_000);
+    const ours = performance.now() - t1;
+    row(`time until all ${count} forwards answer`, `${(ours / 1000).toFixed(1)}s`, `${(ref / 1000).toFixed(1)}s`, "reference: the same processes started directly");
+
+    const entries = JSON.parse(Deno.readTextFileSync(`${h.projectDir}/logs/port_forwards.json`));
+    const victim = entries[0];
+    const t2 = performance.now();
+    Deno.kill(victim.pid, "SIGKILL");
+    while (await answers(victim.local_port)) await new Promise((r) => setTimeout(r, 5));
+    await allAnswer([victim.local_port], 30_000);
+    const healed = performance.now() - t2;
+    const t3 = performance.now();
+    const one = new Deno.Command(`${ROOT}/test/sim/bin/kubectl`, {
+      args: ["--context", "k3d-firestream-local", "-n", "default", "port-forward", "svc/svc-1", `${refPorts[1]}:1001`, "--address", "127.0.0.1"],
+      env: h.env,
+      clearEnv: true,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await allAnswer([refPorts[1]], 30_000);
+    const fresh = performance.now() - t3;
+    one.kill("SIGKILL");
+    await one.status;
+    row("a killed forward answers again", `${healed.toFixed(0)}ms`, `${fresh.toFixed(0)}ms`, "reference: one kubectl started from nothing");
+
+    const { residentKiB } = await import("../src/tools/process.ts");
+    const supervisor = JSON.parse(Deno.readTextFileSync(`${h.projectDir}/.firestream/port-forward.firestream-local.pid`)).pid;
+    const idle = new Deno.Command(Deno.execPath(), { args: ["eval", "await new Promise((r) => setTimeout(r, 3000))"], stdout: "null" }).spawn();
+    await new Promise((r) => setTimeout(r, 1000));
+    const mine = residentKiB(supervisor);
+    const base = residentKiB(idle.pid);
+    idle.kill();
+    await idle.status;
+    row("supervisor memory (RSS)", `${((mine ?? 0) / 1024).toFixed(0)}MiB`, `${((base ?? 0) / 1024).toFixed(0)}MiB`, "reference: an idle deno process");
+    await h.ok(["cluster", "port-forward", "--stop"]);
+  } finally {
+    await h.cleanup();
+  }
+}
+
+await portForwarding(Number(Deno.env.get("BENCH_SERVICES") ?? 100));
