@@ -184,11 +184,18 @@ async function portForwarding(count: number): Promise<void> {
   console.log(`\n## port forwarding, ${count} services (simulated kubectl, real TCP on loopback)`);
   row("", "firestream", "reference");
   const offset = 30000;
-  const h = await simHost({ config: testConfig().replace("port_forward_all = false\n", `port_forward_all = false\nport_offset = ${offset}\n`) });
+  const h = await simHost({
+    config: testConfig().replace(
+      "port_forward_all = false\n",
+      `port_forward_all = false\nport_offset = ${offset}\n`,
+    ),
+  });
   try {
     await h.ok(["cluster", "create", "--yes"]);
     h.kube("firestream-local", (k, { addService }) => {
-      for (let i = 0; i < count; i++) addService(k, { namespace: "default", name: `svc-${i}`, ports: [1000 + i] });
+      for (let i = 0; i < count; i++) {
+        addService(k, { namespace: "default", name: `svc-${i}`, ports: [1000 + i] });
+      }
     });
     const ports = Array.from({ length: count }, (_, i) => 1000 + i + offset);
 
@@ -197,7 +204,17 @@ async function portForwarding(count: number): Promise<void> {
     const t0 = performance.now();
     const direct = refPorts.map((p, i) =>
       new Deno.Command(`${ROOT}/test/sim/bin/kubectl`, {
-        args: ["--context", "k3d-firestream-local", "-n", "default", "port-forward", `svc/svc-${i}`, `${p}:${1000 + i}`, "--address", "127.0.0.1"],
+        args: [
+          "--context",
+          "k3d-firestream-local",
+          "-n",
+          "default",
+          "port-forward",
+          `svc/svc-${i}`,
+          `${p}:${1000 + i}`,
+          "--address",
+          "127.0.0.1",
+        ],
         env: h.env,
         clearEnv: true,
         stdout: "null",
@@ -213,7 +230,12 @@ async function portForwarding(count: number): Promise<void> {
     await h.ok(["cluster", "port-forward", "--detach"]);
     await allAnswer(ports, 120_000);
     const ours = performance.now() - t1;
-    row(`time until all ${count} forwards answer`, `${(ours / 1000).toFixed(1)}s`, `${(ref / 1000).toFixed(1)}s`, "reference: the same processes started directly");
+    row(
+      `time until all ${count} forwards answer`,
+      `${(ours / 1000).toFixed(1)}s`,
+      `${(ref / 1000).toFixed(1)}s`,
+      "reference: the same processes started directly",
+    );
 
     const entries = JSON.parse(Deno.readTextFileSync(`${h.projectDir}/logs/port_forwards.json`));
     const victim = entries[0];
@@ -224,7 +246,17 @@ async function portForwarding(count: number): Promise<void> {
     const healed = performance.now() - t2;
     const t3 = performance.now();
     const one = new Deno.Command(`${ROOT}/test/sim/bin/kubectl`, {
-      args: ["--context", "k3d-firestream-local", "-n", "default", "port-forward", "svc/svc-1", `${refPorts[1]}:1001`, "--address", "127.0.0.1"],
+      args: [
+        "--context",
+        "k3d-firestream-local",
+        "-n",
+        "default",
+        "port-forward",
+        "svc/svc-1",
+        `${refPorts[1]}:1001`,
+        "--address",
+        "127.0.0.1",
+      ],
       env: h.env,
       clearEnv: true,
       stdout: "null",
@@ -234,17 +266,32 @@ async function portForwarding(count: number): Promise<void> {
     const fresh = performance.now() - t3;
     one.kill("SIGKILL");
     await one.status;
-    row("a killed forward answers again", `${healed.toFixed(0)}ms`, `${fresh.toFixed(0)}ms`, "reference: one kubectl started from nothing");
+    row(
+      "a killed forward answers again",
+      `${healed.toFixed(0)}ms`,
+      `${fresh.toFixed(0)}ms`,
+      "reference: one kubectl started from nothing",
+    );
 
     const { residentKiB } = await import("../src/tools/process.ts");
-    const supervisor = JSON.parse(Deno.readTextFileSync(`${h.projectDir}/.firestream/port-forward.firestream-local.pid`)).pid;
-    const idle = new Deno.Command(Deno.execPath(), { args: ["eval", "await new Promise((r) => setTimeout(r, 3000))"], stdout: "null" }).spawn();
+    const supervisor = JSON.parse(
+      Deno.readTextFileSync(`${h.projectDir}/.firestream/port-forward.firestream-local.pid`),
+    ).pid;
+    const idle = new Deno.Command(Deno.execPath(), {
+      args: ["eval", "await new Promise((r) => setTimeout(r, 3000))"],
+      stdout: "null",
+    }).spawn();
     await new Promise((r) => setTimeout(r, 1000));
     const mine = residentKiB(supervisor);
     const base = residentKiB(idle.pid);
     idle.kill();
     await idle.status;
-    row("supervisor memory (RSS)", `${((mine ?? 0) / 1024).toFixed(0)}MiB`, `${((base ?? 0) / 1024).toFixed(0)}MiB`, "reference: an idle deno process");
+    row(
+      "supervisor memory (RSS)",
+      `${((mine ?? 0) / 1024).toFixed(0)}MiB`,
+      `${((base ?? 0) / 1024).toFixed(0)}MiB`,
+      "reference: an idle deno process",
+    );
     await h.ok(["cluster", "port-forward", "--stop"]);
   } finally {
     await h.cleanup();

@@ -41,6 +41,8 @@ export function journalDir(stateDir: string): string {
   return `${stateDir}/journal`;
 }
 
+let opened = 0;
+
 /** Appends entries to one run's journal file, syncing each to disk. */
 export class JournalWriter {
   /** the run id (sortable by time) */
@@ -59,10 +61,12 @@ export class JournalWriter {
   static async open(stateDir: string): Promise<JournalWriter> {
     const dir = journalDir(stateDir);
     await Deno.mkdir(dir, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-    const run = `${stamp}-${Deno.pid}-${crypto.randomUUID().slice(0, 4)}`;
+    // sortable to the millisecond: the newest run is the last name
+    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(".", "");
+    const run = `${stamp}-${String(++opened).padStart(4, "0")}-${Deno.pid}`;
     const path = `${dir}/${run}.jsonl`;
     const file = await Deno.open(path, { append: true, createNew: true });
+    await prune(dir);
     return new JournalWriter(run, path, file);
   }
 
@@ -87,6 +91,18 @@ export class JournalWriter {
   close(): void {
     this.#file?.close();
     this.#file = undefined;
+  }
+}
+
+/** How many run journals are kept; only the newest run is ever rolled back. */
+export const MAX_JOURNALS = 100;
+
+async function prune(dir: string): Promise<void> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) if (e.name.endsWith(".jsonl")) names.push(e.name);
+  names.sort();
+  for (const old of names.slice(0, Math.max(0, names.length - MAX_JOURNALS))) {
+    await Deno.remove(`${dir}/${old}`).catch(() => {});
   }
 }
 
