@@ -3,7 +3,7 @@
  * Nothing here asserts on time; tests never do.
  */
 import $ from "dax";
-import { simHost, testConfig } from "../test/sim/harness.ts";
+import { type SimHost, simHost, testConfig } from "../test/sim/harness.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -180,6 +180,32 @@ async function allAnswer(ports: number[], deadlineMs: number): Promise<number> {
   return performance.now() - t0;
 }
 
+/** A simulated `kubectl port-forward` started directly, without the supervisor (the reference). */
+function directForward(
+  h: SimHost,
+  service: string,
+  local: number,
+  port: number,
+): Deno.ChildProcess {
+  return new Deno.Command(`${ROOT}/test/sim/bin/kubectl`, {
+    args: [
+      "--context",
+      "k3d-firestream-local",
+      "-n",
+      "default",
+      "port-forward",
+      `svc/${service}`,
+      `${local}:${port}`,
+      "--address",
+      "127.0.0.1",
+    ],
+    env: h.env,
+    clearEnv: true,
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
 async function portForwarding(count: number): Promise<void> {
   console.log(`\n## port forwarding, ${count} services (simulated kubectl, real TCP on loopback)`);
   row("", "firestream", "reference");
@@ -202,25 +228,7 @@ async function portForwarding(count: number): Promise<void> {
     // reference: the same kubectl processes started directly, no supervisor
     const refPorts = ports.map((p) => p + 2000);
     const t0 = performance.now();
-    const direct = refPorts.map((p, i) =>
-      new Deno.Command(`${ROOT}/test/sim/bin/kubectl`, {
-        args: [
-          "--context",
-          "k3d-firestream-local",
-          "-n",
-          "default",
-          "port-forward",
-          `svc/svc-${i}`,
-          `${p}:${1000 + i}`,
-          "--address",
-          "127.0.0.1",
-        ],
-        env: h.env,
-        clearEnv: true,
-        stdout: "null",
-        stderr: "null",
-      }).spawn()
-    );
+    const direct = refPorts.map((p, i) => directForward(h, `svc-${i}`, p, 1000 + i));
     await allAnswer(refPorts, 120_000);
     const ref = performance.now() - t0;
     for (const c of direct) c.kill("SIGKILL");
@@ -245,23 +253,7 @@ async function portForwarding(count: number): Promise<void> {
     await allAnswer([victim.local_port], 30_000);
     const healed = performance.now() - t2;
     const t3 = performance.now();
-    const one = new Deno.Command(`${ROOT}/test/sim/bin/kubectl`, {
-      args: [
-        "--context",
-        "k3d-firestream-local",
-        "-n",
-        "default",
-        "port-forward",
-        "svc/svc-1",
-        `${refPorts[1]}:1001`,
-        "--address",
-        "127.0.0.1",
-      ],
-      env: h.env,
-      clearEnv: true,
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const one = directForward(h, "svc-1", refPorts[1], 1001);
     await allAnswer([refPorts[1]], 30_000);
     const fresh = performance.now() - t3;
     one.kill("SIGKILL");

@@ -16,18 +16,8 @@ import { type GlobalFlags, openSession } from "./session.ts";
 
 const COLORS: Color[] = ["cyan", "green", "yellow", "magenta", "blue"];
 
-/** Flags of `cluster logs`. */
-export interface LogsFlags {
-  namespace: string;
-  allNamespaces?: boolean;
-  follow?: boolean;
-  allContainers?: boolean;
-  previous?: boolean;
-  tail?: number;
-  since?: string;
-  container?: string;
-  timestamps?: boolean;
-}
+/** Flags of `cluster logs`: the request without its positional kind and name. */
+export type LogsFlags = Omit<LogsRequest, "kind" | "name">;
 
 function prefixer(out: Output, many: boolean) {
   const colors = new Map<string, Color>();

@@ -7,19 +7,12 @@ import { probePort } from "../cluster/ports.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { type Child, spawnChild } from "../tools/child.ts";
 import { discover, type Ignored } from "./discovery.ts";
-import { type ForwardEntry, type ForwardPaths, readMappings, writeMappings } from "./files.ts";
+import type { SupervisorSpec } from "./control.ts";
+import { type ForwardEntry, readMappings, writeMappings } from "./files.ts";
 import { keyOf, type Mapping, mapPorts } from "./mapping.ts";
 
-/** What to forward. */
-export interface SupervisorOptions {
-  cluster: string;
-  context: string;
-  offset: number;
-  namespaces: string[];
-  only?: { namespace: string; service: string };
-  paths: ForwardPaths;
-  /** how often services are listed again @default 2000 */
-  pollMs?: number;
+/** What to forward, and who hears about it. */
+export interface SupervisorOptions extends SupervisorSpec {
   /** an event for the user (foreground mode prints them) */
   onEvent?: (e: ForwardEvent) => void;
   /** called once the first round of forwards has been started */

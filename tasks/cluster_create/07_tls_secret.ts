@@ -28,6 +28,18 @@ export interface TlsSecretUndo {
   removed?: { name: string; namespaces: string[] };
 }
 
+/** Deletes Traefik's default TLSStore. */
+function deleteTlsStore(context: string) {
+  return kubectl(context, [
+    "delete",
+    "tlsstores.traefik.io",
+    "default",
+    "-n",
+    TRAEFIK_NAMESPACE,
+    "--ignore-not-found",
+  ]);
+}
+
 /** Deletes the secrets and, when it points at them, the default TLSStore. */
 export async function removeSecrets(
   ctx: ClusterContext,
@@ -38,14 +50,7 @@ export async function removeSecrets(
     await kubectl(ctx.kubeContext, ["delete", "secret", name, "-n", ns, "--ignore-not-found"]);
   }
   if ((await tlsStoreSecret(ctx.kubeContext)) === name) {
-    await kubectl(ctx.kubeContext, [
-      "delete",
-      "tlsstores.traefik.io",
-      "default",
-      "-n",
-      TRAEFIK_NAMESPACE,
-      "--ignore-not-found",
-    ]);
+    await deleteTlsStore(ctx.kubeContext);
   }
 }
 
@@ -168,14 +173,7 @@ async function undoSecrets(ctx: ClusterContext, undo: TlsSecretUndo): Promise<vo
     }
   }
   if (undo.tlsStore === "created") {
-    await kubectl(ctx.kubeContext, [
-      "delete",
-      "tlsstores.traefik.io",
-      "default",
-      "-n",
-      TRAEFIK_NAMESPACE,
-      "--ignore-not-found",
-    ]);
+    await deleteTlsStore(ctx.kubeContext);
   }
   for (const ns of undo.namespaces) {
     await kubectl(ctx.kubeContext, ["delete", "namespace", ns, "--ignore-not-found"]);

@@ -105,24 +105,10 @@ Deno.test("logs: each form of the seed becomes the right kubectl calls, always w
 Deno.test("logs --follow: a service's two pods stream at once, a third is picked up, an ended stream is told", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
     await withApps(h);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        new URL("../../main.ts", import.meta.url).pathname,
-        "cluster",
-        "logs",
-        "service",
-        "my-service",
-        "--follow",
-      ],
-      cwd: h.projectDir,
-      env: h.env,
-      clearEnv: true,
+    const child = h.spawn(["cluster", "logs", "service", "my-service", "--follow"], {
       stdout: "piped",
       stderr: "piped",
-    }).spawn();
+    });
     let seen = "";
     let errors = "";
     (async () => {

@@ -169,21 +169,7 @@ async function waitFor(what: string, fn: () => boolean, ms = 20000): Promise<voi
 
 async function killMidCreate(h: SimHost): Promise<void> {
   h.latency(0, { "k3d cluster create": 1500 });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      new URL("../../main.ts", import.meta.url).pathname,
-      "apply",
-      "--yes",
-    ],
-    cwd: h.projectDir,
-    env: h.env,
-    clearEnv: true,
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const child = h.spawn(["apply", "--yes"], {});
   await waitFor(
     "k3d cluster create to start",
     () => h.calls().some((c) => c.argv[0] === "cluster" && c.argv[1] === "create"),

@@ -159,24 +159,7 @@ Deno.test("port-forward: kill -9 of the supervisor, Ctrl-C in the foreground and
     await until("children gone after kill -9", () => first.every((e) => !alive(e.pid!)), 10000);
 
     // foreground, one service, stopped by Ctrl-C
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        new URL("../../main.ts", import.meta.url).pathname,
-        "cluster",
-        "port-forward",
-        "api",
-        "-n",
-        "apps",
-      ],
-      cwd: h.projectDir,
-      env: h.env,
-      clearEnv: true,
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    const child = h.spawn(["cluster", "port-forward", "api", "-n", "apps"], { stderr: "piped" });
     const fg = await until("foreground up", () => {
       const e = entries(h);
       return e.length === 2 && e.every((x) => x.status === "up" && x.service === "api") && e;

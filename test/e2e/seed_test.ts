@@ -92,22 +92,7 @@ Deno.test("debug logging: -v, FIRESTREAM_LOG and RUST_LOG send every external ca
 Deno.test("Ctrl-C stops after the current step with exit 130; the journal lets `rollback` undo the rest", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
     h.latency(0, { "k3d cluster create": 1500 });
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        new URL("../../main.ts", import.meta.url).pathname,
-        "cluster",
-        "create",
-        "--yes",
-      ],
-      cwd: h.projectDir,
-      env: h.env,
-      clearEnv: true,
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    const child = h.spawn(["cluster", "create", "--yes"], { stderr: "piped" });
     const end = Date.now() + 20000;
     while (
       !h.calls().some((c) => c.tool === "k3d" && c.argv[1] === "create" && c.argv[0] === "cluster")

@@ -1,3 +1,5 @@
+import { type RunOptions, runProgram, type RunResult } from "../run.ts";
+
 /** Real components: present here, or the test is skipped out loud; under CI a missing one is a failure. */
 
 /** The path of a program on PATH, if any. */
@@ -20,27 +22,6 @@ export function requireReal(what: string, available: boolean, why: string): bool
 }
 
 /** Runs a program and returns its output. */
-export async function run(
-  program: string,
-  args: string[],
-  options: { stdin?: string; env?: Record<string, string> } = {},
-) {
-  const child = new Deno.Command(program, {
-    args,
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: options.env,
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(options.stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+export function run(program: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return runProgram(program, args, options);
 }

@@ -1,4 +1,5 @@
 /** Test helpers: a temp project on the simulated host, the CLI run as a subprocess, call-log assertions. */
+import { runProgram, type RunResult } from "../run.ts";
 import type { CallEntry, Fault } from "./core.ts";
 import { addDeployment, addEvent, addPod, addService } from "./kube.ts";
 import type { KubeStore, World } from "./world.ts";
@@ -30,11 +31,7 @@ function passThrough(): Record<string, string> {
 }
 
 /** Result of a CLI run. */
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = RunResult;
 
 /** Options for {@link simHost}. */
 export interface SimHostOptions {
@@ -78,30 +75,31 @@ export class SimHost {
   }
 
   /** Runs `firestream ARGS` in the project dir. */
-  async run(
+  run(
     args: string[],
     options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {},
   ): Promise<CliResult> {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", `${ROOT}/main.ts`, ...args],
+    return runProgram(Deno.execPath(), ["run", "-A", "--quiet", `${ROOT}/main.ts`, ...args], {
       cwd: options.cwd ?? this.projectDir,
       env: { ...this.env, ...options.env },
       clearEnv: true,
-      stdin: options.stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
+      stdin: options.stdin,
+    });
+  }
+
+  /** Starts `firestream ARGS` without waiting (for long-running commands and signals). */
+  spawn(
+    args: string[],
+    options: { stdout?: "piped" | "null"; stderr?: "piped" | "null" } = {},
+  ): Deno.ChildProcess {
+    return new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", `${ROOT}/main.ts`, ...args],
+      cwd: this.projectDir,
+      env: this.env,
+      clearEnv: true,
+      stdout: options.stdout ?? "null",
+      stderr: options.stderr ?? "null",
     }).spawn();
-    if (options.stdin !== undefined) {
-      const w = child.stdin.getWriter();
-      await w.write(new TextEncoder().encode(options.stdin));
-      await w.close();
-    }
-    const out = await child.output();
-    return {
-      code: out.code,
-      stdout: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
-    };
   }
 
   /** Runs and fails the test when the exit code is not `code`. */
@@ -118,19 +116,8 @@ export class SimHost {
   }
 
   /** Runs a simulated tool directly (as a user would in a shell). */
-  async tool(tool: string, args: string[]): Promise<CliResult> {
-    const out = await new Deno.Command(`${SIM_BIN}/${tool}`, {
-      args,
-      env: this.env,
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: out.code,
-      stdout: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
-    };
+  tool(tool: string, args: string[]): Promise<CliResult> {
+    return runProgram(`${SIM_BIN}/${tool}`, args, { env: this.env, clearEnv: true });
   }
 
   /** Every call the simulated tools received, in order. */

@@ -1,6 +1,7 @@
 /** Registry containers: a real `registry:2` container when a Docker engine is in use, else a loopback process. */
 import { simDir } from "./core.ts";
 import { realTool } from "./real.ts";
+import { runProgram } from "../run.ts";
 import type { SimContainer } from "./world.ts";
 
 /** The real docker binary (first `docker` on PATH that is not the simulated one). */
@@ -19,26 +20,10 @@ export function simLabel(): string {
 }
 
 /** Runs the real docker client. */
-export async function runRealDocker(args: string[], input?: string) {
+export function runRealDocker(args: string[], input?: string) {
   const docker = realDocker();
   if (!docker) throw new Error("sim: FIRESTREAM_SIM_DOCKER=real but no real docker client on PATH");
-  const child = new Deno.Command(docker, {
-    args,
-    stdin: input === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (input !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(input));
-    await w.close();
-  }
-  const out = await child.output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+  return runProgram(docker, args, { stdin: input });
 }
 
 /** Starts what answers for a registry; returns how to find it again. */
