@@ -8,7 +8,8 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-apt-get download docker-registry >/dev/null
+# the package lists may be missing on a fresh machine
+apt-get download docker-registry >/dev/null 2>&1 || { apt-get update -qq && apt-get download docker-registry >/dev/null; }
 dpkg-deb -x docker-registry_*.deb pkg
 root="$work/rootfs"
 mkdir -p "$root/usr/bin" "$root/etc/docker/registry" "$root/var/lib/registry" "$root/tmp"
