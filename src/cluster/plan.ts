@@ -57,7 +57,16 @@ export const REPLACE_KEYS: Record<string, string> = {
   https_port: "k3d can add a load-balancer port but not remove one (no --port-delete)",
   "network.pod_cidr": "the pod network is fixed when the cluster is created",
   "network.service_cidr": "the service network is fixed when the cluster is created",
+  "registry.name":
+    "nodes keep the registry address in their mirror config (registries.yaml), written at cluster create",
+  "registry.port":
+    "nodes keep the registry address in their mirror config (registries.yaml), written at cluster create",
 };
+
+/** A registry turned on needs the mirror config too; turned off, the cluster can stay. */
+function forcesReplacement(key: string, to: unknown): boolean {
+  return key in REPLACE_KEYS || (key === "registry.enabled" && to === true);
+}
 
 /** SHA-256 of text, hex. */
 export async function sha256(text: string): Promise<string> {
@@ -239,7 +248,8 @@ export function diffCluster(
   for (const [key, to] of Object.entries(desired)) {
     if (diffs.some((d) => d.key === key)) continue;
     if (JSON.stringify(recorded[key]) !== JSON.stringify(to)) {
-      diffs.push({ key, from: recorded[key], to });
+      const forces = forcesReplacement(key, to);
+      diffs.push({ key, from: recorded[key], to, ...(forces ? { forces_replacement: true } : {}) });
     }
   }
   if (!record.resources.cluster) {
@@ -251,9 +261,9 @@ export function diffCluster(
   const replace = diffs.some((d) => d.forces_replacement);
   const action: Action = replace ? "replace" : diffs.length || stopped.length ? "update" : "no-op";
   const note = replace
-    ? diffs.filter((d) => d.forces_replacement).map((d) => `${d.key}: ${REPLACE_KEYS[d.key]}`).join(
-      "; ",
-    )
+    ? diffs.filter((d) => d.forces_replacement).map((d) =>
+      `${d.key}: ${REPLACE_KEYS[d.key] ?? "the nodes' mirror config must name the registry"}`
+    ).join("; ")
     : stopped.length
     ? `stopped nodes will be started: ${stopped.join(", ")}`
     : undefined;

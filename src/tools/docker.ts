@@ -81,3 +81,13 @@ export async function publishedPorts(): Promise<Map<number, string>> {
   }
   return held;
 }
+
+/** Joins a container to a network (nothing to do when it already is). */
+export async function connectNetwork(network: string, container: string): Promise<void> {
+  const r = await exec(["docker", "network", "connect", network, container], { check: false });
+  if (r.code !== 0 && !/already exists in network/.test(r.stderr)) {
+    throw new FirestreamError(
+      `docker network connect ${network} ${container} failed: ${firstLine(r.stderr)}`,
+    );
+  }
+}

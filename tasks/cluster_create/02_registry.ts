@@ -5,14 +5,24 @@ import { waitForRegistry } from "../../src/cluster/registry_health.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
-import { type ContainerInfo, inspectContainer } from "../../src/tools/docker.ts";
+import {
+  connectNetwork,
+  type ContainerInfo,
+  inspectContainer,
+  inspectNetwork,
+} from "../../src/tools/docker.ts";
 import { createRegistry, deleteRegistry, registryContainer } from "../../src/tools/k3d.ts";
+
+type RegistryRecord = NonNullable<ClusterResources["registry"]>;
 
 /** What rollback needs. */
 export interface RegistryUndo {
-  container: string;
+  /** the registry this run created */
+  created?: string;
+  /** a registry of ours this run removed (renamed, or turned off): made again on rollback */
+  removed?: RegistryRecord;
   /** the record entry before this run */
-  previous?: ClusterResources["registry"];
+  previous?: RegistryRecord;
 }
 
 /** Bound on waiting for a new registry to answer. */
@@ -42,19 +52,55 @@ function otherUsers(ctx: ClusterContext, container: string): string[] {
   ).map((c) => c.name);
 }
 
+/** Removes a registry of ours that no other cluster uses; says why when it stays. */
+async function retire(ctx: ClusterContext, rec: RegistryRecord): Promise<boolean> {
+  const users = otherUsers(ctx, rec.container);
+  if (!rec.created || users.length) {
+    ctx.notice(
+      `keeping registry ${rec.container}: ${
+        rec.created ? `cluster ${users.join(", ")} uses it` : "firestream did not create it"
+      }`,
+    );
+    return false;
+  }
+  if (await inspectContainer(rec.container)) await deleteRegistry(rec.container);
+  return true;
+}
+
+/** Makes the registry and waits until it answers; a running cluster gets it on its network. */
+async function make(ctx: ClusterContext, name: string, port: number): Promise<void> {
+  const container = registryContainer(name);
+  await createRegistry(name, { hostIp: HOST_IP, port });
+  ctx.live.forget("docker:");
+  if (!(await waitForRegistry(port, { timeoutMs: REGISTRY_WAIT_MS }))) {
+    await deleteRegistry(container).catch(() => {});
+    throw new FirestreamError(
+      `registry ${container} did not answer on http://${HOST_IP}:${port}/v2/ within ${
+        REGISTRY_WAIT_MS / 1000
+      }s`,
+      { hint: `check \`docker logs ${container}\`; is Docker able to publish the port?` },
+    );
+  }
+  // k3d joins a registry to a cluster's network only at cluster create; a remade one is joined here
+  const network = `k3d-${ctx.name}`;
+  if (await inspectNetwork(network)) await connectNetwork(network, container);
+}
+
 const registry: Task<ClusterContext, RegistryUndo> = {
   id: "registry",
   title: "Local registry",
-  enabled: (ctx) => ctx.k3d.registry.enabled,
+  enabled: (ctx) => ctx.k3d.registry.enabled || Boolean(ctx.record.resources.registry),
   check: async (ctx) => {
+    if (!ctx.k3d.registry.enabled) return false;
     const container = registryContainer(ctx.k3d.registry.name);
     const info = await ctx.live.get(
       `docker:inspect:${container}`,
       () => inspectContainer(container),
     );
     if (!info || (await problem(ctx, info))) return false;
-    // in use as it is: record it, as created by us only if an earlier run created it
     const previous = ctx.record.resources.registry;
+    if (previous && previous.container !== container && previous.created) return false;
+    // in use as it is: record it, as created by us only if an earlier run created it
     ctx.record.resources.registry = {
       name: ctx.k3d.registry.name,
       container,
@@ -65,15 +111,21 @@ const registry: Task<ClusterContext, RegistryUndo> = {
     return true;
   },
   apply: async (ctx) => {
+    const previous = ctx.record.resources.registry;
+    if (!ctx.k3d.registry.enabled) {
+      const removed = await retire(ctx, previous!);
+      delete ctx.record.resources.registry;
+      return { previous, removed: removed ? previous : undefined };
+    }
     const { name, port } = ctx.k3d.registry;
     const container = registryContainer(name);
-    const previous = ctx.record.resources.registry;
+    const undo: RegistryUndo = { previous };
     const info = await ctx.live.get(
       `docker:inspect:${container}`,
       () => inspectContainer(container),
     );
-    if (info) {
-      const why = await problem(ctx, info);
+    const why = info ? await problem(ctx, info) : "is missing";
+    if (info && why) {
       const users = otherUsers(ctx, container);
       const ours = previous?.container === container && previous.created;
       if (!ours && users.length) {
@@ -88,19 +140,18 @@ const registry: Task<ClusterContext, RegistryUndo> = {
       ctx.notice(`registry ${container} ${why}: recreating it`);
       await deleteRegistry(container);
     }
-    await createRegistry(name, { hostIp: HOST_IP, port });
-    ctx.live.forget("docker:");
-    if (!(await waitForRegistry(port, { timeoutMs: REGISTRY_WAIT_MS }))) {
-      await deleteRegistry(container).catch(() => {});
-      throw new FirestreamError(
-        `registry ${container} did not answer on http://${HOST_IP}:${port}/v2/ within ${
-          REGISTRY_WAIT_MS / 1000
-        }s`,
-        { hint: "check `docker logs " + container + "`; is Docker able to publish the port?" },
-      );
+    if (why) {
+      await make(ctx, name, port);
+      undo.created = container;
     }
-    ctx.record.resources.registry = { name, container, host: HOST_IP, port, created: true };
-    return { container, previous };
+    const created = undo.created !== undefined ||
+      (previous?.container === container && previous.created);
+    ctx.record.resources.registry = { name, container, host: HOST_IP, port, created };
+    // renamed: the old registry goes when it was ours and nobody else uses it
+    if (previous && previous.container !== container && (await retire(ctx, previous))) {
+      undo.removed = previous;
+    }
+    return undo;
   },
   abandon: async (ctx) => {
     const container = registryContainer(ctx.k3d.registry.name);
@@ -110,7 +161,8 @@ const registry: Task<ClusterContext, RegistryUndo> = {
     ctx.live.forget("docker:");
   },
   rollback: async (ctx, undo) => {
-    await deleteRegistry(undo.container);
+    if (undo.created) await deleteRegistry(undo.created);
+    if (undo.removed) await make(ctx, undo.removed.name, undo.removed.port);
     ctx.live.forget("docker:");
     if (undo.previous) ctx.record.resources.registry = undo.previous;
     else delete ctx.record.resources.registry;

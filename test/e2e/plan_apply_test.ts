@@ -1,6 +1,6 @@
 /** End-to-end: plan, apply, saved plans, in-place updates, replacement, crash recovery. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
-import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { freePort, type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
 
 function setKey(h: SimHost, pattern: RegExp, replacement: string): void {
   const path = `${h.projectDir}/firestream.toml`;
@@ -45,7 +45,7 @@ Deno.test("plan: a fresh dir plans a create (exit 2); after apply the plan is em
 Deno.test("apply: agents 2→3 is an in-place update adding exactly one agent; 3→1 removes two", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
     await h.ok(["apply", "--yes"]);
-    const cluster = h.world().clusters["firestream-local"].token;
+    const cluster = h.world().clusters["firestream-local"].created;
     setKey(h, /\[cluster\.k3d\]\n(name = .*\n)/, "[cluster.k3d]\n$1agents = 3\n");
     const plan = JSON.parse((await h.ok(["plan", "--json"])).stdout);
     const main = plan.changes.find((c: { address: string }) =>
@@ -67,7 +67,7 @@ Deno.test("apply: agents 2→3 is an in-place update adding exactly one agent; 3
     ]);
     const world = h.world();
     assertEquals(
-      world.clusters["firestream-local"].token,
+      world.clusters["firestream-local"].created,
       cluster,
       "the cluster was not recreated",
     );
@@ -220,5 +220,63 @@ Deno.test("crash mid-apply: a new apply converges instead", async () => {
     assertEquals((await h.run(["plan", "--detailed-exitcode"])).code, 0);
     await h.ok(["cluster", "delete", "--yes"]);
     assertEquals(Object.keys(h.world().containers), []);
+  });
+});
+
+Deno.test("registry changes: a broken one is remade and joined to the cluster; a new port replaces the cluster; off removes ours", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await h.ok(["apply", "--yes"]);
+    const created = h.world().clusters["firestream-local"].created;
+    // drift: the registry stopped
+    assertEquals((await h.tool("docker", ["stop", "k3d-registry.localhost"])).code, 0);
+    const drift = JSON.parse((await h.ok(["plan", "--json"])).stdout);
+    const reg = drift.changes.find((c: { address: string }) =>
+      c.address === "cluster.firestream-local.registry"
+    );
+    assertEquals([reg.action, reg.cause], ["replace", "drift"]);
+    h.clearCalls();
+    await h.ok(["apply", "--yes"]);
+    assertEquals(h.mutatingCalls().filter((c) => c.includes("registry") || c.includes("network")), [
+      "k3d registry delete k3d-registry.localhost",
+      `k3d registry create registry.localhost --port 127.0.0.1:${
+        h.world().containers["k3d-registry.localhost"].ports["5000/tcp"][0].HostPort
+      }`,
+      "docker network connect k3d-firestream-local k3d-registry.localhost",
+    ]);
+    assertOk(
+      h.world().containers["k3d-registry.localhost"].networks["k3d-firestream-local"],
+      "on the cluster's network",
+    );
+    assertEquals(h.world().clusters["firestream-local"].created, created, "the cluster stayed");
+
+    // a new port: the nodes' mirror config names the old one, so the cluster is replaced
+    setKey(
+      h,
+      /\[cluster\.k3d\.registry\]\nenabled = true\nport = \d+/,
+      `[cluster.k3d.registry]\nenabled = true\nport = ${freePort()}`,
+    );
+    const plan = await h.ok(["plan"]);
+    assertMatch(plan.stdout, "# cluster.firestream-local must be replaced [destructive]");
+    assertMatch(plan.stdout, "registry.port");
+    await h.ok(["apply", "--yes"]);
+    const world = h.world();
+    assertOk(world.clusters["firestream-local"].created !== created, "the cluster was replaced");
+    const port = (await h.state()).clusters["firestream-local"].k3d_config.registry.port;
+    assertEquals(world.clusters["firestream-local"].registriesUse, [
+      `k3d-registry.localhost:${port}`,
+    ]);
+    assertEquals((await h.run(["plan", "--detailed-exitcode"])).code, 0);
+
+    // turned off: our registry goes, the cluster stays
+    setKey(
+      h,
+      /\[cluster\.k3d\.registry\]\nenabled = true/,
+      "[cluster.k3d.registry]\nenabled = false",
+    );
+    const before = h.world().clusters["firestream-local"].created;
+    await h.ok(["apply", "--yes"]);
+    assertEquals(h.world().containers["k3d-registry.localhost"], undefined);
+    assertEquals(h.world().clusters["firestream-local"].created, before, "the cluster stayed");
+    assertEquals((await h.state()).clusters["firestream-local"].resources.registry, undefined);
   });
 });

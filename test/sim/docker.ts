@@ -1,7 +1,7 @@
 /** Simulated docker client: info, version, ps, inspect, network inspect, with Docker's messages. */
 import { bool, flag, type Parsed, SimExit } from "./core.ts";
 import { renderTemplate } from "./gotemplate.ts";
-import { runRealDocker } from "./registry.ts";
+import { runRealDocker, stopRegistry } from "./registry.ts";
 import type { SimContainer, World } from "./world.ts";
 
 const DAEMON_DOWN =
@@ -65,6 +65,35 @@ export async function docker(world: World, p: Parsed): Promise<string> {
       return await inspect(world, p);
     case "network inspect":
       return networkInspect(world, p);
+    case "stop":
+    case "container stop": {
+      const out: string[] = [];
+      for (const name of p.args) {
+        const c = world.containers[name];
+        if (!c) throw new SimExit(1, `Error response from daemon: No such container: ${name}\n`);
+        // what answered for it goes away, and so does its published port
+        if (c.real) await stopRegistry(c);
+        c.running = false;
+        out.push(name);
+      }
+      return out.join("\n") + "\n";
+    }
+    case "network connect": {
+      const [netName, name] = p.args;
+      const net = world.networks[netName];
+      const c = world.containers[name];
+      if (!net) throw new SimExit(1, `Error response from daemon: network ${netName} not found\n`);
+      if (!c) throw new SimExit(1, `Error response from daemon: No such container: ${name}\n`);
+      if (c.networks[netName]) {
+        throw new SimExit(
+          1,
+          `Error response from daemon: endpoint with name ${name} already exists in network ${netName}\n`,
+        );
+      }
+      const base = net.subnet.split(".").slice(0, 2).join(".");
+      c.networks[netName] = { ip: `${base}.0.${net.nextHost++}` };
+      return "";
+    }
     case "network ls": {
       const rows = Object.values(world.networks).map((n) => ({
         ID: n.id.slice(0, 12),
