@@ -49,7 +49,9 @@ export function spawnChild(argv: string[], options: SpawnOptions = {}): Child {
     stderr: options.detached ? "null" : "piped",
     env: options.env,
   }).spawn();
+  const started = performance.now();
   debug(`spawn ${argv.join(" ")} → pid ${child.pid}`);
+  child.status.then((st) => debug(`pid ${child.pid} (${argv[0]}) exited ${st.code} after ${(performance.now() - started).toFixed(0)}ms`));
   if (options.detached) child.unref();
   else {
     const emit = options.onLine ?? (() => {});
