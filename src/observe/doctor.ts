@@ -113,7 +113,9 @@ export async function runDoctor(session: Session): Promise<Check[]> {
           status: "warn",
           detail:
             `${host} is not in ${hostsFilePath()}, so \`docker push ${host}:${k.registry.port}/…\` may not resolve`,
-          fix: "set patch_etc_hosts = true and run `firestream apply`",
+          fix: k.network.patch_etc_hosts
+            ? "run `firestream apply` to write the hosts block"
+            : "set patch_etc_hosts = true and run `firestream apply`",
         };
     }),
     attempt("certificate", async () => {

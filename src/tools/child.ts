@@ -51,7 +51,13 @@ export function spawnChild(argv: string[], options: SpawnOptions = {}): Child {
   }).spawn();
   const started = performance.now();
   debug(`spawn ${argv.join(" ")} → pid ${child.pid}`);
-  child.status.then((st) => debug(`pid ${child.pid} (${argv[0]}) exited ${st.code} after ${(performance.now() - started).toFixed(0)}ms`));
+  child.status.then((st) =>
+    debug(
+      `pid ${child.pid} (${argv[0]}) exited ${st.code} after ${
+        (performance.now() - started).toFixed(0)
+      }ms`,
+    )
+  );
   if (options.detached) child.unref();
   else {
     const emit = options.onLine ?? (() => {});
