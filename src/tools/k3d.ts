@@ -113,11 +113,6 @@ export async function deleteNode(name: string): Promise<void> {
   await exec(["k3d", "node", "delete", name]);
 }
 
-/** `k3d cluster edit NAME --port-add SPEC@loadbalancer`. */
-export async function addLoadBalancerPort(cluster: string, spec: string): Promise<void> {
-  await exec(["k3d", "cluster", "edit", cluster, "--port-add", `${spec}@loadbalancer`]);
-}
-
 /** The container name k3d gives a registry named `name`. */
 export function registryContainer(name: string): string {
   return name.startsWith("k3d-") ? name : `k3d-${name}`;

@@ -6,11 +6,6 @@ import { exec, type ExecOptions, type ExecResult, firstLine } from "./exec.ts";
 // deno-lint-ignore no-explicit-any
 export type KubeObject = Record<string, any>;
 
-/** The kubeconfig context k3d creates for a cluster. */
-export function contextFor(cluster: string): string {
-  return `k3d-${cluster}`;
-}
-
 /** Runs `kubectl --context CONTEXT ARGS…`. */
 export function kubectl(
   context: string,
