@@ -1,7 +1,7 @@
 /** `firestream cluster create|delete|list|info` and `import cluster`. */
 import { stringify as stringifyToml } from "smol-toml";
 import { type ClusterView, discoverConfig, viewAll, viewCluster } from "../cluster/inspect.ts";
-import { applyPlan } from "../cluster/apply.ts";
+import { applyPlan, tasksFor } from "../cluster/apply.ts";
 import { makePlan } from "../cluster/plan.ts";
 import { type ClusterRunResult, runCluster, withStateLock } from "../cluster/run.ts";
 import { DEFAULT_CONFIG_FILE, type Override, parseTomlText } from "../config/load.ts";
@@ -68,14 +68,8 @@ export async function create(flags: GlobalFlags, opts: CreateFlags): Promise<voi
       { yes: flags.yes },
     );
     if (!ok) throw new FirestreamError("cancelled; nothing was changed");
-    const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
-    const [preflight, ...rest] = createTasks;
-    const tasks = [
-      preflight,
-      ...deleteTasks.map((t) => ({ ...t, title: `clean (delete half): ${t.title}` })),
-      ...rest.map((t) => ({ ...t, title: `clean (create half): ${t.title}` })),
-    ];
     session.out.progress(`Recreating cluster ${k3d.name}`);
+    const tasks = await tasksFor("clean");
     runs = [{ result: await runCluster(session, { k3d, tasks, options: runOptions }) }];
   } else {
     const plan = await makePlan(session, { onlyConfigCluster: true, tasks: createTasks });

@@ -29,19 +29,29 @@ export interface ApplyResult {
   }[];
 }
 
-/** Task lists for a plan's cluster actions. */
+/** Task lists for a plan's cluster actions, and for `cluster create --clean`. */
 export async function tasksFor(
-  kind: "create" | "update" | "replace" | "delete",
+  kind: "create" | "update" | "replace" | "delete" | "clean",
 ): Promise<AnyTask<ClusterContext>[]> {
   const { createTasks } = await import("../../tasks/cluster_create/mod.ts");
   const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
   if (kind === "delete") return deleteTasks;
-  if (kind !== "replace") return createTasks;
-  // replace: the old cluster goes (its registry, certificates and host setup are reused), then create
+  if (kind === "create" || kind === "update") return createTasks;
+  // replace: only the cluster goes (registry, certificates and host setup are reused);
+  // clean: everything goes; either way preflight first, then the create
   const [preflight, ...rest] = createTasks;
-  const removeCluster = deleteTasks.filter((t) => t.id === "delete-cluster")
-    .map((t) => ({ ...t, title: `replace (delete half): ${t.title}` }));
-  return [preflight, ...removeCluster, ...rest];
+  const removed = kind === "clean"
+    ? deleteTasks
+    : deleteTasks.filter((t) => t.id === "delete-cluster");
+  const half = (name: string) => (t: AnyTask<ClusterContext>) => ({
+    ...t,
+    title: `${kind} (${name} half): ${t.title}`,
+  });
+  return [
+    preflight,
+    ...removed.map(half("delete")),
+    ...(kind === "clean" ? rest.map(half("create")) : rest),
+  ];
 }
 
 /** Shows, confirms and carries out the plan. */
