@@ -311,3 +311,23 @@ Deno.test("clean mode deletes and recreates in one run; a busy port names its ho
     }
   });
 });
+
+Deno.test("a stopped cluster shows as stopped, plans as drift, and create starts it again", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    assertEquals((await h.tool("k3d", ["cluster", "stop", "firestream-local"])).code, 0);
+    const info = JSON.parse((await h.ok(["cluster", "info", "--json"])).stdout);
+    assertEquals([info.status, info.servers.running], ["stopped", 0]);
+    const plan = JSON.parse((await h.ok(["plan", "--json"])).stdout);
+    const main = plan.changes.find((c: { address: string }) =>
+      c.address === "cluster.firestream-local"
+    );
+    assertEquals([main.action, main.cause], ["update", "drift"]);
+    assertMatch(main.note, "stopped nodes will be started");
+    h.clearCalls();
+    const r = await h.ok(["cluster", "create", "--yes"]);
+    assertMatch(r.stderr, "cluster firestream-local is stopped: starting it");
+    assertEquals(h.mutatingCalls(), ["k3d cluster start firestream-local"]);
+    assertEquals(JSON.parse((await h.ok(["cluster", "info", "--json"])).stdout).status, "running");
+  });
+});

@@ -63,6 +63,9 @@ export async function k3d(world: World, p: Parsed, stderr: string[]): Promise<st
       return clusterList(world, p);
     case "cluster edit":
       return clusterEdit(world, p, stderr);
+    case "cluster start":
+    case "cluster stop":
+      return clusterStartStop(world, p, stderr);
     case "node create":
       return nodeCreate(world, p, stderr);
     case "node delete":
@@ -581,6 +584,26 @@ async function clusterDelete(world: World, p: Parsed, stderr: string[]): Promise
     info(stderr, `Successfully deleted cluster ${name}!`);
   }
   await Promise.resolve();
+  return "";
+}
+
+function clusterStartStop(world: World, p: Parsed, stderr: string[]): string {
+  const start = p.path === "cluster start";
+  const names = bool(p, "all") ? Object.keys(world.clusters) : p.args;
+  if (!names.length) throw fatal("No clusters specified");
+  for (const name of names) {
+    const cluster = world.clusters[name];
+    if (!cluster) throw fatal(`failed to get cluster ${name}: No nodes found for given cluster`);
+    info(stderr, `${start ? "Starting" : "Stopping"} cluster '${name}'`);
+    for (const c of Object.values(world.containers)) {
+      if (c.labels["k3d.cluster"] === name && c.labels["k3d.role"] !== "registry") {
+        c.running = start;
+        if (start) c.started = new Date().toISOString();
+      }
+    }
+    syncNodes(world, cluster);
+    info(stderr, start ? `Started cluster '${name}'` : `Stopped cluster '${name}'`);
+  }
   return "";
 }
 
