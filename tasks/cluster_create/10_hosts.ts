@@ -35,7 +35,8 @@ export function hostsLines(ctx: ClusterContext, rest: string): string[] {
   return [...new Set(names)].map((n) => `127.0.0.1\t${n}`);
 }
 
-async function write(
+/** Sets this cluster's block to `lines`, or removes it (undefined); nothing else in the file changes. */
+export async function writeHostsBlock(
   ctx: ClusterContext,
   file: string,
   lines: string[] | undefined,
@@ -45,11 +46,6 @@ async function write(
   if (next !== text) {
     await writeSystemFile(file, next, { backup: `${ctx.stateDir}/backups/hosts.${ctx.name}.bak` });
   }
-}
-
-/** Removes this cluster's block (delete, or patch_etc_hosts turned off). */
-export function removeHostsBlock(ctx: ClusterContext, rec: HostsRecord): Promise<void> {
-  return write(ctx, rec.file, undefined);
 }
 
 const hosts: Task<ClusterContext, HostsUndo> = {
@@ -73,17 +69,17 @@ const hosts: Task<ClusterContext, HostsUndo> = {
     const file = previous?.file ?? hostsFilePath();
     const before = readBlock(await readSystemFile(file), ctx.name);
     if (!ctx.k3d.network.patch_etc_hosts) {
-      await write(ctx, file, undefined);
+      await writeHostsBlock(ctx, file, undefined);
       delete ctx.record.resources.hosts_block;
       return { file, before, previous };
     }
     const lines = hostsLines(ctx, removeBlock(await readSystemFile(file), ctx.name));
-    await write(ctx, file, lines);
+    await writeHostsBlock(ctx, file, lines);
     ctx.record.resources.hosts_block = { file, lines };
     return { file, before, previous };
   },
   rollback: async (ctx, undo) => {
-    await write(ctx, undo.file, undo.before);
+    await writeHostsBlock(ctx, undo.file, undo.before);
     if (undo.previous) ctx.record.resources.hosts_block = undo.previous;
     else delete ctx.record.resources.hosts_block;
   },

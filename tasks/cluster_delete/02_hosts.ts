@@ -1,10 +1,10 @@
 /** Remove this cluster's /etc/hosts block. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
-import { readBlock, setBlock } from "../../src/host/block.ts";
-import { readSystemFile, writeSystemFile } from "../../src/host/system_file.ts";
+import { readBlock } from "../../src/host/block.ts";
+import { readSystemFile } from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
-import { removeHostsBlock } from "../cluster_create/10_hosts.ts";
+import { writeHostsBlock } from "../cluster_create/10_hosts.ts";
 
 type HostsRecord = NonNullable<ClusterResources["hosts_block"]>;
 
@@ -20,15 +20,12 @@ const hosts: Task<ClusterContext, HostsRecord> = {
   },
   apply: async (ctx) => {
     const rec = ctx.record.resources.hosts_block!;
-    await removeHostsBlock(ctx, rec);
+    await writeHostsBlock(ctx, rec.file, undefined);
     delete ctx.record.resources.hosts_block;
     return rec;
   },
   rollback: async (ctx, rec) => {
-    const text = await readSystemFile(rec.file);
-    await writeSystemFile(rec.file, setBlock(text, ctx.name, rec.lines), {
-      backup: `${ctx.stateDir}/backups/hosts.${ctx.name}.bak`,
-    });
+    await writeHostsBlock(ctx, rec.file, rec.lines);
     ctx.record.resources.hosts_block = rec;
   },
 };
