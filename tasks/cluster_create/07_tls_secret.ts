@@ -54,16 +54,32 @@ export async function removeSecrets(
   }
 }
 
-async function applySecrets(ctx: ClusterContext, namespaces: string[]): Promise<void> {
+async function applySecrets(
+  ctx: ClusterContext,
+  name: string,
+  namespaces: string[],
+): Promise<void> {
   const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
   for (const ns of namespaces) {
     const manifest = await secretManifest(ctx.kubeContext, {
-      name: ctx.k3d.tls.secret_name,
+      name,
       namespace: ns,
       cert: p.cert,
       key: p.key,
     });
     await applyManifest(ctx.kubeContext, manifest);
+  }
+}
+
+/** Puts removed secrets back from the certificate files (which stay on disk), with Traefik's default. */
+export async function restoreSecrets(
+  ctx: ClusterContext,
+  name: string,
+  namespaces: string[],
+): Promise<void> {
+  await applySecrets(ctx, name, namespaces);
+  if ((await tlsStoreSecret(ctx.kubeContext)) !== "no-traefik") {
+    await applyManifest(ctx.kubeContext, tlsStoreManifest(name));
   }
 }
 
@@ -130,7 +146,7 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
         }
         const current = await secretCert(ctx.kubeContext, ctx.k3d.tls.secret_name, ns);
         if (current === want) continue;
-        await applySecrets(ctx, [ns]);
+        await applySecrets(ctx, ctx.k3d.tls.secret_name, [ns]);
         (current === undefined ? undo.created : undo.updated).push(ns);
       }
       const store = await tlsStoreSecret(ctx.kubeContext);
@@ -152,11 +168,8 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
 
 async function undoSecrets(ctx: ClusterContext, undo: TlsSecretUndo): Promise<void> {
   if (undo.removed) {
-    // TLS was turned off: put the secrets back from the files, which stay on disk
-    await applySecrets({
-      ...ctx,
-      k3d: { ...ctx.k3d, tls: { ...ctx.k3d.tls, enabled: true, secret_name: undo.removed.name } },
-    }, undo.removed.namespaces);
+    // TLS was turned off: put the secrets back
+    await restoreSecrets(ctx, undo.removed.name, undo.removed.namespaces);
     return;
   }
   const name = ctx.k3d.tls.secret_name;

@@ -75,7 +75,8 @@ async function isSet(ctx: ClusterContext, want: DnsRecord): Promise<boolean> {
   return JSON.stringify(readBlock(text, ctx.name)) === JSON.stringify(lines);
 }
 
-async function set(ctx: ClusterContext, want: DnsRecord): Promise<void> {
+/** Puts the recorded DNS settings in place (split DNS, resolv.conf block or macOS resolver file). */
+export async function setDns(ctx: ClusterContext, want: DnsRecord): Promise<void> {
   if (want.mode === "resolved") return await setLinkDns(want.interface!, want.server);
   if (want.mode === "macos-resolver") {
     await exec(["mkdir", "-p", want.file!.slice(0, want.file!.lastIndexOf("/"))], { sudo: true });
@@ -154,7 +155,7 @@ const dns: Task<ClusterContext, DnsUndo> = {
     ) {
       await removeDns(ctx, previous);
     }
-    await set(ctx, want);
+    await setDns(ctx, want);
     ctx.record.resources.dns = want;
     if (!ctx.k3d.network.configure_routes) {
       ctx.notice(
@@ -171,7 +172,7 @@ const dns: Task<ClusterContext, DnsUndo> = {
   },
   rollback: async (ctx, undo) => {
     if (undo.set) await removeDns(ctx, undo.set);
-    if (undo.removed) await set(ctx, undo.removed);
+    if (undo.removed) await setDns(ctx, undo.removed);
     if (undo.previous) ctx.record.resources.dns = undo.previous;
     else delete ctx.record.resources.dns;
   },

@@ -2,7 +2,7 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
-import dnsTask, { removeDns } from "../cluster_create/09_dns.ts";
+import { removeDns, setDns } from "../cluster_create/09_dns.ts";
 
 type DnsRecord = NonNullable<ClusterResources["dns"]>;
 
@@ -18,10 +18,8 @@ const dns: Task<ClusterContext, DnsRecord> = {
     return rec;
   },
   rollback: async (ctx, rec) => {
-    // set it again as the create step would
-    ctx.record.resources.dns = undefined;
-    await dnsTask.apply({ ...ctx, options: { ...ctx.options, strict: false } });
-    ctx.record.resources.dns ??= rec;
+    await setDns(ctx, rec);
+    ctx.record.resources.dns = rec;
   },
 };
 

@@ -2,9 +2,9 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { listClusters } from "../../src/tools/k3d.ts";
-import { removeSecrets } from "../cluster_create/07_tls_secret.ts";
+import { removeSecrets, restoreSecrets } from "../cluster_create/07_tls_secret.ts";
 
-const tlsSecret: Task<ClusterContext, null> = {
+const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = {
   id: "delete-tls-secret",
   title: "Remove TLS secrets",
   enabled: (ctx) => Boolean(ctx.record.resources.tls?.secret.namespaces.length),
@@ -19,9 +19,13 @@ const tlsSecret: Task<ClusterContext, null> = {
     const s = ctx.record.resources.tls!.secret;
     await removeSecrets(ctx, s.name, s.namespaces);
     ctx.record.resources.tls!.secret = { name: s.name, namespaces: [] };
-    return null;
+    return s;
   },
-  rollback: () => Promise.resolve(),
+  // the delete failed later: the cluster still runs, so it gets its secrets back
+  rollback: async (ctx, s) => {
+    await restoreSecrets(ctx, s.name, s.namespaces);
+    if (ctx.record.resources.tls) ctx.record.resources.tls.secret = s;
+  },
 };
 
 export default tlsSecret;

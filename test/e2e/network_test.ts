@@ -148,3 +148,24 @@ Deno.test("network: toggles change in place; --skip-host-network leaves the host
     assertNotMatch(Deno.readTextFileSync(h.resolvConf), "firestream");
   });
 });
+
+Deno.test("network: a delete that fails at the cluster puts the host setup back as it was", async () => {
+  await withSimHost({ config: testConfig({ network: true }) }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    const hosts = Deno.readTextFileSync(h.hostsFile);
+    const resolv = Deno.readTextFileSync(h.resolvConf);
+    const routes = routesOf(h);
+    h.fault("k3d cluster delete", "FATA[0000] simulated: docker went away");
+    const r = await h.run(["cluster", "delete", "--yes"]);
+    assertEquals(r.code, 1);
+    assertMatch(r.stderr, "Delete k3d cluster failed");
+    assertMatch(r.stderr, "rolled back");
+    assertEquals(Deno.readTextFileSync(h.hostsFile), hosts);
+    assertEquals(Deno.readTextFileSync(h.resolvConf), resolv);
+    assertEquals(routesOf(h), routes);
+    const rec = (await h.state()).clusters["firestream-local"].resources;
+    assertOk(rec.hosts_block && rec.dns && rec.routes, "the record still holds them");
+    await h.ok(["cluster", "delete", "--yes"]);
+    assertEquals(routesOf(h), []);
+  });
+});

@@ -126,3 +126,26 @@ Deno.test("tls: delete removes the secrets; certificates stay unless --purge-cer
     assertOk(Deno.statSync(`${h.home}/certs/b/tls.crt`).isFile);
   });
 });
+
+Deno.test("tls: a delete that fails at the cluster gives the running cluster its secrets back", async () => {
+  await withSimHost({ config: tlsConfig() }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    h.fault("k3d cluster delete", "FATA[0000] simulated failure");
+    const r = await h.run(["cluster", "delete", "--yes"]);
+    assertEquals(r.code, 1);
+    assertMatch(r.stderr, "rolled back");
+    for (const ns of ["default", "apps", "kube-system"]) {
+      assertOk(secretIn(h, ns), `secret back in ${ns}`);
+    }
+    assertEquals(
+      h.world().clusters["firestream-local"].kube.objects.tlsstores["kube-system/default"].spec
+        .defaultCertificate.secretName,
+      "firestream-tls",
+    );
+    assertEquals((await h.state()).clusters["firestream-local"].resources.tls.secret.namespaces, [
+      "default",
+      "apps",
+      "kube-system",
+    ]);
+  });
+});
