@@ -1,6 +1,7 @@
 /** What every command starts from: flags, loaded config, state directory, output. */
 import { loadConfig, type LoadedConfig, type Override } from "../config/load.ts";
 import { StateStore } from "../state/store.ts";
+import { currentUser } from "../tools/process.ts";
 import { configureLog, type LogLevel } from "../ui/log.ts";
 import { Output } from "../ui/output.ts";
 import { VERSION } from "../version.ts";
@@ -51,7 +52,7 @@ export async function openSession(
     loaded,
     stateDir,
     store: new StateStore(stateDir, {
-      writer: `${user()}@${Deno.hostname()} firestream ${VERSION}`,
+      writer: `${currentUser()}@${Deno.hostname()} firestream ${VERSION}`,
     }),
     command: ["firestream", ...Deno.args].join(" "),
   };
@@ -61,8 +62,4 @@ export async function openSession(
 export function resolveStateDir(flags: GlobalFlags, projectDir: string): string {
   const dir = flags.stateDir ?? Deno.env.get("FIRESTREAM_STATE_DIR") ?? `${projectDir}/.firestream`;
   return dir.startsWith("/") ? dir : `${Deno.cwd()}/${dir}`;
-}
-
-function user(): string {
-  return Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? "unknown";
 }

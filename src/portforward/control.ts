@@ -2,6 +2,7 @@
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { spawnChild } from "../tools/child.ts";
+import { which } from "../tools/exec.ts";
 import { processAlive } from "../tools/process.ts";
 import {
   type ForwardEntry,
@@ -71,15 +72,6 @@ export function selfArgv(): string[] {
     return [exec, "run", "-A", "--quiet", new URL(Deno.mainModule).pathname];
   }
   return [exec];
-}
-
-async function which(program: string): Promise<boolean> {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (dir && (await Deno.stat(`${dir}/${program}`)).isFile) return true;
-    } catch { /* not here */ }
-  }
-  return false;
 }
 
 /** Starts the supervisor in the background (its own session when `setsid` exists); waits for its pid file. */

@@ -1,6 +1,6 @@
 /** One writer at a time: an exclusive lock file naming its holder, with dead-holder detection. */
 import { FirestreamError } from "../errors.ts";
-import { processAlive as pidAlive, processStart } from "../tools/process.ts";
+import { currentUser, processAlive as pidAlive, processStart } from "../tools/process.ts";
 
 /** Who holds the lock. */
 export interface LockHolder {
@@ -104,8 +104,4 @@ export async function forceUnlock(dir: string): Promise<LockHolder | undefined> 
     throw err;
   }
   return holder ?? { pid: 0, user: "?", host: "?", command: "?", time: "?" };
-}
-
-function currentUser(): string {
-  return Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? String(Deno.uid?.() ?? "unknown");
 }

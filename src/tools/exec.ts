@@ -34,16 +34,6 @@ export const INSTALL_HINTS: Record<string, string> = {
   ss: "install iproute2 (e.g. `sudo apt-get install iproute2`)",
 };
 
-/** A record of one external call, for bench and debug. */
-export interface CallRecord {
-  argv: string[];
-  code: number;
-  ms: number;
-}
-
-/** Every call made by this process, in order. */
-export const calls: CallRecord[] = [];
-
 // deno-lint-ignore no-explicit-any
 let dax: Promise<any> | undefined;
 function loadDax() {
@@ -75,7 +65,6 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
     result = { code: 124, stdout: "", stderr: message };
   }
   const ms = performance.now() - started;
-  calls.push({ argv: full, code: result.code, ms });
   debug(
     `exec ${full.map(quote).join(" ")} → exit ${result.code} in ${ms.toFixed(0)}ms at +${
       started.toFixed(0)

@@ -40,3 +40,8 @@ export function residentKiB(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** The user running this process, as shown in locks and the state's last_modified_by. */
+export function currentUser(): string {
+  return Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? String(Deno.uid?.() ?? "unknown");
+}

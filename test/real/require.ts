@@ -1,17 +1,10 @@
 import { type RunOptions, runProgram, type RunResult } from "../run.ts";
+import { realTool } from "../sim/real.ts";
 
 /** Real components: present here, or the test is skipped out loud; under CI a missing one is a failure. */
 
-/** The path of a program on PATH, if any. */
-export function findProgram(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (!dir || dir.includes("/test/sim/bin")) continue;
-    try {
-      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
+/** The path of a real program on PATH (never a simulated one), if any. */
+export const findProgram = realTool;
 
 /** Whether `what` is usable; prints why not, and throws under CI so the run fails. */
 export function requireReal(what: string, available: boolean, why: string): boolean {
