@@ -1,12 +1,15 @@
 /** sudo for host-network commands only, checked up front so no password prompt appears mid-run. */
 import { FirestreamError } from "../errors.ts";
 import { exec, isRoot } from "../tools/exec.ts";
-import type { ClusterContext } from "./context.ts";
+import type { K3dConfig } from "../config/schema.ts";
 
-/** True when this run will change routes, DNS or /etc/hosts. */
-export function hostNetworkWanted(ctx: ClusterContext): boolean {
-  if (ctx.options.skipHostNetwork) return false;
-  const n = ctx.k3d.network;
+/** True when the cluster's config changes routes, DNS or /etc/hosts (and --skip-host-network is not given). */
+export function hostNetworkWanted(
+  k3d: K3dConfig,
+  options: { skipHostNetwork?: boolean } = {},
+): boolean {
+  if (options.skipHostNetwork) return false;
+  const n = k3d.network;
   return n.configure_routes || n.configure_dns || n.patch_etc_hosts;
 }
 

@@ -1,7 +1,7 @@
 /** `cluster diagnostics`: nodes, pods, services, events and metrics in one report; a failing section says why, in place. */
 import { exec, firstLine } from "../tools/exec.ts";
 import { getJson, type KubeObject } from "../tools/kubectl.ts";
-import type { Output } from "../ui/output.ts";
+import { formatTable, type Output } from "../ui/output.ts";
 
 /** A section name. */
 export type Section = "nodes" | "pods" | "services" | "events";
@@ -181,14 +181,11 @@ export async function diagnose(req: DiagnosticsRequest): Promise<DiagnosticsRepo
 }
 
 function table(rows: Record<string, unknown>[], cols: string[]): string[] {
-  const all = [
+  return formatTable([
     cols.map((c) => c.toUpperCase()),
     ...rows.map((r) => cols.map((c) => String(r[c] ?? ""))),
-  ];
-  const widths = cols.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  return all.map((r) =>
-    "  " + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("   ")
-  );
+  ])
+    .map((l) => `  ${l}`);
 }
 
 /** The human report (a summary when no section was asked for). */

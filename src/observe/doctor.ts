@@ -1,6 +1,7 @@
 /** `firestream doctor`: checks the machine without changing anything; each check passes, warns or fails with its fix. */
 import type { Session } from "../cli/session.ts";
 import { checkHostPorts } from "../cluster/ports.ts";
+import { hostNetworkWanted, sudoCheck } from "../cluster/sudo.ts";
 import { requireK3d } from "../cluster/tools_check.ts";
 import { readBlock } from "../host/block.ts";
 import { routesUnsupported } from "../host/platform.ts";
@@ -10,7 +11,7 @@ import { forwardPaths } from "../portforward/files.ts";
 import { describeHolder, isHolderDead, LOCK_FILE, readHolder } from "../state/lock.ts";
 import { certPaths, readCert } from "../tls/certs.ts";
 import { dockerServerVersion, publishedPorts } from "../tools/docker.ts";
-import { exec, isRoot } from "../tools/exec.ts";
+import { isRoot } from "../tools/exec.ts";
 import { k3dVersion, registryContainer } from "../tools/k3d.ts";
 import { kubectlVersion } from "../tools/kubectl.ts";
 
@@ -68,20 +69,12 @@ export async function runDoctor(session: Session): Promise<Check[]> {
       }));
     }),
     attempt("sudo", async () => {
-      const n = k.network;
-      if (!(n.configure_routes || n.configure_dns || n.patch_etc_hosts)) {
+      if (!hostNetworkWanted(k)) {
         return { name: "sudo", status: "pass", detail: "not needed: host networking is off" };
       }
       if (isRoot()) return { name: "sudo", status: "pass", detail: "running as root" };
-      const r = await exec(["sudo", "-n", "true"], { check: false });
-      return r.code === 0
-        ? { name: "sudo", status: "pass", detail: "sudo works without a prompt" }
-        : {
-          name: "sudo",
-          status: "fail",
-          detail: "host networking needs sudo, and sudo asks for a password",
-          fix: "run `sudo -v` before firestream, or use --skip-host-network",
-        };
+      await sudoCheck(); // a refusal becomes a failed check with its fix
+      return { name: "sudo", status: "pass", detail: "sudo works without a prompt" };
     }),
     attempt("platform", () => {
       const why = k.network.configure_routes ? routesUnsupported() : undefined;

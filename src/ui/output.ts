@@ -71,15 +71,12 @@ export class Output {
     if (hint) this.#write(Deno.stderr, `  ${this.paint("gray", "hint:", "err")} ${hint}\n`);
   }
 
-  /** Aligned columns on stdout. */
+  /** Aligned columns on stdout, header in bold. */
   table(header: string[], rows: string[][]): void {
     if (this.json) return;
-    const all = [header, ...rows];
-    const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
-    for (const [n, row] of all.entries()) {
-      const text = row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join("   ");
-      this.line(n === 0 ? this.paint("bold", text) : text);
-    }
+    formatTable([header, ...rows]).forEach((text, n) =>
+      this.line(n === 0 ? this.paint("bold", text) : text)
+    );
   }
 
   #write(stream: { writeSync(p: Uint8Array): number }, text: string): void {
@@ -87,4 +84,12 @@ export class Output {
     let written = 0;
     while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
   }
+}
+
+/** Rows padded into columns three spaces apart (the last column is not padded). */
+export function formatTable(rows: string[][]): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) =>
+    r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("   ")
+  );
 }

@@ -34,7 +34,7 @@ const preflight: Task<ClusterContext, null> = {
   check: async (ctx) => {
     await checkTools();
     await Promise.all([checkPorts(ctx), checkOwnership(ctx)]);
-    if (hostNetworkWanted(ctx)) await sudoCheck();
+    if (hostNetworkWanted(ctx.k3d, ctx.options)) await sudoCheck();
     return true;
   },
   apply: () => Promise.resolve(null),
