@@ -17,14 +17,23 @@ export async function currentRoute(cidr: string): Promise<IpRoute | undefined> {
   return routes.find((x) => x.dst === cidr);
 }
 
-/** Points `cidr` at `via`; returns what to record (including a route it replaced). */
+/**
+ * Points `cidr` at `via`; returns what to record, including a route it replaced. A route that is
+ * `recorded` as ours from an earlier run (the server's address changed) is replaced without --force,
+ * keeping what that one had replaced.
+ */
 export async function setRoute(
   cidr: string,
   via: string,
-  options: { force?: boolean } = {},
+  options: { force?: boolean; recorded?: RouteRecord } = {},
 ): Promise<RouteRecord> {
   const existing = await currentRoute(cidr);
-  if (existing?.gateway === via) return { cidr, via };
+  if (existing?.gateway === via) return { cidr, via, ...replaced(options.recorded) };
+  const ours = options.recorded !== undefined && existing?.gateway === options.recorded.via;
+  if (ours) {
+    await exec(["ip", "route", "replace", cidr, "via", via], { sudo: true });
+    return { cidr, via, ...replaced(options.recorded) };
+  }
   if (existing && !options.force) {
     throw new FirestreamError(
       `a route for ${cidr} already exists via ${
@@ -38,6 +47,10 @@ export async function setRoute(
   }
   await exec(["ip", "route", "replace", cidr, "via", via], { sudo: true });
   return existing?.gateway ? { cidr, via, replaced_via: existing.gateway } : { cidr, via };
+}
+
+function replaced(rec?: RouteRecord): { replaced_via?: string } {
+  return rec?.replaced_via ? { replaced_via: rec.replaced_via } : {};
 }
 
 /** Undoes {@link setRoute}: puts back a replaced route, or removes ours when it is still ours. */

@@ -40,18 +40,8 @@ async function setAll(ctx: ClusterContext, ip: string): Promise<RouteRecord[]> {
   const done: RouteRecord[] = [];
   try {
     for (const cidr of cidrs(ctx)) {
-      const mine = ctx.record.resources.routes?.find((r) => r.cidr === cidr);
-      const existing = await currentRoute(cidr);
-      // our own route from an earlier run (the server's address changed): replace it, keep what it replaced
-      const ours = mine && existing?.gateway === mine.via;
-      const rec = await setRoute(cidr, ip, { force: ctx.options.force || ours });
-      done.push(
-        ours && mine.replaced_via
-          ? { ...rec, replaced_via: mine.replaced_via }
-          : ours
-          ? { cidr, via: ip }
-          : rec,
-      );
+      const recorded = ctx.record.resources.routes?.find((r) => r.cidr === cidr);
+      done.push(await setRoute(cidr, ip, { force: ctx.options.force, recorded }));
     }
   } catch (err) {
     await removeRoutes(done).catch(() => {});
