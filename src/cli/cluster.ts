@@ -2,6 +2,7 @@
 import { stringify as stringifyToml } from "smol-toml";
 import { type ClusterView, discoverConfig, viewAll, viewCluster } from "../cluster/inspect.ts";
 import { applyPlan, tasksFor } from "../cluster/apply.ts";
+import { LiveCache } from "../cluster/context.ts";
 import { makePlan } from "../cluster/plan.ts";
 import { type ClusterRunResult, runCluster, withStateLock } from "../cluster/run.ts";
 import { DEFAULT_CONFIG_FILE, type Override, parseTomlText } from "../config/load.ts";
@@ -72,10 +73,12 @@ export async function create(flags: GlobalFlags, opts: CreateFlags): Promise<voi
     const tasks = await tasksFor("clean");
     runs = [{ result: await runCluster(session, { k3d, tasks, options: runOptions }) }];
   } else {
-    const plan = await makePlan(session, { onlyConfigCluster: true, tasks: createTasks });
+    const live = new LiveCache();
+    const plan = await makePlan(session, { onlyConfigCluster: true, tasks: createTasks, live });
     runs = (await applyPlan(session, plan, {
       yes: flags.yes,
       confirm: "destructive",
+      live,
       runOptions,
       show: plan.changes.some((c) => c.destructive),
     })).runs;

@@ -1,5 +1,6 @@
 /** `firestream plan`, `apply [PLANFILE]` and `rollback`. */
 import { applyPlan } from "../cluster/apply.ts";
+import { LiveCache } from "../cluster/context.ts";
 import { hasChanges, makePlan, type Plan, renderPlan } from "../cluster/plan.ts";
 import { rollbackLastRun } from "../cluster/rollback.ts";
 import { FirestreamError } from "../errors.ts";
@@ -79,7 +80,8 @@ export async function apply(
   opts: { autoApprove?: boolean; force?: boolean; skipHostNetwork?: boolean },
 ): Promise<void> {
   const session = await openSession(flags);
-  const fresh = await makePlan(session, { tasks: await createTasks() });
+  const live = new LiveCache();
+  const fresh = await makePlan(session, { tasks: await createTasks(), live });
   let p = fresh;
   if (planfile) {
     const saved = await readPlanFile(planfile);
@@ -90,13 +92,18 @@ export async function apply(
     // a saved plan was reviewed when it was made: applying it is the approval, as in Terraform
     yes: flags.yes || opts.autoApprove || planfile !== undefined,
     runOptions: { force: opts.force, skipHostNetwork: opts.skipHostNetwork },
+    live,
   });
 }
 
 async function finish(
   session: Session,
   p: Plan,
-  opts: { yes?: boolean; runOptions: { force?: boolean; skipHostNetwork?: boolean } },
+  opts: {
+    yes?: boolean;
+    runOptions: { force?: boolean; skipHostNetwork?: boolean };
+    live: LiveCache;
+  },
 ): Promise<void> {
   if (!hasChanges(p)) {
     if (session.out.json) return session.out.data({ changed: false, plan: p, runs: [] });
@@ -107,6 +114,7 @@ async function finish(
     yesFlag: "--auto-approve (or --yes)",
     confirm: "always",
     runOptions: opts.runOptions,
+    live: opts.live,
   });
   if (session.out.json) {
     return session.out.data({

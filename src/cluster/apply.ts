@@ -3,7 +3,7 @@ import type { Session } from "../cli/session.ts";
 import type { AnyTask } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
 import { confirmAction } from "../ui/confirm.ts";
-import type { ClusterContext, ClusterRunOptions } from "./context.ts";
+import type { ClusterContext, ClusterRunOptions, LiveCache } from "./context.ts";
 import { hasChanges, type Plan, renderPlan } from "./plan.ts";
 import { type ClusterRunResult, runCluster } from "./run.ts";
 
@@ -18,6 +18,8 @@ export interface ApplyOptions {
   runOptions?: ClusterRunOptions;
   /** print the plan before asking @default true */
   show?: boolean;
+  /** the plan's read-only answers, reused by the runs */
+  live?: LiveCache;
 }
 
 /** What ran. */
@@ -89,6 +91,7 @@ export async function applyPlan(
       k3d: record.k3d_config,
       tasks: await tasksFor("delete"),
       options: options.runOptions,
+      live: options.live && { cache: options.live, serial: plan.state.serial },
       onSuccess: "drop",
     });
     runs.push({ cluster: change.cluster, kind: "delete", result });
@@ -114,6 +117,7 @@ export async function applyPlan(
       k3d,
       tasks: await tasksFor(kind),
       options: options.runOptions,
+      live: options.live && { cache: options.live, serial: plan.state.serial },
     });
     runs.push({ cluster: name, kind, result });
   }

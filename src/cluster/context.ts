@@ -40,7 +40,7 @@ export interface ClusterContext {
   live: LiveCache;
 }
 
-/** Memoizes read-only queries within one run; a task that changes the thing forgets it. */
+/** Memoizes read-only queries; the runner forgets them all whenever a step changes the machine. */
 export class LiveCache {
   #values = new Map<string, Promise<unknown>>();
 
@@ -55,9 +55,9 @@ export class LiveCache {
     return v;
   }
 
-  /** Drops cached answers whose key starts with `prefix`. */
-  forget(prefix: string): void {
-    for (const k of [...this.#values.keys()]) if (k.startsWith(prefix)) this.#values.delete(k);
+  /** Drops every cached answer. */
+  clear(): void {
+    this.#values.clear();
   }
 }
 

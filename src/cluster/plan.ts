@@ -91,13 +91,15 @@ export interface PlanOptions {
   onlyConfigCluster?: boolean;
   /** the tasks whose checks decide the remaining steps */
   tasks: AnyTask<ClusterContext>[];
+  /** where read-only answers are kept, so the run that follows can reuse them */
+  live?: LiveCache;
 }
 
 /** Builds the plan for this session's config. Read-only. */
 export async function makePlan(session: Session, options: PlanOptions): Promise<Plan> {
   const state = await session.store.read();
   const k3d = session.loaded.config.cluster.k3d;
-  const live = new LiveCache();
+  const live = options.live ?? new LiveCache();
   const clusters = await live.get("k3d:clusters", listClusters);
   const changes: ResourceChange[] = [];
   const desired: Record<string, K3dConfig | null> = { [k3d.name]: k3d };

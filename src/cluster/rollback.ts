@@ -78,7 +78,7 @@ export function rollbackLastRun(session: Session): Promise<RollbackResult> {
               error: (err as Error).message,
             });
           }
-          await scope.persist(false);
+          await scope.changed();
         }
         const applied = run.pendingUndo.flatMap((p) => {
           const task = tasks.get(p.task);
@@ -91,7 +91,7 @@ export function rollbackLastRun(session: Session): Promise<RollbackResult> {
             if (e.type === "rollback-task") (e.ok ? undone : failed).push(e.id);
           },
           reason: "firestream rollback",
-          persist: () => scope.persist(false),
+          onChange: scope.changed,
         });
         await journal.append({
           event: "run-end",

@@ -17,6 +17,11 @@ export interface ClusterRun {
   options?: ClusterRunOptions;
   /** after success: keep the record (create) or drop it (delete) @default "keep" */
   onSuccess?: "keep" | "drop";
+  /**
+   * read-only answers a plan gathered at state `serial`; reused until a step changes the machine,
+   * and not at all when another command wrote the state since
+   */
+  live?: { cache: LiveCache; serial: number };
 }
 
 /** Result of a run. */
@@ -50,6 +55,8 @@ export interface ClusterScope {
   notices: string[];
   /** writes the record into the state when it changed; `final` applies the run's outcome */
   persist: (final?: boolean) => Promise<void>;
+  /** after a step changed the machine: earlier reads are stale, the state file follows */
+  changed: () => Promise<void>;
   state: () => StateDocument;
   abort: AbortController;
   /** the cluster had a record before this run */
@@ -59,7 +66,7 @@ export interface ClusterScope {
 /** Builds a cluster's context from the state (call with the lock held). */
 export async function openScope(
   session: Session,
-  run: Pick<ClusterRun, "k3d" | "options" | "onSuccess"> & { recordExisted?: boolean },
+  run: Pick<ClusterRun, "k3d" | "options" | "onSuccess" | "live"> & { recordExisted?: boolean },
 ): Promise<ClusterScope> {
   let state = await session.store.read();
   const name = run.k3d.name;
@@ -85,7 +92,7 @@ export async function openScope(
       session.out.progress(`  ${m}`);
     },
     signal: abort.signal,
-    live: new LiveCache(),
+    live: run.live && run.live.serial === state.serial ? run.live.cache : new LiveCache(),
   };
   let onDisk = JSON.stringify(state.clusters[name] ?? null);
   const write = async (final: boolean) => {
@@ -113,7 +120,11 @@ export async function openScope(
     queue = next.catch(() => {});
     return next;
   };
-  return { ctx, notices, persist, state: () => state, abort, existed };
+  const changed = () => {
+    ctx.live.clear();
+    return persist(false);
+  };
+  return { ctx, notices, persist, changed, state: () => state, abort, existed };
 }
 
 /** Stops after the current step on the first Ctrl-C (or SIGTERM); a second one exits at once. */
@@ -162,7 +173,7 @@ export function runCluster(session: Session, run: ClusterRun): Promise<ClusterRu
           journal,
           signal: scope.abort.signal,
           onEvent: progressReporter(session.out),
-          persist: () => scope.persist(false),
+          onChange: scope.changed,
         }));
       await scope.persist(true);
       return {

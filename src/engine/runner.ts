@@ -21,8 +21,11 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** when aborted, no new task starts; the run ends as interrupted */
   signal?: AbortSignal;
-  /** called after each apply or rollback so the state file follows the machine */
-  persist?: () => Promise<void>;
+  /**
+   * called after every step that may have changed the machine (applied, failed while applying, or
+   * rolled back): the state file follows the machine, and earlier reads are stale
+   */
+  onChange?: () => Promise<void>;
 }
 
 /** Summary of a run. */
@@ -81,11 +84,12 @@ export async function runTasks<C>(
       const undo = await task.apply(ctx);
       applied.push({ task, undo });
       await journal.append({ event: "task-done", task: task.id, undo: undo ?? null });
-      await options.persist?.();
+      await options.onChange?.();
       end("applied");
     } catch (error) {
       const message = errorText(error);
       await journal.append({ event: "task-failed", task: task.id, error: message });
+      await options.onChange?.().catch(() => {});
       failure ??= { id: task.id, error };
       end("failed", message);
     } finally {
@@ -112,7 +116,7 @@ export async function runTasks<C>(
       journal,
       onEvent,
       reason,
-      persist: options.persist,
+      onChange: options.onChange,
     });
     const outcome: RunOutcome = rollbackOk ? "rolled-back" : "rollback-failed";
     await journal.append({ event: "run-end", outcome, error: errorText(failure.error) });
@@ -150,7 +154,7 @@ export async function rollbackApplied<C>(
     journal: JournalWriter;
     onEvent?: (e: RunEvent) => void;
     reason: string;
-    persist?: () => Promise<void>;
+    onChange?: () => Promise<void>;
   },
 ): Promise<boolean> {
   const { journal, onEvent = () => {} } = options;
@@ -163,12 +167,13 @@ export async function rollbackApplied<C>(
     try {
       await task.rollback(ctx, undo);
       await journal.append({ event: "rollback-task-done", task: task.id });
-      await options.persist?.();
+      await options.onChange?.();
       onEvent({ type: "rollback-task", id: task.id, title: task.title, ok: true });
     } catch (error) {
       ok = false;
       const message = errorText(error);
       await journal.append({ event: "rollback-task-failed", task: task.id, error: message });
+      await options.onChange?.().catch(() => {});
       onEvent({ type: "rollback-task", id: task.id, title: task.title, ok: false, error: message });
     }
   }

@@ -71,7 +71,6 @@ async function retire(ctx: ClusterContext, rec: RegistryRecord): Promise<boolean
 async function make(ctx: ClusterContext, name: string, port: number): Promise<void> {
   const container = registryContainer(name);
   await createRegistry(name, { hostIp: HOST_IP, port });
-  ctx.live.forget("docker:");
   if (!(await waitForRegistry(port, { timeoutMs: REGISTRY_WAIT_MS }))) {
     await deleteRegistry(container).catch(() => {});
     throw new FirestreamError(
@@ -158,12 +157,10 @@ const registry: Task<ClusterContext, RegistryUndo> = {
     // recorded before the run: it predates the interrupted create, leave it
     if (ctx.record.resources.registry?.container === container) return;
     if (await inspectContainer(container)) await deleteRegistry(container);
-    ctx.live.forget("docker:");
   },
   rollback: async (ctx, undo) => {
     if (undo.created) await deleteRegistry(undo.created);
     if (undo.removed) await make(ctx, undo.removed.name, undo.removed.port);
-    ctx.live.forget("docker:");
     if (undo.previous) ctx.record.resources.registry = undo.previous;
     else delete ctx.record.resources.registry;
   },

@@ -49,14 +49,12 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
     if (ctx.record.resources.cluster) return;
     if (await findCluster(ctx.name)) await deleteCluster(ctx.name);
     await Deno.remove(k3dConfigPath(ctx)).catch(() => {});
-    ctx.live.forget("k3d:");
   },
   apply: async (ctx) => {
     const previous = ctx.record.resources.cluster;
     if (await findCluster(ctx.name)) {
       ctx.notice(`cluster ${ctx.name} is stopped: starting it`);
       await startCluster(ctx.name);
-      ctx.live.forget("k3d:");
       return { action: "started", previous };
     }
     const file = k3dConfigPath(ctx);
@@ -69,8 +67,6 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
       await Deno.remove(file).catch(() => {});
       throw err;
     }
-    ctx.live.forget("k3d:");
-    ctx.live.forget("docker:");
     ctx.record.resources.cluster = {
       config_file: file,
       context: ctx.kubeContext,
@@ -84,7 +80,6 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
       await deleteCluster(ctx.name);
       await Deno.remove(k3dConfigPath(ctx)).catch(() => {});
     }
-    ctx.live.forget("k3d:");
     if (undo.previous) ctx.record.resources.cluster = undo.previous;
     else delete ctx.record.resources.cluster;
   },

@@ -72,8 +72,6 @@ const agents: Task<ClusterContext, AgentsUndo> = {
       // leave the cluster as it was: drop what this step already added
       for (const name of undo.added) await removeAgent(ctx, name).catch(() => {});
       throw err;
-    } finally {
-      ctx.live.forget("k3d:");
     }
     ctx.notice(delta > 0 ? `added ${delta} agent(s)` : `removed ${-delta} agent(s)`);
     return undo;
@@ -81,7 +79,6 @@ const agents: Task<ClusterContext, AgentsUndo> = {
   rollback: async (ctx, undo) => {
     for (const name of [...undo.added].reverse()) await removeAgent(ctx, name);
     if (undo.removed > 0) await add(ctx, undo.removed, await liveAgents(ctx));
-    ctx.live.forget("k3d:");
   },
 };
 

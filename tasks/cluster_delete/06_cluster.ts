@@ -15,7 +15,6 @@ const cluster: Task<ClusterContext, null> = {
   },
   apply: async (ctx) => {
     await deleteCluster(ctx.name);
-    ctx.live.forget("k3d:");
     const file = ctx.record.resources.cluster?.config_file;
     if (file) await Deno.remove(file).catch(() => {});
     delete ctx.record.resources.cluster;
