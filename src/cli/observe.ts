@@ -1,6 +1,7 @@
 /** `cluster logs` and `cluster diagnostics`. */
 import { diagnose, type DiagnosticsRequest, renderDiagnostics } from "../observe/diagnostics.ts";
 import {
+  kindOf,
   logsArgs,
   type LogsRequest,
   type LogTarget,
@@ -46,8 +47,10 @@ export async function logs(
       `no pods to show logs for${req.allNamespaces ? "" : ` in namespace ${req.namespace}`}`,
     );
   }
-  const many = streams.length > 1 || req.follow === true && !req.kind;
-  const prefix = prefixer(out, many || (req.allContainers ?? false));
+  // several streams get `pod/container |` prefixes; a follow that may pick up more pods always does
+  const many = req.allContainers || streams.length > 1 ||
+    (req.follow && (!req.kind || kindOf(req.kind) !== "pod"));
+  const prefix = prefixer(out, Boolean(many));
   if (!req.follow) {
     const results = await Promise.all(
       streams.map((t) =>
