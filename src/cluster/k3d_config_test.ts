@@ -6,7 +6,7 @@ import { k3dConfigDocument, k3dConfigYaml } from "./k3d_config.ts";
 
 const schema = JSON.parse(
   await Deno.readTextFile(
-    new URL("../../../shared/reference/k3d-v1alpha5-schema.json", import.meta.url),
+    new URL("../../test/sim/reference/k3d-v1alpha5-schema.json", import.meta.url),
   ),
 );
 

@@ -23,7 +23,7 @@ export function simDir(): string {
 export function referenceDir(): string {
   const override = Deno.env.get("FIRESTREAM_SIM_REFERENCE");
   if (override) return override;
-  return new URL("../../../shared/reference", import.meta.url).pathname;
+  return new URL("./reference", import.meta.url).pathname;
 }
 
 let flagsCache:
