@@ -1,7 +1,9 @@
 /**
  * Builds one self-contained binary per platform: dist/firestream-<os>-<arch>, plus SHA256SUMS.
- * `--list` prints the targets; `--target T` (repeatable) builds only those; DENORT_BIN is passed to
- * `deno compile` so a locally available runtime can be used where the download is blocked.
+ * `--list` prints the targets; `--target T` (repeatable) builds only those; `--out-dir DIR` writes
+ * elsewhere than dist/. DENORT_BIN is passed to `deno compile` so a locally available runtime can be
+ * used where the download is blocked. The binary for this machine's own target is run once with
+ * `--version`: a build whose runtime is not a denort (e.g. DENORT_BIN naming deno itself) fails here.
  */
 import $ from "dax";
 import { stripAnsi } from "../src/ui/ansi.ts";
@@ -16,6 +18,22 @@ export const TARGETS = [
 ];
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Where a `denort` for `target` comes from, for the hint. */
+function denortHint(target: string): string {
+  return `DENORT_BIN must name a denort binary for ${target}: unzip denort-${target}.zip from the ` +
+    `Deno release of the same version (deno ${Deno.version.deno}), or unset DENORT_BIN so that ` +
+    "`deno compile` downloads it";
+}
+
+/** Runs a freshly built binary for this machine; the reason it is not Firestream, or undefined. */
+async function smokeTest(path: string): Promise<string | undefined> {
+  const r = await $`${path} --version`.noThrow().stdout("piped").stderr("piped").timeout("30s");
+  const first = stripAnsi(r.stdout).trim().split("\n")[0] ?? "";
+  if (r.code === 0 && first.startsWith(`firestream ${meta.version}`)) return undefined;
+  return `\`${path} --version\` printed "${first || stripAnsi(r.stderr).trim().split("\n")[0]}" ` +
+    `(exit ${r.code}), not "firestream ${meta.version}"`;
+}
 
 async function sha256(path: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
@@ -35,11 +53,18 @@ if (import.meta.main) {
     Deno.exit(1);
   }
   const selected = wanted.length ? TARGETS.filter((t) => wanted.includes(t.target)) : TARGETS;
-  await Deno.mkdir(`${ROOT}/dist`, { recursive: true });
+  const outFlag = args.indexOf("--out-dir");
+  const outArg = outFlag >= 0 ? args[outFlag + 1] : `${ROOT}/dist`;
+  if (!outArg) {
+    console.error("error: --out-dir needs a directory");
+    Deno.exit(1);
+  }
+  const outDir = outArg.startsWith("/") ? outArg : `${Deno.cwd()}/${outArg}`;
+  await Deno.mkdir(outDir, { recursive: true });
   const built: string[] = [];
   let failed = false;
   for (const t of selected) {
-    const out = `dist/${t.file}`;
+    const out = `${outDir}/${t.file}`;
     console.error(`→ ${t.target} (firestream ${meta.version}) → ${out}`);
     const r = await $`deno compile -A --target ${t.target} --output ${out} main.ts`
       .cwd(ROOT).noThrow().stderr("piped");
@@ -50,21 +75,28 @@ if (import.meta.main) {
       );
       console.error(`✗ ${t.target}:\n    ${text}`);
       if (/denort|download/i.test(r.stderr)) {
-        console.error(
-          "  the runtime download is blocked: set DENORT_BIN to a denort binary for this target",
-        );
+        console.error(`  the runtime download failed or is blocked; ${denortHint(t.target)}`);
       }
       continue;
+    }
+    if (t.target === Deno.build.target) {
+      const wrong = await smokeTest(out);
+      if (wrong) {
+        failed = true;
+        await Deno.remove(out).catch(() => {});
+        console.error(`✗ ${t.target}: ${wrong}; ${denortHint(t.target)}`);
+        continue;
+      }
     }
     built.push(t.file);
     console.error(`✓ ${out}`);
   }
   if (built.length) {
     const lines = await Promise.all(
-      built.map(async (f) => `${await sha256(`${ROOT}/dist/${f}`)}  ${f}`),
+      built.map(async (f) => `${await sha256(`${outDir}/${f}`)}  ${f}`),
     );
-    await Deno.writeTextFile(`${ROOT}/dist/SHA256SUMS`, lines.join("\n") + "\n");
-    console.error(`wrote dist/SHA256SUMS (${built.length} file(s))`);
+    await Deno.writeTextFile(`${outDir}/SHA256SUMS`, lines.join("\n") + "\n");
+    console.error(`wrote ${outDir}/SHA256SUMS (${built.length} file(s))`);
   }
   Deno.exit(failed ? 1 : 0);
 }

@@ -1,5 +1,10 @@
 /** What every command starts from: flags, loaded config, state directory, output. */
-import { loadConfig, type LoadedConfig, type Override } from "../config/load.ts";
+import {
+  DEFAULT_CONFIG_FILE,
+  loadConfig,
+  type LoadedConfig,
+  type Override,
+} from "../config/load.ts";
 import { StateStore } from "../state/store.ts";
 import { currentUser } from "../tools/process.ts";
 import { configureLog, type LogLevel } from "../ui/log.ts";
@@ -46,9 +51,16 @@ export async function openSession(
   });
   const stateDir = resolveStateDir(flags, loaded.projectDir);
   configureLog({ file: `${stateDir}/firestream.log` });
+  const out = outputFor(flags);
+  if (!loaded.file) {
+    out.progress(
+      `no ${DEFAULT_CONFIG_FILE} in ${loaded.projectDir}: using the built-in defaults ` +
+        `(cluster ${loaded.config.cluster.k3d.name}); \`firestream init\` writes one`,
+    );
+  }
   return {
     flags,
-    out: outputFor(flags),
+    out,
     loaded,
     stateDir,
     store: new StateStore(stateDir, {

@@ -1,8 +1,11 @@
 /**
- * The lifecycle against real k3d, Docker and kubectl. Opt-in: FIRESTREAM_LIVE=1 on a machine that can
- * pull rancher/k3s (it creates and deletes a cluster named fs-live-<random>).
+ * The seed's whole promise against real k3d, Docker and kubectl. Opt-in: FIRESTREAM_LIVE=1 as root
+ * (routes, DNS and /etc/hosts are changed for real) on a machine that can pull rancher/k3s and
+ * busybox. It creates and deletes a cluster named fs-live-<random> from the seed's config with free
+ * ports; `.github/workflows/live.yml` runs it on a hosted runner with pinned k3d and kubectl.
  */
-import { assertEquals, assertMatch } from "../assert.ts";
+import { parse, stringify } from "smol-toml";
+import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { run } from "../real/require.ts";
 
 const live = Deno.env.get("FIRESTREAM_LIVE") === "1";
@@ -17,34 +20,95 @@ function freePort(): number {
   return port;
 }
 
+/** Retries `fn` until it returns a value or `ms` pass; the last error is the failure. */
+async function eventually<T>(what: string, ms: number, fn: () => Promise<T | undefined>) {
+  const deadline = Date.now() + ms;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`${what}: not within ${ms / 1000}s (${last})`);
+}
+
+/** The body of an HTTP(S) GET with curl, when it answers 200. */
+async function curl(url: string, extra: string[] = []): Promise<string | undefined> {
+  const r = await run("curl", ["-fsS", "--max-time", "5", ...extra, url]);
+  return r.code === 0 ? r.stdout : undefined;
+}
+
+const sh = async (program: string, ...args: string[]) => {
+  const r = await run(program, args);
+  assertEquals(r.code, 0, `${program} ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+};
+
+const APP = (image: string, host: string, secret: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: live-web, labels: { app: live-web } }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: live-web } }
+  template:
+    metadata: { labels: { app: live-web } }
+    spec:
+      containers:
+        - name: web
+          image: ${image}
+          command: ["sh", "-c", "mkdir -p /www && echo hello-live > /www/index.html && echo serving-live && exec httpd -f -v -p 8080 -h /www"]
+          ports: [{ containerPort: 8080 }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: live-web }
+spec:
+  selector: { app: live-web }
+  ports: [{ name: http, port: 8080, targetPort: 8080 }]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: live-web }
+spec:
+  tls: [{ hosts: ["${host}"], secretName: ${secret} }]
+  rules:
+    - host: ${host}
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend: { service: { name: live-web, port: { number: 8080 } } }
+`;
+
 Deno.test({
-  name: "live: create, converge, add an agent in place, delete, against real k3d",
+  name: "live: the seed's config on real k3d: registry, TLS through Traefik, routes, DNS, hosts, " +
+    "dev-mode forwarding, logs, agents in place, and a delete that leaves nothing",
   ignore: !live,
 }, async () => {
   const dir = await Deno.makeTempDir({ prefix: "firestream-live-" });
   const name = `fs-live-${crypto.randomUUID().slice(0, 6)}`;
-  await Deno.writeTextFile(
-    `${dir}/firestream.toml`,
-    `[cluster.k3d]
-name = "${name}"
-api_port = ${freePort()}
-http_port = ${freePort()}
-https_port = ${freePort()}
-servers = 1
-agents = 0
-[cluster.k3d.registry]
-name = "${name}-registry.localhost"
-port = ${freePort()}
-[cluster.k3d.tls]
-certs_dir = "${dir}/certs"
-[cluster.k3d.network]
-configure_routes = false
-configure_dns = false
-patch_etc_hosts = false
-[cluster.k3d.dev_mode]
-port_forward_all = false
-`,
-  );
+  const host = `${name}.firestream.local`;
+  const registry = `${name}-registry.localhost`;
+  const registryPort = freePort();
+  const https = freePort();
+  const forwarded = freePort();
+  // the seed's file, with only what must differ on a shared machine changed
+  const seed = parse(await Deno.readTextFile(`${ROOT}/test/fixtures/seed.toml`)) as {
+    cluster: { k3d: Record<string, Record<string, unknown> | unknown> };
+  };
+  const k = seed.cluster.k3d as Record<string, Record<string, unknown>> & Record<string, unknown>;
+  Object.assign(k, { name, api_port: freePort(), http_port: freePort(), https_port: https });
+  Object.assign(k.registry, { name: registry, port: registryPort });
+  Object.assign(k.tls, { certs_dir: `${dir}/certs` });
+  Object.assign(k.network, { hosts: [host] });
+  Object.assign(k.dev_mode, { port_offset: forwarded - 8080, namespaces: ["default"] });
+  await Deno.writeTextFile(`${dir}/firestream.toml`, stringify(seed));
+
   const fs = (...args: string[]) =>
     run(Deno.execPath(), [
       "run",
@@ -54,24 +118,138 @@ port_forward_all = false
       "-c",
       `${dir}/firestream.toml`,
       ...args,
-    ]);
+    ], { cwd: dir });
+  const hostsBefore = await Deno.readFile("/etc/hosts");
+  const resolvBefore = await Deno.readFile("/etc/resolv.conf");
+  const routesBefore = await sh("ip", "route", "show");
+  const kubectl = (...args: string[]) => sh("kubectl", "--context", `k3d-${name}`, ...args);
+
   try {
-    const created = await fs("cluster", "create", "--yes");
+    const created = await fs("cluster", "create", "--yes", "--strict");
     assertEquals(created.code, 0, created.stderr);
     const info = JSON.parse((await fs("cluster", "info", "--json")).stdout);
-    assertEquals([info.status, info.servers.running, info.registry.healthy], ["running", 1, true]);
-    assertEquals((await fs("plan", "--detailed-exitcode")).code, 0);
+    assertEquals([info.status, info.servers.running, info.agents.running], ["running", 1, 2]);
+    assertEquals(info.registry.healthy, true);
+
+    // the local registry: a push from the host, then a pod in the cluster runs that image
+    const image = `k3d-${registry}:${registryPort}/live/busybox:1`;
+    await sh("docker", "pull", "busybox:1.36");
+    await sh("docker", "tag", "busybox:1.36", image);
+    await sh("docker", "push", image);
+    await kubectl(
+      "run",
+      "live-pull",
+      `--image=${image}`,
+      "--restart=Never",
+      "--",
+      "echo",
+      "pulled",
+    );
+    await eventually("the pod from the local registry", 120_000, async () => {
+      const phase = await kubectl("get", "pod", "live-pull", "-o", "jsonpath={.status.phase}");
+      return phase === "Succeeded" ? phase : undefined;
+    });
+    assertMatch(await kubectl("logs", "live-pull"), /pulled/);
+
+    // TLS through Traefik: the hosts block resolves the name, the CA verifies the certificate
+    const app = `${dir}/app.yaml`;
+    await Deno.writeTextFile(app, APP(image, host, "firestream-tls"));
+    await kubectl("apply", "-f", app);
+    await kubectl("rollout", "status", "deployment/live-web", "--timeout=180s");
+    const caFile = `${dir}/certs/firestream-ca.crt`;
+    const body = await eventually(
+      "https through Traefik",
+      180_000,
+      () => curl(`https://${host}:${https}/`, ["--cacert", caFile]),
+    );
+    assertMatch(body, /hello-live/);
+
+    // host DNS and routes: the cluster's names resolve on the host and a ClusterIP answers
+    const resolved = await eventually(
+      "kubernetes.default.svc.cluster.local on the host",
+      60_000,
+      async () => {
+        const r = await run("getent", ["hosts", "kubernetes.default.svc.cluster.local"]);
+        return r.code === 0 ? r.stdout : undefined;
+      },
+    );
+    assertMatch(resolved, /^10\.43\.0\.1\s/);
+    const clusterIp = await kubectl(
+      "get",
+      "service",
+      "live-web",
+      "-o",
+      "jsonpath={.spec.clusterIP}",
+    );
+    assertMatch(
+      await eventually(
+        "the ClusterIP over the routes",
+        60_000,
+        () => curl(`http://${clusterIp}:8080/`),
+      ),
+      /hello-live/,
+    );
+
+    // dev mode: the service on 127.0.0.1:<port + offset>, back within 2 s after its forward dies
+    await fs("cluster", "port-forward", "--detach");
+    assertMatch(
+      await eventually(
+        "the dev-mode forward",
+        60_000,
+        () => curl(`http://127.0.0.1:${forwarded}/`),
+      ),
+      /hello-live/,
+    );
+    await sh("pkill", "-9", "-f", "port-forward.*svc/live-web");
+    const killedAt = Date.now();
+    await eventually(
+      "the forward after kill -9",
+      2_000,
+      () => curl(`http://127.0.0.1:${forwarded}/`),
+    );
+    console.error(`forward back after ${Date.now() - killedAt} ms`);
+
+    // logs, diagnostics, a converged plan
+    const logs = await fs("cluster", "logs", "deployment", "live-web");
+    assertEquals(logs.code, 0, logs.stderr);
+    assertMatch(logs.stdout, /serving-live/);
+    const diagnostics = await fs("cluster", "diagnostics", "--all", "--json");
+    assertEquals(diagnostics.code, 0, diagnostics.stderr);
+    assertOk(typeof JSON.parse(diagnostics.stdout) === "object");
+    const plan = await fs("plan", "--detailed-exitcode");
+    assertEquals(plan.code, 0, plan.stdout + plan.stderr);
+
+    // agents in place: +1 then -1, the servers and the app untouched
     const toml = await Deno.readTextFile(`${dir}/firestream.toml`);
-    await Deno.writeTextFile(`${dir}/firestream.toml`, toml.replace("agents = 0", "agents = 1"));
-    const grown = await fs("apply", "--yes");
-    assertEquals(grown.code, 0, grown.stderr);
-    assertEquals(JSON.parse((await fs("cluster", "info", "--json")).stdout).agents.running, 1);
+    for (const agents of [3, 2]) {
+      await Deno.writeTextFile(
+        `${dir}/firestream.toml`,
+        toml.replace(/agents = \d+/, `agents = ${agents}`),
+      );
+      const applied = await fs("apply", "--yes");
+      assertEquals(applied.code, 0, applied.stderr);
+      assertEquals(
+        JSON.parse((await fs("cluster", "info", "--json")).stdout).agents.running,
+        agents,
+      );
+    }
+    assertMatch(await curl(`https://${host}:${https}/`, ["--cacert", caFile]) ?? "", /hello-live/);
   } finally {
     const deleted = await fs("cluster", "delete", "--yes", "--purge-certs");
     assertEquals(deleted.code, 0, deleted.stderr);
     const list = await run("k3d", ["cluster", "list", "-o", "json"]);
     assertEquals(JSON.parse(list.stdout).some((c: { name: string }) => c.name === name), false);
-    assertMatch(deleted.stdout, "deleted");
+    assertEquals(await Deno.readFile("/etc/hosts"), hostsBefore);
+    assertEquals(await Deno.readFile("/etc/resolv.conf"), resolvBefore);
+    assertEquals(await sh("ip", "route", "show"), routesBefore);
+    assertEquals((await sh("docker", "ps", "-aq", "--filter", `name=${name}`)).trim(), "");
+    assertEquals(
+      (await sh("docker", "network", "ls", "-q", "--filter", `name=k3d-${name}`)).trim(),
+      "",
+    );
+    const contexts = await sh("kubectl", "config", "get-contexts", "-o", "name");
+    assertEquals(contexts.split("\n").includes(`k3d-${name}`), false);
+    await run("pkill", ["-f", `k3d-${name}`]);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
