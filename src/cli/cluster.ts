@@ -1,4 +1,4 @@
-/** `firestream cluster create|delete|list|info` and `import cluster`. */
+/** `firestream cluster create|delete|stop|list|info` and `import cluster`. */
 import { stringify as stringifyToml } from "smol-toml";
 import { type ClusterView, discoverConfig, viewAll, viewCluster } from "../cluster/inspect.ts";
 import { applyPlan, tasksFor } from "../cluster/apply.ts";
@@ -153,6 +153,26 @@ export async function remove(
     });
   }
   session.out.line(`Cluster ${target} deleted.`);
+}
+
+/** `cluster stop [NAME]`: the host stops asking kube-dns first, then k3d stops the cluster. */
+export async function stop(flags: GlobalFlags, name: string | undefined): Promise<void> {
+  const session = await openSession(flags);
+  const target = name ?? session.loaded.config.cluster.k3d.name;
+  const record = (await session.store.read()).clusters[target];
+  if (!record) await explainUnknown(target, (await session.store.read()).clusters);
+  const { stopTasks } = await import("../../tasks/cluster_stop/mod.ts");
+  session.out.progress(`Stopping cluster ${target}`);
+  const result = await runCluster(session, { k3d: record!.k3d_config, tasks: stopTasks });
+  if (session.out.json) {
+    return session.out.data({
+      cluster: target,
+      stopped: true,
+      applied: result.summary.applied,
+      notices: result.notices,
+    });
+  }
+  session.out.line(`Cluster ${target} is stopped; \`firestream apply\` starts it again.`);
 }
 
 async function explainUnknown(name: string, managed: Record<string, unknown>): Promise<never> {
