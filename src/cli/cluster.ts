@@ -216,10 +216,17 @@ export async function info(flags: GlobalFlags, name: string | undefined): Promis
   const session = await openSession(flags);
   const target = name ?? session.loaded.config.cluster.k3d.name;
   const state = await session.store.read();
-  const live = await findCluster(target);
+  let dockerDown = false;
+  const live = await findCluster(target).catch((err) => {
+    // the recorded cluster is still shown, down with Docker
+    if (!state.clusters[target] || !/Docker is not running/.test(err.message)) throw err;
+    dockerDown = true;
+    return undefined;
+  });
   const record = state.clusters[target];
   if (!record && !live) await explainUnknown(target, state.clusters);
   const view = await viewCluster(target, record, live, {
+    dockerDown,
     deep: true,
     projectDir: session.loaded.projectDir,
     stateDir: session.stateDir,
@@ -241,6 +248,7 @@ function printView(out: Output, v: ClusterView): void {
       v.managed ? "" : "  (not managed: `firestream import cluster " + v.name + "`)"
     }`,
   );
+  if (v.docker_down) out.line("  docker:     not running: start Docker, then `firestream apply`");
   for (const d of v.drift) out.line(`  drift:      ${d}`);
   out.line(
     `  servers:    ${v.servers.running}/${v.servers.total} running${
@@ -282,8 +290,12 @@ function printView(out: Output, v: ClusterView): void {
     out.line(
       `  dns:        ${dns.mode} → ${dns.server}${dns.interface ? ` on ${dns.interface}` : ""}${
         dns.file ? ` in ${dns.file}` : ""
-      }`,
+      }${dns.present === false ? " (blocks not in the file)" : ""}`,
     );
+    if (dns.standing.status !== "pass" || dns.present === false) {
+      out.line(`              ${dns.standing.detail}`);
+      if (dns.standing.fix) out.line(`              fix: ${dns.standing.fix}`);
+    }
   }
   const hosts = v.host?.hosts_block;
   if (hosts) {

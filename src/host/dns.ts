@@ -172,3 +172,85 @@ export async function probeDns(
     return { ok: false, error: (err as Error).message };
   }
 }
+
+/** Where the cluster stands, as far as the host's DNS is concerned. */
+export type ClusterLiveness = "running" | "stopped" | "missing" | "docker-down";
+
+/** How the host's DNS fares with the cluster as it is: a check's status, what it means, the fix. */
+export interface DnsStanding {
+  status: "pass" | "warn" | "fail";
+  detail: string;
+  fix?: string;
+}
+
+/**
+ * The host's DNS for a cluster's record. A resolv.conf block asks kube-dns before every other
+ * nameserver, so while the cluster is stopped (or Docker is) every lookup on the host first waits
+ * for it; split DNS (systemd-resolved, macOS) sends it only cluster.local names.
+ */
+export function dnsStanding(
+  rec: { mode: DnsMode; server: string; file?: string },
+  cluster: string,
+  liveness: ClusterLiveness,
+  blocks: boolean,
+): DnsStanding {
+  const down = liveness === "docker-down"
+    ? "Docker is not running"
+    : liveness === "missing"
+    ? `k3d has no cluster ${cluster}`
+    : `cluster ${cluster} is stopped`;
+  if (rec.mode !== "resolv.conf") {
+    return {
+      status: "pass",
+      detail: `split DNS: only ${CLUSTER_DOMAIN} names ask kube-dns (${rec.server})${
+        liveness === "running" ? "" : `; ${down}, other lookups are not slowed`
+      }`,
+    };
+  }
+  if (liveness === "running") {
+    return blocks
+      ? {
+        status: "pass",
+        detail:
+          `${rec.file} asks kube-dns (${rec.server}) first and searches the cluster's domains`,
+      }
+      : {
+        status: "warn",
+        detail: `the cluster's blocks are missing from ${rec.file}: cluster names do not resolve`,
+        fix: "run `firestream apply` to write them again",
+      };
+  }
+  if (!blocks) {
+    return liveness === "missing"
+      ? {
+        status: "warn",
+        detail: `${down}; its nameserver is not in ${rec.file}`,
+        fix:
+          `\`firestream apply\` creates it again, \`firestream cluster delete ${cluster}\` forgets it`,
+      }
+      : {
+        status: "pass",
+        detail:
+          `${down}: its nameserver is out of ${rec.file} until \`firestream apply\` starts it again`,
+      };
+  }
+  return {
+    status: "fail",
+    detail:
+      `${down}, but ${rec.file} still asks its kube-dns (${rec.server}) first: every lookup on this host waits for it`,
+    fix: liveness === "missing"
+      ? `\`firestream cluster delete ${cluster}\` takes the nameserver out (or \`firestream apply\` creates the cluster again)`
+      : `\`firestream cluster stop\` takes the nameserver out until \`firestream apply\` starts the cluster${
+        liveness === "docker-down" ? " (start Docker first)" : ""
+      }; or start it now with \`firestream apply\``,
+  };
+}
+
+/** Clusters whose nameserver block is in the resolv.conf text. */
+export function resolvConfClusters(text: string): string[] {
+  return [...text.matchAll(/^# BEGIN firestream (\S+)\r?$/gm)].map((m) => m[1])
+    .filter((name) =>
+      hasResolvConfBlocks(text, name) &&
+      readBlock(text, name)?.some((l) => l.startsWith("nameserver "))
+    );
+}
