@@ -144,35 +144,43 @@ export async function remove(
     options: { keepRegistry: opts.keepRegistry, purgeCerts: opts.purgeCerts },
     onSuccess: "drop",
   });
-  if (session.out.json) {
-    return session.out.data({
-      cluster: target,
-      deleted: true,
-      applied: result.summary.applied,
-      notices: result.notices,
-    });
-  }
-  session.out.line(`Cluster ${target} deleted.`);
+  reportRun(session, target, "deleted", result, `Cluster ${target} deleted.`);
+}
+
+/** The outcome of `cluster delete|stop`: a JSON document, or one line. */
+function reportRun(
+  session: Session,
+  target: string,
+  done: "deleted" | "stopped",
+  result: ClusterRunResult,
+  line: string,
+): void {
+  if (!session.out.json) return session.out.line(line);
+  session.out.data({
+    cluster: target,
+    [done]: true,
+    applied: result.summary.applied,
+    notices: result.notices,
+  });
 }
 
 /** `cluster stop [NAME]`: the host stops asking kube-dns first, then k3d stops the cluster. */
 export async function stop(flags: GlobalFlags, name: string | undefined): Promise<void> {
   const session = await openSession(flags);
   const target = name ?? session.loaded.config.cluster.k3d.name;
-  const record = (await session.store.read()).clusters[target];
-  if (!record) await explainUnknown(target, (await session.store.read()).clusters);
+  const state = await session.store.read();
+  const record = state.clusters[target];
+  if (!record) await explainUnknown(target, state.clusters);
   const { stopTasks } = await import("../../tasks/cluster_stop/mod.ts");
   session.out.progress(`Stopping cluster ${target}`);
   const result = await runCluster(session, { k3d: record!.k3d_config, tasks: stopTasks });
-  if (session.out.json) {
-    return session.out.data({
-      cluster: target,
-      stopped: true,
-      applied: result.summary.applied,
-      notices: result.notices,
-    });
-  }
-  session.out.line(`Cluster ${target} is stopped; \`firestream apply\` starts it again.`);
+  reportRun(
+    session,
+    target,
+    "stopped",
+    result,
+    `Cluster ${target} is stopped; \`firestream apply\` starts it again.`,
+  );
 }
 
 async function explainUnknown(name: string, managed: Record<string, unknown>): Promise<never> {
