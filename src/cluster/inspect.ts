@@ -191,7 +191,7 @@ async function addDetails(
       interface: r.dns.interface,
       file: r.dns.file,
       present,
-      standing: dnsStanding(r.dns, record.name, liveness, present ?? false),
+      standing: dnsStanding(r.dns, { cluster: record.name, liveness, blocks: present ?? false }),
     };
   }
   if (r.hosts_block) {

@@ -102,10 +102,15 @@ export interface ResolvConfPlan {
  */
 export function resolvConfWith(
   text: string,
-  cluster: string,
-  server: string,
-  hostname = Deno.hostname(),
+  options: {
+    cluster: string;
+    /** kube-dns */
+    server: string;
+    /** whose domain glibc searches when the file names none @default Deno.hostname() */
+    hostname?: string;
+  },
 ): ResolvConfPlan {
+  const { cluster, server, hostname = Deno.hostname() } = options;
   const base = withoutResolvConfBlocks(text, cluster);
   const own = readResolvConf(base, hostname);
   const { search, dropped } = mergeSearch(own.search);
@@ -190,10 +195,14 @@ export interface DnsStanding {
  */
 export function dnsStanding(
   rec: { mode: DnsMode; server: string; file?: string },
-  cluster: string,
-  liveness: ClusterLiveness,
-  blocks: boolean,
+  live: {
+    cluster: string;
+    liveness: ClusterLiveness;
+    /** resolv.conf mode: the cluster's blocks are in the file */
+    blocks: boolean;
+  },
 ): DnsStanding {
+  const { cluster, liveness, blocks } = live;
   const down = liveness === "docker-down"
     ? "Docker is not running"
     : liveness === "missing"

@@ -1,8 +1,10 @@
 import fc from "fast-check";
 import { assertEquals } from "../../test/assert.ts";
 import {
+  dnsStanding,
   mergeSearch,
   readResolvConf,
+  resolvConfClusters,
   resolvConfWith,
   SEARCH_DOMAINS,
   withoutResolvConfBlocks,
@@ -41,7 +43,7 @@ Deno.test("resolv.conf search list: the cluster's domains first, at most 6 domai
 
 Deno.test("resolv.conf: kube-dns first, the merged search line last, the file's lines untouched", () => {
   const before = "# by hand\nnameserver 192.0.2.53\nsearch corp.example\noptions ndots:2\n";
-  const out = resolvConfWith(before, "c1", "10.43.0.10", "box");
+  const out = resolvConfWith(before, { cluster: "c1", server: "10.43.0.10", hostname: "box" });
   assertEquals(
     out.text,
     "# BEGIN firestream c1\nnameserver 10.43.0.10\noptions timeout:1 attempts:1\n# END firestream c1\n" +
@@ -55,7 +57,10 @@ Deno.test("resolv.conf: kube-dns first, the merged search line last, the file's 
   });
   assertEquals(withoutResolvConfBlocks(out.text, "c1"), before);
   const three = "nameserver 192.0.2.1\nnameserver 192.0.2.2\nnameserver 192.0.2.3\ndomain d\n";
-  assertEquals(resolvConfWith(three, "c1", "10.43.0.10", "box").unused, ["192.0.2.3"]);
+  assertEquals(
+    resolvConfWith(three, { cluster: "c1", server: "10.43.0.10", hostname: "box" }).unused,
+    ["192.0.2.3"],
+  );
 });
 
 const line = fc.oneof(
@@ -76,17 +81,56 @@ const file = fc.tuple(fc.array(line, { maxLength: 8 }), fc.constantFrom("\n", "\
 Deno.test("resolv.conf: any file gets its exact bytes back; a second write changes nothing; the cluster's search wins", () => {
   fc.assert(
     fc.property(file, (text) => {
-      const out = resolvConfWith(text, "c1", "10.43.0.10", "box").text;
+      const out =
+        resolvConfWith(text, { cluster: "c1", server: "10.43.0.10", hostname: "box" }).text;
       assertEquals(withoutResolvConfBlocks(out, "c1"), text);
-      assertEquals(resolvConfWith(out, "c1", "10.43.0.10", "box").text, out);
+      assertEquals(
+        resolvConfWith(out, { cluster: "c1", server: "10.43.0.10", hostname: "box" }).text,
+        out,
+      );
       if (!text.includes("\r")) {
         const read = readResolvConf(out, "box");
         assertEquals(read.nameservers[0], "10.43.0.10");
         assertEquals(read.search.slice(0, 3), SEARCH_DOMAINS);
       }
-      const other = resolvConfWith(out, "c2", "10.53.0.10", "box").text;
+      const other =
+        resolvConfWith(out, { cluster: "c2", server: "10.53.0.10", hostname: "box" }).text;
       assertEquals(withoutResolvConfBlocks(withoutResolvConfBlocks(other, "c2"), "c1"), text);
     }),
     { numRuns: 500 },
   );
+});
+
+Deno.test("dns standing: kube-dns first while the cluster is down is a failure with the fix; split DNS never slows the host", () => {
+  const rec = { mode: "resolv.conf" as const, server: "10.43.0.10", file: "/etc/resolv.conf" };
+  const standing = (liveness: "running" | "stopped" | "missing" | "docker-down", blocks: boolean) =>
+    dnsStanding(rec, { cluster: "c1", liveness, blocks });
+  assertEquals(standing("running", true).status, "pass");
+  assertEquals(standing("running", false).status, "warn");
+  assertEquals(standing("stopped", false).status, "pass");
+  assertEquals(standing("missing", false).status, "warn");
+  for (const liveness of ["stopped", "docker-down", "missing"] as const) {
+    const s = standing(liveness, true);
+    assertEquals(s.status, "fail");
+    assertEquals(/every lookup on this host waits/.test(s.detail), true);
+    assertEquals(
+      /firestream cluster (stop|delete c1)/.test(s.fix!),
+      true,
+      `${liveness}: ${s.fix}`,
+    );
+  }
+  const split = dnsStanding({ mode: "resolved", server: "10.43.0.10" }, {
+    cluster: "c1",
+    liveness: "docker-down",
+    blocks: false,
+  });
+  assertEquals(split.status, "pass");
+});
+
+Deno.test("resolv.conf: the clusters whose nameserver is in the file", () => {
+  const one =
+    resolvConfWith("nameserver 192.0.2.53\n", { cluster: "c1", server: "10.43.0.10" }).text;
+  const two = resolvConfWith(one, { cluster: "c-2", server: "10.53.0.10" }).text;
+  assertEquals(resolvConfClusters(two).sort(), ["c-2", "c1"]);
+  assertEquals(resolvConfClusters("# BEGIN firestream c1\n# END firestream c1\n"), []);
 });

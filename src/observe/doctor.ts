@@ -63,7 +63,10 @@ async function clusterDns(session: Session): Promise<Check[]> {
       : "stopped";
     const blocks = rec.mode === "resolv.conf" &&
       hasResolvConfBlocks(await readSystemFile(rec.file!), k.name);
-    checks.push({ name: "cluster DNS", ...dnsStanding(rec, k.name, liveness, blocks) });
+    checks.push({
+      name: "cluster DNS",
+      ...dnsStanding(rec, { cluster: k.name, liveness, blocks }),
+    });
   } else {
     checks.push({
       name: "cluster DNS",

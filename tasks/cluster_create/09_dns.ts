@@ -71,7 +71,7 @@ async function isSet(ctx: ClusterContext, want: DnsRecord): Promise<boolean> {
   }
   const text = await readSystemFile(want.file!);
   if (want.mode === "macos-resolver") return text === macResolverText(want.server);
-  return resolvConfWith(text, ctx.name, want.server).text === text;
+  return resolvConfWith(text, { cluster: ctx.name, server: want.server }).text === text;
 }
 
 /** Puts the recorded DNS settings in place (split DNS, resolv.conf block or macOS resolver file). */
@@ -84,7 +84,7 @@ export async function setDns(ctx: ClusterContext, want: DnsRecord): Promise<void
     });
   }
   const text = await readSystemFile(want.file!);
-  const next = resolvConfWith(text, ctx.name, want.server);
+  const next = resolvConfWith(text, { cluster: ctx.name, server: want.server });
   if (next.text !== text) {
     await writeSystemFile(want.file!, next.text, { backup: backupPath(ctx, "resolv.conf") });
   }
