@@ -1,4 +1,4 @@
-/** `firestream cluster create|delete|list|info` and `import cluster`. */
+/** `firestream cluster create|delete|stop|list|info` and `import cluster`. */
 import { stringify as stringifyToml } from "smol-toml";
 import { type ClusterView, discoverConfig, viewAll, viewCluster } from "../cluster/inspect.ts";
 import { applyPlan, tasksFor } from "../cluster/apply.ts";
@@ -144,15 +144,43 @@ export async function remove(
     options: { keepRegistry: opts.keepRegistry, purgeCerts: opts.purgeCerts },
     onSuccess: "drop",
   });
-  if (session.out.json) {
-    return session.out.data({
-      cluster: target,
-      deleted: true,
-      applied: result.summary.applied,
-      notices: result.notices,
-    });
-  }
-  session.out.line(`Cluster ${target} deleted.`);
+  reportRun(session, target, "deleted", result, `Cluster ${target} deleted.`);
+}
+
+/** The outcome of `cluster delete|stop`: a JSON document, or one line. */
+function reportRun(
+  session: Session,
+  target: string,
+  done: "deleted" | "stopped",
+  result: ClusterRunResult,
+  line: string,
+): void {
+  if (!session.out.json) return session.out.line(line);
+  session.out.data({
+    cluster: target,
+    [done]: true,
+    applied: result.summary.applied,
+    notices: result.notices,
+  });
+}
+
+/** `cluster stop [NAME]`: the host stops asking kube-dns first, then k3d stops the cluster. */
+export async function stop(flags: GlobalFlags, name: string | undefined): Promise<void> {
+  const session = await openSession(flags);
+  const target = name ?? session.loaded.config.cluster.k3d.name;
+  const state = await session.store.read();
+  const record = state.clusters[target];
+  if (!record) await explainUnknown(target, state.clusters);
+  const { stopTasks } = await import("../../tasks/cluster_stop/mod.ts");
+  session.out.progress(`Stopping cluster ${target}`);
+  const result = await runCluster(session, { k3d: record!.k3d_config, tasks: stopTasks });
+  reportRun(
+    session,
+    target,
+    "stopped",
+    result,
+    `Cluster ${target} is stopped; \`firestream apply\` starts it again.`,
+  );
 }
 
 async function explainUnknown(name: string, managed: Record<string, unknown>): Promise<never> {
@@ -196,10 +224,17 @@ export async function info(flags: GlobalFlags, name: string | undefined): Promis
   const session = await openSession(flags);
   const target = name ?? session.loaded.config.cluster.k3d.name;
   const state = await session.store.read();
-  const live = await findCluster(target);
+  let dockerDown = false;
+  const live = await findCluster(target).catch((err) => {
+    // the recorded cluster is still shown, down with Docker
+    if (!state.clusters[target] || !/Docker is not running/.test(err.message)) throw err;
+    dockerDown = true;
+    return undefined;
+  });
   const record = state.clusters[target];
   if (!record && !live) await explainUnknown(target, state.clusters);
   const view = await viewCluster(target, record, live, {
+    dockerDown,
     deep: true,
     projectDir: session.loaded.projectDir,
     stateDir: session.stateDir,
@@ -221,6 +256,7 @@ function printView(out: Output, v: ClusterView): void {
       v.managed ? "" : "  (not managed: `firestream import cluster " + v.name + "`)"
     }`,
   );
+  if (v.docker_down) out.line("  docker:     not running: start Docker, then `firestream apply`");
   for (const d of v.drift) out.line(`  drift:      ${d}`);
   out.line(
     `  servers:    ${v.servers.running}/${v.servers.total} running${
@@ -262,8 +298,12 @@ function printView(out: Output, v: ClusterView): void {
     out.line(
       `  dns:        ${dns.mode} → ${dns.server}${dns.interface ? ` on ${dns.interface}` : ""}${
         dns.file ? ` in ${dns.file}` : ""
-      }`,
+      }${dns.present === false ? " (blocks not in the file)" : ""}`,
     );
+    if (dns.standing.status !== "pass" || dns.present === false) {
+      out.line(`              ${dns.standing.detail}`);
+      if (dns.standing.fix) out.line(`              fix: ${dns.standing.fix}`);
+    }
   }
   const hosts = v.host?.hosts_block;
   if (hosts) {

@@ -172,6 +172,14 @@ export function buildProgram(): Command {
       (await import("./cluster.ts")).remove(globals(cmd), name, opts)
     );
 
+  cluster.command("stop")
+    .description(
+      "stop a cluster; its nameserver leaves resolv.conf until `apply` starts it again",
+    )
+    .argument("[name]", "cluster name (default: the config's cluster)")
+    .addHelpText("after", examples("firestream cluster stop", "firestream apply   # start again"))
+    .action(async (name, _opts, cmd) => (await import("./cluster.ts")).stop(globals(cmd), name));
+
   cluster.command("list")
     .description("managed clusters, and k3d clusters that can be imported")
     .addHelpText("after", examples("firestream cluster list", "firestream cluster list --json"))

@@ -6,6 +6,7 @@ import { inspectContainer } from "../tools/docker.ts";
 import { type K3dCluster, type K3dNode, listClusters, listRegistries } from "../tools/k3d.ts";
 import { getJson, getOptional, type KubeObject } from "../tools/kubectl.ts";
 import { readBlock } from "../host/block.ts";
+import { type DnsStanding, dnsStanding, hasResolvConfBlocks } from "../host/dns.ts";
 import { currentRoute } from "../host/routes.ts";
 import { readSystemFile } from "../host/system_file.ts";
 import { listForwards } from "../portforward/control.ts";
@@ -44,10 +45,21 @@ export interface ClusterView {
   };
   host?: {
     routes: { cidr: string; via: string; present: boolean }[];
-    dns?: { mode: string; server: string; interface?: string; file?: string };
+    dns?: {
+      mode: string;
+      server: string;
+      interface?: string;
+      file?: string;
+      /** resolv.conf mode: whether the cluster's blocks are in the file */
+      present?: boolean;
+      /** what the host's DNS makes of the cluster's state, with the fix */
+      standing: DnsStanding;
+    };
     hosts_block?: { file: string; present: boolean; lines: string[] };
   };
   forwards?: { running: boolean; pid?: number; count: number; up: number };
+  /** the Docker engine does not answer: the cluster is down with it */
+  docker_down?: boolean;
   resources?: ClusterRecord["resources"];
 }
 
@@ -76,14 +88,15 @@ export async function viewCluster(
   name: string,
   record: ClusterRecord | undefined,
   live: K3dCluster | undefined,
-  options: { deep?: boolean; projectDir?: string; stateDir?: string } = {},
+  options: { deep?: boolean; projectDir?: string; stateDir?: string; dockerDown?: boolean } = {},
 ): Promise<ClusterView> {
   const nodes = live?.nodes ?? [];
   const servers = count(nodes, "server");
   const agents = count(nodes, "agent");
   const drift = record && live ? driftOf(record, live) : [];
   let status: ClusterStatus;
-  if (!live) status = "missing";
+  if (options.dockerDown) status = "stopped";
+  else if (!live) status = "missing";
   else if (servers.running === 0) status = "stopped";
   else if (servers.running < servers.total || agents.running < agents.total) status = "degraded";
   else status = drift.length ? "drifted" : "running";
@@ -102,6 +115,7 @@ export async function viewCluster(
     context: `k3d-${name}`,
     k3s_versions: [],
     resources: record?.resources,
+    ...(options.dockerDown ? { docker_down: true } : {}),
   };
   if (options.deep && live && servers.running > 0) {
     try {
@@ -163,11 +177,21 @@ async function addDetails(
   }
   view.host = { routes };
   if (r.dns) {
+    const present = r.dns.mode === "resolv.conf"
+      ? hasResolvConfBlocks(await readSystemFile(r.dns.file!), record.name)
+      : undefined;
+    const liveness = view.docker_down
+      ? "docker-down"
+      : view.status === "missing" || view.status === "stopped"
+      ? view.status
+      : "running";
     view.host.dns = {
       mode: r.dns.mode,
       server: r.dns.server,
       interface: r.dns.interface,
       file: r.dns.file,
+      present,
+      standing: dnsStanding(r.dns, { cluster: record.name, liveness, blocks: present ?? false }),
     };
   }
   if (r.hosts_block) {

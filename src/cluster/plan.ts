@@ -194,8 +194,14 @@ async function planCluster(
       notice: () => {},
       live,
     };
-    for (const r of await checkTasks(rest, ctx)) {
-      if (r.status !== "would-apply" && r.status !== "pending") continue;
+    // a stopped cluster answers no kubectl: the steps after `ready` wait for it to start
+    const ready = tasks.find((t) => t.id === "ready");
+    const starts = found?.nodes.some((n) => !n.State.Running && n.role !== "registry");
+    const checked = starts && ready
+      ? [{ ...ready, check: () => Promise.resolve(false) }, ...rest]
+      : rest;
+    for (const r of await checkTasks(checked, ctx)) {
+      if (r.id === "ready" || (r.status !== "would-apply" && r.status !== "pending")) continue;
       out.push({
         address: `${address}.${r.id}`,
         cluster: name,

@@ -19,7 +19,8 @@ export interface RollbackResult {
 async function allTasks(): Promise<Map<string, AnyTask<ClusterContext>>> {
   const { createTasks } = await import("../../tasks/cluster_create/mod.ts");
   const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
-  return new Map([...createTasks, ...deleteTasks].map((t) => [t.id, t]));
+  const { stopTasks } = await import("../../tasks/cluster_stop/mod.ts");
+  return new Map([...createTasks, ...deleteTasks, ...stopTasks].map((t) => [t.id, t]));
 }
 
 /** Rolls back the newest unfinished run, under the lock. */

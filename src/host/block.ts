@@ -1,6 +1,7 @@
 /**
- * Firestream's marked blocks in system files (/etc/hosts, resolv.conf): added at the top, replaced in
- * place, removed exactly. Every byte outside the block is preserved, whatever the line endings.
+ * Firestream's marked blocks in system files (/etc/hosts, resolv.conf): added at the top or at the
+ * end, replaced in place, removed exactly. Every byte outside the block is preserved, whatever the
+ * line endings, including a missing final newline.
  */
 
 /** The marker lines of the block named `id`. */
@@ -14,52 +15,94 @@ export function lineEnding(text: string): "\r\n" | "\n" {
   return nl > 0 && text[nl - 1] === "\r" ? "\r\n" : "\n";
 }
 
-/** Where the block sits: [start, end) offsets, end past its final line ending. */
-function find(text: string, id: string): [number, number] | undefined {
-  const { begin, end } = markers(id);
-  let at = 0;
+/** Where a line equal to `line` starts, at or after `from`, when it is a whole line. */
+function findLine(text: string, line: string, from: number): number {
+  let at = from;
   while (at <= text.length) {
-    const i = text.indexOf(begin, at);
-    if (i < 0) return undefined;
-    const lineStart = i === 0 || text[i - 1] === "\n";
-    const after = text.slice(i + begin.length, i + begin.length + 2);
-    const lineEnd = after.startsWith("\n") || after.startsWith("\r\n");
-    if (lineStart && lineEnd) {
-      const j = text.indexOf(end, i);
-      if (j < 0) return undefined;
-      let stop = j + end.length;
-      if (text.startsWith("\r\n", stop)) stop += 2;
-      else if (text.startsWith("\n", stop)) stop += 1;
-      return [i, stop];
-    }
+    const i = text.indexOf(line, at);
+    if (i < 0) return -1;
+    const rest = i + line.length;
+    const starts = i === 0 || text[i - 1] === "\n";
+    const ends = rest === text.length || text.startsWith("\n", rest) ||
+      text.startsWith("\r\n", rest);
+    if (starts && ends) return i;
     at = i + 1;
   }
-  return undefined;
+  return -1;
+}
+
+interface Found {
+  /** offset of the begin marker */
+  start: number;
+  /** offset past the end marker's line ending (or the end of the file) */
+  stop: number;
+  /** the block's own line ending */
+  eol: "\r\n" | "\n";
+  /** the end marker is the file's last line, without a line ending */
+  open: boolean;
+}
+
+/** Where the block sits. */
+function find(text: string, id: string): Found | undefined {
+  const { begin, end } = markers(id);
+  const start = findLine(text, begin, 0);
+  if (start < 0) return undefined;
+  const j = findLine(text, end, start + begin.length);
+  if (j < 0) return undefined;
+  const eol = text.startsWith("\r\n", start + begin.length) ? "\r\n" : "\n";
+  let stop = j + end.length;
+  if (text.startsWith("\r\n", stop)) stop += 2;
+  else if (text.startsWith("\n", stop)) stop += 1;
+  return { start, stop, eol, open: stop === j + end.length };
 }
 
 /** The lines inside the block, or undefined when the file has none. */
 export function readBlock(text: string, id: string): string[] | undefined {
   const at = find(text, id);
   if (!at) return undefined;
-  const eol = lineEnding(text);
-  const lines = text.slice(at[0], at[1]).split(eol).filter((l, i, all) =>
-    !(i === all.length - 1 && l === "")
-  );
+  const lines = text.slice(at.start, at.stop).split(at.eol);
+  if (!at.open) lines.pop();
   return lines.slice(1, -1);
 }
 
-/** Adds the block at the top, or replaces its lines where it already is. */
-export function setBlock(text: string, id: string, lines: string[]): string {
-  const eol = lineEnding(text);
+/** Where a new block goes. */
+export interface BlockPlacement {
+  /** "top" (default) or "end": after every line of the file */
+  at?: "top" | "end";
+}
+
+/**
+ * Adds the block (at the top, or at the end), or replaces its lines where it already is. At the end
+ * of a file without a final newline, the block starts with one and ends without one, so that
+ * {@link removeBlock} knows to take that newline away again.
+ */
+export function setBlock(
+  text: string,
+  id: string,
+  lines: string[],
+  placement: BlockPlacement = {},
+): string {
   const { begin, end } = markers(id);
-  const block = [begin, ...lines, end].join(eol) + eol;
-  const at = find(text, id);
-  if (at) return text.slice(0, at[0]) + block + text.slice(at[1]);
-  return block + text;
+  const found = find(text, id);
+  if (found) {
+    const block = [begin, ...lines, end].join(found.eol) + (found.open ? "" : found.eol);
+    return text.slice(0, found.start) + block + text.slice(found.stop);
+  }
+  const eol = lineEnding(text);
+  const block = [begin, ...lines, end].join(eol);
+  if (placement.at !== "end") return block + eol + text;
+  if (text === "" || text.endsWith("\n")) return text + block + eol;
+  return text + eol + block;
 }
 
 /** Removes the block; the rest of the file is returned byte for byte. */
 export function removeBlock(text: string, id: string): string {
   const at = find(text, id);
-  return at ? text.slice(0, at[0]) + text.slice(at[1]) : text;
+  if (!at) return text;
+  let start = at.start;
+  // an open block at the end brought the newline before it
+  if (at.open && start >= at.eol.length && text.slice(start - at.eol.length, start) === at.eol) {
+    start -= at.eol.length;
+  }
+  return text.slice(0, start) + text.slice(at.stop);
 }

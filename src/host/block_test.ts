@@ -58,3 +58,48 @@ Deno.test("block: CRLF files get CRLF blocks; a lookalike marker in a comment is
   assertEquals(removeBlock(setBlock(tricky, "x", ["a"]), "x"), tricky);
   assertEquals(removeBlock(text, "missing"), text);
 });
+
+Deno.test("block: at the end, set then remove returns the original bytes, also without a final newline", () => {
+  fc.assert(
+    fc.property(file, entries, entries, (text, top, tail) => {
+      const withTail = setBlock(text, "c1 search", tail, { at: "end" });
+      assertEquals(readBlock(withTail, "c1 search"), tail);
+      assertEquals(removeBlock(withTail, "c1 search"), text);
+      const both = setBlock(setBlock(text, "c1", top), "c1 search", tail, { at: "end" });
+      assertEquals(readBlock(both, "c1"), top);
+      assertEquals(readBlock(both, "c1 search"), tail);
+      assertEquals(removeBlock(removeBlock(both, "c1 search"), "c1"), text);
+      assertEquals(removeBlock(removeBlock(both, "c1"), "c1 search"), text);
+      assertEquals(setBlock(both, "c1 search", tail, { at: "end" }), both, "set again: unchanged");
+    }),
+    { numRuns: 500 },
+  );
+});
+
+Deno.test("block: at the end of a file without a final newline the block brings one, and takes it back", () => {
+  const text = "nameserver 192.0.2.53\nsearch corp.example";
+  const out = setBlock(text, "x search", ["search a corp.example"], { at: "end" });
+  assertEquals(
+    out,
+    text + "\n# BEGIN firestream x search\nsearch a corp.example\n# END firestream x search",
+  );
+  assertEquals(removeBlock(out, "x search"), text);
+  const crlf = "nameserver 192.0.2.53\r\n";
+  assertEquals(
+    setBlock(crlf, "x search", ["search a"], { at: "end" }),
+    crlf + "# BEGIN firestream x search\r\nsearch a\r\n# END firestream x search\r\n",
+  );
+  assertEquals(
+    setBlock("", "x", ["a"], { at: "end" }),
+    "# BEGIN firestream x\na\n# END firestream x\n",
+  );
+});
+
+Deno.test("block: a marker is a whole line: cluster c1's end marker is not c10's", () => {
+  const c10 = setBlock("host\n", "c10", ["a"]);
+  assertEquals(readBlock(c10, "c1"), undefined);
+  const both = setBlock(c10, "c1", ["b"], { at: "end" });
+  assertEquals(readBlock(both, "c1"), ["b"]);
+  assertEquals(readBlock(both, "c10"), ["a"]);
+  assertEquals(removeBlock(both, "c1"), c10);
+});

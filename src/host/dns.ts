@@ -1,5 +1,6 @@
 /** Cluster DNS on the host: split DNS with systemd-resolved, a resolv.conf block, or /etc/resolver on macOS. */
 import { exec } from "../tools/exec.ts";
+import { readBlock, removeBlock, setBlock } from "./block.ts";
 
 /** How this host takes DNS settings. */
 export type DnsMode = "resolved" | "resolv.conf" | "macos-resolver";
@@ -22,14 +23,104 @@ export async function detectDnsMode(): Promise<DnsMode> {
   return r.code === 0 ? "resolved" : "resolv.conf";
 }
 
-/** Lines of the resolv.conf block: kube-dns first, the seed's search domains (then the file's own), short timeouts. */
-export function resolvConfLines(server: string, original: string): string[] {
-  const existing = original.split(/\r?\n/).map((l) => l.trim()).filter((l) =>
-    /^(search|domain)\s/.test(l)
-  )
-    .flatMap((l) => l.split(/\s+/).slice(1));
-  const search = [...new Set([...SEARCH_DOMAINS, ...existing])];
-  return [`nameserver ${server}`, `search ${search.join(" ")}`, "options timeout:1 attempts:1"];
+/**
+ * What glibc takes from a resolv.conf: the nameservers in order (it uses the first {@link MAXNS}) and
+ * the search list of the LAST `search` or `domain` line (each one replaces the list before it; a
+ * `domain` line gives one domain). A keyword counts only at the start of a line, followed by a space
+ * or a tab; `#` and `;` start comments. Without any such line glibc searches the domain of the
+ * host name, when it has one.
+ */
+export function readResolvConf(
+  text: string,
+  hostname = Deno.hostname(),
+): { nameservers: string[]; search: string[] } {
+  const nameservers: string[] = [];
+  let search: string[] | undefined;
+  for (const line of text.split("\n")) {
+    const m = /^(nameserver|search|domain)[ \t]+([^]*)$/.exec(line);
+    if (!m) continue;
+    const words = m[2].split(/[ \t\r]+/).filter(Boolean);
+    if (m[1] === "nameserver") {
+      if (words[0]) nameservers.push(words[0]);
+    } else if (words.length) search = m[1] === "domain" ? words.slice(0, 1) : words;
+  }
+  const dot = hostname.indexOf(".");
+  search ??= dot > 0 && dot < hostname.length - 1 ? [hostname.slice(dot + 1)] : [];
+  return { nameservers, search };
+}
+
+/** glibc uses the first 3 nameservers. */
+export const MAXNS = 3;
+
+/** The search list glibc before 2.26 (and musl) reads: 6 domains, a 256-byte line (255 characters). */
+export const SEARCH_LIMIT = { domains: 6, chars: 255 };
+
+/** The cluster's search domains first, then the file's own, within {@link SEARCH_LIMIT}. */
+export function mergeSearch(own: string[]): { search: string[]; dropped: string[] } {
+  const search: string[] = [];
+  const dropped: string[] = [];
+  for (const d of [...SEARCH_DOMAINS, ...own]) {
+    if (search.includes(d) || dropped.includes(d)) continue;
+    const fits = search.length < SEARCH_LIMIT.domains &&
+      [...search, d].join(" ").length <= SEARCH_LIMIT.chars;
+    (fits ? search : dropped).push(d);
+  }
+  return { search, dropped };
+}
+
+/** Marker ids of the cluster's two resolv.conf blocks: nameserver at the top, search list at the end. */
+export function resolvConfIds(cluster: string): { top: string; search: string } {
+  return { top: cluster, search: `${cluster} search` };
+}
+
+/** The file without the cluster's blocks, byte for byte as it was before them. */
+export function withoutResolvConfBlocks(text: string, cluster: string): string {
+  const ids = resolvConfIds(cluster);
+  return removeBlock(removeBlock(text, ids.search), ids.top);
+}
+
+/** Whether either of the cluster's blocks is in the file. */
+export function hasResolvConfBlocks(text: string, cluster: string): boolean {
+  const ids = resolvConfIds(cluster);
+  return readBlock(text, ids.top) !== undefined || readBlock(text, ids.search) !== undefined;
+}
+
+/** The resolv.conf Firestream writes, and what glibc will not read of it. */
+export interface ResolvConfPlan {
+  text: string;
+  /** search domains of the file left out to stay within {@link SEARCH_LIMIT} */
+  dropped: string[];
+  /** the file's nameservers glibc no longer reaches, with the cluster's first */
+  unused: string[];
+}
+
+/**
+ * The file with the cluster's blocks, as glibc reads it: a block at the top puts kube-dns first
+ * (short timeouts), and a block at the end holds the last `search` line, the cluster's domains
+ * followed by the file's own, so that it wins over every `search` or `domain` line of the file.
+ * The file's own lines are never changed; removing both blocks gives back its exact bytes.
+ */
+export function resolvConfWith(
+  text: string,
+  options: {
+    cluster: string;
+    /** kube-dns */
+    server: string;
+    /** whose domain glibc searches when the file names none @default Deno.hostname() */
+    hostname?: string;
+  },
+): ResolvConfPlan {
+  const { cluster, server, hostname = Deno.hostname() } = options;
+  const base = withoutResolvConfBlocks(text, cluster);
+  const own = readResolvConf(base, hostname);
+  const { search, dropped } = mergeSearch(own.search);
+  const ids = resolvConfIds(cluster);
+  const top = setBlock(base, ids.top, [`nameserver ${server}`, "options timeout:1 attempts:1"]);
+  const out = setBlock(top, ids.search, [
+    "# the cluster's search domains, then this file's own: glibc reads only the last search line",
+    `search ${search.join(" ")}`,
+  ], { at: "end" });
+  return { text: out, dropped, unused: own.nameservers.slice(MAXNS - 1) };
 }
 
 /** The content of /etc/resolver/cluster.local on macOS. */
@@ -85,4 +176,90 @@ export async function probeDns(
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }
+}
+
+/** Where the cluster stands, as far as the host's DNS is concerned. */
+export type ClusterLiveness = "running" | "stopped" | "missing" | "docker-down";
+
+/** How the host's DNS fares with the cluster as it is: a check's status, what it means, the fix. */
+export interface DnsStanding {
+  status: "pass" | "warn" | "fail";
+  detail: string;
+  fix?: string;
+}
+
+/**
+ * The host's DNS for a cluster's record. A resolv.conf block asks kube-dns before every other
+ * nameserver, so while the cluster is stopped (or Docker is) every lookup on the host first waits
+ * for it; split DNS (systemd-resolved, macOS) sends it only cluster.local names.
+ */
+export function dnsStanding(
+  rec: { mode: DnsMode; server: string; file?: string },
+  live: {
+    cluster: string;
+    liveness: ClusterLiveness;
+    /** resolv.conf mode: the cluster's blocks are in the file */
+    blocks: boolean;
+  },
+): DnsStanding {
+  const { cluster, liveness, blocks } = live;
+  const down = liveness === "docker-down"
+    ? "Docker is not running"
+    : liveness === "missing"
+    ? `k3d has no cluster ${cluster}`
+    : `cluster ${cluster} is stopped`;
+  if (rec.mode !== "resolv.conf") {
+    return {
+      status: "pass",
+      detail: `split DNS: only ${CLUSTER_DOMAIN} names ask kube-dns (${rec.server})${
+        liveness === "running" ? "" : `; ${down}, other lookups are not slowed`
+      }`,
+    };
+  }
+  if (liveness === "running") {
+    return blocks
+      ? {
+        status: "pass",
+        detail:
+          `${rec.file} asks kube-dns (${rec.server}) first and searches the cluster's domains`,
+      }
+      : {
+        status: "warn",
+        detail: `the cluster's blocks are missing from ${rec.file}: cluster names do not resolve`,
+        fix: "run `firestream apply` to write them again",
+      };
+  }
+  if (!blocks) {
+    return liveness === "missing"
+      ? {
+        status: "warn",
+        detail: `${down}; its nameserver is not in ${rec.file}`,
+        fix:
+          `\`firestream apply\` creates it again, \`firestream cluster delete ${cluster}\` forgets it`,
+      }
+      : {
+        status: "pass",
+        detail:
+          `${down}: its nameserver is out of ${rec.file} until \`firestream apply\` starts it again`,
+      };
+  }
+  return {
+    status: "fail",
+    detail:
+      `${down}, but ${rec.file} still asks its kube-dns (${rec.server}) first: every lookup on this host waits for it`,
+    fix: liveness === "missing"
+      ? `\`firestream cluster delete ${cluster}\` takes the nameserver out (or \`firestream apply\` creates the cluster again)`
+      : `\`firestream cluster stop\` takes the nameserver out until \`firestream apply\` starts the cluster${
+        liveness === "docker-down" ? " (start Docker first)" : ""
+      }; or start it now with \`firestream apply\``,
+  };
+}
+
+/** Clusters whose nameserver block is in the resolv.conf text. */
+export function resolvConfClusters(text: string): string[] {
+  return [...text.matchAll(/^# BEGIN firestream (\S+)\r?$/gm)].map((m) => m[1])
+    .filter((name) =>
+      hasResolvConfBlocks(text, name) &&
+      readBlock(text, name)?.some((l) => l.startsWith("nameserver "))
+    );
 }

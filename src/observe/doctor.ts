@@ -4,15 +4,22 @@ import { checkHostPorts } from "../cluster/ports.ts";
 import { hostNetworkWanted, sudoCheck } from "../cluster/sudo.ts";
 import { requireK3d } from "../cluster/tools_check.ts";
 import { readBlock } from "../host/block.ts";
+import {
+  type ClusterLiveness,
+  dnsStanding,
+  hasResolvConfBlocks,
+  resolvConfClusters,
+} from "../host/dns.ts";
 import { routesUnsupported } from "../host/platform.ts";
-import { hostsFilePath, readSystemFile } from "../host/system_file.ts";
+import { hostsFilePath, readSystemFile, resolvConfPath } from "../host/system_file.ts";
 import { runningSupervisor } from "../portforward/control.ts";
 import { forwardPaths } from "../portforward/files.ts";
 import { describeHolder, isHolderDead, LOCK_FILE, readHolder } from "../state/lock.ts";
 import { certPaths, readCert } from "../tls/certs.ts";
 import { dockerServerVersion, publishedPorts } from "../tools/docker.ts";
 import { isRoot } from "../tools/exec.ts";
-import { k3dVersion, registryContainer } from "../tools/k3d.ts";
+import { FirestreamError } from "../errors.ts";
+import { type K3dCluster, k3dVersion, listClusters, registryContainer } from "../tools/k3d.ts";
 import { kubectlVersion } from "../tools/kubectl.ts";
 
 /** One check's outcome. */
@@ -31,6 +38,60 @@ async function attempt(name: string, fn: () => Promise<Check | Check[]>): Promis
     const e = err as Error & { hint?: string };
     return [{ name, status: "fail", detail: e.message, fix: e.hint }];
   }
+}
+
+/** Whether the cluster's DNS on the host works, and that no gone cluster's nameserver slows it. */
+async function clusterDns(session: Session): Promise<Check[]> {
+  const k = session.loaded.config.cluster.k3d;
+  const state = await session.store.read();
+  let clusters: K3dCluster[] = [];
+  let liveness: ClusterLiveness | undefined;
+  try {
+    clusters = await listClusters();
+  } catch (err) {
+    if (!(err instanceof FirestreamError) || !/Docker is not running/.test(err.message)) throw err;
+    liveness = "docker-down";
+  }
+  const checks: Check[] = [];
+  const rec = state.clusters[k.name]?.resources.dns;
+  if (rec) {
+    const found = clusters.find((c) => c.name === k.name);
+    liveness ??= !found
+      ? "missing"
+      : found.nodes.some((n) => n.role === "server" && n.State.Running)
+      ? "running"
+      : "stopped";
+    const blocks = rec.mode === "resolv.conf" &&
+      hasResolvConfBlocks(await readSystemFile(rec.file!), k.name);
+    checks.push({
+      name: "cluster DNS",
+      ...dnsStanding(rec, { cluster: k.name, liveness, blocks }),
+    });
+  } else {
+    checks.push({
+      name: "cluster DNS",
+      status: "pass",
+      detail: k.network.configure_dns
+        ? "not set up yet (`firestream apply` does it)"
+        : "configure_dns is off",
+    });
+  }
+  if (liveness === "docker-down") return checks;
+  // a cluster gone from k3d whose nameserver is still first in line slows every lookup
+  const file = resolvConfPath();
+  for (const name of resolvConfClusters(await readSystemFile(file))) {
+    if (name === k.name || clusters.some((c) => c.name === name)) continue;
+    checks.push({
+      name: `cluster DNS (${name})`,
+      status: "fail",
+      detail:
+        `${file} still asks the kube-dns of cluster ${name} first, which no longer exists: every lookup on this host waits for it`,
+      fix: state.clusters[name]
+        ? `run \`firestream cluster delete ${name}\``
+        : `remove the blocks \`# BEGIN firestream ${name}\` and \`# BEGIN firestream ${name} search\` (each to its END line) from ${file}`,
+    });
+  }
+  return checks;
 }
 
 /** Runs every check. */
@@ -111,6 +172,7 @@ export async function runDoctor(session: Session): Promise<Check[]> {
             : "set patch_etc_hosts = true and run `firestream apply`",
         };
     }),
+    attempt("cluster DNS", () => clusterDns(session)),
     attempt("certificate", async () => {
       if (!k.tls.enabled) return { name: "certificate", status: "pass", detail: "TLS is off" };
       const p = certPaths(k.tls.certs_dir, k.name);

@@ -88,6 +88,11 @@ export async function startCluster(name: string): Promise<void> {
   await exec(["k3d", "cluster", "start", name]);
 }
 
+/** `k3d cluster stop NAME`. */
+export async function stopCluster(name: string): Promise<void> {
+  await exec(["k3d", "cluster", "stop", name]);
+}
+
 /** `k3d node create NAME --role agent --cluster CLUSTER --image IMAGE --wait`. */
 export async function createAgent(
   name: string,

@@ -1,9 +1,8 @@
-/** DNS: cluster names resolve on the host (split DNS, a resolv.conf block, or /etc/resolver), then the seed's DNS test. */
+/** DNS: cluster names resolve on the host (split DNS, two resolv.conf blocks, or /etc/resolver), then the seed's DNS test. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { clusterDnsAddress } from "../../src/cluster/k3d_config.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
-import { readBlock, removeBlock, setBlock } from "../../src/host/block.ts";
 import {
   CLUSTER_DOMAIN,
   detectDnsMode,
@@ -12,10 +11,11 @@ import {
   macResolverText,
   probeDns,
   probeTarget,
-  resolvConfLines,
+  resolvConfWith,
   revertLinkDns,
   SEARCH_DOMAINS,
   setLinkDns,
+  withoutResolvConfBlocks,
 } from "../../src/host/dns.ts";
 import { readSystemFile, resolvConfPath, writeSystemFile } from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
@@ -71,8 +71,7 @@ async function isSet(ctx: ClusterContext, want: DnsRecord): Promise<boolean> {
   }
   const text = await readSystemFile(want.file!);
   if (want.mode === "macos-resolver") return text === macResolverText(want.server);
-  const lines = resolvConfLines(want.server, removeBlock(text, ctx.name));
-  return JSON.stringify(readBlock(text, ctx.name)) === JSON.stringify(lines);
+  return resolvConfWith(text, { cluster: ctx.name, server: want.server }).text === text;
 }
 
 /** Puts the recorded DNS settings in place (split DNS, resolv.conf block or macOS resolver file). */
@@ -85,10 +84,24 @@ export async function setDns(ctx: ClusterContext, want: DnsRecord): Promise<void
     });
   }
   const text = await readSystemFile(want.file!);
-  const lines = resolvConfLines(want.server, removeBlock(text, ctx.name));
-  await writeSystemFile(want.file!, setBlock(text, ctx.name, lines), {
-    backup: backupPath(ctx, "resolv.conf"),
-  });
+  const next = resolvConfWith(text, { cluster: ctx.name, server: want.server });
+  if (next.text !== text) {
+    await writeSystemFile(want.file!, next.text, { backup: backupPath(ctx, "resolv.conf") });
+  }
+  if (next.dropped.length) {
+    ctx.notice(
+      `note: ${want.file} search list left out ${
+        next.dropped.join(", ")
+      }: older glibc reads at most 6 domains in 256 characters, the cluster's first`,
+    );
+  }
+  if (next.unused.length) {
+    ctx.notice(
+      `note: glibc asks at most 3 nameservers, the cluster's first: ${
+        next.unused.join(", ")
+      } in ${want.file} will not be asked`,
+    );
+  }
 }
 
 /** Undoes what {@link set} did, leaving everything else as it is. */
@@ -103,7 +116,7 @@ export async function removeDns(ctx: ClusterContext, rec: DnsRecord): Promise<vo
     return await exec(["rm", "-f", rec.file!], { sudo: true }).then(() => {});
   }
   const text = await readSystemFile(rec.file!);
-  const without = removeBlock(text, ctx.name);
+  const without = withoutResolvConfBlocks(text, ctx.name);
   if (without !== text) {
     await writeSystemFile(rec.file!, without, { backup: backupPath(ctx, "resolv.conf") });
   }

@@ -25,8 +25,9 @@ Deno.test("network: create sets routes, the resolv.conf block and the hosts bloc
     const resolv = Deno.readTextFileSync(h.resolvConf);
     assertEquals(
       resolv,
-      "# BEGIN firestream firestream-local\nnameserver 10.43.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local example.internal\noptions timeout:1 attempts:1\n# END firestream firestream-local\n" +
-        resolvBefore,
+      "# BEGIN firestream firestream-local\nnameserver 10.43.0.10\noptions timeout:1 attempts:1\n# END firestream firestream-local\n" +
+        resolvBefore +
+        "\n# BEGIN firestream firestream-local search\n# the cluster's search domains, then this file's own: glibc reads only the last search line\nsearch default.svc.cluster.local svc.cluster.local cluster.local example.internal\n# END firestream firestream-local search",
     );
     const hosts = Deno.readTextFileSync(h.hostsFile);
     assertMatch(

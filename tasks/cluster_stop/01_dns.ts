@@ -1,0 +1,29 @@
+/** Take the cluster's nameserver out of resolv.conf while it is stopped; `apply` puts it back. */
+import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { Task } from "../../src/engine/task.ts";
+import { hasResolvConfBlocks } from "../../src/host/dns.ts";
+import { readSystemFile } from "../../src/host/system_file.ts";
+import type { ClusterResources } from "../../src/state/document.ts";
+import { removeDns, setDns } from "../cluster_create/09_dns.ts";
+
+type DnsRecord = NonNullable<ClusterResources["dns"]>;
+
+const dns: Task<ClusterContext, DnsRecord> = {
+  id: "stop-dns",
+  title: "Take cluster DNS out of resolv.conf",
+  // split DNS (systemd-resolved, macOS) sends only cluster.local names to kube-dns: left as it is
+  enabled: (ctx) => ctx.record.resources.dns?.mode === "resolv.conf",
+  check: async (ctx) => {
+    const rec = ctx.record.resources.dns!;
+    return !hasResolvConfBlocks(await readSystemFile(rec.file!), ctx.name);
+  },
+  apply: async (ctx) => {
+    // the record stays: the next apply starts the cluster and writes the blocks again
+    const rec = ctx.record.resources.dns!;
+    await removeDns(ctx, rec);
+    return rec;
+  },
+  rollback: async (ctx, rec) => await setDns(ctx, rec),
+};
+
+export default dns;

@@ -1,0 +1,207 @@
+/**
+ * Runs inside a private network + mount namespace (`unshare -n -m`): dnsmasq as kube-dns on
+ * 10.43.0.10 and as the upstream on 10.99.0.53, both on the namespace's loopback; `cluster create` on
+ * the simulated host in resolv.conf mode; the written resolv.conf, hosts file and a known
+ * nsswitch.conf bind-mounted over /etc; `getent hosts` through the real glibc resolver; then
+ * `cluster delete`. Prints one JSON document with what every name answered.
+ */
+import { type SimHost, simHost, testConfig } from "../sim/harness.ts";
+import { findProgram, run } from "./require.ts";
+
+/** What the test asks for. */
+export interface DnsCase {
+  resolv: string;
+  hosts: string;
+  /** query names through glibc (not for CRLF files, which glibc cannot read) */
+  lookup: boolean;
+  /** also stop the cluster with firestream, look up again, and start it with apply */
+  stop: boolean;
+}
+
+/** One name and what `getent hosts` answered ("" for no answer). */
+export interface Row {
+  name: string;
+  answer: string;
+  want: string;
+}
+
+/** What the helper reports. */
+export interface DnsOutcome {
+  written: { resolv: string; hosts: string };
+  create: string;
+  tables: { label: string; rows: Row[] }[];
+  /** queries kube-dns received while the cluster was stopped */
+  stoppedQueries?: string[];
+  stop?: string;
+  restored: { resolv: string; hosts: string };
+}
+
+export const KUBE_DNS = "10.43.0.10";
+export const UPSTREAM = "10.99.0.53";
+const NAMES: [string, string][] = [
+  ["kubernetes.default.svc.cluster.local", "10.43.0.1"],
+  ["kubernetes.default", "10.43.0.1"],
+  ["kubernetes", "10.43.0.1"],
+  ["www.example.com", "93.184.216.34"],
+  ["k3d-registry.localhost", "127.0.0.1"],
+  ["firestream.local", "127.0.0.1"],
+  ["app.firestream.local", "127.0.0.1"],
+];
+
+async function must(program: string, args: string[]): Promise<string> {
+  const r = await run(findProgram(program) ?? program, args);
+  if (r.code !== 0) throw new Error(`${program} ${args.join(" ")}: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+function dnsmasq(listen: string, dir: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(findProgram("dnsmasq")!, {
+    args: [
+      "--conf-file=/dev/null",
+      "--keep-in-foreground",
+      "--no-resolv",
+      "--no-hosts",
+      "--user=root",
+      "--pid-file=",
+      "--bind-interfaces",
+      `--listen-address=${listen}`,
+      "--port=53",
+      "--log-queries",
+      `--log-facility=${dir}/dnsmasq-${listen}.log`,
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+}
+
+async function waitForDns(server: string, name: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await Deno.resolveDns(name, "A", {
+        nameServer: { ipAddr: server, port: 53 },
+        signal: AbortSignal.timeout(500),
+      });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`dnsmasq on ${server} does not answer for ${name}`);
+}
+
+/** Every name through glibc; while the cluster is stopped its names are not expected to answer. */
+async function lookUp(stopped = false): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const [name, want] of NAMES) {
+    const r = await run(findProgram("getent")!, ["hosts", name]);
+    rows.push({
+      name,
+      answer: r.code === 0 ? r.stdout.trim().split(/\s+/)[0] : "",
+      want: stopped && want.startsWith("10.43.") ? "" : want,
+    });
+  }
+  return rows;
+}
+
+/** Binds the host's files over /etc (again after each write: a rename makes a new file). */
+async function bindEtc(h: SimHost, nsswitch: string): Promise<void> {
+  for (const target of ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf"]) {
+    await run(findProgram("umount")!, [target]);
+  }
+  await must("mount", ["--bind", h.resolvConf, "/etc/resolv.conf"]);
+  await must("mount", ["--bind", h.hostsFile, "/etc/hosts"]);
+  await must("mount", ["--bind", nsswitch, "/etc/nsswitch.conf"]);
+}
+
+async function cli(h: SimHost, args: string[]): Promise<string> {
+  const r = await h.run(args, { env: { FIRESTREAM_DNS_PROBE: `${KUBE_DNS}:53` } });
+  if (r.code !== 0) {
+    throw new Error(`firestream ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  }
+  return r.stderr;
+}
+
+async function main(c: DnsCase): Promise<DnsOutcome> {
+  await must("ip", ["link", "set", "lo", "up"]);
+  await must("ip", ["addr", "add", `${KUBE_DNS}/32`, "dev", "lo"]);
+  await must("ip", ["addr", "add", `${UPSTREAM}/32`, "dev", "lo"]);
+  const config = testConfig({ network: true })
+    .replace("[cluster.k3d.tls]\nenabled = false", "[cluster.k3d.tls]\nenabled = true")
+    .replace(
+      "patch_etc_hosts = true",
+      'patch_etc_hosts = true\nhosts = ["app.firestream.local"]',
+    );
+  const h = await simHost({ config });
+  const servers: Deno.ChildProcess[] = [];
+  try {
+    // kube-dns: the cluster's names, NXDOMAIN for the rest of cluster.local, the rest upstream
+    servers.push(dnsmasq(KUBE_DNS, h.root, [
+      "--host-record=kubernetes.default.svc.cluster.local,10.43.0.1",
+      "--local=/cluster.local/",
+      `--server=${UPSTREAM}`,
+    ]));
+    // the upstream: one public-looking name, NXDOMAIN for everything else
+    servers.push(dnsmasq(UPSTREAM, h.root, [
+      "--host-record=www.example.com,93.184.216.34",
+      "--local=/#/",
+    ]));
+    await waitForDns(KUBE_DNS, "kubernetes.default.svc.cluster.local");
+    await waitForDns(UPSTREAM, "www.example.com");
+    const nsswitch = `${h.root}/nsswitch.conf`;
+    Deno.writeTextFileSync(nsswitch, "hosts: files dns\n");
+    Deno.writeTextFileSync(h.resolvConf, c.resolv);
+    Deno.writeTextFileSync(h.hostsFile, c.hosts);
+
+    const out: DnsOutcome = {
+      written: { resolv: "", hosts: "" },
+      create: await cli(h, ["cluster", "create", "--yes"]),
+      tables: [],
+      restored: { resolv: "", hosts: "" },
+    };
+    out.written = {
+      resolv: Deno.readTextFileSync(h.resolvConf),
+      hosts: Deno.readTextFileSync(h.hostsFile),
+    };
+    if (c.lookup) {
+      await bindEtc(h, nsswitch);
+      out.tables.push({ label: "cluster running", rows: await lookUp() });
+    }
+    if (c.stop) {
+      out.stop = await cli(h, ["cluster", "stop"]);
+      await bindEtc(h, nsswitch);
+      const log = `${h.root}/dnsmasq-${KUBE_DNS}.log`;
+      const seen = Deno.readTextFileSync(log).length;
+      out.tables.push({
+        label:
+          "after `cluster stop` (no kube-dns line: its names are not expected, nothing waits for it)",
+        rows: await lookUp(true),
+      });
+      out.stoppedQueries = Deno.readTextFileSync(log).slice(seen).split("\n").filter((l) =>
+        /query\[/.test(l)
+      );
+      await cli(h, ["apply", "--yes"]);
+      await bindEtc(h, nsswitch);
+      out.tables.push({ label: "started again by apply", rows: await lookUp() });
+    }
+    await cli(h, ["cluster", "delete", "--yes"]);
+    out.restored = {
+      resolv: Deno.readTextFileSync(h.resolvConf),
+      hosts: Deno.readTextFileSync(h.hostsFile),
+    };
+    return out;
+  } finally {
+    for (const s of servers) {
+      try {
+        s.kill("SIGTERM");
+      } catch { /* gone */ }
+      await s.status;
+    }
+    await h.cleanup();
+  }
+}
+
+if (import.meta.main) {
+  console.log(JSON.stringify(await main(JSON.parse(Deno.args[0]) as DnsCase)));
+}
