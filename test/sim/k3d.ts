@@ -88,7 +88,7 @@ async function command(world: World, p: Parsed): Promise<string> {
     case "node delete":
       return nodeDelete(world, p);
     case "node list":
-      return output(p, nodesOf(world, () => true).map((c) => nodeJson(world, c)));
+      return output(p, nodesOf(world, () => true).map((c) => nodeJson(c)));
     case "registry create":
       return await registryCreate(world, p);
     case "registry delete":
@@ -96,7 +96,7 @@ async function command(world: World, p: Parsed): Promise<string> {
     case "registry list":
       return output(
         p,
-        nodesOf(world, (c) => c.labels["k3d.role"] === "registry").map((c) => nodeJson(world, c)),
+        nodesOf(world, (c) => c.labels["k3d.role"] === "registry").map((c) => nodeJson(c)),
       );
     case "kubeconfig merge":
       return kubeconfigMerge(world, p);
@@ -129,7 +129,7 @@ function nodesOf(world: World, pred: (c: SimContainer) => boolean): SimContainer
  * (a zero netip.Addr marshals empty) and `K3dEntrypoint` is never read back. Shape pinned by
  * fixtures/k3d/cluster-list.json.
  */
-export function nodeJson(world: World, c: SimContainer) {
+export function nodeJson(c: SimContainer) {
   const netName = c.labels["k3d.cluster.network"];
   const ip = netName && c.running ? c.networks[netName]?.ip : undefined;
   const labels = Object.fromEntries(Object.entries(c.labels).filter(([k]) => k.startsWith("k3d")));
@@ -190,12 +190,12 @@ function clusterJson(world: World, cluster: SimCluster, full: boolean) {
       ipam: { ipPrefix: "", Managed: false },
       Members: null,
     },
-    nodes: nodes.map((n) => nodeJson(world, n)),
+    nodes: nodes.map((n) => nodeJson(n)),
     InitNode: null,
     ...(full && lb
       ? {
         serverLoadBalancer: {
-          ...nodeJson(world, lb),
+          ...nodeJson(lb),
           config: {
             ports: lbPorts(lb, servers.map((s) => s.name)),
             settings: { workerConnections: 1024 },
