@@ -88,8 +88,9 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
         "add your user to the `docker` group (`sudo usermod -aG docker $USER`), then log out and back in (or run `newgrp docker`)",
     });
   }
-  const context = MISSING_CONTEXT.exec(stripAnsi(result.stderr));
-  if (context && result.code !== 0 && options.check !== false) {
+  // like a stopped daemon, no caller can work around a missing context: said with its fix
+  const context = result.code !== 0 ? MISSING_CONTEXT.exec(stripAnsi(result.stderr)) : null;
+  if (context) {
     const name = context[1] ?? context[2];
     throw new FirestreamError(`kubeconfig has no context ${name}: ${firstLine(result.stderr)}`, {
       hint: name.startsWith("k3d-")
@@ -159,7 +160,7 @@ export function firstLine(text: string): string {
   const failed = k3d.filter((l) => l && ["PANI", "FATA", "ERRO"].includes(l.level));
   // k3d's rollback lines (cmd/cluster/clusterCreate.go) follow the real error
   const cause = failed.find((l) => !K3D_ROLLBACK.test(l!.message)) ?? failed[0];
-  if (cause) return cause.message.slice(0, 400);
+  if (cause) return cause.message.slice(0, 800);
   const rest = lines.filter((l, i) => !KLOG.test(l) && !k3d[i]);
   const decisive = rest.find((l) => /^error:|^Error|^The connection to the server/i.test(l));
   return (decisive ?? rest[0] ?? lines[0] ?? "").slice(0, 400);

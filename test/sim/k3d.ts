@@ -49,6 +49,12 @@ export function k3dMutating(p: Parsed): boolean {
 /** Runs a k3d command against the world. Returns stdout; throws SimExit on failure. */
 export async function k3d(world: World, p: Parsed, stderr: string[]): Promise<string> {
   log = new K3dLog();
+  // cmd/root.go initRuntime (cobra.OnInitialize, every command): DEBUG, so on stdout
+  if (world.docker.running && !world.dockerDenied) {
+    log.debug(
+      `Runtime Info:\n&{Name:docker Endpoint:/var/run/docker.sock Version:${world.docker.serverVersion} OSType:linux OS:Debian GNU/Linux 12 (bookworm) Arch:x86_64 CgroupVersion:2 CgroupDriver:systemd Filesystem:extfs InfoName:sim}`,
+    );
+  }
   const stdout = await command(world, p);
   stderr.push(...log.err);
   return log.text("out") + stdout;
