@@ -13,7 +13,11 @@ function apiPath(p: Parsed): string {
   if (p.path === "info") return "info";
   if (/inspect$/.test(p.path) && p.path.startsWith("network")) return `networks/${p.args[0]}`;
   if (/inspect$/.test(p.path)) return `containers/${p.args[0]}/json`;
-  if (p.path === "ps" || p.path === "container ls") return "containers/json";
+  if (p.path === "ps" || p.path === "container ls") {
+    // the client asks for sizes when the format shows .Size ({{json .}} does)
+    const format = flag(p, "format") ?? "";
+    return /\{\{json \.\}\}|\.Size/.test(format) ? "containers/json?size=1" : "containers/json";
+  }
   return `containers/${p.args[0] ?? ""}`;
 }
 
@@ -184,7 +188,8 @@ function matchesFilters(c: SimContainer, filters: string[]): boolean {
 
 function portString(c: SimContainer): string {
   return Object.entries(c.ports).flatMap(([port, bindings]) =>
-    bindings.map((b) => `${b.HostIp}:${b.HostPort}->${port}`)
+    // the engine lists k3d's bare "6443" with its protocol, like every port
+    bindings.map((b) => `${b.HostIp}:${b.HostPort}->${port.includes("/") ? port : `${port}/tcp`}`)
   ).join(", ");
 }
 

@@ -147,7 +147,6 @@ export function nodeJson(c: SimContainer) {
     },
   };
   if (c.labels["k3d.server.api.host"]) kubeAPI.host = c.labels["k3d.server.api.host"];
-  const restart = c.labels["k3d.role"] !== "registry";
   return {
     name: c.name,
     role: c.labels["k3d.role"],
@@ -155,7 +154,8 @@ export function nodeJson(c: SimContainer) {
     env: c.env,
     Cmd: c.cmd,
     ...(Object.keys(c.ports).length ? { portMappings: c.ports } : {}),
-    ...(restart ? { restart } : {}),
+    // every node k3d creates, registries too, gets Restart (unless-stopped), read back as `restart`
+    restart: true,
     created: c.created,
     runtimeLabels: labels,
     Networks: Object.keys(c.networks),
