@@ -273,7 +273,11 @@ Deno.test("contract k3d: cluster list and registry list have k3d's shape, API po
 /** The level of one k3d line in either format, with the format's own checks. */
 function k3dLevel(line: string, coloured: boolean): string {
   if (coloured) {
-    const m = /^\x1b\[(\d+)m(PANI|FATA|ERRO|WARN|INFO|DEBU|TRAC)\x1b\[0m\[\d{4}\] .{44,} $/.exec(
+    const esc = String.fromCharCode(27);
+    const coloredLine = new RegExp(
+      `^${esc}\\[(\\d+)m(PANI|FATA|ERRO|WARN|INFO|DEBU|TRAC)${esc}\\[0m\\[\\d{4}\\] .{44,} $`,
+    );
+    const m = coloredLine.exec(
       line,
     );
     assertOk(m, `coloured k3d line: ${JSON.stringify(line)}`);
