@@ -291,7 +291,11 @@ function printView(out: Output, v: ClusterView): void {
     out.line(`              secret ${v.tls.secret} in ${secrets || "-"}`);
   }
   for (const r of v.host?.routes ?? []) {
-    out.line(`  route:      ${r.cidr} via ${r.via}${r.present ? "" : " (missing)"}`);
+    out.line(
+      `  route:      ${r.cidr} via ${r.via}${
+        r.stale ? " (stale: the server's address changed; `firestream apply` repairs it)" : ""
+      }${r.present || r.stale ? "" : " (missing)"}`,
+    );
   }
   const dns = v.host?.dns;
   if (dns) {
@@ -349,6 +353,7 @@ export async function importCluster(
       managed: true,
       imported: true,
       k3d_config: found.k3d,
+      ...(found.unpublished.length ? { unpublished_ports: found.unpublished } : {}),
       project_dir: session.loaded.projectDir,
       // tied to this config only when the config describes it: otherwise a plan would delete it
       ...(session.loaded.file &&

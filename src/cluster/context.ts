@@ -38,6 +38,8 @@ export interface ClusterContext {
   signal?: AbortSignal;
   /** read-only answers shared by the tasks of one run (e.g. `k3d cluster list`) */
   live: LiveCache;
+  /** what a step's check found changed on the machine since it was recorded, by task id (a plan shows it as drift) */
+  drift?: Record<string, { key: string; from?: unknown; to?: unknown }[]>;
 }
 
 /** Memoizes read-only queries; the runner forgets them all whenever a step changes the machine. */

@@ -1,9 +1,16 @@
 /** The live view of clusters: status, nodes, endpoints, registry health; and import of unmanaged clusters. */
 import { validate } from "../config/load.ts";
 import type { K3dConfig } from "../config/schema.ts";
-import type { ClusterRecord, StateDocument } from "../state/document.ts";
-import { inspectContainer } from "../tools/docker.ts";
-import { type K3dCluster, type K3dNode, listClusters, listRegistries } from "../tools/k3d.ts";
+import type { ClusterRecord, StateDocument, UnpublishedPort } from "../state/document.ts";
+import { addressOn, inspectContainer } from "../tools/docker.ts";
+import {
+  apiBinding,
+  type K3dCluster,
+  type K3dNode,
+  lbBinding,
+  listClusters,
+  listRegistries,
+} from "../tools/k3d.ts";
 import { getJson, getOptional, type KubeObject } from "../tools/kubectl.ts";
 import { readBlock } from "../host/block.ts";
 import { type DnsStanding, dnsStanding, hasResolvConfBlocks } from "../host/dns.ts";
@@ -44,7 +51,8 @@ export interface ClusterView {
     secret_present: Record<string, boolean>;
   };
   host?: {
-    routes: { cidr: string; via: string; present: boolean }[];
+    /** `present`: the kernel routes the CIDR to the server's current address; `stale`: the server moved away from `via` */
+    routes: { cidr: string; via: string; present: boolean; stale: boolean }[];
     dns?: {
       mode: string;
       server: string;
@@ -68,6 +76,12 @@ function count(nodes: K3dNode[], role: string) {
   return { running: of.filter((n) => n.State.Running).length, total: of.length };
 }
 
+/** The first server's current address on the cluster network, when it runs. */
+async function serverAddress(name: string): Promise<string | undefined> {
+  const info = await inspectContainer(`k3d-${name}-server-0`).catch(() => undefined);
+  return info ? addressOn(info, `k3d-${name}`) : undefined;
+}
+
 /** Differences between the recorded config and the live cluster. */
 export function driftOf(record: ClusterRecord, live: K3dCluster): string[] {
   const k = record.k3d_config;
@@ -76,7 +90,7 @@ export function driftOf(record: ClusterRecord, live: K3dCluster): string[] {
   const agents = live.nodes.filter((n) => n.role === "agent").length;
   if (servers !== k.servers) drift.push(`servers: ${k.servers} recorded, ${servers} live`);
   if (agents !== k.agents) drift.push(`agents: ${k.agents} recorded, ${agents} live`);
-  const api = live.kubeAPI?.Binding?.HostPort;
+  const api = apiBinding(live)?.HostPort;
   if (api && Number(api) !== k.api_port) {
     drift.push(`api_port: ${k.api_port} recorded, ${api} live`);
   }
@@ -100,7 +114,7 @@ export async function viewCluster(
   else if (servers.running === 0) status = "stopped";
   else if (servers.running < servers.total || agents.running < agents.total) status = "degraded";
   else status = drift.length ? "drifted" : "running";
-  const binding = live?.kubeAPI?.Binding;
+  const binding = live ? apiBinding(live) : undefined;
   const view: ClusterView = {
     name,
     managed: record !== undefined,
@@ -170,11 +184,21 @@ async function addDetails(
       secret_present: present,
     };
   }
+  // compared with where the server is now: a restart can give it another address
   const routes = [];
+  const server = r.routes?.length ? await serverAddress(record.name) : undefined;
   for (const route of r.routes ?? []) {
     const cur = await currentRoute(route.cidr).catch(() => undefined);
-    routes.push({ cidr: route.cidr, via: route.via, present: cur?.gateway === route.via });
+    const target = server ?? route.via;
+    const stale = server !== undefined && server !== route.via;
+    routes.push({ cidr: route.cidr, via: route.via, present: cur?.gateway === target, stale });
+    if (stale) {
+      view.drift.push(
+        `route ${route.cidr}: via ${route.via} recorded, the server is now ${server}`,
+      );
+    }
   }
+  if (view.drift.length && view.status === "running") view.status = "drifted";
   view.host = { routes };
   if (r.dns) {
     const present = r.dns.mode === "resolv.conf"
@@ -233,7 +257,9 @@ export async function viewAll(state: StateDocument): Promise<ClusterView[]> {
 /** Reads an unmanaged cluster's shape from k3d and Docker into a `[cluster.k3d]` config. */
 export async function discoverConfig(
   live: K3dCluster,
-): Promise<{ k3d: K3dConfig; registry?: { container: string; port: number } }> {
+): Promise<
+  { k3d: K3dConfig; registry?: { container: string; port: number }; unpublished: UnpublishedPort[] }
+> {
   const server = live.nodes.find((n) => n.role === "server");
   const lb = live.nodes.find((n) => n.role === "loadbalancer");
   const info = server ? await inspectContainer(server.name) : undefined;
@@ -243,7 +269,7 @@ export async function discoverConfig(
   const argValue = (flag: string) =>
     args.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
   const hostPort = (port: string) => {
-    const b = lb?.portMappings?.[port]?.[0];
+    const b = lbBinding(live, port);
     return b ? Number(b.HostPort) : undefined;
   };
   const registries = await listRegistries();
@@ -267,13 +293,19 @@ export async function discoverConfig(
       : { enabled: false },
   };
   if (tag) k3d.k3s_version = tag;
-  const api = live.kubeAPI?.Binding?.HostPort;
+  const api = apiBinding(live)?.HostPort;
   if (api) k3d.api_port = Number(api);
-  if (hostPort("80/tcp")) k3d.http_port = hostPort("80/tcp");
-  if (hostPort("443/tcp")) k3d.https_port = hostPort("443/tcp");
+  // a port the load balancer does not publish is absent, not the default: recorded as unpublished
+  const unpublished: UnpublishedPort[] = [];
+  for (const [key, port] of [["http_port", "80"], ["https_port", "443"]] as const) {
+    if (hostPort(port)) k3d[key] = hostPort(port);
+    else if (lb) unpublished.push(key);
+  }
+  if (!api) unpublished.push("api_port");
   const config = validate({ cluster: { k3d } }, `cluster ${live.name} as k3d reports it`);
   return {
     k3d: config.cluster.k3d,
     registry: reg && regPort ? { container: reg.name, port: Number(regPort) } : undefined,
+    unpublished,
   };
 }

@@ -6,7 +6,13 @@ import type { AnyTask } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { inspectContainer } from "../tools/docker.ts";
-import { type K3dCluster, listClusters, registryContainer } from "../tools/k3d.ts";
+import {
+  apiBinding,
+  type K3dCluster,
+  lbBinding,
+  listClusters,
+  registryContainer,
+} from "../tools/k3d.ts";
 import { type ClusterContext, LiveCache, newRecord } from "./context.ts";
 
 /** What will happen to one resource. */
@@ -202,13 +208,14 @@ async function planCluster(
       : rest;
     for (const r of await checkTasks(checked, ctx)) {
       if (r.id === "ready" || (r.status !== "would-apply" && r.status !== "pending")) continue;
+      const drift = ctx.drift?.[r.id] ?? [];
       out.push({
         address: `${address}.${r.id}`,
         cluster: name,
         action: "update",
-        cause: "config",
+        cause: drift.length ? "drift" : "config",
         destructive: false,
-        diffs: [],
+        diffs: drift.map((d) => ({ ...d, drift: true })),
         note: r.title,
       });
     }
@@ -227,12 +234,22 @@ export function diffCluster(
   const diffs: KeyDiff[] = [];
   const liveServers = live.nodes.filter((n) => n.role === "server").length;
   const liveAgents = live.nodes.filter((n) => n.role === "agent").length;
-  const liveApi = Number(live.kubeAPI?.Binding?.HostPort ?? record.k3d_config.api_port);
+  // k3d keeps the API port on the server nodes and the load balancer, never on the cluster
+  const liveApi = Number(apiBinding(live)?.HostPort ?? record.k3d_config.api_port);
   const liveValues: Record<string, unknown> = {
     servers: liveServers,
     agents: liveAgents,
     api_port: liveApi,
   };
+  // an imported cluster's unpublished port is no difference while the config keeps the recorded value
+  const unpublished = new Set<string>(record.unpublished_ports ?? []);
+  const lb = live.nodes.some((n) => n.role === "loadbalancer");
+  for (const [key, port] of [["http_port", "80"], ["https_port", "443"]] as const) {
+    if (!unpublished.has(key) || !lb) continue;
+    const b = lbBinding(live, port);
+    liveValues[key] = b ? Number(b.HostPort) : null;
+    if (!b && desired[key] === recorded[key]) liveValues[key] = desired[key];
+  }
   for (
     const key of [
       "servers",
@@ -248,7 +265,7 @@ export function diffCluster(
     const from = key in liveValues ? liveValues[key] : recorded[key];
     const to = desired[key];
     if (JSON.stringify(from) === JSON.stringify(to)) continue;
-    const drift = key in liveValues &&
+    const drift = key in liveValues && !unpublished.has(key) &&
       JSON.stringify(liveValues[key]) !== JSON.stringify(recorded[key]);
     diffs.push({ key, from, to, drift, forces_replacement: key in REPLACE_KEYS });
   }

@@ -1,6 +1,6 @@
 /** Is a host port free, and if not, who holds it; the check preflight and doctor share. */
 import type { K3dConfig } from "../config/schema.ts";
-import type { StateDocument } from "../state/document.ts";
+import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { exec } from "../tools/exec.ts";
 import { registryContainer } from "../tools/k3d.ts";
 
@@ -30,14 +30,21 @@ export async function listeningProcess(port: number): Promise<string | undefined
   return m ? `${m[1]} (pid ${m[2]})` : undefined;
 }
 
-/** The host ports a cluster binds, by config key. */
-export function hostPorts(k: K3dConfig): [string, number][] {
+/**
+ * The host ports a cluster binds, by config key; an imported cluster's unpublished ports are left
+ * out while `k` keeps their recorded value (they are defaults, not bindings).
+ */
+export function hostPorts(k: K3dConfig, record?: ClusterRecord): [string, number][] {
   const ports: [string, number][] = [["api_port", k.api_port], ["http_port", k.http_port], [
     "https_port",
     k.https_port,
   ]];
   if (k.registry.enabled) ports.push(["registry.port", k.registry.port]);
-  return ports;
+  const unpublished = record?.unpublished_ports ?? [];
+  return ports.filter(([key, port]) =>
+    !(unpublished as string[]).includes(key) ||
+    port !== record!.k3d_config[key as "http_port"]
+  );
 }
 
 /** What was found for one port. */
@@ -58,14 +65,14 @@ export async function checkHostPorts(
   const lb = `k3d-${k.name}-serverlb`;
   const registry = registryContainer(k.registry.name);
   const out: PortCheck[] = [];
-  for (const [key, port] of hostPorts(k)) {
+  for (const [key, port] of hostPorts(k, options.state.clusters[k.name])) {
     const fix = `choose another port for cluster.k3d.${key} in firestream.toml`;
     const clash = Object.values(options.state.clusters).filter((o) =>
       o.name !== k.name
     ).flatMap((o) => {
       const shared = key === "registry.port" && o.k3d_config.registry.enabled &&
         registryContainer(o.k3d_config.registry.name) === registry;
-      return hostPorts(o.k3d_config).filter(([oKey, p]) =>
+      return hostPorts(o.k3d_config, o).filter(([oKey, p]) =>
         p === port && !(shared && oKey === "registry.port")
       ).map(([oKey]) => `${oKey} of managed cluster ${o.name}`);
     })[0];

@@ -13,7 +13,12 @@ export interface IpRoute {
 /** The main-table route for exactly `cidr`, if any. */
 export async function currentRoute(cidr: string): Promise<IpRoute | undefined> {
   const r = await exec(["ip", "-j", "route", "show", cidr]);
-  const routes = JSON.parse(r.stdout.trim() || "[]") as IpRoute[];
+  return routeFor(r.stdout, cidr);
+}
+
+/** The route for exactly `cidr` in `ip -j route show` output. */
+export function routeFor(stdout: string, cidr: string): IpRoute | undefined {
+  const routes = JSON.parse(stdout.trim() || "[]") as IpRoute[];
   return routes.find((x) => x.dst === cidr);
 }
 

@@ -52,6 +52,9 @@ export interface ClusterResources {
   port_forwards?: { pid_file: string; offset: number };
 }
 
+/** A host-port key an imported cluster does not publish (its recorded value is only the default). */
+export type UnpublishedPort = "api_port" | "http_port" | "https_port";
+
 /** One managed cluster. */
 export interface ClusterRecord {
   name: string;
@@ -64,6 +67,8 @@ export interface ClusterRecord {
   /** the firestream.toml that describes it; a cluster gone from that file plans as a delete */
   config_file?: string;
   imported?: boolean;
+  /** ports the imported cluster does not publish: no clash with them, no diff while the config keeps them */
+  unpublished_ports?: UnpublishedPort[];
   resources: ClusterResources;
 }
 

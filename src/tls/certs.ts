@@ -2,6 +2,7 @@
 import type * as X509 from "@peculiar/x509";
 import type { K3dConfig } from "../config/schema.ts";
 import { writeFileAtomic } from "../state/fs.ts";
+import { registryContainer } from "../tools/k3d.ts";
 import { encodeName } from "./der_name.ts";
 
 type X509Module = typeof X509;
@@ -68,7 +69,7 @@ export function desiredSans(k: K3dConfig): { dns: string[]; ip: string[] } {
   if (cn.startsWith("*.")) dns.push(cn.slice(2));
   dns.push("localhost");
   if (k.registry.enabled) {
-    dns.push(k.registry.name.startsWith("k3d-") ? k.registry.name : `k3d-${k.registry.name}`);
+    dns.push(registryContainer(k.registry.name));
   }
   dns.push(...k.network.hosts);
   return { dns: [...new Set(dns)], ip: ["127.0.0.1", "::1"] };

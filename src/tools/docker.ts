@@ -62,8 +62,13 @@ export function addressOn(c: ContainerInfo, network: string): string | undefined
 /** Host port → name of the running container that publishes it. */
 export async function publishedPorts(): Promise<Map<number, string>> {
   const r = await exec(["docker", "ps", "--format", "{{json .}}"]);
+  return parsePublishedPorts(r.stdout);
+}
+
+/** Reads `docker ps --format {{json .}}` lines ("Ports": "127.0.0.1:5000->5000/tcp, …"). */
+export function parsePublishedPorts(stdout: string): Map<number, string> {
   const held = new Map<number, string>();
-  for (const line of r.stdout.split("\n")) {
+  for (const line of stdout.split("\n")) {
     if (!line.trim()) continue;
     const row = JSON.parse(line) as { Names: string; Ports: string };
     for (const m of row.Ports.matchAll(/:(\d+)->/g)) held.set(Number(m[1]), row.Names);

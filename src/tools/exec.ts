@@ -1,5 +1,6 @@
 /** Runs external programs through dax, with escaped arguments, logging and call accounting. */
 import { FirestreamError } from "../errors.ts";
+import { stripAnsi } from "../ui/ansi.ts";
 import { debug } from "../ui/log.ts";
 
 /** Result of a finished command. */
@@ -19,8 +20,8 @@ export interface ExecOptions {
   check?: boolean;
   /** kill the command after this many milliseconds */
   timeoutMs?: number;
-  /** extra environment variables */
-  env?: Record<string, string>;
+  /** extra environment variables; `undefined` removes one from the inherited environment */
+  env?: Record<string, string | undefined>;
   /** working directory */
   cwd?: string;
 }
@@ -81,6 +82,24 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
       hint: "start Docker (e.g. `sudo systemctl start docker` or Docker Desktop) and try again",
     });
   }
+  if (/permission denied while trying to connect to the Docker daemon socket/.test(result.stderr)) {
+    throw new FirestreamError(`Docker refused this user: ${firstLine(result.stderr)}`, {
+      hint:
+        "add your user to the `docker` group (`sudo usermod -aG docker $USER`), then log out and back in (or run `newgrp docker`)",
+    });
+  }
+  // like a stopped daemon, no caller can work around a missing context: said with its fix
+  const context = result.code !== 0 ? MISSING_CONTEXT.exec(stripAnsi(result.stderr)) : null;
+  if (context) {
+    const name = context[1] ?? context[2];
+    throw new FirestreamError(`kubeconfig has no context ${name}: ${firstLine(result.stderr)}`, {
+      hint: name.startsWith("k3d-")
+        ? `write it again with \`k3d kubeconfig merge ${
+          name.slice(4)
+        } --kubeconfig-merge-default\`, or check KUBECONFIG`
+        : "check KUBECONFIG and `kubectl config get-contexts`",
+    });
+  }
   if (result.code !== 0 && options.check !== false) {
     throw new FirestreamError(
       `\`${full.slice(0, 3).join(" ")}\` failed (exit ${result.code}): ${
@@ -97,11 +116,54 @@ export async function which(program: string): Promise<string | undefined> {
   return (await $.which(program)) ?? undefined;
 }
 
-/** The most telling line of an error output (k3d prints FATA/ERRO lines last). */
+/** kubectl's texts for a context missing from the kubeconfig (get; create --dry-run). */
+const MISSING_CONTEXT =
+  /context was not found for specified context: (\S+)|error: context "([^"]+)" does not exist/;
+
+/** A klog header (`E1201 22:27:07.971877   24342 memcache.go:265] `): kubectl's noise lines. */
+const KLOG = /^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d{6}\s+\d+ [^\]\s]+\] /;
+
+/** A k3d log line, coloured (`ERRO[0002] msg`) or logfmt (`time="…" level=error msg="…"`). */
+const K3D_COLOURED = /^(PANI|FATA|ERRO|WARN|INFO|DEBU|TRAC)\[[^\]]*\]\s?(.*)$/;
+const K3D_LOGFMT = /^time="[^"]*" level=(\w+) msg=("(?:[^"\\]|\\.)*"|\S*)/;
+
+/** k3d's words after the error that made a create fail. */
+const K3D_ROLLBACK = /^Failed to create cluster >>> Rolling Back$|^Cluster creation FAILED/;
+
+/** The level and message of a k3d log line, or undefined for any other line. */
+export function k3dLogLine(line: string): { level: string; message: string } | undefined {
+  const coloured = K3D_COLOURED.exec(line);
+  if (coloured) return { level: coloured[1], message: coloured[2].trim() };
+  const logfmt = K3D_LOGFMT.exec(line);
+  if (!logfmt) return undefined;
+  const level = { panic: "PANI", fatal: "FATA", error: "ERRO", warning: "WARN", info: "INFO" }[
+    logfmt[1]
+  ] ?? logfmt[1].slice(0, 4).toUpperCase();
+  let message = logfmt[2];
+  if (message.startsWith('"')) {
+    try {
+      message = JSON.parse(message);
+    } catch { /* leave it quoted */ }
+  }
+  return { level, message: message.trim() };
+}
+
+/**
+ * The decisive line of a tool's error output, without colour codes: k3d's first ERRO/FATA line
+ * (its WARN and INFO lines are context, on either stream), kubectl's error past its klog noise
+ * (`The connection to the server … was refused`), else the first `error:`/`Error` line, else the
+ * first line.
+ */
 export function firstLine(text: string): string {
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
-  const fatal = lines.find((l) => /^(FATA|ERRO)|^error:|^Error/i.test(l));
-  return (fatal ?? lines[0] ?? "").slice(0, 400);
+  const lines = stripAnsi(text).split("\n").map((l) => l.trim()).filter(Boolean);
+  const k3d = lines.map(k3dLogLine);
+  const failed = k3d.filter((l) => l && ["PANI", "FATA", "ERRO"].includes(l.level));
+  // k3d's rollback lines (cmd/cluster/clusterCreate.go) follow the real error
+  const cause = failed.find((l) => !K3D_ROLLBACK.test(l!.message)) ?? failed[0];
+  if (cause) return cause.message.slice(0, 800);
+  const rest = lines.filter((l, i) => !KLOG.test(l) && !k3d[i]);
+  const decisive = rest.find((l) => /^error:|^Error|^The connection to the server/i.test(l));
+  return (decisive ?? rest[0] ?? lines[0] ?? "").slice(0, 400);
 }
 
 function quote(arg: string): string {

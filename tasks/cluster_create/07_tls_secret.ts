@@ -83,6 +83,40 @@ export async function restoreSecrets(
   }
 }
 
+/** Bound on waiting for Traefik's CRDs after the cluster is ready. */
+export const TRAEFIK_CRD_WAIT_MS = 90_000;
+
+/** True when k3s is installing Traefik (its `traefik-crd` HelmChart exists), so its CRDs are coming. */
+async function traefikComing(context: string): Promise<boolean> {
+  const chart = await getOptional(context, [
+    "helmcharts.helm.cattle.io",
+    "traefik-crd",
+    "-n",
+    TRAEFIK_NAMESPACE,
+  ]).catch(() => undefined);
+  return chart !== undefined;
+}
+
+/**
+ * Traefik's default TLSStore secret. Right after create, k3s has not yet applied Traefik's CRDs (its
+ * traefik-crd HelmChart job runs later): while that chart exists, wait for the type, bounded.
+ */
+async function traefikStore(
+  ctx: ClusterContext,
+): Promise<string | "absent" | "no-traefik" | "not-yet"> {
+  let store = await tlsStoreSecret(ctx.kubeContext);
+  if (store !== "no-traefik" || !(await traefikComing(ctx.kubeContext))) return store;
+  ctx.notice(
+    "waiting for Traefik's TLSStore type (k3s installs Traefik's CRDs after the nodes are ready)",
+  );
+  const deadline = Date.now() + TRAEFIK_CRD_WAIT_MS;
+  while (store === "no-traefik" && Date.now() < deadline && !ctx.signal?.aborted) {
+    await new Promise((r) => setTimeout(r, 1000));
+    store = await tlsStoreSecret(ctx.kubeContext);
+  }
+  return store === "no-traefik" ? "not-yet" : store;
+}
+
 const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
   id: "tls-secret",
   title: "TLS secret and Traefik default certificate",
@@ -149,9 +183,15 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
         await applySecrets(ctx, ctx.k3d.tls.secret_name, [ns]);
         (current === undefined ? undo.created : undo.updated).push(ns);
       }
-      const store = await tlsStoreSecret(ctx.kubeContext);
+      const store = await traefikStore(ctx);
       if (store === "no-traefik") {
         ctx.notice("Traefik is not installed in this cluster: no default certificate set");
+      } else if (store === "not-yet") {
+        ctx.notice(
+          `Traefik's TLSStore type did not appear within ${
+            TRAEFIK_CRD_WAIT_MS / 1000
+          }s: Traefik keeps its own certificate for now; run \`firestream apply\` again to set ${ctx.k3d.tls.secret_name} as its default`,
+        );
       } else if (store !== ctx.k3d.tls.secret_name) {
         await applyManifest(ctx.kubeContext, tlsStoreManifest(ctx.k3d.tls.secret_name));
         undo.tlsStore = store === "absent" ? "created" : "updated";

@@ -64,7 +64,18 @@ const routes: Task<ClusterContext, RoutesUndo> = {
       ctx.notice(`skipping routes: ${why}`);
       return true;
     }
+    // the server's address now: Docker may hand out another one when the cluster restarts
     const ip = await serverIp(ctx);
+    const moved = (ctx.record.resources.routes ?? []).filter((r) =>
+      cidrs(ctx).includes(r.cidr) && r.via !== ip
+    );
+    if (moved.length) {
+      (ctx.drift ??= {}).routes = moved.map((r) => ({
+        key: `route ${r.cidr}`,
+        from: r.via,
+        to: ip,
+      }));
+    }
     for (const cidr of cidrs(ctx)) {
       if ((await currentRoute(cidr))?.gateway !== ip) return false;
     }

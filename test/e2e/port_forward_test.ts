@@ -62,6 +62,8 @@ async function withServices(h: SimHost): Promise<void> {
   h.kube("firestream-local", (k, { addService, addDeployment }) => {
     addDeployment(k, { namespace: "default", name: "web" });
     addService(k, { namespace: "default", name: "web", ports: [8080] });
+    // kubectl port-forward needs a running pod behind the service
+    addDeployment(k, { namespace: "apps", name: "api" });
     addService(k, {
       namespace: "apps",
       name: "api",
@@ -115,10 +117,10 @@ Deno.test("port-forward: the seed's 8080 → offset mapping and a multi-port ser
     // a new service is picked up, a removed one dropped, without a restart of the supervisor
     const listed = JSON.parse((await h.ok(["cluster", "port-forward", "--list", "--json"])).stdout);
     const supervisor = listed.running.pid;
-    h.kube(
-      "firestream-local",
-      (k, { addService }) => addService(k, { namespace: "default", name: "late", ports: [7000] }),
-    );
+    h.kube("firestream-local", (k, { addService, addDeployment }) => {
+      addDeployment(k, { namespace: "default", name: "late" });
+      addService(k, { namespace: "default", name: "late", ports: [7000] });
+    });
     await until(
       "late forwarded",
       async () => (await answer(7000 + offset)) === "svc/default/late:7000\n",

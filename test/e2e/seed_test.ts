@@ -25,8 +25,9 @@ Deno.test({
     has("k3d registry create registry.localhost --port 127.0.0.1:5000");
     has("k3d cluster create --config");
     has("kubectl --context k3d-firestream-local apply -f -");
-    has("ip route replace 10.42.0.0/16 via 172.18.0.2");
-    has("ip route replace 10.43.0.0/16 via 172.18.0.2");
+    // k3d's tools node holds .2 while the nodes start, so the first server gets .3
+    has("ip route replace 10.42.0.0/16 via 172.18.0.3");
+    has("ip route replace 10.43.0.0/16 via 172.18.0.3");
     for (const c of h.calls().filter((c) => c.tool === "kubectl" && !c.argv.includes("version"))) {
       assertEquals(c.argv.slice(0, 2), ["--context", "k3d-firestream-local"], c.argv.join(" "));
     }

@@ -2,10 +2,38 @@
 import { bool, flag, type Parsed, SimExit } from "./core.ts";
 import { renderTemplate } from "./gotemplate.ts";
 import { runRealDocker, stopRegistry } from "./registry.ts";
-import type { SimContainer, World } from "./world.ts";
+import { freeAddress, readdress, type SimContainer, type World } from "./world.ts";
 
 const DAEMON_DOWN =
   "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n";
+
+/** The API path a docker call asks for first (for the permission-denied message). */
+function apiPath(p: Parsed): string {
+  if (p.path === "version") return "version";
+  if (p.path === "info") return "info";
+  if (/inspect$/.test(p.path) && p.path.startsWith("network")) return `networks/${p.args[0]}`;
+  if (/inspect$/.test(p.path)) return `containers/${p.args[0]}/json`;
+  if (p.path === "ps" || p.path === "container ls") {
+    // the client asks for sizes when the format shows .Size ({{json .}} does)
+    const format = flag(p, "format") ?? "";
+    return /\{\{json \.\}\}|\.Size/.test(format) ? "containers/json?size=1" : "containers/json";
+  }
+  return `containers/${p.args[0] ?? ""}`;
+}
+
+/**
+ * The client's words when the socket refuses this user (not in the `docker` group); captured from
+ * the real client (fixtures/docker/permission-denied.json).
+ */
+export function deniedMessage(p: Parsed): string {
+  return `permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.50/${
+    apiPath(p)
+  }": dial unix /var/run/docker.sock: connect: permission denied\n`;
+}
+
+function deniedStdout(p: Parsed): string {
+  return /inspect$/.test(p.path) ? "[]\n" : p.path === "version" && flag(p, "format") ? "\n" : "";
+}
 
 /** Is this docker call a change? */
 export function dockerMutating(p: Parsed): boolean {
@@ -21,6 +49,7 @@ export async function docker(world: World, p: Parsed): Promise<string> {
       `docker: '${p.args[0] ?? ""}' is not a docker command.\nSee 'docker --help'\n`,
     );
   }
+  if (world.dockerDenied) throw new SimExit(1, deniedMessage(p), deniedStdout(p));
   if (p.path !== "version" && !world.docker.running) throw new SimExit(1, DAEMON_DOWN);
   switch (p.path) {
     case "version": {
@@ -78,6 +107,29 @@ export async function docker(world: World, p: Parsed): Promise<string> {
       }
       return out.join("\n") + "\n";
     }
+    case "start":
+    case "container start": {
+      const out: string[] = [];
+      for (const name of p.args) {
+        const c = world.containers[name];
+        if (!c) {
+          throw new SimExit(
+            1,
+            `Error response from daemon: No such container: ${name}\nError: failed to start containers: ${name}\n`,
+          );
+        }
+        if (c.real) {
+          throw new SimExit(
+            98,
+            `sim: docker start of ${name} (a real container) is not simulated\n`,
+          );
+        }
+        // Docker frees a stopped container's address; it gets the lowest free one again
+        if (!c.running) readdress(world, c);
+        out.push(name);
+      }
+      return out.join("\n") + "\n";
+    }
     case "network connect": {
       const [netName, name] = p.args;
       const net = world.networks[netName];
@@ -90,8 +142,7 @@ export async function docker(world: World, p: Parsed): Promise<string> {
           `Error response from daemon: endpoint with name ${name} already exists in network ${netName}\n`,
         );
       }
-      const base = net.subnet.split(".").slice(0, 2).join(".");
-      c.networks[netName] = { ip: `${base}.0.${net.nextHost++}` };
+      c.networks[netName] = { ip: freeAddress(world, netName) };
       return "";
     }
     case "network ls": {
@@ -137,7 +188,8 @@ function matchesFilters(c: SimContainer, filters: string[]): boolean {
 
 function portString(c: SimContainer): string {
   return Object.entries(c.ports).flatMap(([port, bindings]) =>
-    bindings.map((b) => `${b.HostIp}:${b.HostPort}->${port}`)
+    // the engine lists k3d's bare "6443" with its protocol, like every port
+    bindings.map((b) => `${b.HostIp}:${b.HostPort}->${port.includes("/") ? port : `${port}/tcp`}`)
   ).join(", ");
 }
 

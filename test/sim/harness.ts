@@ -1,7 +1,7 @@
 /** Test helpers: a temp project on the simulated host, the CLI run as a subprocess, call-log assertions. */
 import { runProgram, type RunResult } from "../run.ts";
 import type { CallEntry, Fault } from "./core.ts";
-import { addDeployment, addEvent, addPod, addService } from "./kube.ts";
+import { addDeployment, addEvent, addPod, addService, rollout } from "./kube.ts";
 import type { KubeStore, World } from "./world.ts";
 import { newWorld } from "./world.ts";
 
@@ -249,7 +249,7 @@ export class SimHost {
   }
 }
 
-const kubeHelpers = { addDeployment, addPod, addService, addEvent };
+const kubeHelpers = { addDeployment, addPod, addService, addEvent, rollout };
 
 /** A free TCP port on loopback (bound and released). */
 export function freePort(): number {

@@ -1,17 +1,23 @@
 /** Simulated k3d v5: clusters, nodes, registries and kubeconfig, with k3d's own checks and messages. */
 import { parse as parseYaml } from "yaml";
 import { bool, flag, type Parsed, referenceDir, SimExit } from "./core.ts";
+import { K3dLog } from "./k3d_log.ts";
 import { seedKube, syncNodes } from "./kube.ts";
 import { startRegistry, stopRegistry } from "./registry.ts";
 import {
   addContainer,
   createNetwork,
+  freeAddress,
   hexId,
+  readdress,
   removeNetwork,
   type SimCluster,
   type SimContainer,
   type World,
 } from "./world.ts";
+
+/** Default delay of Traefik's CRDs after create (real k3s: tens of seconds; kept short for tests). */
+export const TRAEFIK_CRD_DELAY_MS = 2500;
 
 const NODE_FILTER =
   /^(server|servers|agent|agents|loadbalancer|all)(:((\d+,?)+|\d*-\d*|\*))?(:[A-Za-z]+)?$/;
@@ -27,12 +33,11 @@ function hostAddress(host: string | undefined): string {
   );
 }
 
-function fatal(message: string): SimExit {
-  return new SimExit(1, `FATA[0000] ${message}\n`);
-}
+/** This run's log (k3d_log.ts): INFO on stdout, WARN/ERRO/FATA on stderr, coloured unless LOG_COLORS=false. */
+let log = new K3dLog();
 
-function info(lines: string[], message: string): void {
-  lines.push(`INFO[0000] ${message}`);
+function fatal(message: string): SimExit {
+  return log.fatal(message);
 }
 
 /** Is this k3d call a change? */
@@ -43,7 +48,25 @@ export function k3dMutating(p: Parsed): boolean {
 
 /** Runs a k3d command against the world. Returns stdout; throws SimExit on failure. */
 export async function k3d(world: World, p: Parsed, stderr: string[]): Promise<string> {
+  log = new K3dLog();
+  // cmd/root.go initRuntime (cobra.OnInitialize, every command): DEBUG, so on stdout
+  if (world.docker.running && !world.dockerDenied) {
+    log.debug(
+      `Runtime Info:\n&{Name:docker Endpoint:/var/run/docker.sock Version:${world.docker.serverVersion} OSType:linux OS:Debian GNU/Linux 12 (bookworm) Arch:x86_64 CgroupVersion:2 CgroupDriver:systemd Filesystem:extfs InfoName:sim}`,
+    );
+  }
+  const stdout = await command(world, p);
+  stderr.push(...log.err);
+  return log.text("out") + stdout;
+}
+
+async function command(world: World, p: Parsed): Promise<string> {
   if (!p.path) throw new SimExit(1, `Error: unknown command "${p.args[0] ?? ""}" for "k3d"\n`);
+  if (p.path !== "version" && world.dockerDenied) {
+    throw fatal(
+      `runtime docker failed: permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.47/containers/json": dial unix /var/run/docker.sock: connect: permission denied`,
+    );
+  }
   if (p.path !== "version" && !world.docker.running) {
     throw fatal(
       "runtime docker failed: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
@@ -56,33 +79,33 @@ export async function k3d(world: World, p: Parsed, stderr: string[]): Promise<st
       }
       return `k3d version ${world.k3dVersion}\nk3s version ${world.k3sDefault} (default)\n`;
     case "cluster create":
-      return await clusterCreate(world, p, stderr);
+      return await clusterCreate(world, p);
     case "cluster delete":
-      return await clusterDelete(world, p, stderr);
+      return await clusterDelete(world, p);
     case "cluster list":
       return clusterList(world, p);
     case "cluster edit":
-      return clusterEdit(world, p, stderr);
+      return clusterEdit(world, p);
     case "cluster start":
     case "cluster stop":
-      return clusterStartStop(world, p, stderr);
+      return clusterStartStop(world, p);
     case "node create":
-      return nodeCreate(world, p, stderr);
+      return nodeCreate(world, p);
     case "node delete":
-      return nodeDelete(world, p, stderr);
+      return nodeDelete(world, p);
     case "node list":
-      return output(p, nodesOf(world, () => true).map((c) => nodeJson(world, c)));
+      return output(p, nodesOf(world, () => true).map((c) => nodeJson(c)));
     case "registry create":
-      return await registryCreate(world, p, stderr);
+      return await registryCreate(world, p);
     case "registry delete":
-      return await registryDelete(world, p, stderr);
+      return await registryDelete(world, p);
     case "registry list":
       return output(
         p,
-        nodesOf(world, (c) => c.labels["k3d.role"] === "registry").map((c) => nodeJson(world, c)),
+        nodesOf(world, (c) => c.labels["k3d.role"] === "registry").map((c) => nodeJson(c)),
       );
     case "kubeconfig merge":
-      return kubeconfigMerge(world, p, stderr);
+      return kubeconfigMerge(world, p);
     case "kubeconfig get":
       return kubeconfigGet(world, p);
     default:
@@ -103,86 +126,104 @@ function nodesOf(world: World, pred: (c: SimContainer) => boolean): SimContainer
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** A node as `k3d … list -o json` prints it (k3d's types.Node, read back from Docker). */
-export function nodeJson(world: World, c: SimContainer) {
+/**
+ * A node as `k3d … list -o json` prints it: k3d's types.Node (pkg/types/types.go, JSON tags with
+ * omitempty) filled by TranslateContainerDetailsToNode (pkg/runtimes/docker/translate.go): every
+ * node gets `serverOpts.kubeAPI` from its `k3d.server.api.*` labels (empty when it has none),
+ * `portMappings` is Docker's HostConfig.PortBindings as k3d created them (the load balancer's API
+ * port under the bare key "6443", pkg/client/loadbalancer.go), `IP.IP` is "" off the cluster network
+ * (a zero netip.Addr marshals empty) and `K3dEntrypoint` is never read back. Shape pinned by
+ * fixtures/k3d/cluster-list.json.
+ */
+export function nodeJson(c: SimContainer) {
   const netName = c.labels["k3d.cluster.network"];
-  const ip = netName ? c.networks[netName]?.ip : undefined;
+  const ip = netName && c.running ? c.networks[netName]?.ip : undefined;
   const labels = Object.fromEntries(Object.entries(c.labels).filter(([k]) => k.startsWith("k3d")));
+  const kubeAPI: Record<string, unknown> = {
+    Port: "",
+    Binding: {
+      HostIp: c.labels["k3d.server.api.hostIP"] ?? "",
+      HostPort: c.labels["k3d.server.api.port"] ?? "",
+    },
+  };
+  if (c.labels["k3d.server.api.host"]) kubeAPI.host = c.labels["k3d.server.api.host"];
   return {
     name: c.name,
     role: c.labels["k3d.role"],
     image: c.imageId,
-    volumes: null,
     env: c.env,
     Cmd: c.cmd,
-    portMappings: c.ports,
-    restart: c.labels["k3d.role"] !== "registry",
+    ...(Object.keys(c.ports).length ? { portMappings: c.ports } : {}),
+    // every node k3d creates, registries too, gets Restart (unless-stopped), read back as `restart`
+    restart: true,
     created: c.created,
     runtimeLabels: labels,
     Networks: Object.keys(c.networks),
     ExtraHosts: null,
     serverOpts: {
-      kubeAPI: c.labels["k3d.server.api.port"]
-        ? {
-          Port: "6443/tcp",
-          Binding: {
-            HostIp: c.labels["k3d.server.api.hostIP"],
-            HostPort: c.labels["k3d.server.api.port"],
-          },
-          host: c.labels["k3d.server.api.host"],
-        }
-        : { Port: "", Binding: { HostIp: "", HostPort: "" } },
+      ...(c.labels["k3d.server.init"] === "true" ? { isInitializingServer: true } : {}),
+      kubeAPI,
     },
     agentOpts: {},
     GPURequest: "",
     Memory: "",
     State: { Running: c.running, Status: c.running ? "running" : "exited", Started: "" },
-    IP: ip && netName !== "host" ? { IP: ip, Static: false } : { IP: "invalid IP", Static: false },
-    K3dEntrypoint: c.labels["k3d.role"] === "server" || c.labels["k3d.role"] === "agent",
-    ...(world ? {} : {}),
+    IP: { IP: ip && netName !== "host" ? ip : "", Static: false },
+    K3dEntrypoint: false,
   };
 }
 
-function clusterJson(world: World, cluster: SimCluster) {
-  const net = world.networks[cluster.network];
+/**
+ * A cluster as `k3d cluster list -o json` prints it (cmd/cluster/clusterList.go PrintClusters:
+ * types.Cluster plus the running counts). Without names k3d uses ClusterList, which fills only
+ * name, nodes, network name, image volume and token (populateClusterFieldsFromLabels in
+ * pkg/client/cluster.go): no `kubeAPI`, no network id, no load balancer. With names it uses
+ * ClusterGet, which adds `serverLoadBalancer` (the node's fields plus `config`) and `volumes`.
+ */
+function clusterJson(world: World, cluster: SimCluster, full: boolean) {
   const nodes = nodesOf(
     world,
     (c) => c.labels["k3d.cluster"] === cluster.name && c.labels["k3d.role"] !== "registry",
   );
   const lb = nodes.find((n) => n.labels["k3d.role"] === "loadbalancer");
+  const servers = nodes.filter((n) => n.labels["k3d.role"] === "server");
+  const agents = nodes.filter((n) => n.labels["k3d.role"] === "agent");
   return {
     name: cluster.name,
     network: {
       name: cluster.network,
-      id: net?.id ?? "",
-      isExternal: false,
-      ipam: { ipPrefix: net?.subnet ?? "", ipsUsed: null, Managed: false },
+      id: "",
+      ipam: { ipPrefix: "", Managed: false },
       Members: null,
     },
-    clusterToken: cluster.token,
-    nodes: nodes.map((n) => nodeJson(world, n)),
+    nodes: nodes.map((n) => nodeJson(n)),
     InitNode: null,
-    kubeAPI: {
-      Port: "6443/tcp",
-      Binding: { HostIp: cluster.apiHostIp, HostPort: cluster.apiPort },
-      host: cluster.apiHost,
-    },
-    serverLoadBalancer: lb
+    ...(full && lb
       ? {
-        Node: nodeJson(world, lb),
-        config: { ports: lbPorts(lb), settings: { workerConnections: 1024 } },
+        serverLoadBalancer: {
+          ...nodeJson(lb),
+          config: {
+            ports: lbPorts(lb, servers.map((s) => s.name)),
+            settings: { workerConnections: 1024 },
+          },
+        },
       }
-      : null,
+      : {}),
     imageVolume: `k3d-${cluster.name}-images`,
-    Volumes: [`k3d-${cluster.name}-images`],
+    ...(full ? { volumes: [`k3d-${cluster.name}-images`] } : {}),
+    serversRunning: servers.filter((s) => s.running).length,
+    serversCount: servers.length,
+    agentsRunning: agents.filter((s) => s.running).length,
+    agentsCount: agents.length,
+    ...(lb ? { hasLoadbalancer: true } : {}),
   };
 }
 
-function lbPorts(lb: SimContainer): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+function lbPorts(lb: SimContainer, servers: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = { "6443.tcp": servers };
   for (const port of Object.keys(lb.ports)) {
-    const [num, proto] = port.split("/");
-    out[`${num}.${proto}`] = [];
+    const [num, proto = "tcp"] = port.split("/");
+    out[`${num}.${proto}`] = servers;
   }
   return out;
 }
@@ -192,8 +233,9 @@ function clusterList(world: World, p: Parsed): string {
   const out = [];
   for (const name of names) {
     const c = world.clusters[name];
-    if (!c) throw fatal(`failed to get cluster ${name}: No nodes found for given cluster`);
-    out.push(clusterJson(world, c));
+    // cmd/cluster/clusterList.go: Fatalln(err) of ClusterGet's ClusterGetNoNodesFoundError
+    if (!c) throw fatal("No nodes found for given cluster");
+    out.push(clusterJson(world, c, p.args.length > 0));
   }
   return output(p, out);
 }
@@ -347,16 +389,21 @@ function heldPorts(world: World): Map<string, string> {
   return held;
 }
 
-/** Docker refuses a published port another container or process holds. */
-export function checkHostPort(world: World, hostIp: string, port: string, container: string): void {
+/** Docker's refusal of a published port another container or process holds, or undefined. */
+function portProblem(
+  world: World,
+  hostIp: string,
+  port: string,
+  container: string,
+): string | undefined {
   const holder = heldPorts(world).get(port);
+  const endpoint = `driver failed programming external connectivity on endpoint ${container} (${
+    hexId(container)
+  })`;
   if (holder && holder !== container) {
-    throw new SimExit(
-      1,
-      `docker: Error response from daemon: driver failed programming external connectivity on endpoint ${container}: Bind for ${
-        hostIp || "0.0.0.0"
-      }:${port} failed: port is already allocated.\n`,
-    );
+    return `Error response from daemon: ${endpoint}: Bind for ${
+      hostIp || "0.0.0.0"
+    }:${port} failed: port is already allocated`;
   }
   try {
     const l = Deno.listen({
@@ -366,17 +413,20 @@ export function checkHostPort(world: World, hostIp: string, port: string, contai
     l.close();
   } catch (err) {
     if (err instanceof Deno.errors.AddrInUse) {
-      throw new SimExit(
-        1,
-        `docker: Error response from daemon: driver failed programming external connectivity on endpoint ${container}: Error starting userland proxy: listen tcp4 ${
-          hostIp || "0.0.0.0"
-        }:${port}: bind: address already in use.\n`,
-      );
+      return `Error response from daemon: ${endpoint}: Error starting userland proxy: listen tcp4 ${
+        hostIp || "0.0.0.0"
+      }:${port}: bind: address already in use`;
     }
   }
+  return undefined;
 }
 
-async function clusterCreate(world: World, p: Parsed, stderr: string[]): Promise<string> {
+/** k3d's wording when Docker cannot start a node (pkg/client/node.go, pkg/runtimes/docker/node.go). */
+function startFailure(node: string, daemon: string): string {
+  return `runtime failed to start node '${node}': docker failed to start container for node '${node}': ${daemon}`;
+}
+
+async function clusterCreate(world: World, p: Parsed): Promise<string> {
   const spec = await buildSpec(p);
   checkName(spec.name);
   if (world.clusters[spec.name]) {
@@ -396,9 +446,11 @@ async function clusterCreate(world: World, p: Parsed, stderr: string[]): Promise
     ? String(20000 + (world.serial % 40000))
     : spec.apiPort;
   const lbName = `k3d-${spec.name}-serverlb`;
-  checkHostPort(world, spec.apiHostIp, apiPort, lbName);
+  // Docker refuses a taken port only when the load balancer starts, after the nodes exist
+  let lbProblem = portProblem(world, spec.apiHostIp, apiPort, lbName);
+  // pkg/client/loadbalancer.go LoadbalancerPrepare: Ports[k3d.DefaultAPIPort], the bare "6443"
   const lbPorts: Record<string, { HostIp: string; HostPort: string }[]> = {
-    "6443/tcp": [{ HostIp: spec.apiHostIp, HostPort: apiPort }],
+    "6443": [{ HostIp: spec.apiHostIp, HostPort: apiPort }],
   };
   for (const x of spec.ports) {
     const m = /^(?:([\d.]+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(x.port);
@@ -413,7 +465,7 @@ async function clusterCreate(world: World, p: Parsed, stderr: string[]): Promise
         `sim: port mappings on nodes other than the load balancer are not simulated (${x.port})\n`,
       );
     }
-    checkHostPort(world, m[1] ?? "0.0.0.0", m[2], lbName);
+    lbProblem ??= portProblem(world, m[1] ?? "0.0.0.0", m[2], lbName);
     lbPorts[`${m[3]}/${m[4] ?? "tcp"}`] = [{ HostIp: m[1] ?? "0.0.0.0", HostPort: m[2] }];
   }
   const registries: SimContainer[] = [];
@@ -435,11 +487,11 @@ async function clusterCreate(world: World, p: Parsed, stderr: string[]): Promise
     if (m && m[1] === "service-cidr") serviceCidr = m[2];
   }
 
-  info(stderr, `Prep: Network`);
+  log.info(`Prep: Network`);
   const network = `k3d-${spec.name}`;
   const net = createNetwork(world, network, { app: "k3d" });
-  info(stderr, `Created network '${network}'`);
-  info(stderr, `Created image volume k3d-${spec.name}-images`);
+  log.info(`Created network '${network}'`);
+  log.info(`Created image volume k3d-${spec.name}-images`);
   const cluster: SimCluster = {
     name: spec.name,
     token: hexId(`token:${spec.name}`).slice(0, 20),
@@ -467,16 +519,27 @@ async function clusterCreate(world: World, p: Parsed, stderr: string[]): Promise
     "k3d.role": role,
     "k3d.version": world.k3dVersion,
   });
-  info(stderr, `Starting new tools node...`);
-  info(stderr, `Creating node 'k3d-${spec.name}-server-0'`);
+  // pkg/client/cluster.go: the tools node starts first and holds an address until create ends
+  log.info(`Starting new tools node...`);
+  const tools = addContainer(world, {
+    name: `k3d-${spec.name}-tools`,
+    image: `ghcr.io/k3d-io/k3d-tools:${world.k3dVersion.slice(1)}`,
+    labels: baseLabels("noRole"),
+    running: true,
+    cmd: ["noop"],
+    env: [],
+    ports: {},
+    network,
+  });
+  log.info(`Starting node '${tools.name}'`);
   for (let i = 0; i < spec.servers; i++) {
+    log.info(`Creating node 'k3d-${spec.name}-server-${i}'`);
     const labels = baseLabels("server");
-    if (i === 0) {
-      labels["k3d.server.api.port"] = apiPort;
-      labels["k3d.server.api.host"] = spec.apiHost;
-      labels["k3d.server.api.hostIP"] = spec.apiHostIp;
-      if (spec.servers > 1) labels["k3d.server.init"] = "true";
-    }
+    // nodeSetup sets ServerOpts.KubeAPI on every server; patchServerSpec writes these labels
+    labels["k3d.server.api.port"] = apiPort;
+    labels["k3d.server.api.host"] = spec.apiHost;
+    labels["k3d.server.api.hostIP"] = spec.apiHostIp;
+    if (spec.servers > 1) labels["k3d.server.init"] = i === 0 ? "true" : "false";
     const args = spec.k3sArgs.filter((a) => matchesFilter(a.nodeFilters, "server", i)).map((a) =>
       a.arg
     );
@@ -485,14 +548,22 @@ async function clusterCreate(world: World, p: Parsed, stderr: string[]): Promise
       image,
       labels,
       running: true,
-      cmd: ["server", ...args, "--tls-san", "0.0.0.0", "--tls-san", `k3d-${spec.name}-serverlb`],
+      cmd: [
+        "server",
+        ...(spec.servers > 1 && i === 0 ? ["--cluster-init"] : []),
+        ...args,
+        "--tls-san",
+        spec.apiHost,
+        "--tls-san",
+        `k3d-${spec.name}-serverlb`,
+      ],
       env: [`K3S_TOKEN=${cluster.token}`],
       ports: {},
       network,
     });
   }
   for (let i = 0; i < spec.agents; i++) {
-    info(stderr, `Creating node 'k3d-${spec.name}-agent-${i}'`);
+    log.info(`Creating node 'k3d-${spec.name}-agent-${i}'`);
     const args = spec.k3sArgs.filter((a) => matchesFilter(a.nodeFilters, "agent", i)).map((a) =>
       a.arg
     );
@@ -507,7 +578,12 @@ async function clusterCreate(world: World, p: Parsed, stderr: string[]): Promise
       network,
     });
   }
-  info(stderr, `Creating LoadBalancer 'k3d-${spec.name}-serverlb'`);
+  if (spec.servers === 2) {
+    log.warn(
+      "You're creating 2 server nodes: Please consider creating at least 3 to achieve etcd quorum & fault tolerance",
+    );
+  }
+  log.info(`Creating LoadBalancer 'k3d-${spec.name}-serverlb'`);
   addContainer(world, {
     name: lbName,
     image: `ghcr.io/k3d-io/k3d-proxy:${world.k3dVersion.slice(1)}`,
@@ -519,17 +595,35 @@ async function clusterCreate(world: World, p: Parsed, stderr: string[]): Promise
     network,
   });
   for (const reg of registries) {
-    const base = net.subnet.split(".").slice(0, 2).join(".");
-    reg.networks[network] = { ip: `${base}.0.${net.nextHost++}` };
-    info(stderr, `Connecting registry '${reg.name}' to network '${network}'`);
+    reg.networks[network] = { ip: freeAddress(world, network) };
+    log.info(`Connecting registry '${reg.name}' to network '${network}'`);
   }
+  log.info(`Starting cluster '${spec.name}'`);
+  log.info("Starting servers...");
+  log.info("Starting helpers...");
+  if (lbProblem) {
+    // cmd/cluster/clusterCreate.go: the error, then the rollback, then Fatal
+    log.error(
+      `Failed Cluster Start: Failed to add one or more helper nodes: ${
+        startFailure(lbName, lbProblem)
+      }`,
+    );
+    log.error("Failed to create cluster >>> Rolling Back");
+    log.info(`Deleting cluster '${spec.name}'`);
+    log.info(`Deleting cluster network '${network}'`);
+    throw fatal("Cluster creation FAILED, all changes have been rolled back!");
+  }
+  delete world.containers[tools.name];
+  // k3s applies Traefik's CRDs with the traefik-crd HelmChart job, after the API answers
+  cluster.traefikCrdsAt = spec.k3sArgs.some((a) => /^--disable=(.*,)?traefik(,|$)/.test(a.arg))
+    ? null
+    : new Date(Date.now() + (world.traefikCrdDelayMs ?? TRAEFIK_CRD_DELAY_MS)).toISOString();
   seedKube(world, cluster);
-  info(stderr, `Starting cluster '${spec.name}'`);
   if (spec.updateKubeconfig) {
     addContext(world, spec.name, spec.switchContext);
-    info(stderr, `Updating default kubeconfig with a new context for cluster ${spec.name}`);
+    log.info(`Updating default kubeconfig with a new context for cluster ${spec.name}`);
   }
-  info(stderr, `Cluster '${spec.name}' created successfully!`);
+  log.info(`Cluster '${spec.name}' created successfully!`);
   return "";
 }
 
@@ -554,7 +648,7 @@ function addContext(world: World, name: string, switchTo: boolean): void {
   if (switchTo) world.kubeconfig.current = ctx;
 }
 
-async function clusterDelete(world: World, p: Parsed, stderr: string[]): Promise<string> {
+async function clusterDelete(world: World, p: Parsed): Promise<string> {
   const names = bool(p, "all")
     ? Object.keys(world.clusters)
     : p.args.length
@@ -563,51 +657,65 @@ async function clusterDelete(world: World, p: Parsed, stderr: string[]): Promise
   for (const name of names) {
     const cluster = world.clusters[name];
     if (!cluster) {
-      info(stderr, `No nodes found for cluster '${name}', nothing to delete.`);
+      log.info(`No nodes found for cluster '${name}', nothing to delete.`);
       continue;
     }
-    info(stderr, `Deleting cluster '${name}'`);
+    log.info(`Deleting cluster '${name}'`);
     for (const c of Object.values(world.containers)) {
       if (c.labels["k3d.cluster"] === name && c.labels["k3d.role"] !== "registry") {
-        info(stderr, `Deleting node '${c.name}'`);
+        log.info(`Deleting node '${c.name}'`);
         delete world.containers[c.name];
       }
       if (c.labels["k3d.role"] === "registry") delete c.networks[cluster.network];
     }
     removeNetwork(world, cluster.network);
-    info(stderr, `Deleting cluster network '${cluster.network}'`);
+    log.info(`Deleting cluster network '${cluster.network}'`);
     delete world.clusters[name];
     const ctx = `k3d-${name}`;
     world.kubeconfig.contexts = world.kubeconfig.contexts.filter((c) => c !== ctx);
     if (world.kubeconfig.current === ctx) world.kubeconfig.current = "";
-    info(stderr, `Removing cluster details from default kubeconfig...`);
-    info(stderr, `Successfully deleted cluster ${name}!`);
+    log.info(`Removing cluster details from default kubeconfig...`);
+    log.info(`Successfully deleted cluster ${name}!`);
   }
   await Promise.resolve();
   return "";
 }
 
-function clusterStartStop(world: World, p: Parsed, stderr: string[]): string {
+function clusterStartStop(world: World, p: Parsed): string {
   const start = p.path === "cluster start";
   const names = bool(p, "all") ? Object.keys(world.clusters) : p.args;
   if (!names.length) throw fatal("No clusters specified");
   for (const name of names) {
     const cluster = world.clusters[name];
     if (!cluster) throw fatal(`failed to get cluster ${name}: No nodes found for given cluster`);
-    info(stderr, `${start ? "Starting" : "Stopping"} cluster '${name}'`);
-    for (const c of Object.values(world.containers)) {
-      if (c.labels["k3d.cluster"] === name && c.labels["k3d.role"] !== "registry") {
-        c.running = start;
-        if (start) c.started = new Date().toISOString();
-      }
+    log.info(`${start ? "Starting" : "Stopping"} cluster '${name}'`);
+    const nodes = Object.values(world.containers).filter((c) =>
+      c.labels["k3d.cluster"] === name && c.labels["k3d.role"] !== "registry" && c.running !== start
+    );
+    // ClusterStart (pkg/client/cluster.go): init server, servers by name, agents, then helpers;
+    // each started container takes the lowest free address, which may not be its old one
+    const order = (c: SimContainer) =>
+      c.labels["k3d.server.init"] === "true"
+        ? 0
+        : c.labels["k3d.role"] === "server"
+        ? 1
+        : c.labels["k3d.role"] === "agent"
+        ? 2
+        : 3;
+    nodes.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
+    for (const c of nodes) {
+      if (start) {
+        readdress(world, c);
+        c.started = new Date().toISOString();
+      } else c.running = false;
     }
     syncNodes(world, cluster);
-    info(stderr, start ? `Started cluster '${name}'` : `Stopped cluster '${name}'`);
+    log.info(start ? `Started cluster '${name}'` : `Stopped cluster '${name}'`);
   }
   return "";
 }
 
-function clusterEdit(world: World, p: Parsed, stderr: string[]): string {
+function clusterEdit(world: World, p: Parsed): string {
   const name = p.args[0];
   if (!name) throw fatal("accepts 1 arg(s), received 0");
   const cluster = world.clusters[name];
@@ -618,15 +726,18 @@ function clusterEdit(world: World, p: Parsed, stderr: string[]): string {
     checkNodeFilters(nodeFilters, `port ${value}`);
     const m = /^(?:([\d.]+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(value);
     if (!m) throw fatal(`Failed to parse port '${value}'`);
-    checkHostPort(world, m[1] ?? "0.0.0.0", m[2], lb.name);
+    const problem = portProblem(world, m[1] ?? "0.0.0.0", m[2], lb.name);
+    if (problem) {
+      throw fatal(`Failed to update cluster '${name}': ${startFailure(lb.name, problem)}`);
+    }
     lb.ports[`${m[3]}/${m[4] ?? "tcp"}`] = [{ HostIp: m[1] ?? "0.0.0.0", HostPort: m[2] }];
-    info(stderr, `Adding port mapping ${value} to loadbalancer`);
+    log.info(`Adding port mapping ${value} to loadbalancer`);
   }
-  info(stderr, `Successfully updated cluster '${name}'`);
+  log.info(`Successfully updated cluster '${name}'`);
   return "";
 }
 
-function nodeCreate(world: World, p: Parsed, stderr: string[]): string {
+function nodeCreate(world: World, p: Parsed): string {
   const name = p.args[0];
   if (!name) throw fatal("accepts 1 arg(s), received 0");
   const clusterName = flag(p, "cluster") ?? "k3s-default";
@@ -645,7 +756,7 @@ function nodeCreate(world: World, p: Parsed, stderr: string[]): string {
     if (world.containers[nodeName]) {
       throw fatal(`Failed to create node '${nodeName}': a container with that name already exists`);
     }
-    info(stderr, `Adding ${replicas} node(s) to the runtime local cluster '${clusterName}'...`);
+    log.info(`Adding ${replicas} node(s) to the runtime local cluster '${clusterName}'...`);
     const labels = Object.fromEntries(
       Object.entries(server.labels).filter(([k]) => !k.startsWith("k3d.server")),
     );
@@ -660,16 +771,16 @@ function nodeCreate(world: World, p: Parsed, stderr: string[]): string {
       ports: {},
       network: cluster.network,
     });
-    info(stderr, `Starting node '${nodeName}'`);
+    log.info(`Starting node '${nodeName}'`);
   }
   syncNodes(world, cluster);
-  info(stderr, `Successfully created ${replicas} node(s)!`);
+  log.info(`Successfully created ${replicas} node(s)!`);
   return "";
 }
 
-function nodeDelete(world: World, p: Parsed, stderr: string[]): string {
+function nodeDelete(world: World, p: Parsed): string {
   if (p.args.length === 0) {
-    info(stderr, "No nodes found");
+    log.info("No nodes found");
     return "";
   }
   for (const name of p.args) {
@@ -680,35 +791,38 @@ function nodeDelete(world: World, p: Parsed, stderr: string[]): string {
     delete world.containers[name];
     const cluster = world.clusters[c.labels["k3d.cluster"]];
     if (cluster) syncNodes(world, cluster);
-    info(stderr, `Deleted ${name}`);
+    log.info(`Deleted ${name}`);
   }
   return "";
 }
 
-async function registryCreate(world: World, p: Parsed, stderr: string[]): Promise<string> {
+async function registryCreate(world: World, p: Parsed): Promise<string> {
   const name = p.args[0];
   if (!name) throw fatal("accepts 1 arg(s), received 0");
-  const cname = name.startsWith("k3d-") ? name : `k3d-${name}`;
-  if (world.containers[cname]) {
+  // cmd/registry/registryCreate.go: the container is always "k3d-" + NAME, even for "k3d-reg";
+  // the existence check is docker's name filter ^/?(k3d-)?NAME$ (pkg/runtimes/docker/container.go)
+  const cname = `k3d-${name}`;
+  if (world.containers[cname] || world.containers[`k3d-${cname}`]) {
     throw fatal("Failed to create registry: A registry node with that name already exists");
   }
   const portSpec = flag(p, "port") ?? "random";
   const m = API_PORT.exec(portSpec);
   if (!m) {
-    throw new SimExit(
-      1,
-      `ERRO[0000] Failed to parse registry port\nFATA[0000] failed to parse Port Exposure specification '${portSpec}': Format must be [(HostIP|HostName):]HostPort\n`,
+    log.error("Failed to parse registry port");
+    throw fatal(
+      `failed to parse Port Exposure specification '${portSpec}': Format must be [(HostIP|HostName):]HostPort`,
     );
   }
   const hostIp = hostAddress(m[2] ?? m[3]);
   const hostPort = m[4] === "random" ? String(30000 + (world.serial % 20000)) : m[4];
-  checkHostPort(world, hostIp, hostPort, cname);
+  const problem = portProblem(world, hostIp, hostPort, cname);
+  if (problem) throw fatal(`Failed to start registry: ${startFailure(cname, problem)}`);
   const image = flag(p, "image") ?? "docker.io/library/registry:2";
   const real = await startRegistry({
     name: cname,
     hostIp,
     hostPort,
-    host: name.replace(/^k3d-/, ""),
+    host: cname,
   });
   const container = addContainer(world, {
     name: cname,
@@ -716,8 +830,11 @@ async function registryCreate(world: World, p: Parsed, stderr: string[]): Promis
     labels: {
       app: "k3d",
       "k3d.role": "registry",
+      "k3d.cluster": "",
       "k3d.registry.host": "",
       "k3d.registry.hostIP": hostIp,
+      "k3d.registry.port.external": hostPort,
+      "k3d.registry.port.internal": "5000",
       "k3d.version": world.k3dVersion,
     },
     running: true,
@@ -730,8 +847,10 @@ async function registryCreate(world: World, p: Parsed, stderr: string[]): Promis
   if (!flag(p, "default-network")) {
     // k3d puts a standalone registry on the default `bridge` network unless told otherwise
   }
-  info(stderr, `Creating node '${cname}'`);
-  info(stderr, `Successfully created registry '${cname}'`);
+  log.info(`Creating node '${cname}'`);
+  // logged by RegistryCreate (pkg/client/registry.go) and again by the command
+  log.info(`Successfully created registry '${cname}'`);
+  log.info(`Successfully created registry '${cname}'`);
   const reg = `${cname}:${hostPort}`;
   return `# You can now use the registry like this (example):
 # 1. create a new cluster that uses this registry
@@ -748,7 +867,7 @@ kubectl run mynginx --image ${reg}/mynginx:v0.1
 `;
 }
 
-async function registryDelete(world: World, p: Parsed, stderr: string[]): Promise<string> {
+async function registryDelete(world: World, p: Parsed): Promise<string> {
   const names = bool(p, "all")
     ? Object.values(world.containers).filter((c) => c.labels["k3d.role"] === "registry").map((c) =>
       c.name
@@ -762,19 +881,19 @@ async function registryDelete(world: World, p: Parsed, stderr: string[]): Promis
     }
     await stopRegistry(c);
     delete world.containers[c.name];
-    info(stderr, `Deleting registry '${c.name}'`);
+    log.info(`Deleting registry '${c.name}'`);
   }
   return "";
 }
 
-function kubeconfigMerge(world: World, p: Parsed, stderr: string[]): string {
+function kubeconfigMerge(world: World, p: Parsed): string {
   const names = bool(p, "all") ? Object.keys(world.clusters) : p.args;
   for (const name of names) {
     if (!world.clusters[name]) {
       throw fatal(`Failed to get cluster ${name}: No nodes found for given cluster`);
     }
     addContext(world, name, bool(p, "kubeconfig-switch-context"));
-    info(stderr, `Merged kubeconfig of cluster '${name}'`);
+    log.info(`Merged kubeconfig of cluster '${name}'`);
   }
   return `${Deno.env.get("HOME") ?? "/root"}/.config/k3d/kubeconfig-${names[0]}.yaml\n`;
 }

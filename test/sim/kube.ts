@@ -154,6 +154,40 @@ export function addDeployment(
   }
 }
 
+/**
+ * A rollout of a Deployment: its pods are replaced by new ones (new names), as a changed pod
+ * template does. A `kubectl port-forward` to the old pod ends (streaming.ts). With `ready: false`
+ * the new pods stay Pending, so a service behind them has no running pod.
+ */
+export function rollout(
+  kube: KubeStore,
+  spec: { namespace: string; name: string; ready?: boolean },
+): string[] {
+  const deploy = kube.objects.deployments?.[`${spec.namespace}/${spec.name}`];
+  if (!deploy) throw new Error(`sim preset: no deployment ${spec.namespace}/${spec.name}`);
+  const labels: Record<string, string> = deploy.spec.selector.matchLabels;
+  for (const [key, pod] of Object.entries(kube.objects.pods ?? {})) {
+    const match = pod.metadata.namespace === spec.namespace &&
+      Object.entries(labels).every(([k, v]) => pod.metadata.labels?.[k] === v);
+    if (match) delete kube.objects.pods[key];
+  }
+  const ready = spec.ready ?? true;
+  const hash = hexId(`${spec.name}:${kube.resourceVersion}`).slice(0, 9);
+  const names: string[] = [];
+  for (let i = 0; i < deploy.spec.replicas; i++) {
+    const pod = `${spec.name}-${hash}-${hexId(`${hash}${i}`).slice(0, 5)}`;
+    addPod(kube, {
+      namespace: spec.namespace,
+      name: pod,
+      labels,
+      containers: deploy.spec.template.spec.containers.map((c: KubeObject) => c.name),
+      ready,
+    });
+    names.push(pod);
+  }
+  return names;
+}
+
 /** A Running pod with log lines per container. */
 export function addPod(
   kube: KubeStore,
@@ -303,6 +337,17 @@ export function seedKube(world: World, cluster: SimCluster): void {
     clusterIP: `${svcBase}.10`,
   });
   const server = `k3d-${cluster.name}-server-0`;
+  if (cluster.traefikCrdsAt !== null) {
+    // k3s's packaged manifests (server/manifests/traefik.yaml): two HelmCharts in kube-system
+    for (const name of ["traefik-crd", "traefik"]) {
+      put(kube, "helmcharts", {
+        apiVersion: "helm.cattle.io/v1",
+        kind: "HelmChart",
+        metadata: { name, namespace: "kube-system" },
+        spec: { chart: `https://%{KUBERNETES_API}%/static/charts/${name}.tgz` },
+      });
+    }
+  }
   addDeployment(kube, {
     namespace: "kube-system",
     name: "coredns",
@@ -362,6 +407,8 @@ export function syncNodes(world: World, cluster: SimCluster): void {
       );
     const ready = obj.status.conditions.find((c: KubeObject) => c.type === "Ready");
     const isNew = !kube.objects.nodes?.[n.name];
+    const ip = n.networks[cluster.network]?.ip;
+    if (n.running && ip) obj.status.addresses[0].address = ip;
     if (!n.running) [ready.status, ready.reason] = ["Unknown", "NodeStatusUnknown"];
     else if (isNew && world.nodesStartReady === false) {
       [ready.status, ready.reason] = ["False", "KubeletNotReady"];

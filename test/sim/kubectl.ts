@@ -37,6 +37,9 @@ const KINDS: Record<string, string> = {
   helmchartconfig: "helmchartconfigs",
   helmchartconfigs: "helmchartconfigs",
   "helmchartconfigs.helm.cattle.io": "helmchartconfigs",
+  helmchart: "helmcharts",
+  helmcharts: "helmcharts",
+  "helmcharts.helm.cattle.io": "helmcharts",
   tlsstore: "tlsstores",
   tlsstores: "tlsstores",
   "tlsstores.traefik.io": "tlsstores",
@@ -54,6 +57,7 @@ const SINGULAR: Record<string, string> = {
   replicasets: "replicaset.apps",
   helmchartconfigs: "helmchartconfig.helm.cattle.io",
   tlsstores: "tlsstore.traefik.io",
+  helmcharts: "helmchart.helm.cattle.io",
 };
 const KIND_TO_PLURAL: Record<string, string> = {
   Pod: "pods",
@@ -66,6 +70,7 @@ const KIND_TO_PLURAL: Record<string, string> = {
   ConfigMap: "configmaps",
   HelmChartConfig: "helmchartconfigs",
   TLSStore: "tlsstores",
+  HelmChart: "helmcharts",
 };
 
 /** Is this kubectl call a change? */
@@ -81,6 +86,23 @@ export function kubectlStreams(p: Parsed): boolean {
   return p.path === "port-forward" || (p.path === "logs" && bool(p, "follow"));
 }
 
+/**
+ * kubectl's stderr when the API server refuses the connection: klog lines from API discovery
+ * (client-go memcache.go), then the decisive line. Shape and count from the real 1.32 client
+ * (fixtures/kubectl/refused-get.json); klog's header is `Lmmdd hh:mm:ss.uuuuuu %7d file:line] `.
+ */
+export function refusedStderr(host: string, port: string): string {
+  const now = new Date();
+  const two = (n: number) => String(n).padStart(2, "0");
+  const stamp = `${two(now.getUTCMonth() + 1)}${two(now.getUTCDate())} ${two(now.getUTCHours())}:${
+    two(now.getUTCMinutes())
+  }:${two(now.getUTCSeconds())}.${String(now.getUTCMilliseconds() * 1000).padStart(6, "0")}`;
+  const klog = `E${stamp} ${String(Deno.pid).padStart(7)} memcache.go:265] "Unhandled Error" err=` +
+    `"couldn't get current server API group list: Get \\"https://${host}:${port}/api?timeout=32s\\": dial tcp ${host}:${port}: connect: connection refused"`;
+  return `${klog}\n`.repeat(5) +
+    `The connection to the server ${host}:${port} was refused - did you specify the right host or port?\n`;
+}
+
 /** The cluster a call talks to, with kubectl's errors for a bad context or a stopped server. */
 export function resolveCluster(world: World, p: Parsed): SimCluster {
   const context = flag(p, "context") ?? world.kubeconfig.current;
@@ -90,22 +112,35 @@ export function resolveCluster(world: World, p: Parsed): SimCluster {
       "The connection to the server localhost:8080 was refused - did you specify the right host or port?\n",
     );
   }
-  if (!world.kubeconfig.contexts.includes(context)) {
-    throw new SimExit(1, `error: context was not found for specified context: ${context}\n`);
-  }
+  // clientcmd's validation error, as the real client prints it (fixtures/kubectl/missing-context-get.json)
+  const missing = new SimExit(
+    1,
+    `Error in configuration: context was not found for specified context: ${context}\n`,
+  );
+  if (!world.kubeconfig.contexts.includes(context)) throw missing;
   const cluster = world.clusters[context.replace(/^k3d-/, "")];
-  if (!cluster) {
-    throw new SimExit(1, `error: context was not found for specified context: ${context}\n`);
-  }
+  if (!cluster) throw missing;
   const server = world.containers[`k3d-${cluster.name}-server-0`];
   const lb = world.containers[`k3d-${cluster.name}-serverlb`];
   if (!server?.running || !lb?.running) {
-    throw new SimExit(
-      1,
-      `The connection to the server ${cluster.apiHostIp}:${cluster.apiPort} was refused - did you specify the right host or port?\n`,
-    );
+    throw new SimExit(1, refusedStderr(cluster.apiHostIp, cluster.apiPort));
   }
   return cluster;
+}
+
+/**
+ * Traefik's CRDs (tlsstores.traefik.io) arrive through k3s's `traefik-crd` HelmChart job, some
+ * seconds after the nodes are Ready; until then the type is unknown to the API server.
+ */
+function requireType(cluster: SimCluster, kind: string, word: string): void {
+  if (kind !== "tlsstores") return;
+  const at = cluster.traefikCrdsAt;
+  if (at === null || (at !== undefined && Date.now() < Date.parse(at))) {
+    throw new SimExit(
+      1,
+      `error: the server doesn't have a resource type "${word.split(".")[0]}"\n`,
+    );
+  }
 }
 
 function listDoc(items: KubeObject[]): KubeObject {
@@ -256,6 +291,7 @@ function get(cluster: SimCluster, p: Parsed): string {
     [kindWord, ...names] = [kindWord.split("/")[0], kindWord.split("/")[1], ...names];
   }
   const kind = resolveKind(kindWord.split(",")[0]);
+  requireType(cluster, kind, kindWord.split(",")[0]);
   if (names.length === 0) return render(p, listDoc(select(cluster, kind, p)));
   const found: KubeObject[] = [];
   for (const name of names) {
@@ -335,7 +371,10 @@ function apply(cluster: SimCluster, p: Parsed, input: string): string {
     const obj = doc.toJSON();
     if (!obj) continue;
     const kind = KIND_TO_PLURAL[obj.kind];
-    if (!kind) {
+    const crdMissing = kind === "tlsstores" &&
+      (cluster.traefikCrdsAt === null ||
+        (cluster.traefikCrdsAt !== undefined && Date.now() < Date.parse(cluster.traefikCrdsAt)));
+    if (!kind || crdMissing) {
       throw new SimExit(
         1,
         `error: resource mapping not found for name: "${obj.metadata?.name}" namespace: "${
@@ -413,6 +452,7 @@ function del(cluster: SimCluster, p: Parsed): string {
     [kindWord, ...names] = [kindWord.split("/")[0], kindWord.split("/")[1], ...names];
   }
   const kind = resolveKind(kindWord);
+  requireType(cluster, kind, kindWord);
   const out: string[] = [];
   for (const name of names) {
     const key = CLUSTER_SCOPED.has(kind) ? name : `${namespaceOf(p)}/${name}`;
@@ -515,21 +555,33 @@ export function logsOnce(cluster: SimCluster, p: Parsed): string[] {
   return logTargets(cluster, p).flatMap((t) => logLines(cluster, p, t.pod, t.container));
 }
 
+/**
+ * `kubectl top`: a tabwriter table (printers.GetNewTabWriter: padding 3) with the columns of pkg/metricsutil/metrics_printer.go:
+ * NodeColumns, PodColumns, and NAMESPACE first for `top pod -A`.
+ */
 function top(cluster: SimCluster, p: Parsed): string {
   if (!cluster.kube.metrics) throw new SimExit(1, "error: Metrics API not available\n");
+  let rows: string[][];
   if (p.path === "top node") {
-    const rows = select(cluster, "nodes", p).map((n) =>
-      `${n.metadata.name.padEnd(28)} 120m         6%       512Mi           6%`
-    );
-    return ["NAME                         CPU(cores)   CPU(%)   MEMORY(bytes)   MEMORY(%)", ...rows]
-      .join("\n") + "\n";
+    rows = [
+      ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"],
+      ...select(cluster, "nodes", p).map((n) => [n.metadata.name, "120m", "6%", "512Mi", "6%"]),
+    ];
+  } else {
+    const all = bool(p, "all-namespaces");
+    rows = [
+      [...(all ? ["NAMESPACE"] : []), "NAME", "CPU(cores)", "MEMORY(bytes)"],
+      ...select(cluster, "pods", p).map((n) => [
+        ...(all ? [n.metadata.namespace] : []),
+        n.metadata.name,
+        "3m",
+        "20Mi",
+      ]),
+    ];
   }
-  const rows = select(cluster, "pods", p).map((n) =>
-    `${n.metadata.name.padEnd(40)} 3m           20Mi`
-  );
-  return ["NAME                                     CPU(cores)   MEMORY(bytes)", ...rows].join(
-    "\n",
-  ) + "\n";
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  // every cell ends with a tab (printValue), so the last column is padded too
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] + 3)).join("")).join("\n") + "\n";
 }
 
 async function createSecretTls(world: World, p: Parsed): Promise<string> {
@@ -544,7 +596,8 @@ async function createSecretTls(world: World, p: Parsed): Promise<string> {
   }
   const context = flag(p, "context");
   if (context && !world.kubeconfig.contexts.includes(context)) {
-    throw new SimExit(1, `error: context was not found for specified context: ${context}\n`);
+    // the real client (fixtures/kubectl/missing-context-create.json)
+    throw new SimExit(1, `error: context "${context}" does not exist\n`);
   }
   const { realTool } = await import("./real.ts");
   const real = realTool("kubectl");

@@ -39,11 +39,18 @@ Deno.test("sim k3d: a valid config creates a cluster whose JSON has k3d's fields
     const api = freePort();
     const r = await h.tool("k3d", ["cluster", "create", "--config", await config(h, GOOD(api))]);
     assertEquals(r.code, 0, r.stderr);
-    assertMatch(r.stderr, "INFO[0000] Cluster 'sim' created successfully!");
+    // logrus with forced colours, INFO on stdout (k3d cmd/root.go)
+    assertMatch(r.stdout, "\x1b[36mINFO\x1b[0m[0000] Cluster 'sim' created successfully!");
+    assertEquals(r.stderr, "");
     const [c] = JSON.parse((await h.tool("k3d", ["cluster", "list", "-o", "json"])).stdout);
     assertEquals(c.name, "sim");
     assertEquals(c.network.name, "k3d-sim");
-    assertEquals(c.kubeAPI.Binding, { HostIp: "127.0.0.1", HostPort: String(api) });
+    assertEquals(c.kubeAPI, undefined, "k3d cluster list fills no kubeAPI");
+    for (const n of c.nodes.filter((n: { role: string }) => n.role === "server")) {
+      assertEquals(n.serverOpts.kubeAPI.Binding, { HostIp: "127.0.0.1", HostPort: String(api) });
+    }
+    const lb = c.nodes.find((n: { role: string }) => n.role === "loadbalancer");
+    assertEquals(lb.portMappings["6443"], [{ HostIp: "127.0.0.1", HostPort: String(api) }]);
     assertEquals(c.nodes.map((n: { role: string }) => n.role).sort(), [
       "agent",
       "loadbalancer",
@@ -87,7 +94,7 @@ Deno.test("sim k3d: a valid config creates a cluster whose JSON has k3d's fields
     assertEquals(again.code, 1);
     assertMatch(
       again.stderr,
-      "FATA[0000] Failed to create cluster 'sim' because a cluster with that name already exists",
+      "\x1b[31mFATA\x1b[0m[0000] Failed to create cluster 'sim' because a cluster with that name already exists",
     );
   });
 });
@@ -137,7 +144,10 @@ Deno.test("sim k3d: configs and flags the real k3d refuses are refused", async (
     const unsimulated = await h.tool("k3d", ["image", "import", "x"]);
     assertEquals(unsimulated.code, 98, "what is not simulated fails loudly");
     const ctx = await h.tool("kubectl", ["--context", "k3d-nope", "get", "pods", "-o", "json"]);
-    assertMatch(ctx.stderr, "error: context was not found for specified context: k3d-nope");
+    assertMatch(
+      ctx.stderr,
+      "Error in configuration: context was not found for specified context: k3d-nope",
+    );
   });
 });
 
@@ -183,15 +193,10 @@ Deno.test("sim kubectl port-forward: binds loopback for real and answers each TC
         .code,
       0,
     );
-    h.kube(
-      "pf",
-      (k, { addService }) =>
-        addService(k, {
-          namespace: "default",
-          name: "web",
-          ports: [{ port: 8080, targetPort: 80 }],
-        }),
-    );
+    h.kube("pf", (k, { addService, addDeployment }) => {
+      addDeployment(k, { namespace: "default", name: "web" });
+      addService(k, { namespace: "default", name: "web", ports: [{ port: 8080, targetPort: 80 }] });
+    });
     const local = freePort();
     const child = new Deno.Command(new URL("./bin/kubectl", import.meta.url).pathname, {
       args: [
@@ -243,5 +248,65 @@ Deno.test("sim faults and latency: the first matching call fails as told, later 
       "k3d cluster false",
       "k3d version false",
     ]);
+  });
+});
+
+/** `kubectl port-forward` on the simulated host, run to its end. */
+async function forward(h: SimHost, target: string, extra: string[] = []) {
+  return await h.tool("kubectl", [
+    "--context",
+    "k3d-pf",
+    "port-forward",
+    target,
+    `${freePort()}:8080`,
+    "--address",
+    "127.0.0.1",
+    ...extra,
+  ]);
+}
+
+Deno.test("sim kubectl port-forward: needs a running pod behind the service and ends when the pod goes", async () => {
+  await withSimHost({}, async (h) => {
+    const api = `127.0.0.1:${freePort()}`;
+    assertEquals((await h.tool("k3d", ["cluster", "create", "pf", "--api-port", api])).code, 0);
+    h.kube("pf", (k, { addService, addDeployment }) => {
+      addService(k, { namespace: "default", name: "empty", ports: [8080] });
+      addService(k, { namespace: "default", name: "bare", ports: [8080], selector: null });
+      addDeployment(k, { namespace: "default", name: "slow", available: false });
+      addService(k, { namespace: "default", name: "slow", ports: [8080] });
+      addDeployment(k, { namespace: "default", name: "web" });
+      addService(k, { namespace: "default", name: "web", ports: [8080] });
+    });
+    // kubectl watches for a pod until --pod-running-timeout (GetFirstPod), then gives up
+    const empty = await forward(h, "svc/empty", ["--pod-running-timeout=1s"]);
+    assertEquals([empty.code, empty.stderr], [1, "error: timed out waiting for the condition\n"]);
+    const bare = await forward(h, "svc/bare");
+    assertEquals(bare.code, 1);
+    assertMatch(bare.stderr, "invalid service 'bare': Service is defined without a selector");
+    const slow = await forward(h, "svc/slow");
+    assertEquals(
+      [slow.code, slow.stderr],
+      [1, "error: unable to forward port because pod is not running. Current status=Pending\n"],
+    );
+    assertEquals(h.calls().filter((c) => c.argv.includes("port-forward")).length, 3);
+
+    // a rollout replaces the pod: the forward ends although the service stays
+    const child = new Deno.Command(new URL("./bin/kubectl", import.meta.url).pathname, {
+      args: ["--context", "k3d-pf", "port-forward", "svc/web", `${freePort()}:8080`],
+      env: h.env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assertMatch((await reader.read()).value ?? "", "Forwarding from 127.0.0.1:");
+    reader.releaseLock();
+    child.stdout.cancel().catch(() => {});
+    h.kube("pf", (k, { rollout }) => rollout(k, { namespace: "default", name: "web" }));
+    const status = await child.status;
+    const stderr = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
+    assertEquals(status.code, 1);
+    assertMatch(stderr, "error: lost connection to pod");
+    assertOk(h.world().clusters.pf.kube.objects.services["default/web"], "the service stays");
   });
 });

@@ -33,6 +33,7 @@ export async function portForward(p: Parsed): Promise<number> {
   if (!kind) throw new SimExit(98, `sim: port-forward to ${kindWord} is not simulated\n`);
   const obj: KubeObject | undefined = cluster.kube.objects[kind]?.[`${ns}/${name}`];
   if (!obj) throw new SimExit(1, `Error from server (NotFound): ${kind} "${name}" not found\n`);
+  const pod = await forwardablePod(cluster.name, kind, ns, obj, podRunningTimeout(p));
   const address = (flag(p, "address") ?? "localhost").split(",")[0];
   if (address !== "127.0.0.1" && address !== "localhost") {
     throw new SimExit(
@@ -69,13 +70,15 @@ export async function portForward(p: Parsed): Promise<number> {
     listeners.push(listener);
     serve(listener, local, `${kind === "services" ? "svc" : "pod"}/${ns}/${name}:${remote}`);
   }
-  // like kubectl, the forward ends when its target goes away
+  // like kubectl, the forward ends when its pod goes away (a rollout replaces it), even when the
+  // service stays: the stream is tied to the pod (client-go tools/portforward "lost connection to pod")
   while (true) {
     await new Promise((r) => setTimeout(r, 300));
     const now = world();
     const c = now?.clusters?.[cluster.name];
     const server = now?.containers?.[`k3d-${cluster.name}-server-0`];
-    if (!c || !server?.running || !c.kube.objects[kind]?.[`${ns}/${name}`]) {
+    const current = c?.kube.objects.pods?.[`${ns}/${pod.metadata.name}`];
+    if (!c || !server?.running || current?.status?.phase !== "Running") {
       write(
         `E0101 00:00:00.000000    1 portforward.go:413] "Unhandled Error" err="an error occurred forwarding: lost connection to pod"\nerror: lost connection to pod\n`,
         "err",
@@ -84,6 +87,86 @@ export async function portForward(p: Parsed): Promise<number> {
       return 1;
     }
   }
+}
+
+/** Go's time.ParseDuration for the simple forms kubectl users pass ("1m", "30s", "500ms", "1m30s"). */
+function goDuration(text: string): number {
+  let ms = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let matched = "";
+  for (const m of text.matchAll(re)) {
+    ms += Number(m[1]) * { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] as "ms" | "s" | "m" | "h"];
+    matched += m[0];
+  }
+  if (matched !== text || !text) {
+    throw new SimExit(1, `error: invalid argument "${text}" for "--pod-running-timeout" flag\n`);
+  }
+  return ms;
+}
+
+/** --pod-running-timeout, 60s by default (pkg/cmd/portforward/portforward.go). */
+function podRunningTimeout(p: Parsed): number {
+  const ms = goDuration(flag(p, "pod-running-timeout") ?? "1m");
+  if (ms <= 0) throw new SimExit(1, "error: --pod-running-timeout must be higher than zero\n");
+  return ms;
+}
+
+/** podutils.ActivePods reversed, as attachablePodForObject sorts: running and ready first. */
+function rank(pod: KubeObject): number {
+  const phase = { Running: 2, Unknown: 1, Pending: 0 }[pod.status?.phase as string] ?? 0;
+  const ready = (pod.status?.conditions ?? []).some((c: KubeObject) =>
+    c.type === "Ready" && c.status === "True"
+  );
+  return phase * 2 + (ready ? 1 : 0);
+}
+
+/**
+ * The pod kubectl forwards to (pkg/polymorphichelpers attachablePodForObject, GetFirstPod): the
+ * pod itself, or the best pod behind a service's selector. With no pod yet it watches for one until
+ * --pod-running-timeout ("timed out waiting for the condition"); a pod that is not Running is
+ * refused (pkg/cmd/portforward/portforward.go RunPortForwardContext).
+ */
+async function forwardablePod(
+  clusterName: string,
+  kind: string,
+  ns: string,
+  obj: KubeObject,
+  timeoutMs: number,
+): Promise<KubeObject> {
+  let pod: KubeObject | undefined = kind === "pods" ? obj : undefined;
+  if (!pod) {
+    const selector: Record<string, string> | undefined = obj.spec.selector;
+    if (!selector || Object.keys(selector).length === 0) {
+      throw new SimExit(
+        1,
+        `error: cannot attach to *v1.Service: invalid service '${obj.metadata.name}': Service is defined without a selector\n`,
+      );
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (!pod) {
+      const pods = Object.values(world()?.clusters?.[clusterName]?.kube.objects.pods ?? {})
+        .filter((x) =>
+          x.metadata.namespace === ns &&
+          Object.entries(selector).every(([k, v]) => x.metadata.labels?.[k] === v)
+        )
+        .sort((a, b) => rank(b) - rank(a));
+      pod = pods[0];
+      if (pod) break;
+      if (Date.now() >= deadline) {
+        throw new SimExit(1, "error: timed out waiting for the condition\n");
+      }
+      await new Promise((r) => setTimeout(r, Math.min(300, Math.max(1, deadline - Date.now()))));
+    }
+  }
+  if (pod.status?.phase !== "Running") {
+    throw new SimExit(
+      1,
+      `error: unable to forward port because pod is not running. Current status=${
+        pod.status?.phase ?? "Pending"
+      }\n`,
+    );
+  }
+  return pod;
 }
 
 async function serve(listener: Deno.TcpListener, local: number, identity: string): Promise<void> {

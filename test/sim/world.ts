@@ -58,6 +58,8 @@ export interface SimCluster {
   serviceCidr: string;
   registriesUse: string[];
   kube: KubeStore;
+  /** when Traefik's CRDs (tlsstores.traefik.io) exist; null: Traefik disabled; absent: from the start */
+  traefikCrdsAt?: string | null;
 }
 
 /** A kernel route. */
@@ -82,6 +84,10 @@ export interface World {
   sudoOk: boolean;
   /** nodes of new clusters report Ready (false: they stay NotReady, so waits time out) */
   nodesStartReady: boolean;
+  /** how long after `k3d cluster create` Traefik's CRDs appear (k3s's traefik-crd HelmChart job) */
+  traefikCrdDelayMs?: number;
+  /** the Docker socket refuses this user (not in the `docker` group) */
+  dockerDenied?: boolean;
   containers: Record<string, SimContainer>;
   networks: Record<string, SimNetwork>;
   clusters: Record<string, SimCluster>;
@@ -184,16 +190,41 @@ export function removeNetwork(world: World, name: string): void {
   delete world.links[net.bridge];
 }
 
-/** Attaches a new container to a network, giving it the next address. */
+/**
+ * The lowest address of a network that no running container holds. Docker gives a container an
+ * address when it starts and frees it when it stops, so a restart can hand out another one
+ * (observed: two nodes swapped addresses after stop/start; fixtures/README.md).
+ */
+export function freeAddress(world: World, network: string): string {
+  const net = world.networks[network];
+  const base = net.subnet.split(".").slice(0, 2).join(".");
+  const used = new Set(
+    Object.values(world.containers).filter((c) => c.running).map((c) => c.networks[network]?.ip)
+      .filter(Boolean),
+  );
+  for (let host = 2;; host++) {
+    const ip = `${base}.${host >> 8}.${host & 255}`;
+    if (!used.has(ip)) return ip;
+  }
+}
+
+/** Gives a (re)started container new addresses on each of its networks, in start order. */
+export function readdress(world: World, c: SimContainer): void {
+  c.running = false;
+  for (const network of Object.keys(c.networks)) {
+    if (world.networks[network]) c.networks[network] = { ip: freeAddress(world, network) };
+  }
+  c.running = true;
+}
+
+/** Attaches a new container to a network, giving it the lowest free address. */
 export function addContainer(
   world: World,
   c: Omit<SimContainer, "id" | "networks" | "created" | "started" | "imageId"> & {
     network: string;
   },
 ): SimContainer {
-  const net = world.networks[c.network];
-  const host = net.nextHost++;
-  const base = net.subnet.split(".").slice(0, 2).join(".");
+  const ip = freeAddress(world, c.network);
   const now = new Date().toISOString();
   const container: SimContainer = {
     ...c,
@@ -201,7 +232,7 @@ export function addContainer(
     imageId: imageId(c.image),
     created: now,
     started: now,
-    networks: { [c.network]: { ip: `${base}.0.${host}` } },
+    networks: { [c.network]: { ip } },
   };
   delete (container as unknown as Record<string, unknown>).network;
   world.containers[c.name] = container;

@@ -1,0 +1,334 @@
+/**
+ * Contract: the simulated tools answer in the shape the real ones do (fixtures/README.md): keys and
+ * types of their JSON, streams, colours, messages and exit codes, against outputs captured from the
+ * real Docker engine, kubectl client and iproute2, and k3d's shapes written from its source.
+ */
+import { assertEquals, assertMatch, assertOk } from "../assert.ts";
+import { freePort, type SimHost, withSimHost } from "./harness.ts";
+
+const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+function fixture(path: string): Json {
+  return JSON.parse(Deno.readTextFileSync(`${FIXTURES}${path}`));
+}
+
+/** Keys whose object is a map (names are data): compared by the shape of their values only. */
+const MAPS = new Set([
+  "Labels",
+  "Networks",
+  "PortBindings",
+  "Ports",
+  "ExposedPorts",
+  "Volumes",
+  "Containers",
+  "Options",
+  "runtimeLabels",
+  "portMappings",
+  "data",
+  "ports",
+]);
+
+function typeOf(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
+}
+
+/** Every path of a JSON value with its type; map keys become `*`, array items `[]`. */
+function paths(v: unknown, prefix = "", out = new Map<string, string>(), mapKey = false) {
+  out.set(prefix || "$", typeOf(v));
+  if (Array.isArray(v)) { for (const item of v) paths(item, `${prefix}[]`, out); }
+  else if (v && typeof v === "object") {
+    for (const [k, value] of Object.entries(v)) {
+      paths(value, `${prefix}.${mapKey ? "*" : k}`, out, MAPS.has(k));
+    }
+  }
+  return out;
+}
+
+/** Paths the simulator prints that the real tool does not, or with another type. */
+function invented(sim: unknown, real: unknown): string[] {
+  const r = paths(real);
+  // a null in the real sample (e.g. a registry image without Env) says nothing about what is below
+  const nullAbove = (p: string) =>
+    [...r].some(([q, t]) =>
+      t === "null" && (p === q || p.startsWith(`${q}.`) || p.startsWith(`${q}[`))
+    );
+  return [...paths(sim)].filter(([p, t]) =>
+    r.get(p) !== t && !(t === "null" && r.has(p)) && !nullAbove(p)
+  ).map(([p, t]) => `${p}: ${t} (real: ${r.get(p) ?? "absent"})`);
+}
+
+async function cluster(h: SimHost, name: string, args: string[] = []): Promise<void> {
+  const r = await h.tool("k3d", [
+    "cluster",
+    "create",
+    name,
+    "--api-port",
+    `127.0.0.1:${freePort()}`,
+    ...args,
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+}
+
+Deno.test("contract docker: inspect, network inspect and ps print what the real engine prints", async () => {
+  await withSimHost({}, async (h) => {
+    await cluster(h, "c");
+    const inspect = await h.tool("docker", ["container", "inspect", "k3d-c-server-0"]);
+    const real = fixture("docker/container-inspect.json");
+    assertEquals(inspect.code, real.code);
+    assertEquals(invented(JSON.parse(inspect.stdout), real.stdout_json), []);
+
+    const missing = await h.tool("docker", ["container", "inspect", "fs-fixture-nope"]);
+    const realMissing = fixture("docker/container-inspect-missing.json");
+    assertEquals(
+      [missing.code, missing.stdout, missing.stderr],
+      [realMissing.code, realMissing.stdout, realMissing.stderr],
+    );
+
+    const net = await h.tool("docker", ["network", "inspect", "k3d-c"]);
+    assertEquals(
+      invented(JSON.parse(net.stdout), fixture("docker/network-inspect.json").stdout_json),
+      [],
+    );
+
+    const ps = await h.tool("docker", ["ps", "--format", "{{json .}}"]);
+    const row = ps.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((r) =>
+      r.Names.endsWith("-serverlb")
+    );
+    const realRow = [fixture("docker/ps-json.json").stdout_json].flat()[0];
+    assertEquals(invented(row, realRow), []);
+    assertMatch(realRow.Ports, /^127\.0\.0\.1:\d+->5000\/tcp$/);
+    assertMatch(row.Ports, /^(\d+\.\d+\.\d+\.\d+:\d+->\d+\/tcp(, )?)+$/);
+  });
+});
+
+Deno.test("contract docker: a denied socket and a stopped daemon, word for word", async () => {
+  await withSimHost({}, async (h) => {
+    h.updateWorld((w) => w.dockerDenied = true);
+    for (const real of fixture("docker/permission-denied.json")) {
+      const sim = await h.tool("docker", real.argv.slice(1));
+      assertEquals([sim.code, sim.stdout, sim.stderr], [real.code, real.stdout, real.stderr]);
+    }
+    h.updateWorld((w) => {
+      w.dockerDenied = false;
+      w.docker.running = false;
+    });
+    const down = fixture("docker/daemon-down.json");
+    const sim = await h.tool("docker", down.argv.slice(1));
+    assertEquals(sim.code, down.code);
+    assertEquals(
+      sim.stderr.replace("/var/run/docker.sock", "/nonexistent/docker.sock"),
+      down.stderr,
+    );
+  });
+});
+
+Deno.test("contract docker: the engine keeps k3d's bare 6443 port key, as the simulated load balancer has it", async () => {
+  const real = fixture("docker/port-bindings-bare-key.json");
+  assertEquals(Object.keys(real.stdout_json), ["6443"]);
+  await withSimHost({}, async (h) => {
+    await cluster(h, "c");
+    const lb = JSON.parse(
+      (await h.tool("docker", ["container", "inspect", "k3d-c-serverlb"])).stdout,
+    );
+    assertOk(
+      "6443" in lb[0].HostConfig.PortBindings,
+      JSON.stringify(lb[0].HostConfig.PortBindings),
+    );
+  });
+});
+
+/** kubectl's klog header and the refused-connection lines. */
+const KLOG =
+  /^E\d{4} \d\d:\d\d:\d\d\.\d{6}\s+\d+ memcache\.go:\d+\] "Unhandled Error" err="couldn't get current server API group list: Get \\"https:\/\/[\d.]+:\d+\/api\?timeout=32s\\": dial tcp [\d.]+:\d+: connect: connection refused"$/;
+const REFUSED =
+  /^The connection to the server [\d.]+:\d+ was refused - did you specify the right host or port\?$/;
+
+Deno.test("contract kubectl: a refused connection, missing contexts, create secret tls, version", async () => {
+  await withSimHost({}, async (h) => {
+    await cluster(h, "c");
+    assertEquals((await h.tool("docker", ["stop", "k3d-c-serverlb"])).code, 0);
+    const real = fixture("kubectl/refused-get.json");
+    const sim = await h.tool("kubectl", ["--context", "k3d-c", "get", "nodes", "-o", "json"]);
+    const shape = (text: string) =>
+      text.trimEnd().split("\n").map((l) =>
+        KLOG.test(l) ? "klog" : REFUSED.test(l) ? "refused" : l
+      );
+    assertEquals([sim.code, sim.stdout, shape(sim.stderr)], [
+      real.code,
+      real.stdout,
+      shape(real.stderr),
+    ]);
+
+    for (const name of ["missing-context-get", "missing-context-create"]) {
+      const want = fixture(`kubectl/${name}.json`);
+      const got = await h.tool("kubectl", want.argv.slice(1));
+      assertEquals([got.code, got.stdout, got.stderr], [want.code, want.stdout, want.stderr], name);
+    }
+
+    // the same call as the capture, with a fresh key pair where it had its own
+    const secret = fixture("kubectl/create-secret-tls.json");
+    const dir = await Deno.makeTempDir({ dir: h.root });
+    const ssl = await new Deno.Command("openssl", {
+      args: ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${dir}/tls.key`]
+        .concat(["-out", `${dir}/tls.crt`, "-days", "1", "-subj", "/CN=fixture.local"]),
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    assertEquals(ssl.code, 0, "openssl makes the key pair");
+    const argv: string[] = secret.argv.slice(1).map((a: string) =>
+      a.replace("/tmp/fs-fixture-kube", dir)
+    );
+    const made = await h.tool("kubectl", argv);
+    assertEquals(made.code, secret.code, made.stderr);
+    assertEquals(invented(JSON.parse(made.stdout), secret.stdout_json), []);
+    assertEquals(invented(secret.stdout_json, JSON.parse(made.stdout)), []);
+
+    const version = await h.tool("kubectl", ["version", "--client", "-o", "json"]);
+    assertEquals(
+      invented(JSON.parse(version.stdout), fixture("kubectl/version-client.json").stdout_json),
+      [],
+    );
+  });
+});
+
+Deno.test("contract ip: route JSON keys and the kernel's errors", async () => {
+  const real = fixture("ip/route.json");
+  await withSimHost({}, async (h) => {
+    const env = { ...h.env, FIRESTREAM_SIM_SUDO: "1" };
+    const ip = (args: string[]) =>
+      new Deno.Command(new URL("./bin/ip", import.meta.url).pathname, {
+        args,
+        env,
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output().then((o) => ({
+        code: o.code,
+        stdout: new TextDecoder().decode(o.stdout),
+        stderr: new TextDecoder().decode(o.stderr),
+      }));
+    assertEquals((await ip(["route", "add", "10.42.0.0/16", "via", "172.17.0.2"])).code, 0);
+    const shown = await ip(["-j", "route", "show"]);
+    assertEquals(invented(JSON.parse(shown.stdout), JSON.parse(real.show.stdout)), []);
+    const one = await ip(["-j", "route", "show", "10.42.0.0/16"]);
+    assertEquals(invented(JSON.parse(one.stdout), JSON.parse(real["show-cidr"].stdout)), []);
+    assertEquals(
+      (await ip(["-j", "route", "show", "10.99.0.0/16"])).stdout,
+      real["show-none"].stdout,
+    );
+    const exists = await ip(["route", "add", "10.42.0.0/16", "via", "172.17.0.3"]);
+    assertEquals([exists.code, exists.stderr], [
+      real["add-exists"].code,
+      real["add-exists"].output,
+    ]);
+    const gateway = await ip(["route", "replace", "10.43.0.0/16", "via", "10.99.0.1"]);
+    assertEquals([gateway.code, gateway.stderr], [
+      real["bad-gateway"].code,
+      real["bad-gateway"].output,
+    ]);
+    const gone = await ip(["route", "del", "10.44.0.0/16"]);
+    assertEquals([gone.code, gone.stderr], [real["del-missing"].code, real["del-missing"].output]);
+  });
+});
+
+Deno.test("contract k3d: cluster list and registry list have k3d's shape, API port on the nodes", async () => {
+  await withSimHost({}, async (h) => {
+    await cluster(h, "demo", [
+      "--agents",
+      "1",
+      "-p",
+      `127.0.0.1:${freePort()}:80@loadbalancer`,
+      "-p",
+      `127.0.0.1:${freePort()}:443@loadbalancer`,
+    ]);
+    assertEquals((await h.tool("k3d", ["registry", "create", "reg"])).code, 0);
+    const list = JSON.parse((await h.tool("k3d", ["cluster", "list", "-o", "json"])).stdout);
+    const want = fixture("k3d/cluster-list.json");
+    assertEquals(invented(list, want), []);
+    assertEquals(invented(want, list), []);
+    assertEquals("kubeAPI" in list[0], false);
+    const lb = list[0].nodes.find((n: Json) => n.role === "loadbalancer");
+    assertEquals(Object.keys(lb.portMappings).sort(), ["443/tcp", "6443", "80/tcp"]);
+    const regs = JSON.parse((await h.tool("k3d", ["registry", "list", "-o", "json"])).stdout);
+    const wantRegs = fixture("k3d/registry-list.json");
+    assertEquals(invented(regs, wantRegs), []);
+    assertEquals(invented(wantRegs, regs), []);
+    // cmd/registry/registryCreate.go: always "k3d-" + NAME
+    assertEquals(regs.map((r: Json) => r.name), ["k3d-reg"]);
+    assertEquals((await h.tool("k3d", ["registry", "create", "k3d-reg"])).code, 0);
+    const again = await h.tool("k3d", ["registry", "create", "k3d-reg"]);
+    assertEquals(again.code, 1);
+    assertMatch(again.stderr, "A registry node with that name already exists");
+    assertOk(h.world().containers["k3d-k3d-reg"]);
+  });
+});
+
+/** The level of one k3d line in either format, with the format's own checks. */
+function k3dLevel(line: string, coloured: boolean): string {
+  if (coloured) {
+    const esc = String.fromCharCode(27);
+    const coloredLine = new RegExp(
+      `^${esc}\\[(\\d+)m(PANI|FATA|ERRO|WARN|INFO|DEBU|TRAC)${esc}\\[0m\\[\\d{4}\\] .{44,} $`,
+    );
+    const m = coloredLine.exec(
+      line,
+    );
+    assertOk(m, `coloured k3d line: ${JSON.stringify(line)}`);
+    const colours = fixture("k3d/logging.json").coloured.colours;
+    assertEquals(Number(m![1]), colours[m![2]], line);
+    return m![2];
+  }
+  const m = /^time="[^"]+" level=(\w+) msg=(".*"|\S+)$/.exec(line);
+  assertOk(m, `logfmt k3d line: ${JSON.stringify(line)}`);
+  return m![1];
+}
+
+Deno.test("contract k3d: a failing 2-server create logs like k3d, coloured or logfmt, split by level", async () => {
+  const real = fixture("k3d/logging.json");
+  for (const coloured of [true, false]) {
+    await withSimHost({}, async (h) => {
+      const http = freePort();
+      const taken = Deno.listen({ hostname: "127.0.0.1", port: http });
+      const env: Record<string, string> = coloured ? {} : { LOG_COLORS: "false" };
+      const out = await new Deno.Command(new URL("./bin/k3d", import.meta.url).pathname, {
+        args: [
+          "cluster",
+          "create",
+          "demo",
+          "--servers",
+          "2",
+          "--api-port",
+          `127.0.0.1:${freePort()}`,
+          "-p",
+          `127.0.0.1:${http}:80@loadbalancer`,
+        ],
+        env: { ...h.env, ...env },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      taken.close();
+      const want = coloured
+        ? real.coloured.create_2_servers_failed
+        : real.logfmt.create_2_servers_failed;
+      assertEquals(out.code, want.code);
+      const lines = (b: Uint8Array) => new TextDecoder().decode(b).replace(/\n$/, "").split("\n");
+      const levels = (l: string[]) => [...new Set(l.map((x) => k3dLevel(x, coloured)))];
+      assertEquals(levels(lines(out.stderr)), levels(want.stderr));
+      assertEquals(levels(lines(out.stdout)), levels(want.stdout));
+      const streams = real.streams;
+      for (const level of levels(lines(out.stderr))) {
+        assertOk(
+          streams.stderr.some((s: string) =>
+            s.toUpperCase().startsWith(level.slice(0, 4).toUpperCase())
+          ),
+          level,
+        );
+      }
+      assertEquals(Object.keys(h.world().clusters), [], "k3d rolled back");
+    });
+  }
+});
