@@ -87,3 +87,22 @@ Deno.test("preflight: a service network holding an address of a host interface i
     );
   });
 });
+
+Deno.test("a state file with the wrong structure is named as such; nothing runs, the file stays", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    const path = `${h.projectDir}/.firestream/state.json`;
+    const good = JSON.parse(h.stateBytes()!);
+    const broken = JSON.stringify({ ...good, clusters: Object.values(good.clusters) }, null, 2);
+    Deno.writeTextFileSync(path, broken);
+    h.clearCalls();
+    for (const args of [["cluster", "create", "--yes"], ["plan"], ["cluster", "delete", "--yes"]]) {
+      const r = await h.run(args);
+      assertEquals(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assertMatch(r.stderr, `state file ${path} is corrupt: \`clusters\` must be an object`);
+      assertEquals(r.stderr.includes("does not manage it"), false, r.stderr);
+    }
+    assertEquals(h.mutatingCalls(), []);
+    assertEquals(h.stateBytes(), broken);
+  });
+});
