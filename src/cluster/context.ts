@@ -38,6 +38,11 @@ export interface ClusterContext {
   signal?: AbortSignal;
   /** read-only answers shared by the tasks of one run (e.g. `k3d cluster list`) */
   live: LiveCache;
+  /**
+   * after one sub-change of a step (one agent removed): earlier reads are stale and the record, as
+   * the step has updated it, reaches the state file before the next sub-change
+   */
+  checkpoint?: () => Promise<void>;
 }
 
 /** Memoizes read-only queries; the runner forgets them all whenever a step changes the machine. */

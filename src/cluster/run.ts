@@ -124,6 +124,7 @@ export async function openScope(
     ctx.live.clear();
     return persist(false);
   };
+  ctx.checkpoint = changed;
   return { ctx, notices, persist, changed, state: () => state, abort, existed };
 }
 

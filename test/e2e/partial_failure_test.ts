@@ -1,0 +1,100 @@
+/** A step that fails part-way tells the truth: state and machine agree, and a re-apply converges. */
+import { assertEquals, assertMatch, assertNotMatch } from "../assert.ts";
+import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+
+const NAME = "firestream-local";
+
+function withAgents(n: number, extra = ""): string {
+  return testConfig({ extra }).replace(
+    `[cluster.k3d]\nname = "${NAME}"\n`,
+    `[cluster.k3d]\nname = "${NAME}"\nagents = ${n}\n`,
+  );
+}
+
+function setAgents(h: SimHost, n: number): void {
+  const path = `${h.projectDir}/firestream.toml`;
+  Deno.writeTextFileSync(
+    path,
+    Deno.readTextFileSync(path).replace(/agents = \d+/, `agents = ${n}`),
+  );
+}
+
+/** Agent containers k3d has for the cluster. */
+function liveAgents(h: SimHost): string[] {
+  return Object.values(h.world().containers).filter((c) =>
+    c.labels["k3d.cluster"] === NAME && c.labels["k3d.role"] === "agent"
+  ).map((c) => c.name).sort();
+}
+
+function nodeObjects(h: SimHost): string[] {
+  return Object.keys(h.world().clusters[NAME].kube.objects.nodes ?? {}).sort();
+}
+
+async function recordedAgents(h: SimHost): Promise<number> {
+  return (await h.state()).clusters[NAME].k3d_config.agents;
+}
+
+async function converges(h: SimHost, agents: number): Promise<void> {
+  await h.ok(["apply", "--yes"]);
+  assertEquals(liveAgents(h).length, agents);
+  assertEquals(nodeObjects(h).filter((n) => n.includes("-agent-")).length, agents);
+  assertEquals(await recordedAgents(h), agents);
+  const plan = await h.run(["plan", "--detailed-exitcode"]);
+  assertEquals(plan.code, 0, plan.stdout + plan.stderr);
+}
+
+Deno.test("agents 3→1: the second `k3d node delete` fails; 2 of 3 remain, the state says 2, a re-apply finishes", async () => {
+  await withSimHost({ config: withAgents(3) }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    setAgents(h, 1);
+    h.fault(`k3d node delete k3d-${NAME}-agent-1`, "FATA[0000] Failed to delete node: simulated");
+    const r = await h.run(["apply", "--yes"]);
+    assertEquals(r.code, 1, r.stderr);
+    assertMatch(r.stderr, "2 of 3 agents remain; state updated; run `firestream apply` to finish");
+    assertNotMatch(r.stderr, "nothing had been changed");
+    assertEquals(liveAgents(h), [`k3d-${NAME}-agent-0`, `k3d-${NAME}-agent-1`]);
+    assertEquals(await recordedAgents(h), 2);
+    const node = h.world().clusters[NAME].kube.objects.nodes[`k3d-${NAME}-agent-1`];
+    assertEquals(node.spec.unschedulable ?? false, false, "the node that stays is uncordoned");
+    await converges(h, 1);
+  });
+});
+
+Deno.test("agents 3→1: a failing `kubectl delete node` leaves its Node object recorded; the plan shows it and a re-apply deletes it", async () => {
+  await withSimHost({ config: withAgents(3) }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    setAgents(h, 1);
+    h.fault("kubectl delete node", "Error from server (InternalError): simulated");
+    const r = await h.run(["apply", "--yes"]);
+    assertEquals(r.code, 1, r.stderr);
+    assertMatch(
+      r.stderr,
+      `2 of 3 agents remain (Node object k3d-${NAME}-agent-2 still to delete); state updated`,
+    );
+    const state = (await h.state()).clusters[NAME];
+    assertEquals(state.k3d_config.agents, 2);
+    assertEquals(state.resources.stale_nodes, [`k3d-${NAME}-agent-2`]);
+    assertEquals(liveAgents(h).length, 2);
+    const plan = await h.run(["plan", "--detailed-exitcode"]);
+    assertEquals(plan.code, 2);
+    await converges(h, 1);
+    assertEquals((await h.state()).clusters[NAME].resources.stale_nodes, undefined);
+  });
+});
+
+Deno.test("agents 3→1: the first removal fails; the node is uncordoned and nothing had been changed", async () => {
+  await withSimHost({ config: withAgents(3) }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    const before = (await h.state()).clusters[NAME].k3d_config;
+    setAgents(h, 1);
+    h.fault("k3d node delete", "FATA[0000] Failed to delete node: simulated");
+    const r = await h.run(["apply", "--yes"]);
+    assertEquals(r.code, 1, r.stderr);
+    assertMatch(r.stderr, "nothing had been changed");
+    assertEquals(liveAgents(h).length, 3);
+    assertEquals((await h.state()).clusters[NAME].k3d_config, before);
+    const nodes = h.world().clusters[NAME].kube.objects.nodes;
+    assertEquals(Object.values(nodes).filter((n) => n.spec.unschedulable).length, 0);
+    await converges(h, 1);
+  });
+});
