@@ -98,3 +98,66 @@ Deno.test("agents 3→1: the first removal fails; the node is uncordoned and not
     await converges(h, 1);
   });
 });
+
+function tlsConfig(): string {
+  return testConfig().replace(
+    "[cluster.k3d.tls]\nenabled = false",
+    `[cluster.k3d.tls]\nenabled = true\nnamespaces = ["default", "apps"]`,
+  );
+}
+
+/** Namespaces holding a secret named `name`. */
+function secretsNamed(h: SimHost, name: string): string[] {
+  return Object.keys(h.world().clusters[NAME].kube.objects.secrets ?? {})
+    .filter((k) => k.endsWith(`/${name}`)).map((k) => k.split("/")[0]).sort();
+}
+
+function defaultCertificate(h: SimHost): string {
+  return h.world().clusters[NAME].kube.objects.tlsstores["kube-system/default"].spec
+    .defaultCertificate.secretName;
+}
+
+function renameSecret(h: SimHost, name: string): void {
+  const path = `${h.projectDir}/firestream.toml`;
+  Deno.writeTextFileSync(
+    path,
+    Deno.readTextFileSync(path).replace(
+      "[cluster.k3d.tls]\n",
+      `[cluster.k3d.tls]\nsecret_name = "${name}"\n`,
+    ),
+  );
+}
+
+Deno.test("secret rename: the new secret is in place before the old goes; a failure at either end leaves the old one whole", async () => {
+  await withSimHost({ config: tlsConfig() }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    const all = ["apps", "default", "kube-system"];
+    assertEquals(secretsNamed(h, "firestream-tls"), all);
+    renameSecret(h, "web-tls");
+
+    for (const prefix of ["kubectl apply", "kubectl delete secret"]) {
+      h.fault(prefix, "Error from server (InternalError): simulated");
+      const r = await h.run(["apply", "--yes"]);
+      assertEquals(r.code, 1, r.stderr);
+      assertEquals(secretsNamed(h, "firestream-tls"), all, `${prefix}: old secrets`);
+      assertEquals(secretsNamed(h, "web-tls"), [], `${prefix}: new secrets were taken back`);
+      assertEquals(defaultCertificate(h), "firestream-tls", prefix);
+      const rec = (await h.state()).clusters[NAME];
+      assertEquals(rec.resources.tls.secret.name, "firestream-tls", prefix);
+      assertEquals(rec.k3d_config.tls.secret_name, "firestream-tls", prefix);
+    }
+
+    h.clearCalls();
+    await h.ok(["apply", "--yes"]);
+    assertEquals(secretsNamed(h, "web-tls"), all);
+    assertEquals(secretsNamed(h, "firestream-tls"), []);
+    assertEquals(defaultCertificate(h), "web-tls");
+    const m = h.mutatingCalls();
+    const lastApply = m.findLastIndex((c) => c.startsWith("kubectl") && c.includes(" apply"));
+    const firstDelete = m.findIndex((c) => c.includes("delete secret firestream-tls"));
+    assertEquals(firstDelete > lastApply, true, `old deleted before new applied:\n${m.join("\n")}`);
+    assertEquals((await h.state()).clusters[NAME].resources.tls.secret.name, "web-tls");
+    const plan = await h.run(["plan", "--detailed-exitcode"]);
+    assertEquals(plan.code, 0, plan.stdout);
+  });
+});
