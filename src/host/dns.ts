@@ -1,5 +1,6 @@
 /** Cluster DNS on the host: split DNS with systemd-resolved, a resolv.conf block, or /etc/resolver on macOS. */
-import { exec } from "../tools/exec.ts";
+import { FirestreamError } from "../errors.ts";
+import { exec, firstLine } from "../tools/exec.ts";
 
 /** How this host takes DNS settings. */
 export type DnsMode = "resolved" | "resolv.conf" | "macos-resolver";
@@ -19,8 +20,22 @@ export function macResolverPath(): string {
 export async function detectDnsMode(): Promise<DnsMode> {
   if (Deno.build.os === "darwin") return "macos-resolver";
   const r = await exec(["resolvectl", "status"], { check: false });
-  return r.code === 0 ? "resolved" : "resolv.conf";
+  if (r.code === 0) return "resolved";
+  // no resolvectl, or systemd-resolved not running (resolvectl.c: "Failed to get global data: <bus
+  // error>"): resolv.conf is the method; anything else is a failure, not a reason to switch methods
+  if (r.code === 127 || RESOLVED_ABSENT.test(r.stderr)) return "resolv.conf";
+  throw new FirestreamError(
+    `resolvectl status failed: ${firstLine(r.stderr) || `exit ${r.code}`}`,
+    {
+      hint:
+        "systemd-resolved is there but did not answer; fix it (`systemctl status systemd-resolved`) and run again",
+    },
+  );
 }
+
+/** What resolvectl says when systemd-resolved is not on the bus. */
+const RESOLVED_ABSENT =
+  /org\.freedesktop\.resolve1|Could not activate remote peer|Failed to connect to bus|command not found/;
 
 /** Lines of the resolv.conf block: kube-dns first, the seed's search domains (then the file's own), short timeouts. */
 export function resolvConfLines(server: string, original: string): string[] {

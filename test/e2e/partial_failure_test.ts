@@ -161,3 +161,61 @@ Deno.test("secret rename: the new secret is in place before the old goes; a fail
     assertEquals(plan.code, 0, plan.stdout);
   });
 });
+
+function dnsOff(): string {
+  return testConfig({ network: true }).replace("configure_dns = true", "configure_dns = false");
+}
+
+Deno.test("DNS on: a failing `resolvectl domain` takes back `resolvectl dns`; the state has no DNS; a re-apply sets both", async () => {
+  await withSimHost({ config: dnsOff(), resolved: true }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    const bridge = h.world().networks[`k3d-${NAME}`].bridge;
+    h.writeConfig(
+      Deno.readTextFileSync(`${h.projectDir}/firestream.toml`).replace(
+        "configure_dns = false",
+        "configure_dns = true",
+      ),
+    );
+    h.fault(`resolvectl domain ${bridge} ~cluster.local`, "Failed to set domain configuration");
+    h.clearCalls();
+    const r = await h.run(["apply", "--yes"]);
+    assertEquals(r.code, 1, r.stderr);
+    assertMatch(r.stderr, "nothing had been changed");
+    const link = h.world().links[bridge];
+    assertEquals(link?.dns ?? [], [], "the server set by the first call was taken back");
+    assertEquals((await h.state()).clusters[NAME].resources.dns, undefined);
+    assertEquals(
+      h.mutatingCalls().filter((c) => c.startsWith("resolvectl")),
+      [
+        `resolvectl dns ${bridge} 10.43.0.10`,
+        `resolvectl domain ${bridge} ~cluster.local`,
+        `resolvectl revert ${bridge}`,
+      ],
+    );
+    await h.ok(["apply", "--yes"]);
+    assertEquals(h.world().links[bridge], { dns: ["10.43.0.10"], domains: ["~cluster.local"] });
+    assertEquals((await h.state()).clusters[NAME].resources.dns.interface, bridge);
+    const plan = await h.run(["plan", "--detailed-exitcode"]);
+    assertEquals(plan.code, 0, plan.stdout);
+  });
+});
+
+Deno.test("DNS: a failing `resolvectl status` on a host with systemd-resolved is an error; the run is undone", async () => {
+  await withSimHost({ config: testConfig({ network: true }), resolved: true }, async (h) => {
+    h.fault("resolvectl status", "Failed to get global data: Connection timed out", { times: 5 });
+    const r = await h.run(["cluster", "create", "--yes"]);
+    assertEquals(r.code, 1, r.stderr);
+    assertMatch(
+      r.stderr,
+      "resolvectl status failed: Failed to get global data: Connection timed out",
+    );
+    assertEquals(Object.keys(h.world().containers), []);
+    assertEquals(h.world().clusters, {});
+    assertEquals(
+      Deno.readTextFileSync(h.resolvConf),
+      "nameserver 192.0.2.53\nsearch example.internal\n",
+    );
+    const state = h.stateBytes();
+    assertEquals(state === undefined || Object.keys(JSON.parse(state).clusters).length === 0, true);
+  });
+});
