@@ -98,17 +98,8 @@ function disagreements(h: SimHost): string[] {
   if (hosts !== Boolean(res.hosts_block)) {
     out.push(`hosts block: machine ${hosts}, state ${Boolean(res.hosts_block)}`);
   }
-  // processes the simulated tools started: alive exactly when a container still answers with them
-  const owned = new Set(
-    Object.values(w.containers).flatMap((c) => c.real?.kind === "process" ? [c.real.pid] : []),
-  );
-  let pids: number[] = [];
-  try {
-    pids = Deno.readTextFileSync(`${h.simDir}/pids`).split("\n").filter(Boolean).map(Number);
-  } catch { /* none started */ }
-  for (const pid of pids) {
-    if (isAlive(pid) && !owned.has(pid)) out.push(`process ${pid} was left running`);
-  }
+  // processes the simulated tools started: alive only while a container still answers with them
+  for (const pid of strays(h, w)) out.push(`process ${pid} was left running`);
   try {
     Deno.statSync(`${h.projectDir}/.firestream/state.lock`);
     out.push("the state lock was left behind");
@@ -137,7 +128,25 @@ async function save(h: SimHost, dir: string): Promise<void> {
   }
 }
 
+/** Processes the simulated tools started that no container of `world` answers with. */
+function strays(h: SimHost, world: ReturnType<SimHost["world"]>): number[] {
+  const owned = new Set(
+    Object.values(world.containers).flatMap((c) => c.real?.kind === "process" ? [c.real.pid] : []),
+  );
+  let pids: number[] = [];
+  try {
+    pids = Deno.readTextFileSync(`${h.simDir}/pids`).split("\n").filter(Boolean).map(Number);
+  } catch { /* none started */ }
+  return pids.filter((pid) => isAlive(pid) && !owned.has(pid));
+}
+
 async function restore(h: SimHost, dir: string): Promise<void> {
+  // the machine as it was: processes started since (by the learning run) stop too
+  const world = JSON.parse(Deno.readTextFileSync(`${dir}/sim/world.json`));
+  for (const pid of strays(h, world)) {
+    Deno.kill(pid, "SIGKILL");
+    while (isAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+  }
   for (const p of SNAPSHOT) await copyTree(`${dir}/${p}`, `${h.root}/${p}`);
   h.clearCalls();
   Deno.writeTextFileSync(`${h.simDir}/faults.json`, "[]");
