@@ -190,7 +190,11 @@ async function everyCall(
     await h.ok(args);
     const points = injectionPoints(h.calls());
     const failures: string[] = [];
+    // FIRESTREAM_FAULT_ONLY=<regex> re-runs a few injection points while debugging; it says so
+    const only = Deno.env.get("FIRESTREAM_FAULT_ONLY");
+    if (only) console.log(`only the calls matching /${only}/ (FIRESTREAM_FAULT_ONLY)`);
     for (const { prefix, skip } of points) {
+      if (only && !new RegExp(only).test(prefix)) continue;
       await restore(h, snapshot);
       h.fault(prefix, "simulated failure", { skip });
       const r = await h.run(args);
