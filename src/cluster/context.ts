@@ -40,6 +40,11 @@ export interface ClusterContext {
   live: LiveCache;
   /** what a step's check found changed on the machine since it was recorded, by task id (a plan shows it as drift) */
   drift?: Record<string, { key: string; from?: unknown; to?: unknown }[]>;
+  /**
+   * after one sub-change of a step (one agent removed): earlier reads are stale and the record, as
+   * the step has updated it, reaches the state file before the next sub-change
+   */
+  checkpoint?: () => Promise<void>;
 }
 
 /** Memoizes read-only queries; the runner forgets them all whenever a step changes the machine. */

@@ -182,6 +182,17 @@ async function planCluster(
     out.push(diffCluster(record, found, k3d));
   }
   out.push(await planRegistry(record, k3d, live));
+  if (found && record?.resources.stale_nodes?.length) {
+    out.push({
+      address: `${address}.agents`,
+      cluster: name,
+      action: "update",
+      cause: "drift",
+      destructive: false,
+      diffs: [],
+      note: `Node objects of removed agents to delete: ${record.resources.stale_nodes.join(", ")}`,
+    });
+  }
 
   // the remaining steps (certificates, host network, forwards): their own checks say what would change
   const skip = new Set(["preflight", "registry", "cluster", "agents", "ready"]);

@@ -5,6 +5,7 @@ import { type RunSummary, runTasks } from "../engine/runner.ts";
 import type { AnyTask } from "../engine/task.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { JournalWriter } from "../state/journal.ts";
+import { acquireHostLocks } from "../state/cluster_lock.ts";
 import { acquireLock, describeHolder } from "../state/lock.ts";
 import { progressReporter } from "../ui/progress.ts";
 import { type ClusterContext, type ClusterRunOptions, LiveCache, newRecord } from "./context.ts";
@@ -124,6 +125,7 @@ export async function openScope(
     ctx.live.clear();
     return persist(false);
   };
+  ctx.checkpoint = changed;
   return { ctx, notices, persist, changed, state: () => state, abort, existed };
 }
 
@@ -153,40 +155,55 @@ export async function withInterrupts<T>(
 /** Runs the tasks for one cluster under the lock with a journal; the state file follows each step. */
 export function runCluster(session: Session, run: ClusterRun): Promise<ClusterRunResult> {
   return withStateLock(session, async () => {
-    const scope = await openScope(session, run);
-    const { ctx } = scope;
-    const journal = await JournalWriter.open(session.stateDir);
-    await journal.append({
-      event: "run-start",
-      run: journal.run,
-      command: session.command,
-      cluster: ctx.name,
-      tasks: run.tasks.map((t) => t.id),
-      config: run.k3d,
-      project_dir: ctx.projectDir,
-      pid: Deno.pid,
-      record_existed: scope.existed,
-    });
+    const hostLocks = await acquireHostLocks(
+      [
+        `cluster-${run.k3d.name}`,
+        ...(run.k3d.registry.enabled ? [`registry-${run.k3d.registry.name}`] : []),
+      ],
+      { command: session.command, stateDir: session.stateDir },
+    );
     try {
-      const summary = await withInterrupts(session, scope.abort, () =>
-        runTasks(run.tasks, ctx, {
-          journal,
-          signal: scope.abort.signal,
-          onEvent: progressReporter(session.out),
-          onChange: scope.changed,
-        }));
-      await scope.persist(true);
-      return {
-        summary,
-        record: scope.state().clusters[ctx.name],
-        notices: scope.notices,
-        state: scope.state(),
-      };
-    } catch (err) {
-      await scope.persist(false).catch(() => {});
-      throw err;
+      return await runLocked(session, run);
     } finally {
-      journal.close();
+      await hostLocks.release();
     }
   });
+}
+
+async function runLocked(session: Session, run: ClusterRun): Promise<ClusterRunResult> {
+  const scope = await openScope(session, run);
+  const { ctx } = scope;
+  const journal = await JournalWriter.open(session.stateDir);
+  await journal.append({
+    event: "run-start",
+    run: journal.run,
+    command: session.command,
+    cluster: ctx.name,
+    tasks: run.tasks.map((t) => t.id),
+    config: run.k3d,
+    project_dir: ctx.projectDir,
+    pid: Deno.pid,
+    record_existed: scope.existed,
+  });
+  try {
+    const summary = await withInterrupts(session, scope.abort, () =>
+      runTasks(run.tasks, ctx, {
+        journal,
+        signal: scope.abort.signal,
+        onEvent: progressReporter(session.out),
+        onChange: scope.changed,
+      }));
+    await scope.persist(true);
+    return {
+      summary,
+      record: scope.state().clusters[ctx.name],
+      notices: scope.notices,
+      state: scope.state(),
+    };
+  } catch (err) {
+    await scope.persist(false).catch(() => {});
+    throw err;
+  } finally {
+    journal.close();
+  }
 }

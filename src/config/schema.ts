@@ -1,43 +1,73 @@
 /** The `firestream.toml` schema: every key of the seed's example, with its values as defaults. */
 import { z } from "zod";
-import { cidrsOverlap, parseCidr } from "./cidr.ts";
+import { cidrsOverlap, clusterCidrProblem, parseCidr } from "./cidr.ts";
 
 const port = z.number().int().min(1).max(65535);
 
 /** A k3d cluster name: a lowercase DNS label of at most 32 characters. */
 export const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 const K3S_VERSION = /^v\d+\.\d+\.\d+-k3s\d+$/;
-const HOSTNAME =
-  /^(?=.{1,253}$)([a-z0-9*]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+/** A host name (RFC 1123): dot-separated labels of letters, digits and inner hyphens; no wildcard. */
+export const HOSTNAME =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+/** A certificate name: a host name, or one whose first label is the wildcard `*`. */
+const CERT_NAME =
+  /^(\*\.)?(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+/** A Kubernetes DNS-1123 label (namespaces): lowercase, at most 63 characters. */
+export const DNS1123_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A Kubernetes DNS-1123 subdomain (object names such as secrets): at most 253 characters. */
+export const DNS1123_SUBDOMAIN =
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-const cidr = z.string().refine((s) => parseCidr(s) !== undefined, {
-  message: "must be an IPv4 CIDR such as 10.42.0.0/16",
+/** A list of `min` to `max` distinct entries. */
+function list<T extends z.ZodType<string>>(item: T, max: number, min = 0) {
+  return z.array(item).min(min).max(max).refine((a) => new Set(a).size === a.length, {
+    message: "lists an entry twice; each must appear once",
+  });
+}
+
+/** Free text without control characters (newlines, tabs, escapes). */
+function text(fallback: string) {
+  return z.string().min(1).refine((s) => !CONTROL.test(s), {
+    message: "must not contain control characters such as newlines or tabs",
+  }).default(fallback);
+}
+
+const cidr = z.string().superRefine((s, ctx) => {
+  const problem = clusterCidrProblem(s);
+  if (problem) ctx.addIssue({ code: "custom", message: problem, input: s });
 });
 
 /** `[project]` */
 export const projectSchema = z.strictObject({
-  name: z.string().min(1).default("my-firestream-project"),
-  environment: z.string().min(1).default("development"),
+  name: text("my-firestream-project"),
+  environment: text("development"),
 });
 
 /** `[cluster.k3d.registry]` */
 export const registrySchema = z.strictObject({
   enabled: z.boolean().default(true),
-  name: z.string().regex(HOSTNAME, "must be a hostname such as registry.localhost").default(
-    "registry.localhost",
-  ),
+  name: z.string().regex(HOSTNAME, "must be a host name (RFC 1123) such as registry.localhost")
+    .default(
+      "registry.localhost",
+    ),
   port: port.default(5000),
 });
 
 /** `[cluster.k3d.tls.certificate]` */
 export const certificateSchema = z.strictObject({
   country: z.string().length(2, "must be a two-letter country code such as US").default("US"),
-  state: z.string().min(1).default("New Mexico"),
-  locality: z.string().min(1).default("Roswell"),
-  organization: z.string().min(1).default("ACME Co, LLC."),
-  organizational_unit: z.string().min(1).default("ACME Department"),
-  common_name: z.string().regex(HOSTNAME, "must be a DNS name such as *.firestream.local").default(
+  state: text("New Mexico"),
+  locality: text("Roswell"),
+  organization: text("ACME Co, LLC."),
+  organizational_unit: text("ACME Department"),
+  common_name: z.string().regex(
+    CERT_NAME,
+    "must be a host name, optionally starting with `*.`, such as *.firestream.local",
+  ).default(
     "*.firestream.local",
   ),
   email: z.string().regex(EMAIL, "must be an email address").default("admin@firestream.local"),
@@ -46,17 +76,20 @@ export const certificateSchema = z.strictObject({
 /** `[cluster.k3d.tls]` */
 export const tlsSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  secret_name: z.string().regex(CLUSTER_NAME_OR_DNS(), "must be a Kubernetes object name").default(
-    "firestream-tls",
-  ),
-  certs_dir: z.string().min(1).default("~/certs"),
-  namespaces: z.array(z.string().regex(CLUSTER_NAME_OR_DNS(), "must be a namespace name")).min(1)
-    .default(["default"]),
+  secret_name: z.string().regex(
+    DNS1123_SUBDOMAIN,
+    "must be a Kubernetes object name (DNS-1123 subdomain: lowercase a-z, 0-9, '-' and '.', at most 253 characters)",
+  ).default("firestream-tls"),
+  certs_dir: text("~/certs"),
+  namespaces: list(namespace(), 100, 1).default(["default"]),
   certificate: certificateSchema.prefault({}),
 });
 
-function CLUSTER_NAME_OR_DNS(): RegExp {
-  return /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+function namespace() {
+  return z.string().regex(
+    DNS1123_LABEL,
+    "must be a namespace name (DNS-1123 label: lowercase a-z, 0-9 and '-', at most 63 characters)",
+  );
 }
 
 /** `[cluster.k3d.network]` */
@@ -66,14 +99,20 @@ export const networkSchema = z.strictObject({
   patch_etc_hosts: z.boolean().default(true),
   pod_cidr: cidr.default("10.42.0.0/16"),
   service_cidr: cidr.default("10.43.0.0/16"),
-  hosts: z.array(z.string().regex(HOSTNAME, "must be a hostname")).default([]),
+  hosts: list(
+    z.string().regex(
+      HOSTNAME,
+      "must be a host name (RFC 1123: letters, digits, '-' and '.'; no wildcard, no spaces)",
+    ),
+    256,
+  ).default([]),
 });
 
 /** `[cluster.k3d.dev_mode]` */
 export const devModeSchema = z.strictObject({
   port_forward_all: z.boolean().default(true),
   port_offset: port.default(10000),
-  namespaces: z.array(z.string().min(1)).default([]),
+  namespaces: list(namespace(), 100).default([]),
 });
 
 /** `[cluster.k3d]` */

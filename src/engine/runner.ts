@@ -1,7 +1,7 @@
 /** Runs tasks in dependency order with a journal, and rolls back this run's steps on failure. */
 import { FirestreamError, InterruptedError } from "../errors.ts";
 import type { JournalWriter, RunOutcome } from "../state/journal.ts";
-import type { AnyTask } from "./task.ts";
+import { type AnyTask, StepFailure } from "./task.ts";
 
 /** What happened to one task. */
 export type TaskResult = "applied" | "unchanged" | "disabled" | "failed" | "not-run";
@@ -55,10 +55,11 @@ export async function runTasks<C>(
 
   const done = new Set<string>();
   const running = new Map<string, Promise<void>>();
-  let failure: { id: string; error: unknown } | undefined;
+  let failure: { id: string; error: unknown; phase: "check" | "apply" } | undefined;
 
   const runOne = async (task: AnyTask<C>): Promise<void> => {
     const started = performance.now();
+    let phase: "check" | "apply" = "check";
     const end = (result: TaskResult, error?: string) => {
       results[task.id] = result;
       onEvent({
@@ -81,6 +82,7 @@ export async function runTasks<C>(
       }
       onEvent({ type: "task-start", id: task.id, title: task.title });
       await journal.append({ event: "task-start", task: task.id });
+      phase = "apply";
       const undo = await task.apply(ctx);
       applied.push({ task, undo });
       await journal.append({ event: "task-done", task: task.id, undo: undo ?? null });
@@ -90,7 +92,7 @@ export async function runTasks<C>(
       const message = errorText(error);
       await journal.append({ event: "task-failed", task: task.id, error: message });
       await options.onChange?.().catch(() => {});
-      failure ??= { id: task.id, error };
+      failure ??= { id: task.id, error, phase };
       end("failed", message);
     } finally {
       done.add(task.id);
@@ -125,12 +127,7 @@ export async function runTasks<C>(
     throw new FirestreamError(
       `${task.title} failed: ${errorText(failure.error)}`,
       {
-        hint: rollbackOk
-          ? (base?.hint ? `${base.hint}; ` : "") +
-            (applied.length
-              ? `this run's ${applied.length} completed step(s) were rolled back`
-              : "nothing had been changed")
-          : "rollback did not finish; run `firestream rollback` after fixing the cause",
+        hint: failureHint(failure, applied.length, rollbackOk, base?.hint),
         cause: failure.error,
         exitCode: signal?.aborted ? 130 : base?.exitCode,
       },
@@ -144,6 +141,36 @@ export async function runTasks<C>(
   }
   await journal.append({ event: "run-end", outcome: "succeeded" });
   return { outcome: "succeeded", results, applied: applied.map((a) => a.task.id) };
+}
+
+/**
+ * What the machine has after a failed run, as far as it is known: "nothing had been changed" only
+ * when the failure came before any change (a check) or the failed step undid its own part.
+ */
+function failureHint(
+  failure: { error: unknown; phase: "check" | "apply" },
+  applied: number,
+  rollbackOk: boolean,
+  hint: string | undefined,
+): string {
+  if (!rollbackOk) {
+    return "rollback did not finish; run `firestream rollback` after fixing the cause";
+  }
+  const parts = hint ? [hint] : [];
+  const step = failure.error instanceof StepFailure ? failure.error.outcome : undefined;
+  if (failure.phase === "apply") {
+    if (step && "left" in step) parts.push(step.left);
+    else if (!step) {
+      parts.push(
+        "the failed step may have made part of its change; `firestream plan` shows what differs",
+      );
+    } else if (applied) parts.push("the failed step undid its own changes");
+  }
+  if (applied) parts.push(`this run's ${applied} completed step(s) were rolled back`);
+  else if (failure.phase === "check" || (step && "undone" in step)) {
+    parts.push("nothing had been changed");
+  }
+  return parts.join("; ");
 }
 
 /** Rolls back applied steps in reverse completion order; true when every rollback succeeded. */

@@ -1,7 +1,8 @@
-import { assertEquals, assertRejects } from "../../test/assert.ts";
+import { assertEquals, assertMatch, assertNotMatch, assertRejects } from "../../test/assert.ts";
+import type { FirestreamError } from "../errors.ts";
 import { JournalWriter, listRuns } from "../state/journal.ts";
 import { runTasks } from "./runner.ts";
-import type { Task } from "./task.ts";
+import { StepFailure, type Task } from "./task.ts";
 
 interface Ctx {
   log: string[];
@@ -131,4 +132,44 @@ Deno.test("runner: an abort stops before the next step and leaves the journal op
   const [run] = await listRuns(dir);
   assertEquals(run.outcome, "interrupted");
   assertEquals(run.pendingUndo, [{ task: "a", undo: "undo-a" }]);
+});
+
+Deno.test('runner: "nothing had been changed" only when the first step failed in its check or undid itself', async () => {
+  const hintOf = async (task: Task<Ctx, string>): Promise<string> => {
+    const dir = await Deno.makeTempDir();
+    const journal = await JournalWriter.open(dir);
+    try {
+      await runTasks([task], { log: [] }, { journal });
+      throw new Error("the run did not fail");
+    } catch (err) {
+      return (err as FirestreamError).hint ?? "";
+    } finally {
+      journal.close();
+    }
+  };
+  const base = { id: "x", title: "X", rollback: () => Promise.resolve() };
+  const failing = (error: unknown) => ({
+    ...base,
+    check: () => Promise.resolve(false),
+    apply: () => Promise.reject(error),
+  });
+  assertMatch(
+    await hintOf({
+      ...base,
+      check: () => Promise.reject(new Error("read")),
+      apply: () => Promise.resolve(""),
+    }),
+    "nothing had been changed",
+  );
+  assertMatch(
+    await hintOf(failing(new StepFailure(new Error("w"), { undone: true }))),
+    "nothing had been changed",
+  );
+  const plain = await hintOf(failing(new Error("write")));
+  assertNotMatch(plain, "nothing had been changed");
+  assertMatch(plain, "may have made part of its change");
+  const partial = await hintOf(
+    failing(new StepFailure(new Error("w"), { left: "2 of 3 agents remain" })),
+  );
+  assertEquals(partial, "2 of 3 agents remain");
 });

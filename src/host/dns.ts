@@ -1,5 +1,6 @@
 /** Cluster DNS on the host: split DNS with systemd-resolved, a resolv.conf block, or /etc/resolver on macOS. */
-import { exec } from "../tools/exec.ts";
+import { FirestreamError } from "../errors.ts";
+import { exec, firstLine } from "../tools/exec.ts";
 import { readBlock, removeBlock, setBlock } from "./block.ts";
 
 /** How this host takes DNS settings. */
@@ -20,7 +21,17 @@ export function macResolverPath(): string {
 export async function detectDnsMode(): Promise<DnsMode> {
   if (Deno.build.os === "darwin") return "macos-resolver";
   const r = await exec(["resolvectl", "status"], { check: false });
-  return r.code === 0 ? "resolved" : "resolv.conf";
+  if (r.code === 0) return "resolved";
+  // no resolvectl, or systemd-resolved not running (resolvectl.c: "Failed to get global data: <bus
+  // error>"): resolv.conf is the method; anything else is a failure, not a reason to switch methods
+  if (r.code === 127 || RESOLVED_ABSENT.test(r.stderr)) return "resolv.conf";
+  throw new FirestreamError(
+    `resolvectl status failed: ${firstLine(r.stderr) || `exit ${r.code}`}`,
+    {
+      hint:
+        "systemd-resolved is there but did not answer; fix it (`systemctl status systemd-resolved`) and run again",
+    },
+  );
 }
 
 /**
@@ -123,6 +134,10 @@ export function resolvConfWith(
   return { text: out, dropped, unused: own.nameservers.slice(MAXNS - 1) };
 }
 
+/** What resolvectl says when systemd-resolved is not on the bus. */
+const RESOLVED_ABSENT =
+  /org\.freedesktop\.resolve1|Could not activate remote peer|Failed to connect to bus|command not found/;
+
 /** The content of /etc/resolver/cluster.local on macOS. */
 export function macResolverText(server: string): string {
   return `# written by firestream\nnameserver ${server}\ntimeout 1\n`;
@@ -135,12 +150,6 @@ export async function linkDns(iface: string): Promise<{ dns: string[]; domains: 
   const dns = await exec(["resolvectl", "dns", iface]);
   const domains = await exec(["resolvectl", "domain", iface]);
   return { dns: parse(dns.stdout), domains: parse(domains.stdout) };
-}
-
-/** Points the bridge's DNS at kube-dns for ~cluster.local only. */
-export async function setLinkDns(iface: string, server: string): Promise<void> {
-  await exec(["resolvectl", "dns", iface, server], { sudo: true });
-  await exec(["resolvectl", "domain", iface, `~${CLUSTER_DOMAIN}`], { sudo: true });
 }
 
 /** Drops the link's DNS settings. */

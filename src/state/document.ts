@@ -50,6 +50,8 @@ export interface ClusterResources {
   };
   hosts_block?: { file: string; lines: string[] };
   port_forwards?: { pid_file: string; offset: number };
+  /** Node objects of removed agents whose deletion failed: the next apply deletes them */
+  stale_nodes?: string[];
 }
 
 /** A host-port key an imported cluster does not publish (its recorded value is only the default). */

@@ -1,6 +1,7 @@
 /** The state file on disk: validated reads, atomic writes, bounded backups, restore. */
 import { FirestreamError } from "../errors.ts";
 import { emptyState, STATE_VERSION, type StateDocument } from "./document.ts";
+import { stateShapeProblem } from "./shape.ts";
 import { type AtomicWriteOptions, readTextIfExists, writeFileAtomic } from "./fs.ts";
 
 /** The state file's name inside the state directory. */
@@ -199,19 +200,5 @@ function pad(n: number): string {
 }
 
 function checkShape(doc: unknown): string | undefined {
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return "not a JSON object";
-  const d = doc as Record<string, unknown>;
-  if (typeof d.version !== "number") return "missing `version`";
-  if (typeof d.lineage !== "string" || !d.lineage) return "missing `lineage`";
-  if (typeof d.serial !== "number" || d.serial < 0) return "missing `serial`";
-  if (typeof d.clusters !== "object" || d.clusters === null) return "missing `clusters`";
-  for (const [name, rec] of Object.entries(d.clusters as Record<string, unknown>)) {
-    const r = rec as Record<string, unknown>;
-    if (
-      typeof r !== "object" || r === null || r.name !== name || typeof r.k3d_config !== "object"
-    ) {
-      return `cluster record \`${name}\` is malformed`;
-    }
-  }
-  return undefined;
+  return stateShapeProblem(doc);
 }

@@ -85,3 +85,15 @@ export async function connectNetwork(network: string, container: string): Promis
     );
   }
 }
+
+/** Every Docker network with its IPv4 subnets (`docker network ls`, then one inspect of them all). */
+export async function networkSubnets(): Promise<{ name: string; subnets: string[] }[]> {
+  const ls = await exec(["docker", "network", "ls", "--format", "{{.ID}}"]);
+  const ids = ls.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+  if (ids.length === 0) return [];
+  const r = await exec(["docker", "network", "inspect", ...ids]);
+  return (JSON.parse(r.stdout) as NetworkInfo[]).map((n) => ({
+    name: n.Name,
+    subnets: (n.IPAM.Config ?? []).map((c) => c.Subnet).filter((s) => s && !s.includes(":")),
+  }));
+}

@@ -70,19 +70,26 @@ async function retire(ctx: ClusterContext, rec: RegistryRecord): Promise<boolean
 /** Makes the registry and waits until it answers; a running cluster gets it on its network. */
 async function make(ctx: ClusterContext, name: string, port: number): Promise<void> {
   const container = registryContainer(name);
-  await createRegistry(name, { hostIp: HOST_IP, port });
-  if (!(await waitForRegistry(port, { timeoutMs: REGISTRY_WAIT_MS }))) {
-    await deleteRegistry(container).catch(() => {});
-    throw new FirestreamError(
-      `registry ${container} did not answer on http://${HOST_IP}:${port}/v2/ within ${
-        REGISTRY_WAIT_MS / 1000
-      }s`,
-      { hint: `check \`docker logs ${container}\`; is Docker able to publish the port?` },
-    );
-  }
-  // k3d joins a registry to a cluster's network only at cluster create; a remade one is joined here
+  // k3d joins a registry to a cluster's network only at cluster create; a remade one is joined here.
+  // The read comes first: when it fails, no registry has been made
   const network = `k3d-${ctx.name}`;
-  if (await inspectNetwork(network)) await connectNetwork(network, container);
+  const join = await inspectNetwork(network);
+  await createRegistry(name, { hostIp: HOST_IP, port });
+  try {
+    if (!(await waitForRegistry(port, { timeoutMs: REGISTRY_WAIT_MS }))) {
+      throw new FirestreamError(
+        `registry ${container} did not answer on http://${HOST_IP}:${port}/v2/ within ${
+          REGISTRY_WAIT_MS / 1000
+        }s`,
+        { hint: `check \`docker logs ${container}\`; is Docker able to publish the port?` },
+      );
+    }
+    if (join) await connectNetwork(network, container);
+  } catch (err) {
+    // the step leaves no registry it made behind
+    await deleteRegistry(container).catch(() => {});
+    throw err;
+  }
 }
 
 const registry: Task<ClusterContext, RegistryUndo> = {

@@ -1,6 +1,6 @@
 /** Agents: add (`k3d node create … --role agent`) or remove (`k3d node delete`) agents in place to match the config. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import type { Task } from "../../src/engine/task.ts";
+import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { createAgent, deleteNode, type K3dNode, listClusters } from "../../src/tools/k3d.ts";
 import { kubectl } from "../../src/tools/kubectl.ts";
 
@@ -29,18 +29,31 @@ export function agentNodeName(cluster: string, n: number): string {
   return `${cluster}-agent-${n}`;
 }
 
-async function add(ctx: ClusterContext, count: number, existing: K3dNode[]): Promise<string[]> {
-  let next = existing.reduce((m, n) => Math.max(m, agentIndex(n.name) + 1), 0);
-  const added: string[] = [];
-  for (let i = 0; i < count; i++, next++) {
-    const name = agentNodeName(ctx.name, next);
-    await createAgent(name, { cluster: ctx.name, image: `rancher/k3s:${ctx.k3d.k3s_version}` });
-    added.push(`k3d-${name}-0`);
-  }
-  return added;
+/** The state says how many agents the cluster has now, and it reaches the state file at once. */
+async function recordAgents(ctx: ClusterContext, count: number): Promise<void> {
+  ctx.record.k3d_config = { ...ctx.record.k3d_config, agents: count };
+  await ctx.checkpoint?.();
 }
 
-/** Drains the node, removes its container, then its Node object (k3d leaves that behind, NotReady). */
+/** Adds one agent after the highest index in `existing`; returns its container name. */
+async function addOne(ctx: ClusterContext, existing: string[]): Promise<string> {
+  const next = existing.reduce((m, n) => Math.max(m, agentIndex(n) + 1), 0);
+  const name = agentNodeName(ctx.name, next);
+  await createAgent(name, { cluster: ctx.name, image: `rancher/k3s:${ctx.k3d.k3s_version}` });
+  return `k3d-${name}-0`;
+}
+
+/** Why removing an agent stopped, and whether its container is gone. */
+class RemoveError extends Error {
+  constructor(readonly reason: unknown, readonly containerGone: boolean, readonly note = "") {
+    super(reason instanceof Error ? reason.message : String(reason));
+  }
+}
+
+/**
+ * Drains the node, removes its container, then its Node object (k3d leaves that behind, NotReady).
+ * When the container cannot be removed the node is uncordoned again, so it is as it was.
+ */
 async function removeAgent(ctx: ClusterContext, name: string): Promise<void> {
   await kubectl(ctx.kubeContext, [
     "drain",
@@ -50,35 +63,125 @@ async function removeAgent(ctx: ClusterContext, name: string): Promise<void> {
     "--force",
     "--timeout=60s",
   ], { check: false });
-  await deleteNode(name);
+  try {
+    await deleteNode(name);
+  } catch (err) {
+    const r = await kubectl(ctx.kubeContext, ["uncordon", name], { check: false })
+      .catch(() => ({ code: 1 }));
+    throw new RemoveError(
+      err,
+      false,
+      r.code === 0 ? "" : `; node ${name} stays cordoned: \`kubectl uncordon ${name}\` frees it`,
+    );
+  }
+  await deleteNodeObject(ctx, name).catch((err) => {
+    throw new RemoveError(err, true);
+  });
+}
+
+async function deleteNodeObject(ctx: ClusterContext, name: string): Promise<void> {
   await kubectl(ctx.kubeContext, ["delete", "node", name, "--ignore-not-found"]);
+}
+
+/** Node objects an earlier run could not delete, deleted now; the record follows each one. */
+async function deleteStaleNodes(ctx: ClusterContext): Promise<void> {
+  for (const name of [...(ctx.record.resources.stale_nodes ?? [])]) {
+    try {
+      await deleteNodeObject(ctx, name);
+    } catch (err) {
+      throw new StepFailure(err, {
+        left:
+          `Node object ${name} of a removed agent is still there; state unchanged; run \`firestream apply\` to finish`,
+      });
+    }
+    const left = ctx.record.resources.stale_nodes!.filter((n) => n !== name);
+    if (left.length) ctx.record.resources.stale_nodes = left;
+    else delete ctx.record.resources.stale_nodes;
+    await ctx.checkpoint?.();
+  }
+}
+
+/** Adds `count` agents one by one; on a failure, removes the ones it added and says what remains. */
+async function addAgents(ctx: ClusterContext, live: string[], count: number): Promise<string[]> {
+  const added: string[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      added.push(await addOne(ctx, [...live, ...added]));
+      await recordAgents(ctx, live.length + added.length);
+    }
+    return added;
+  } catch (err) {
+    try {
+      while (added.length) {
+        await removeAgent(ctx, added.at(-1)!);
+        added.pop();
+        await recordAgents(ctx, live.length + added.length);
+      }
+    } catch {
+      throw new StepFailure(err, {
+        left: `${live.length + added.length} agents remain, not ${live.length} (${
+          added.join(", ")
+        } could not be removed again); state updated; run \`firestream apply\` to finish`,
+      });
+    }
+    throw new StepFailure(err, { undone: true });
+  }
+}
+
+/** Removes the last `count` agents one by one; a failure is recorded as what remains. */
+async function removeAgents(ctx: ClusterContext, live: string[], count: number): Promise<number> {
+  let removed = 0;
+  for (const name of live.slice(live.length - count).reverse()) {
+    try {
+      await removeAgent(ctx, name);
+    } catch (err) {
+      const e = err as RemoveError;
+      if (e.containerGone) {
+        removed++;
+        ctx.record.resources.stale_nodes = [...(ctx.record.resources.stale_nodes ?? []), name];
+        await recordAgents(ctx, live.length - removed);
+      }
+      if (removed === 0) {
+        throw new StepFailure(e.reason, e.note ? { left: e.note.slice(2) } : { undone: true });
+      }
+      throw new StepFailure(e.reason, {
+        left: `${live.length - removed} of ${live.length} agents remain${
+          e.containerGone ? ` (Node object ${name} still to delete)` : ""
+        }${e.note}; state updated; run \`firestream apply\` to finish`,
+      });
+    }
+    removed++;
+    await recordAgents(ctx, live.length - removed);
+  }
+  return removed;
 }
 
 const agents: Task<ClusterContext, AgentsUndo> = {
   id: "agents",
   title: "Agent nodes",
-  check: async (ctx) => (await liveAgents(ctx)).length === ctx.k3d.agents,
+  check: async (ctx) =>
+    (await liveAgents(ctx)).length === ctx.k3d.agents && !ctx.record.resources.stale_nodes?.length,
   apply: async (ctx) => {
-    const live = await liveAgents(ctx);
+    await deleteStaleNodes(ctx);
+    const live = (await liveAgents(ctx)).map((n) => n.name);
     const delta = ctx.k3d.agents - live.length;
     const undo: AgentsUndo = { added: [], removed: 0 };
-    try {
-      if (delta > 0) undo.added = await add(ctx, delta, live);
-      for (const node of live.slice(live.length + Math.min(delta, 0)).reverse()) {
-        await removeAgent(ctx, node.name);
-        undo.removed++;
-      }
-    } catch (err) {
-      // leave the cluster as it was: drop what this step already added
-      for (const name of undo.added) await removeAgent(ctx, name).catch(() => {});
-      throw err;
-    }
-    ctx.notice(delta > 0 ? `added ${delta} agent(s)` : `removed ${-delta} agent(s)`);
+    if (delta > 0) undo.added = await addAgents(ctx, live, delta);
+    if (delta < 0) undo.removed = await removeAgents(ctx, live, -delta);
+    if (delta) ctx.notice(delta > 0 ? `added ${delta} agent(s)` : `removed ${-delta} agent(s)`);
     return undo;
   },
   rollback: async (ctx, undo) => {
-    for (const name of [...undo.added].reverse()) await removeAgent(ctx, name);
-    if (undo.removed > 0) await add(ctx, undo.removed, await liveAgents(ctx));
+    let count = ctx.record.k3d_config.agents;
+    for (const name of [...undo.added].reverse()) {
+      await removeAgent(ctx, name);
+      await recordAgents(ctx, --count);
+    }
+    const existing = (await liveAgents(ctx)).map((n) => n.name);
+    for (let i = 0; i < undo.removed; i++) {
+      existing.push(await addOne(ctx, existing));
+      await recordAgents(ctx, ++count);
+    }
   },
 };
 

@@ -1,7 +1,6 @@
 /** TLS secret: `kubernetes.io/tls` secret in each namespace, and Traefik's default certificate; removed when TLS is turned off. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import type { Task } from "../../src/engine/task.ts";
-import { FirestreamError } from "../../src/errors.ts";
+import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { certPaths } from "../../src/tls/certs.ts";
 import {
   applyManifest,
@@ -26,6 +25,11 @@ export interface TlsSecretUndo {
   tlsStore: "created" | "updated" | "unchanged";
   /** the secret was removed (TLS turned off) */
   removed?: { name: string; namespaces: string[] };
+  /** the secret the record named before, and the one Traefik's default pointed at */
+  previous?: { name: string; namespaces: string[] };
+  storeBefore?: string;
+  /** copies of the old secret deleted after the new one was in place (renamed, or namespace dropped) */
+  deleted?: { name: string; namespaces: string[] };
 }
 
 /** Deletes Traefik's default TLSStore. */
@@ -157,22 +161,6 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
     const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
     const want = await fileBase64(p.cert);
     try {
-      // a renamed secret or a namespace dropped from the list: the old copies go
-      if (recorded) {
-        const stale = recorded.name !== ctx.k3d.tls.secret_name
-          ? recorded.namespaces
-          : recorded.namespaces.filter((n) => !namespaces.includes(n));
-        for (const ns of stale) {
-          await kubectl(ctx.kubeContext, [
-            "delete",
-            "secret",
-            recorded.name,
-            "-n",
-            ns,
-            "--ignore-not-found",
-          ]);
-        }
-      }
       for (const ns of namespaces) {
         if (!(await getOptional(ctx.kubeContext, ["namespace", ns]))) {
           await kubectl(ctx.kubeContext, ["create", "namespace", ns]);
@@ -195,15 +183,49 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
       } else if (store !== ctx.k3d.tls.secret_name) {
         await applyManifest(ctx.kubeContext, tlsStoreManifest(ctx.k3d.tls.secret_name));
         undo.tlsStore = store === "absent" ? "created" : "updated";
+        if (store !== "absent") undo.storeBefore = store;
+      }
+      // a renamed secret or a namespace dropped from the list: the old copies go, once the new
+      // ones are in place
+      if (recorded) {
+        const stale = recorded.name !== ctx.k3d.tls.secret_name
+          ? recorded.namespaces
+          : recorded.namespaces.filter((n) => !namespaces.includes(n));
+        for (const ns of stale) {
+          await kubectl(ctx.kubeContext, [
+            "delete",
+            "secret",
+            recorded.name,
+            "-n",
+            ns,
+            "--ignore-not-found",
+          ]);
+          undo.deleted = {
+            name: recorded.name,
+            namespaces: [...(undo.deleted?.namespaces ?? []), ns],
+          };
+        }
       }
     } catch (err) {
-      await undoSecrets(ctx, undo).catch(() => {});
-      throw err instanceof FirestreamError ? err : new FirestreamError((err as Error).message);
+      try {
+        await undoSecrets(ctx, undo);
+      } catch (undoErr) {
+        throw new StepFailure(err, {
+          left: `the TLS secrets could not be put back as they were (${
+            (undoErr as Error).message
+          }); run \`firestream apply\` to finish`,
+        });
+      }
+      throw new StepFailure(err, { undone: true });
     }
+    if (recorded) undo.previous = recorded;
     ctx.record.resources.tls!.secret = { name: ctx.k3d.tls.secret_name, namespaces };
     return undo;
   },
-  rollback: (ctx, undo) => undoSecrets(ctx, undo),
+  rollback: async (ctx, undo) => {
+    await undoSecrets(ctx, undo);
+    if (undo.previous && ctx.record.resources.tls) ctx.record.resources.tls.secret = undo.previous;
+  },
 };
 
 async function undoSecrets(ctx: ClusterContext, undo: TlsSecretUndo): Promise<void> {
@@ -211,6 +233,10 @@ async function undoSecrets(ctx: ClusterContext, undo: TlsSecretUndo): Promise<vo
     // TLS was turned off: put the secrets back
     await restoreSecrets(ctx, undo.removed.name, undo.removed.namespaces);
     return;
+  }
+  if (undo.deleted) {
+    // the old copies come back from the certificate files, before the new ones go
+    await applySecrets(ctx, undo.deleted.name, undo.deleted.namespaces);
   }
   const name = ctx.k3d.tls.secret_name;
   for (const ns of undo.created) {
@@ -227,6 +253,8 @@ async function undoSecrets(ctx: ClusterContext, undo: TlsSecretUndo): Promise<vo
   }
   if (undo.tlsStore === "created") {
     await deleteTlsStore(ctx.kubeContext);
+  } else if (undo.storeBefore) {
+    await applyManifest(ctx.kubeContext, tlsStoreManifest(undo.storeBefore));
   }
   for (const ns of undo.namespaces) {
     await kubectl(ctx.kubeContext, ["delete", "namespace", ns, "--ignore-not-found"]);

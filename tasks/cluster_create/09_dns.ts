@@ -1,7 +1,7 @@
 /** DNS: cluster names resolve on the host (split DNS, two resolv.conf blocks, or /etc/resolver), then the seed's DNS test. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { clusterDnsAddress } from "../../src/cluster/k3d_config.ts";
-import type { Task } from "../../src/engine/task.ts";
+import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import {
   CLUSTER_DOMAIN,
@@ -14,7 +14,6 @@ import {
   resolvConfWith,
   revertLinkDns,
   SEARCH_DOMAINS,
-  setLinkDns,
   withoutResolvConfBlocks,
 } from "../../src/host/dns.ts";
 import { readSystemFile, resolvConfPath, writeSystemFile } from "../../src/host/system_file.ts";
@@ -74,9 +73,34 @@ async function isSet(ctx: ClusterContext, want: DnsRecord): Promise<boolean> {
   return resolvConfWith(text, { cluster: ctx.name, server: want.server }).text === text;
 }
 
+/**
+ * Split DNS on the bridge takes two resolvectl calls (server, then routing domain); when the second
+ * fails the link gets back the servers it had, so the step leaves nothing half-set.
+ */
+async function setResolvedLink(iface: string, server: string): Promise<void> {
+  const before = await linkDns(iface);
+  await exec(["resolvectl", "dns", iface, server], { sudo: true });
+  try {
+    await exec(["resolvectl", "domain", iface, `~${CLUSTER_DOMAIN}`], { sudo: true });
+  } catch (err) {
+    try {
+      if (before.dns.length) {
+        await exec(["resolvectl", "dns", iface, ...before.dns], { sudo: true });
+      } else await revertLinkDns(iface);
+    } catch (undoErr) {
+      throw new StepFailure(err, {
+        left: `the DNS server of ${iface} stays ${server}, without its domain (${
+          (undoErr as Error).message
+        }); run \`firestream apply\` to finish`,
+      });
+    }
+    throw err;
+  }
+}
+
 /** Puts the recorded DNS settings in place (split DNS, resolv.conf block or macOS resolver file). */
 export async function setDns(ctx: ClusterContext, want: DnsRecord): Promise<void> {
-  if (want.mode === "resolved") return await setLinkDns(want.interface!, want.server);
+  if (want.mode === "resolved") return await setResolvedLink(want.interface!, want.server);
   if (want.mode === "macos-resolver") {
     await exec(["mkdir", "-p", want.file!.slice(0, want.file!.lastIndexOf("/"))], { sudo: true });
     return await writeSystemFile(want.file!, macResolverText(want.server), {
@@ -161,14 +185,27 @@ const dns: Task<ClusterContext, DnsUndo> = {
       return { removed: previous, previous };
     }
     const want = await desired(ctx);
-    if (
-      previous &&
+    const moved = previous &&
       (previous.mode !== want.mode || previous.interface !== want.interface ||
-        previous.file !== want.file)
-    ) {
-      await removeDns(ctx, previous);
+        previous.file !== want.file);
+    if (moved) await removeDns(ctx, previous);
+    try {
+      await setDns(ctx, want);
+    } catch (err) {
+      if (err instanceof StepFailure || !moved) {
+        throw err instanceof StepFailure ? err : new StepFailure(err, { undone: true });
+      }
+      // the old settings went first: put them back
+      await setDns(ctx, previous).catch((undoErr) => {
+        delete ctx.record.resources.dns;
+        throw new StepFailure(err, {
+          left: `cluster DNS is not set on this host (${
+            (undoErr as Error).message
+          }); state updated; run \`firestream apply\` to finish`,
+        });
+      });
+      throw new StepFailure(err, { undone: true });
     }
-    await setDns(ctx, want);
     ctx.record.resources.dns = want;
     if (!ctx.k3d.network.configure_routes) {
       ctx.notice(
@@ -178,8 +215,21 @@ const dns: Task<ClusterContext, DnsUndo> = {
     try {
       await test(ctx, want.server);
     } catch (err) {
-      await removeDns(ctx, want).catch(() => {});
-      throw err;
+      // --strict: the settings that failed the test go again
+      try {
+        await removeDns(ctx, want);
+      } catch {
+        throw new StepFailure(err, {
+          left: "the cluster DNS settings stay in place; state updated",
+        });
+      }
+      delete ctx.record.resources.dns;
+      throw new StepFailure(
+        err,
+        previous
+          ? { left: "the cluster DNS settings were removed; state updated" }
+          : { undone: true },
+      );
     }
     return { set: want, previous };
   },

@@ -1,6 +1,6 @@
 /** Remove this cluster's routes, restoring any route they replaced. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import type { Task } from "../../src/engine/task.ts";
+import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { setRoute } from "../../src/host/routes.ts";
 import type { RouteRecord } from "../../src/state/document.ts";
 import { removeRoutes } from "../cluster_create/08_routes.ts";
@@ -12,7 +12,26 @@ const routes: Task<ClusterContext, RouteRecord[]> = {
   check: () => Promise.resolve(false),
   apply: async (ctx) => {
     const recs = ctx.record.resources.routes!;
-    await removeRoutes(recs);
+    const removed: RouteRecord[] = [];
+    try {
+      for (const r of [...recs].reverse()) {
+        await removeRoutes([r]);
+        removed.push(r);
+      }
+    } catch (err) {
+      // the routes already removed come back: the step leaves all of them or none
+      try {
+        for (const r of removed.reverse()) await setRoute(r.cidr, r.via, { force: true });
+      } catch {
+        const left = recs.filter((r) => !removed.includes(r));
+        if (left.length) ctx.record.resources.routes = left;
+        else delete ctx.record.resources.routes;
+        throw new StepFailure(err, {
+          left: `${left.length} of ${recs.length} routes remain; state updated`,
+        });
+      }
+      throw new StepFailure(err, { undone: true });
+    }
     delete ctx.record.resources.routes;
     return recs;
   },

@@ -1,6 +1,6 @@
 /** Remove the TLS secrets and Traefik's default certificate (when the cluster still answers). */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import type { Task } from "../../src/engine/task.ts";
+import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { listClusters } from "../../src/tools/k3d.ts";
 import { removeSecrets, restoreSecrets } from "../cluster_create/07_tls_secret.ts";
 
@@ -17,7 +17,19 @@ const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = 
   },
   apply: async (ctx) => {
     const s = ctx.record.resources.tls!.secret;
-    await removeSecrets(ctx, s.name, s.namespaces);
+    try {
+      await removeSecrets(ctx, s.name, s.namespaces);
+    } catch (err) {
+      // the copies already deleted come back from the certificate files: all of them or none
+      await restoreSecrets(ctx, s.name, s.namespaces).catch((undoErr) => {
+        throw new StepFailure(err, {
+          left: `some copies of secret ${s.name} are deleted and could not be put back (${
+            (undoErr as Error).message
+          }); run \`firestream cluster delete\` again to finish`,
+        });
+      });
+      throw new StepFailure(err, { undone: true });
+    }
     ctx.record.resources.tls!.secret = { name: s.name, namespaces: [] };
     return s;
   },

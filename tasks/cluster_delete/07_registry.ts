@@ -17,13 +17,24 @@ export function keepRegistry(ctx: ClusterContext): string | undefined {
   return undefined;
 }
 
+/**
+ * A cluster of another state folder (or made by hand) that the registry is joined to: k3d joins a
+ * registry to each cluster's network `k3d-<cluster>`, so the registry's networks say who uses it.
+ */
+async function usedElsewhere(ctx: ClusterContext, container: string): Promise<string | undefined> {
+  const info = await inspectContainer(container);
+  const others = Object.keys(info?.NetworkSettings.Networks ?? {})
+    .filter((n) => n.startsWith("k3d-") && n !== `k3d-${ctx.name}`).map((n) => n.slice(4));
+  return others.length ? `cluster ${others.join(", ")} still uses it` : undefined;
+}
+
 const registry: Task<ClusterContext, null> = {
   id: "delete-registry",
   title: "Delete local registry",
   enabled: (ctx) => ctx.record.resources.registry !== undefined,
   check: async (ctx) => {
-    const reason = keepRegistry(ctx);
     const reg = ctx.record.resources.registry!;
+    const reason = keepRegistry(ctx) ?? await usedElsewhere(ctx, reg.container);
     if (reason) {
       ctx.notice(`keeping registry ${reg.container}: ${reason}`);
       delete ctx.record.resources.registry;

@@ -1,5 +1,8 @@
 /** Bad input: one clear line naming the key or flag, exit 1, no mutating command, state byte-identical. */
+import fc from "fast-check";
+import { stringify } from "smol-toml";
 import { assertEquals, assertMatch } from "../assert.ts";
+import { HOSTILE_FIELDS, rawWith } from "../hostile.ts";
 import { testConfig, withSimHost } from "../sim/harness.ts";
 
 /** [what is wrong, config text or undefined for the good one, extra args, expected message part] */
@@ -84,6 +87,60 @@ const CASES: [string, string | undefined, string[], string][] = [
     [],
     '`cluster.k3d.agents` = "three": must be a number, found a string',
   ],
+  [
+    "pod CIDR of half the internet",
+    "[cluster.k3d.network]\npod_cidr = '128.0.0.0/1'\n",
+    [],
+    '`cluster.k3d.network.pod_cidr` = "128.0.0.0/1": overlaps link-local',
+  ],
+  [
+    "service CIDR on loopback",
+    "[cluster.k3d.network]\nservice_cidr = '127.0.0.0/8'\n",
+    [],
+    '`cluster.k3d.network.service_cidr` = "127.0.0.0/8": overlaps loopback',
+  ],
+  [
+    "public pod CIDR",
+    "[cluster.k3d.network]\npod_cidr = '8.8.0.0/16'\n",
+    [],
+    "is not a private range",
+  ],
+  [
+    "CIDR prefix too long",
+    "[cluster.k3d.network]\npod_cidr = '10.42.0.0/30'\n",
+    [],
+    "prefix /30 is outside /8–/28",
+  ],
+  [
+    "wildcard in network.hosts",
+    "[cluster.k3d.network]\nhosts = ['*.example']\n",
+    [],
+    '`cluster.k3d.network.hosts.0` = "*.example": must be a host name (RFC 1123',
+  ],
+  [
+    "newline in network.hosts",
+    '[cluster.k3d.network]\nhosts = ["ok.local", "a.local\\n10.0.0.1 evil"]\n',
+    [],
+    "`cluster.k3d.network.hosts.1`",
+  ],
+  [
+    "dotted TLS namespace",
+    "[cluster.k3d.tls]\nnamespaces = ['my.namespace']\n",
+    [],
+    '`cluster.k3d.tls.namespaces.0` = "my.namespace": must be a namespace name (DNS-1123 label',
+  ],
+  [
+    "dev mode namespace with a space",
+    "[cluster.k3d.dev_mode]\nnamespaces = ['my apps']\n",
+    [],
+    '`cluster.k3d.dev_mode.namespaces.0` = "my apps": must be a namespace name',
+  ],
+  [
+    "secret name Kubernetes refuses",
+    "[cluster.k3d.tls]\nsecret_name = 'Web_TLS'\n",
+    [],
+    '`cluster.k3d.tls.secret_name` = "Web_TLS": must be a Kubernetes object name (DNS-1123 subdomain',
+  ],
   ["flag out of range", undefined, ["--servers", "0"], "--servers = 0: must be at least 1"],
   ["flag not a number", undefined, ["--agents", "many"], "--agents must be a whole number"],
   [
@@ -96,12 +153,22 @@ const CASES: [string, string | undefined, string[], string][] = [
   ["missing --config file", undefined, ["--config", "nope.toml"], "config file"],
 ];
 
+/** Two sampled hostile values of every field that reaches a host file or a tool (fixed seed). */
+const HOSTILE_CASES: typeof CASES = HOSTILE_FIELDS.flatMap((f) =>
+  fc.sample(f.hostile, { numRuns: 2, seed: 16 }).map((value): (typeof CASES)[number] => [
+    `hostile ${f.key} = ${JSON.stringify(value).slice(0, 60)}`,
+    stringify(rawWith(f.key, value)),
+    [],
+    `\`${f.key}`,
+  ])
+);
+
 Deno.test("bad configs and flags are refused with the key named, nothing runs, state untouched", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
     await h.ok(["cluster", "create", "--yes"]);
     const good = Deno.readTextFileSync(`${h.projectDir}/firestream.toml`);
     const before = h.stateBytes();
-    for (const [what, config, args, expected] of CASES) {
+    for (const [what, config, args, expected] of [...CASES, ...HOSTILE_CASES]) {
       h.writeConfig(config ?? good);
       h.clearCalls();
       const r = await h.run(["cluster", "create", "--yes", ...args]);

@@ -122,6 +122,8 @@ export interface Fault {
   exit: number;
   /** how many calls it hits @default 1 */
   times?: number;
+  /** how many matching calls it lets through first @default 0 */
+  skip?: number;
 }
 
 /** Consumes a matching fault, if any. */
@@ -131,6 +133,11 @@ export async function takeFault(command: string): Promise<Fault | undefined> {
     const i = faults.findIndex((f) => command === f.prefix || command.startsWith(f.prefix + " "));
     if (i < 0) return undefined;
     const fault = faults[i];
+    if (fault.skip) {
+      faults[i] = { ...fault, skip: fault.skip - 1 };
+      writeJson("faults.json", faults);
+      return undefined;
+    }
     const left = (fault.times ?? 1) - 1;
     if (left <= 0) faults.splice(i, 1);
     else faults[i] = { ...fault, times: left };

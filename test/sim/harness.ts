@@ -69,6 +69,8 @@ export class SimHost {
       FIRESTREAM_HOSTS_FILE: this.hostsFile,
       FIRESTREAM_RESOLV_CONF: this.resolvConf,
       FIRESTREAM_DNS_PROBE: "off",
+      // host-wide locks live under the user's runtime dir: one per simulated machine
+      XDG_RUNTIME_DIR: `${root}/run`,
       NO_COLOR: "1",
       ...(options.realDocker ? { FIRESTREAM_SIM_DOCKER: "real" } : {}),
     };
@@ -163,13 +165,23 @@ export class SimHost {
   }
 
   /** Makes the first matching call(s) fail. */
-  fault(prefix: string, stderr: string, options: { exit?: number; times?: number } = {}): void {
+  fault(
+    prefix: string,
+    stderr: string,
+    options: { exit?: number; times?: number; skip?: number } = {},
+  ): void {
     const path = `${this.simDir}/faults.json`;
     let faults: Fault[] = [];
     try {
       faults = JSON.parse(Deno.readTextFileSync(path));
     } catch { /* none yet */ }
-    faults.push({ prefix, stderr, exit: options.exit ?? 1, times: options.times });
+    faults.push({
+      prefix,
+      stderr,
+      exit: options.exit ?? 1,
+      times: options.times,
+      ...(options.skip ? { skip: options.skip } : {}),
+    });
     Deno.writeTextFileSync(path, JSON.stringify(faults));
   }
 

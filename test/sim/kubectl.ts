@@ -268,6 +268,8 @@ export async function kubectl(
       return del(cluster, p);
     case "drain":
       return drain(cluster, p);
+    case "uncordon":
+      return uncordon(cluster, p);
     case "logs":
       return logsOnce(cluster, p).join("\n") + "\n";
     case "top node":
@@ -420,6 +422,16 @@ function same(a: KubeObject, b: KubeObject): boolean {
       },
     });
   return strip(a) === strip(b);
+}
+
+/** `kubectl uncordon NODE`; messages as kubectl's pkg/cmd/drain (cordon.go, drain.go) prints them. */
+function uncordon(cluster: SimCluster, p: Parsed): string {
+  const name = p.args[0];
+  const node = name ? cluster.kube.objects.nodes?.[name] : undefined;
+  if (!node) throw notFound("nodes", name ?? "");
+  if (!node.spec.unschedulable) return `node/${name} already uncordoned\n`;
+  delete node.spec.unschedulable;
+  return `node/${name} uncordoned\n`;
 }
 
 function drain(cluster: SimCluster, p: Parsed): string {

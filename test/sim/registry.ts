@@ -76,8 +76,27 @@ export async function startRegistry(
 export async function stopRegistry(c: SimContainer): Promise<void> {
   if (c.real?.kind === "docker") await runRealDocker(["rm", "-f", "-v", c.name]);
   if (c.real?.kind === "process") {
+    // like `docker rm -f`, return only once what answered for the registry has stopped
+    const pid = c.real.pid;
     try {
-      Deno.kill(c.real.pid, "SIGTERM");
+      Deno.kill(pid, "SIGTERM");
     } catch { /* already gone */ }
+    for (let i = 0; running(pid); i++) {
+      if (i === 100) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch { /* gone meanwhile */ }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** True while the process runs (a zombie, exited but not yet reaped, does not count). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return false;
   }
 }

@@ -1,0 +1,46 @@
+/** The cluster's pod and service networks against the networks this host already uses. */
+import { cidrsOverlap, formatCidr, parseCidr } from "../config/cidr.ts";
+import type { K3dConfig } from "../config/schema.ts";
+import { FirestreamError } from "../errors.ts";
+
+/** A network in use on the host, with what uses it. */
+export interface UsedNetwork {
+  cidr: string;
+  what: string;
+}
+
+/** The IPv4 networks of the host's interfaces (from the kernel, no command). */
+export function interfaceNetworks(): UsedNetwork[] {
+  return Deno.networkInterfaces().filter((i) => i.family === "IPv4").flatMap((i) => {
+    const [addr, bits] = i.cidr.split("/");
+    const host = parseCidr(`${addr}/32`);
+    if (!host) return [];
+    const size = 2 ** (32 - Number(bits));
+    const net = formatCidr({ base: host.base - (host.base % size), bits: Number(bits) });
+    return [{ cidr: net, what: `interface ${i.name} (${i.cidr})` }];
+  });
+}
+
+/** The IPv4 subnets of Docker's networks. */
+export function dockerNetworks(list: { name: string; subnets: string[] }[]): UsedNetwork[] {
+  return list.flatMap((n) => n.subnets.map((s) => ({ cidr: s, what: `Docker network ${n.name}` })));
+}
+
+/** Throws, naming the key, when the pod or service network overlaps one in use. */
+export function checkClusterNetworks(k: K3dConfig, used: UsedNetwork[]): void {
+  for (const key of ["pod_cidr", "service_cidr"] as const) {
+    const value = k.network[key];
+    const mine = parseCidr(value);
+    if (!mine) continue;
+    const clash = used.find((u) => {
+      const c = parseCidr(u.cidr);
+      return c !== undefined && cidrsOverlap(mine, c);
+    });
+    if (clash) {
+      throw new FirestreamError(
+        `\`cluster.k3d.network.${key}\` = "${value}" overlaps ${clash.what} (${clash.cidr}); a cluster network must not overlap a network this host uses`,
+        { hint: `choose another private range for ${key} in firestream.toml` },
+      );
+    }
+  }
+}
