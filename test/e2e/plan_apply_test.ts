@@ -167,6 +167,22 @@ async function waitFor(what: string, fn: () => boolean, ms = 20000): Promise<voi
   }
 }
 
+function lockLeft(h: SimHost): boolean {
+  try {
+    return Deno.statSync(`${h.projectDir}/.firestream/state.lock`).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Journals of runs that neither ended nor were closed. */
+async function unfinishedJournals(h: SimHost): Promise<string[]> {
+  const { listRuns, isClosed } = await import("../../src/state/journal.ts");
+  return (await listRuns(`${h.projectDir}/.firestream`)).filter((r) =>
+    !isClosed(r) && r.outcome === undefined
+  ).map((r) => r.run);
+}
+
 async function killMidCreate(h: SimHost): Promise<void> {
   h.latency(0, { "k3d cluster create": 1500 });
   const child = h.spawn(["apply", "--yes"], {});
@@ -191,14 +207,24 @@ Deno.test("crash mid-apply: the dead lock is recognised and `rollback` leaves no
       Deno.statSync(`${h.projectDir}/.firestream/state.lock`).isFile,
       "the killed run left its lock",
     );
-    const r = await h.ok(["rollback"]);
-    assertMatch(r.stderr, "took over the state lock of pid");
+    // without a terminal, rollback shows its plan and needs --yes: nothing changes, the lock stays
+    h.clearCalls();
+    const asked = await h.run(["rollback"]);
+    assertEquals(asked.code, 1, asked.stderr);
+    assertMatch(asked.stderr, "took over the state lock of pid");
+    assertMatch(asked.stderr, "undoing what it left");
+    assertMatch(asked.stderr, "killed before it ended) is undone:");
+    assertMatch(asked.stderr, "undo Local registry");
+    assertMatch(asked.stderr, "re-run with --yes");
+    assertEquals(h.mutatingCalls(), []);
+    const r = await h.ok(["rollback", "--yes"]);
+    assertMatch(r.stderr, "stop and undo what it left half-done: k3d cluster");
     assertMatch(r.stdout, "Rolled back run");
     const world = h.world();
     assertEquals(Object.keys(world.clusters), []);
     assertEquals(Object.keys(world.containers), []);
     assertEquals((await h.state()).clusters, {});
-    const again = await h.ok(["rollback"]);
+    const again = await h.ok(["rollback", "--yes"]);
     assertMatch(again.stdout, "Nothing to undo: the last run");
   });
 });
@@ -218,6 +244,12 @@ Deno.test("crash mid-apply: a new apply converges instead", async () => {
     assertEquals(rec.resources.cluster.created, true);
     assertEquals(rec.resources.registry.created, true);
     assertEquals((await h.run(["plan", "--detailed-exitcode"])).code, 0);
+    assertEquals(lockLeft(h), false);
+    assertEquals(await unfinishedJournals(h), []);
+    h.clearCalls();
+    const none = await h.ok(["rollback", "--yes"]);
+    assertMatch(none.stdout, "Nothing to undo");
+    assertEquals(h.mutatingCalls(), []);
     await h.ok(["cluster", "delete", "--yes"]);
     assertEquals(Object.keys(h.world().containers), []);
   });
