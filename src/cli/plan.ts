@@ -157,9 +157,11 @@ export async function rollback(flags: GlobalFlags): Promise<void> {
   if (!result.run) return session.out.line(`Nothing to undo: ${result.reason}.`);
   for (const r of result.runs) {
     session.out.line(
-      `${r.direction === "forward" ? "Finished" : "Rolled back"} run ${r.run} (${r.undone.length} step(s) ${
-        r.direction === "forward" ? "done" : "undone"
-      }${r.failed.length ? `, ${r.failed.length} failed` : ""}).`,
+      `${
+        r.direction === "forward" ? "Finished" : "Rolled back"
+      } run ${r.run} (${r.undone.length} step(s) ${r.direction === "forward" ? "done" : "undone"}${
+        r.failed.length ? `, ${r.failed.length} failed` : ""
+      }).`,
     );
   }
   if (result.failed.length) {

@@ -174,7 +174,13 @@ async function undoRun(
         } catch (err) {
           failed.push(id);
           await journal.append({ event: "rollback-task-failed", task: id, error: errorText(err) });
-          report({ type: "rollback-task", id, title: task.title, ok: false, error: errorText(err) });
+          report({
+            type: "rollback-task",
+            id,
+            title: task.title,
+            ok: false,
+            error: errorText(err),
+          });
         }
         await scope.changed();
       }
@@ -230,7 +236,10 @@ async function finishRun(
 }
 
 /** Shows what unfinished runs left and, once confirmed, undoes (or finishes) them under the lock. */
-export function rollbackLastRun(session: Session, options: RollbackOptions): Promise<RollbackResult> {
+export function rollbackLastRun(
+  session: Session,
+  options: RollbackOptions,
+): Promise<RollbackResult> {
   return withStateLock(session, async () => {
     const runs = (await unfinishedRuns(session.stateDir)).filter((r) => r.start);
     if (!runs.length) {

@@ -120,7 +120,9 @@ export async function runTasks<C>(
     const task = tasks.find((t) => t.id === failure!.id)!;
     const base = failure.error instanceof FirestreamError ? failure.error : undefined;
     throw new FirestreamError(`${task.title} failed: ${errorText(failure.error)}`, {
-      hint: `${forwardProgress(tasks, results)}; run the same command again (or \`firestream rollback\`) to finish`,
+      hint: `${
+        forwardProgress(tasks, results)
+      }; run the same command again (or \`firestream rollback\`) to finish`,
       cause: failure.error,
       exitCode: signal?.aborted ? 130 : base?.exitCode,
     });
@@ -155,7 +157,9 @@ export async function runTasks<C>(
     await journal.append({ event: "run-end", outcome: "interrupted" });
     throw new InterruptedError(
       pastReturn
-        ? `interrupted past the point of no return (${forwardProgress(tasks, results)}); run the command again (or \`firestream rollback\`) to finish`
+        ? `interrupted past the point of no return (${
+          forwardProgress(tasks, results)
+        }); run the command again (or \`firestream rollback\`) to finish`
         : `interrupted after ${applied.length} step(s); run \`firestream rollback\` to undo them or run the command again to finish`,
     );
   }
