@@ -38,7 +38,7 @@ export type Takeover = "continue" | "rollback" | "converged" | "other";
 const TAKEOVER: Record<Takeover, string> = {
   continue:
     "this run carries on from what it left (a failure is rolled back as usual; `firestream rollback` undoes the rest)",
-  rollback: "undoing what it left",
+  rollback: "what it left is shown below and undone once confirmed",
   converged:
     "the machine matches the configuration, so its run is closed: its changes are kept and there is nothing to roll back",
   other: "`firestream plan` shows what it left; `firestream rollback` undoes it",

@@ -6,6 +6,7 @@
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
 import { listRuns, type RunRecord } from "../../src/state/journal.ts";
+import { alive, lockLeft, openJournals, routesOf } from "./runs.ts";
 
 /** The boundary after each step a create applies (`task-done:ID`), in the order they were written. */
 function boundaries(run: RunRecord): string[] {
@@ -18,42 +19,13 @@ function records(h: SimHost): Record<string, unknown> {
   return text === undefined ? {} : JSON.parse(text).clusters;
 }
 
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX] /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
-  } catch {
-    return false;
-  }
-}
-
 /** Waits for the simulated tools a killed run left running to finish, as real ones would. */
 async function orphansDone(h: SimHost): Promise<void> {
-  const end = Date.now() + 30000;
+  const end = Date.now() + 120000;
   while (h.calls().some((c) => alive(c.pid))) {
     if (Date.now() > end) throw new Error("simulated tools still running");
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function routesOf(h: SimHost): string[] {
-  return h.world().routes.filter((r) => r.dst.startsWith("10.4")).map((r) =>
-    `${r.dst} via ${r.gateway}`
-  );
-}
-
-function lockLeft(h: SimHost): boolean {
-  try {
-    return Deno.statSync(`${h.projectDir}/.firestream/state.lock`).isFile;
-  } catch {
-    return false;
-  }
-}
-
-/** Runs that neither ended well nor were closed. */
-async function openJournals(h: SimHost): Promise<string[]> {
-  return (await listRuns(`${h.projectDir}/.firestream`)).filter((r) =>
-    !["succeeded", "rolled-back", "abandoned"].includes(r.outcome ?? "")
-  ).map((r) => `${r.run} (${r.outcome ?? "no end"})`);
 }
 
 async function killedAt(h: SimHost, point: string): Promise<void> {
@@ -83,7 +55,7 @@ Deno.test("kill -9 at every step boundary of create: a re-run converges and clos
       await killedAt(h, point);
       const back = await h.run(["rollback", "--yes"]);
       assertEquals(back.code, 0, `${point}: ${back.stderr}`);
-      assertMatch(back.stderr, "undoing what it left");
+      assertMatch(back.stderr, "what it left is shown below and undone once confirmed");
       const world = h.world();
       assertEquals(Object.keys(world.clusters), [], `${point}: cluster left`);
       assertEquals(Object.keys(world.containers), [], `${point}: containers left`);

@@ -1,6 +1,7 @@
 /** End-to-end: plan, apply, saved plans, in-place updates, replacement, crash recovery. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { freePort, type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { lockLeft, openJournals } from "./runs.ts";
 
 function setKey(h: SimHost, pattern: RegExp, replacement: string): void {
   const path = `${h.projectDir}/firestream.toml`;
@@ -159,28 +160,12 @@ Deno.test("a cluster removed from the config plans as a delete, renamed as delet
   });
 });
 
-async function waitFor(what: string, fn: () => boolean, ms = 20000): Promise<void> {
+async function waitFor(what: string, fn: () => boolean, ms = 120000): Promise<void> {
   const end = Date.now() + ms;
   while (!fn()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function lockLeft(h: SimHost): boolean {
-  try {
-    return Deno.statSync(`${h.projectDir}/.firestream/state.lock`).isFile;
-  } catch {
-    return false;
-  }
-}
-
-/** Journals of runs that neither ended nor were closed. */
-async function unfinishedJournals(h: SimHost): Promise<string[]> {
-  const { listRuns, isClosed } = await import("../../src/state/journal.ts");
-  return (await listRuns(`${h.projectDir}/.firestream`)).filter((r) =>
-    !isClosed(r) && r.outcome === undefined
-  ).map((r) => r.run);
 }
 
 async function killMidCreate(h: SimHost): Promise<void> {
@@ -212,7 +197,7 @@ Deno.test("crash mid-apply: the dead lock is recognised and `rollback` leaves no
     const asked = await h.run(["rollback"]);
     assertEquals(asked.code, 1, asked.stderr);
     assertMatch(asked.stderr, "took over the state lock of pid");
-    assertMatch(asked.stderr, "undoing what it left");
+    assertMatch(asked.stderr, "what it left is shown below and undone once confirmed");
     assertMatch(asked.stderr, "killed before it ended) is undone:");
     assertMatch(asked.stderr, "undo Local registry");
     assertMatch(asked.stderr, "re-run with --yes");
@@ -245,7 +230,7 @@ Deno.test("crash mid-apply: a new apply converges instead", async () => {
     assertEquals(rec.resources.registry.created, true);
     assertEquals((await h.run(["plan", "--detailed-exitcode"])).code, 0);
     assertEquals(lockLeft(h), false);
-    assertEquals(await unfinishedJournals(h), []);
+    assertEquals(await openJournals(h), []);
     h.clearCalls();
     const none = await h.ok(["rollback", "--yes"]);
     assertMatch(none.stdout, "Nothing to undo");

@@ -6,14 +6,7 @@
 import { assertEquals, assertMatch, assertNotMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
 import { listRuns } from "../../src/state/journal.ts";
-
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX] /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
-  } catch {
-    return false;
-  }
-}
+import { alive, routesOf } from "./runs.ts";
 
 /**
  * Live processes started (directly or not) by firestream on this simulated host: they carry its
@@ -42,7 +35,7 @@ function processesOf(h: SimHost): number[] {
   return pids;
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 20000): Promise<T> {
+async function until<T>(what: string, fn: () => T | undefined | false, ms = 120000): Promise<T> {
   const end = Date.now() + ms;
   while (true) {
     const v = fn();
@@ -58,12 +51,6 @@ function readJson<T>(path: string): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-function routesOf(h: SimHost): string[] {
-  return h.world().routes.filter((r) => r.dst.startsWith("10.4")).map((r) =>
-    `${r.dst} via ${r.gateway}`
-  );
 }
 
 function devMode(config: string, on: boolean, offset: number): string {
