@@ -2,9 +2,11 @@
 import { applyPlan } from "../cluster/apply.ts";
 import { LiveCache } from "../cluster/context.ts";
 import { hasChanges, makePlan, type Plan, renderPlan } from "../cluster/plan.ts";
-import { rollbackLastRun } from "../cluster/rollback.ts";
+import { renderRollbackPlan, rollbackLastRun } from "../cluster/rollback.ts";
+import { settleConverged } from "../cluster/run.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
+import { confirmAction } from "../ui/confirm.ts";
 import { setExitCode } from "./program.ts";
 import { type GlobalFlags, openSession, type Session } from "./session.ts";
 
@@ -106,6 +108,7 @@ async function finish(
   },
 ): Promise<void> {
   if (!hasChanges(p)) {
+    await settleConverged(session, Object.keys(p.desired));
     if (session.out.json) return session.out.data({ changed: false, plan: p, runs: [] });
     return session.out.line("No changes. The machine matches the configuration.");
   }
@@ -133,17 +136,34 @@ async function finish(
   );
 }
 
-/** `rollback`: undo the last failed or interrupted run from its journal. */
+/** `rollback`: show what unfinished runs left, ask, then undo (or finish) them from their journals. */
 export async function rollback(flags: GlobalFlags): Promise<void> {
   const session = await openSession(flags);
-  const result = await rollbackLastRun(session);
+  const result = await rollbackLastRun(session, {
+    confirm: async (plan) => {
+      if (!session.out.json) {
+        session.out.progress(renderRollbackPlan(plan));
+        session.out.progress("");
+      }
+      const forward = plan.some((p) => p.direction === "forward");
+      const question = forward ? "Undo (or finish) these runs?" : "Undo these changes?";
+      if (!(await confirmAction(question, { yes: flags.yes }))) {
+        throw new FirestreamError("rollback cancelled; nothing was changed");
+      }
+      return true;
+    },
+  });
   if (session.out.json) return session.out.data(result);
   if (!result.run) return session.out.line(`Nothing to undo: ${result.reason}.`);
-  session.out.line(
-    `Rolled back run ${result.run} (${result.undone.length} step(s) undone${
-      result.failed.length ? `, ${result.failed.length} failed` : ""
-    }).`,
-  );
+  for (const r of result.runs) {
+    session.out.line(
+      `${
+        r.direction === "forward" ? "Finished" : "Rolled back"
+      } run ${r.run} (${r.undone.length} step(s) ${r.direction === "forward" ? "done" : "undone"}${
+        r.failed.length ? `, ${r.failed.length} failed` : ""
+      }).`,
+    );
+  }
   if (result.failed.length) {
     throw new FirestreamError(`could not undo ${result.failed.join(", ")}`, {
       hint: "fix the cause shown above and run `firestream rollback` again",

@@ -5,7 +5,7 @@ import { FirestreamError } from "../errors.ts";
 import { confirmAction } from "../ui/confirm.ts";
 import type { ClusterContext, ClusterRunOptions, LiveCache } from "./context.ts";
 import { hasChanges, type Plan, renderPlan } from "./plan.ts";
-import { type ClusterRunResult, runCluster } from "./run.ts";
+import { type ClusterRunResult, runCluster, settleConverged } from "./run.ts";
 
 /** Options for {@link applyPlan}. */
 export interface ApplyOptions {
@@ -63,7 +63,10 @@ export async function applyPlan(
   options: ApplyOptions,
 ): Promise<ApplyResult> {
   const out = session.out;
-  if (!hasChanges(plan)) return { runs: [] };
+  if (!hasChanges(plan)) {
+    await settleConverged(session, Object.keys(plan.desired));
+    return { runs: [] };
+  }
   if (options.show !== false && !out.json) {
     out.progress(renderPlan(plan, (c, s) => out.paint(c, s, "err")));
     out.progress("");

@@ -4,9 +4,9 @@ import type { K3dConfig } from "../config/schema.ts";
 import { type RunSummary, runTasks } from "../engine/runner.ts";
 import type { AnyTask } from "../engine/task.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
-import { JournalWriter } from "../state/journal.ts";
+import { closeRun, JournalWriter, openRuns } from "../state/journal.ts";
 import { acquireHostLocks } from "../state/cluster_lock.ts";
-import { acquireLock, describeHolder } from "../state/lock.ts";
+import { acquireLock, describeHolder, isHolderDead, LOCK_FILE, readHolder } from "../state/lock.ts";
 import { progressReporter } from "../ui/progress.ts";
 import { type ClusterContext, type ClusterRunOptions, LiveCache, newRecord } from "./context.ts";
 
@@ -33,14 +33,30 @@ export interface ClusterRunResult {
   state: StateDocument;
 }
 
-/** Calls `fn` with the state lock held; warns when a dead holder's lock was taken over. */
-export async function withStateLock<T>(session: Session, fn: () => Promise<T>): Promise<T> {
+/** What a command does about a dead holder's run, said when it takes over its lock. */
+export type Takeover = "continue" | "rollback" | "converged" | "other";
+
+const TAKEOVER: Record<Takeover, string> = {
+  continue:
+    "this run carries on from what it left (a failure is rolled back as usual; `firestream rollback` undoes the rest)",
+  rollback: "what it left is shown below and undone once confirmed",
+  converged:
+    "the machine matches the configuration, so its run is closed: its changes are kept and there is nothing to roll back",
+  other: "`firestream plan` shows what it left; `firestream rollback` undoes it",
+};
+
+/** Calls `fn` with the state lock held; warns (naming the next step) when a dead holder's lock was taken over. */
+export async function withStateLock<T>(
+  session: Session,
+  fn: () => Promise<T>,
+  takeover: Takeover = "other",
+): Promise<T> {
   const lock = await acquireLock(session.stateDir, session.command);
   if (lock.tookOverFrom) {
     session.out.warn(
       `took over the state lock of ${
         describeHolder(lock.tookOverFrom)
-      }, which is no longer running; \`firestream rollback\` undoes what it left half-done`,
+      }, which is no longer running; ${TAKEOVER[takeover]}`,
     );
   }
   try {
@@ -152,6 +168,42 @@ export async function withInterrupts<T>(
   }
 }
 
+/** Closes the runs a dead process left for `clusters`, their changes now part of a successful or converged state. */
+async function closeOpenRuns(
+  session: Session,
+  clusters: string[],
+  reason: string,
+  except?: string,
+): Promise<void> {
+  for (const cluster of clusters) {
+    for (const run of await openRuns(session.stateDir, cluster)) {
+      if (run.run !== except) await closeRun(run, reason);
+    }
+  }
+}
+
+/**
+ * A run that found nothing to change: when a dead run left its lock or an unfinished journal for
+ * these clusters, takes the lock, closes that journal (the machine matches the configuration, so its
+ * changes are part of that state) and removes the lock. Does nothing while a live run holds the lock.
+ */
+export async function settleConverged(session: Session, clusters: string[]): Promise<void> {
+  const holder = await readHolder(`${session.stateDir}/${LOCK_FILE}`);
+  if (holder && !isHolderDead(holder)) return;
+  const open = (await Promise.all(clusters.map((c) => openRuns(session.stateDir, c)))).flat();
+  if (!holder && open.length === 0) return;
+  await withStateLock(
+    session,
+    () =>
+      closeOpenRuns(
+        session,
+        clusters,
+        `\`${session.command}\` (pid ${Deno.pid}) found the machine matching the configuration`,
+      ),
+    "converged",
+  );
+}
+
 /** Runs the tasks for one cluster under the lock with a journal; the state file follows each step. */
 export function runCluster(session: Session, run: ClusterRun): Promise<ClusterRunResult> {
   return withStateLock(session, async () => {
@@ -167,7 +219,7 @@ export function runCluster(session: Session, run: ClusterRun): Promise<ClusterRu
     } finally {
       await hostLocks.release();
     }
-  });
+  }, "continue");
 }
 
 async function runLocked(session: Session, run: ClusterRun): Promise<ClusterRunResult> {
@@ -184,6 +236,7 @@ async function runLocked(session: Session, run: ClusterRun): Promise<ClusterRunR
     project_dir: ctx.projectDir,
     pid: Deno.pid,
     record_existed: scope.existed,
+    on_success: run.onSuccess ?? "keep",
   });
   try {
     const summary = await withInterrupts(session, scope.abort, () =>
@@ -194,6 +247,12 @@ async function runLocked(session: Session, run: ClusterRun): Promise<ClusterRunR
         onChange: scope.changed,
       }));
     await scope.persist(true);
+    await closeOpenRuns(
+      session,
+      [ctx.name],
+      `run ${journal.run} (\`${session.command}\`) succeeded after it`,
+      journal.run,
+    );
     return {
       summary,
       record: scope.state().clusters[ctx.name],

@@ -112,6 +112,23 @@ export async function runTasks<C>(
   }
   for (const t of tasks) results[t.id] ??= "not-run";
 
+  // past a step with no way back (done now, or found done): the run can only go forward
+  const pastReturn = tasks.find((t) =>
+    t.pointOfNoReturn && (results[t.id] === "applied" || results[t.id] === "unchanged")
+  );
+  if (failure && pastReturn) {
+    // nothing of what went before can come back: keep it, and leave the rest to the next run
+    await journal.append({ event: "run-end", outcome: "failed", error: errorText(failure.error) });
+    const task = tasks.find((t) => t.id === failure!.id)!;
+    const base = failure.error instanceof FirestreamError ? failure.error : undefined;
+    throw new FirestreamError(`${task.title} failed: ${errorText(failure.error)}`, {
+      hint: `${
+        forwardProgress(tasks, results)
+      }; run the same command again (or \`firestream rollback\`) to finish`,
+      cause: failure.error,
+      exitCode: signal?.aborted ? 130 : base?.exitCode,
+    });
+  }
   if (failure) {
     const reason = `${failure.id} failed: ${errorText(failure.error)}`;
     const rollbackOk = await rollbackApplied(applied, ctx, {
@@ -136,7 +153,11 @@ export async function runTasks<C>(
   if (signal?.aborted) {
     await journal.append({ event: "run-end", outcome: "interrupted" });
     throw new InterruptedError(
-      `interrupted after ${applied.length} step(s); run \`firestream rollback\` to undo them or run the command again to finish`,
+      pastReturn
+        ? `interrupted past the point of no return (${
+          forwardProgress(tasks, results)
+        }); run the command again (or \`firestream rollback\`) to finish`
+        : `interrupted after ${applied.length} step(s); run \`firestream rollback\` to undo them or run the command again to finish`,
     );
   }
   await journal.append({ event: "run-end", outcome: "succeeded" });
@@ -195,7 +216,10 @@ export async function rollbackApplied<C>(
       await task.rollback(ctx, undo);
       await journal.append({ event: "rollback-task-done", task: task.id });
       await options.onChange?.();
-      onEvent({ type: "rollback-task", id: task.id, title: task.title, ok: true });
+      // a step that changed nothing undoable (null) is not reported as undone
+      if (undo !== null && undo !== undefined) {
+        onEvent({ type: "rollback-task", id: task.id, title: task.title, ok: true });
+      }
     } catch (error) {
       ok = false;
       const message = errorText(error);
@@ -205,6 +229,17 @@ export async function rollbackApplied<C>(
     }
   }
   return ok;
+}
+
+/** "already done: A, B; left to do: C" for a run that can only go forward. */
+export function forwardProgress<C>(
+  tasks: AnyTask<C>[],
+  results: Record<string, TaskResult>,
+): string {
+  const done = tasks.filter((t) => results[t.id] === "applied" || results[t.id] === "unchanged");
+  const left = tasks.filter((t) => results[t.id] === "failed" || results[t.id] === "not-run");
+  const names = (list: AnyTask<C>[]) => list.map((t) => t.title).join(", ") || "nothing";
+  return `already done: ${names(done)}; left to do: ${names(left)}`;
 }
 
 /** The message of any thrown value. */

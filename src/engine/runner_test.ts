@@ -173,3 +173,46 @@ Deno.test('runner: "nothing had been changed" only when the first step failed in
   );
   assertEquals(partial, "2 of 3 agents remain");
 });
+
+Deno.test("runner: past a point of no return a failure undoes nothing and says what is done and what is left", async () => {
+  for (const found of [false, true]) {
+    const dir = await Deno.makeTempDir();
+    const tasks = makeTasks(["a", "gone", "c", "d"]);
+    tasks[1].pointOfNoReturn = true;
+    // the step with no way back was done by this run, or found done (an earlier attempt did it)
+    if (found) tasks[1].check = () => Promise.resolve(true);
+    const ctx: Ctx = { log: [], failAt: "c" };
+    const journal = await JournalWriter.open(dir);
+    const err = await assertRejects(() => runTasks(tasks, ctx, { journal }), Error, "boom in c");
+    const hint = (err as { hint?: string }).hint ?? "";
+    assertEquals(
+      hint,
+      "already done: step a, step gone; left to do: step c, step d; run the same command again (or `firestream rollback`) to finish",
+    );
+    assertEquals(ctx.log, found ? ["apply a"] : ["apply a", "apply gone"]);
+    const [run] = await listRuns(dir);
+    assertEquals(run.outcome, "failed");
+    assertEquals(run.entries.some((e) => e.event === "rollback-start"), false);
+  }
+});
+
+Deno.test("runner: a step whose apply returned null is rolled back silently (nothing to report as undone)", async () => {
+  const dir = await Deno.makeTempDir();
+  const tasks = makeTasks(["a", "b", "c"]);
+  tasks[0].apply = (ctx) => {
+    ctx.log.push("apply a");
+    return Promise.resolve(null as unknown as string);
+  };
+  const events: string[] = [];
+  const ctx: Ctx = { log: [], failAt: "c" };
+  const journal = await JournalWriter.open(dir);
+  await assertRejects(() =>
+    runTasks(tasks, ctx, {
+      journal,
+      onEvent: (e) => e.type === "rollback-task" && events.push(e.id),
+    })
+  );
+  assertEquals(events, ["b"]);
+  const [run] = await listRuns(dir);
+  assertEquals(run.pendingUndo, []);
+});

@@ -13,12 +13,17 @@ export interface Task<C, U = unknown> {
   enabled?: (ctx: C) => boolean;
   /** read-only: true when the machine is already as desired */
   check: (ctx: C) => Promise<boolean>;
-  /** make it so; returns what rollback needs to revert exactly this */
+  /** make it so; returns what rollback needs to revert exactly this (null: nothing to revert) */
   apply: (ctx: C) => Promise<U>;
   /** revert exactly what apply did, nothing more */
   rollback: (ctx: C, undo: U) => Promise<void>;
   /** revert an apply that started and never returned (the process died inside it) */
   abandon?: (ctx: C) => Promise<void>;
+  /**
+   * once this step is done there is no way back (a deleted cluster): a later failure leaves every
+   * step as it is, and the run is finished by running it again (or `rollback`) instead of undone
+   */
+  pointOfNoReturn?: boolean;
 }
 
 /** Any task over context C, whatever its undo data. */

@@ -47,8 +47,15 @@ export interface ClusterResources {
     file?: string;
     server: string;
     domains: string[];
+    /** the file was a symbolic link to this (as read from the link) when it was first edited */
+    link?: string;
   };
-  hosts_block?: { file: string; lines: string[] };
+  hosts_block?: {
+    file: string;
+    lines: string[];
+    /** the file was a symbolic link to this (as read from the link) when the block was written */
+    link?: string;
+  };
   port_forwards?: { pid_file: string; offset: number };
   /** Node objects of removed agents whose deletion failed: the next apply deletes them */
   stale_nodes?: string[];

@@ -1,12 +1,17 @@
 /** The run journal: one JSON line per step, fsynced before and after every apply. */
 
-/** Outcome of a run. */
+/**
+ * Outcome of a run. A run ends itself with one of the first five; `abandoned` is written by a later
+ * run that found the machine converged (or made it so) while this one was dead: its changes are part
+ * of that state now, and nothing of it is left to undo.
+ */
 export type RunOutcome =
   | "succeeded"
   | "failed"
   | "rolled-back"
   | "rollback-failed"
-  | "interrupted";
+  | "interrupted"
+  | "abandoned";
 
 /** One line of the journal. */
 export type JournalEntry =
@@ -22,6 +27,8 @@ export type JournalEntry =
     pid: number;
     /** whether the cluster had a state record before the run (a rollback that empties it drops it otherwise) */
     record_existed: boolean;
+    /** what a successful run does with the record: keep it (create) or drop it (delete) */
+    on_success?: "keep" | "drop";
   }
   | { event: "task-start"; task: string }
   | { event: "task-skip"; task: string; reason: string }
@@ -31,7 +38,13 @@ export type JournalEntry =
   | { event: "rollback-task-start"; task: string }
   | { event: "rollback-task-done"; task: string }
   | { event: "rollback-task-failed"; task: string; error: string }
-  | { event: "run-end"; outcome: RunOutcome; error?: string };
+  | {
+    event: "run-end";
+    outcome: RunOutcome;
+    error?: string;
+    /** for `abandoned`: why, and which run (or pid) closed it */
+    reason?: string;
+  };
 
 /** A journal entry as stored, with its time. */
 export type StoredEntry = JournalEntry & { time: string };
@@ -85,6 +98,7 @@ export class JournalWriter {
     let written = 0;
     while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));
     await this.#file.sync();
+    killPoint(entry);
   }
 
   /** Closes the file. */
@@ -94,7 +108,27 @@ export class JournalWriter {
   }
 }
 
-/** How many run journals are kept; only the newest run is ever rolled back. */
+/**
+ * Crash testing: `FIRESTREAM_KILL_AFTER=EVENT[:TASK]` kills this process with SIGKILL right after the
+ * matching entry is on disk, the moment a `kill -9` between two journal entries would hit.
+ */
+const KILL_AFTER = (() => {
+  try {
+    return Deno.env.get("FIRESTREAM_KILL_AFTER");
+  } catch {
+    return undefined;
+  }
+})();
+
+function killPoint(entry: JournalEntry): void {
+  if (!KILL_AFTER) return;
+  const task = "task" in entry ? entry.task : undefined;
+  if (KILL_AFTER === entry.event || KILL_AFTER === `${entry.event}:${task}`) {
+    Deno.kill(Deno.pid, "SIGKILL");
+  }
+}
+
+/** How many run journals are kept; only unfinished runs are ever rolled back. */
 export const MAX_JOURNALS = 100;
 
 async function prune(dir: string): Promise<void> {
@@ -116,6 +150,8 @@ export interface RunRecord {
   outcome?: RunOutcome;
   /** tasks applied and not rolled back, in the order they completed */
   pendingUndo: { task: string; undo: unknown }[];
+  /** tasks that started and never ended (the process died inside them), not yet abandoned */
+  interrupted: string[];
 }
 
 /** Parses one journal file; a torn last line (crash mid-write) is ignored. */
@@ -129,15 +165,28 @@ export function parseJournal(run: string, path: string, text: string): RunRecord
       break;
     }
   }
-  const record: RunRecord = { run, path, entries, pendingUndo: [] };
+  const record: RunRecord = { run, path, entries, pendingUndo: [], interrupted: [] };
+  const open = new Set<string>();
   for (const e of entries) {
     if (e.event === "run-start") record.start = e;
-    else if (e.event === "task-done") record.pendingUndo.push({ task: e.task, undo: e.undo });
+    else if (e.event === "task-start") open.add(e.task);
+    else if (e.event === "task-done") {
+      open.delete(e.task);
+      record.pendingUndo.push({ task: e.task, undo: e.undo });
+    } else if (e.event === "task-failed") open.delete(e.task);
     else if (e.event === "rollback-task-done") {
+      open.delete(e.task);
       record.pendingUndo = record.pendingUndo.filter((p) => p.task !== e.task);
     } else if (e.event === "run-end") record.outcome = e.outcome;
   }
+  record.interrupted = [...open];
   return record;
+}
+
+/** True when the run ended by itself or was closed, leaving nothing to undo or finish. */
+export function isClosed(run: RunRecord): boolean {
+  return run.outcome === "succeeded" || run.outcome === "rolled-back" ||
+    run.outcome === "abandoned";
 }
 
 /** All runs in the journal directory, oldest first. */
@@ -159,11 +208,47 @@ export async function listRuns(stateDir: string): Promise<RunRecord[]> {
   return runs;
 }
 
-/** The newest run that left changes behind (failed, interrupted, crashed, or a failed rollback). */
-export async function lastUnfinishedRun(stateDir: string): Promise<RunRecord | undefined> {
+/**
+ * Runs that left changes behind (failed, interrupted, crashed, or a failed rollback) and are newer
+ * than the last successful run of their cluster, newest first: what `rollback` may undo. A run
+ * closed as converged (`abandoned`) left nothing.
+ */
+export async function unfinishedRuns(stateDir: string): Promise<RunRecord[]> {
   const runs = await listRuns(stateDir);
-  const last = runs.at(-1);
-  if (!last) return undefined;
-  if (last.outcome === "succeeded" || last.outcome === "rolled-back") return undefined;
-  return last.pendingUndo.length > 0 || last.outcome === undefined ? last : undefined;
+  const settled = new Set<string>();
+  const out: RunRecord[] = [];
+  for (const run of [...runs].reverse()) {
+    const cluster = run.start?.cluster ?? "";
+    if (run.outcome === "succeeded") settled.add(cluster);
+    if (settled.has(cluster) || isClosed(run)) continue;
+    if (
+      run.outcome === undefined || run.outcome === "failed" || run.pendingUndo.length > 0 ||
+      run.interrupted.length > 0
+    ) {
+      out.push(run);
+    }
+  }
+  return out;
+}
+
+/** Runs of `cluster` that neither ended well nor were closed, newest first. */
+export async function openRuns(stateDir: string, cluster: string): Promise<RunRecord[]> {
+  return (await listRuns(stateDir)).filter((r) =>
+    !isClosed(r) && (r.start?.cluster ?? "") === cluster
+  ).reverse();
+}
+
+/** The newest run `rollback` would undo, if any. */
+export async function lastUnfinishedRun(stateDir: string): Promise<RunRecord | undefined> {
+  return (await unfinishedRuns(stateDir))[0];
+}
+
+/** Writes the end of a dead run's journal: its changes are part of the state a later run settled. */
+export async function closeRun(run: RunRecord, reason: string): Promise<void> {
+  const writer = await JournalWriter.reopen(run.path);
+  try {
+    await writer.append({ event: "run-end", outcome: "abandoned", reason });
+  } finally {
+    writer.close();
+  }
 }

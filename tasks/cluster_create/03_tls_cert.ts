@@ -58,6 +58,22 @@ const tlsCert: Task<ClusterContext, TlsCertUndo> = {
     await record(ctx);
     return { caCreated, hadPrevious, previous };
   },
+  // died while issuing: a certificate the record does not hold goes, a replaced one comes back
+  // (a CA made meanwhile stays: nothing tells it from one kept by an earlier delete)
+  abandon: async (ctx) => {
+    const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
+    const rec = ctx.record.resources.tls;
+    if (!rec) {
+      await Deno.remove(p.cert).catch(() => {});
+      await Deno.remove(p.key).catch(() => {});
+      await Deno.remove(p.clusterDir).catch(() => {});
+      return;
+    }
+    const now = await readCert(p.cert).catch(() => undefined);
+    if (now?.info.fingerprint === rec.fingerprint) return;
+    await move(`${p.cert}.prev`, p.cert);
+    await move(`${p.key}.prev`, p.key);
+  },
   rollback: async (ctx, undo) => {
     const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
     await Deno.remove(p.cert).catch(() => {});

@@ -171,6 +171,17 @@ const agents: Task<ClusterContext, AgentsUndo> = {
     if (delta) ctx.notice(delta > 0 ? `added ${delta} agent(s)` : `removed ${-delta} agent(s)`);
     return undo;
   },
+  // died while adding or removing: the agents go back to the count of the last recorded config
+  // (a cluster this run made goes as a whole with the cluster step)
+  abandon: async (ctx) => {
+    if (!ctx.record.resources.cluster) return;
+    const before = ctx.record.k3d_config.agents;
+    const live = await liveAgents(ctx);
+    for (const node of live.slice(before).reverse()) await removeAgent(ctx, node.name);
+    if (live.length < before) {
+      await addAgents(ctx, live.map((n) => n.name), before - live.length);
+    }
+  },
   rollback: async (ctx, undo) => {
     let count = ctx.record.k3d_config.agents;
     for (const name of [...undo.added].reverse()) {

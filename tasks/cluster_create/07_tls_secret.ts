@@ -226,6 +226,28 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
     await undoSecrets(ctx, undo);
     if (undo.previous && ctx.record.resources.tls) ctx.record.resources.tls.secret = undo.previous;
   },
+  // died while writing them: our secret (it holds our certificate) goes from namespaces the record
+  // does not list; a cluster this run made goes as a whole with the cluster step
+  abandon: async (ctx) => {
+    if (!ctx.record.resources.cluster || !ctx.k3d.tls.enabled) return;
+    const kept = ctx.record.resources.tls?.secret;
+    const ours = await fileBase64(certPaths(ctx.k3d.tls.certs_dir, ctx.name).cert).catch(() =>
+      undefined
+    );
+    for (const ns of secretNamespaces(ctx.k3d.tls.namespaces)) {
+      if (kept?.name === ctx.k3d.tls.secret_name && kept.namespaces.includes(ns)) continue;
+      const current = await secretCert(ctx.kubeContext, ctx.k3d.tls.secret_name, ns);
+      if (current === undefined || current !== ours) continue;
+      await kubectl(ctx.kubeContext, [
+        "delete",
+        "secret",
+        ctx.k3d.tls.secret_name,
+        "-n",
+        ns,
+        "--ignore-not-found",
+      ]);
+    }
+  },
 };
 
 async function undoSecrets(ctx: ClusterContext, undo: TlsSecretUndo): Promise<void> {

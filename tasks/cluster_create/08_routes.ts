@@ -98,6 +98,16 @@ const routes: Task<ClusterContext, RoutesUndo> = {
     ctx.record.resources.routes = set;
     return { set, previous, removed: stale.length ? stale : undefined };
   },
+  // died while setting them: a route to the server that the record does not hold goes, a recorded one comes back
+  abandon: async (ctx) => {
+    const recorded = ctx.record.resources.routes ?? [];
+    const ip = await serverIp(ctx).catch(() => undefined);
+    for (const cidr of cidrs(ctx)) {
+      const rec = recorded.find((r) => r.cidr === cidr);
+      if (rec) await setRoute(rec.cidr, rec.via, { force: true });
+      else if (ip) await unsetRoute({ cidr, via: ip });
+    }
+  },
   rollback: async (ctx, undo) => {
     if (undo.set) await removeRoutes(undo.set);
     for (const r of undo.removed ?? []) await setRoute(r.cidr, r.via, { force: true });

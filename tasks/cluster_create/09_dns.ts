@@ -16,7 +16,12 @@ import {
   SEARCH_DOMAINS,
   withoutResolvConfBlocks,
 } from "../../src/host/dns.ts";
-import { readSystemFile, resolvConfPath, writeSystemFile } from "../../src/host/system_file.ts";
+import {
+  readSystemFile,
+  resolvConfPath,
+  systemFileLink,
+  writeSystemFile,
+} from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import { bridgeInterface, inspectNetwork } from "../../src/tools/docker.ts";
 import { exec } from "../../src/tools/exec.ts";
@@ -60,7 +65,12 @@ async function desired(ctx: ClusterContext): Promise<DnsRecord> {
   if (mode === "macos-resolver") {
     return { mode, file: macResolverPath(), server, domains: [CLUSTER_DOMAIN] };
   }
-  return { mode, file: resolvConfPath(), server, domains: SEARCH_DOMAINS };
+  const file = resolvConfPath();
+  // a link (systemd-resolved's stub, resolvconf) stays one: recorded, so delete restores exactly it
+  const link = ctx.record.resources.dns?.file === file
+    ? ctx.record.resources.dns.link
+    : await systemFileLink(file);
+  return { mode, file, server, domains: SEARCH_DOMAINS, ...(link === undefined ? {} : { link }) };
 }
 
 async function isSet(ctx: ClusterContext, want: DnsRecord): Promise<boolean> {
@@ -142,7 +152,10 @@ export async function removeDns(ctx: ClusterContext, rec: DnsRecord): Promise<vo
   const text = await readSystemFile(rec.file!);
   const without = withoutResolvConfBlocks(text, ctx.name);
   if (without !== text) {
-    await writeSystemFile(rec.file!, without, { backup: backupPath(ctx, "resolv.conf") });
+    await writeSystemFile(rec.file!, without, {
+      backup: backupPath(ctx, "resolv.conf"),
+      link: rec.link,
+    });
   }
 }
 
@@ -232,6 +245,13 @@ const dns: Task<ClusterContext, DnsUndo> = {
       );
     }
     return { set: want, previous };
+  },
+  // died while setting it: what the record does not hold goes, what it holds is put back
+  abandon: async (ctx) => {
+    const rec = ctx.record.resources.dns;
+    const want = await desired(ctx).catch(() => undefined);
+    if (want && JSON.stringify(want) !== JSON.stringify(rec)) await removeDns(ctx, want);
+    if (rec) await setDns(ctx, rec);
   },
   rollback: async (ctx, undo) => {
     if (undo.set) await removeDns(ctx, undo.set);

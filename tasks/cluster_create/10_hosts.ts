@@ -2,7 +2,12 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { readBlock, removeBlock, setBlock } from "../../src/host/block.ts";
-import { hostsFilePath, readSystemFile, writeSystemFile } from "../../src/host/system_file.ts";
+import {
+  hostsFilePath,
+  readSystemFile,
+  systemFileLink,
+  writeSystemFile,
+} from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import { registryContainer } from "../../src/tools/k3d.ts";
 
@@ -14,6 +19,14 @@ export interface HostsUndo {
   /** the block's lines before this run, when there was one */
   before?: string[];
   previous?: HostsRecord;
+  /** the file was this symbolic link */
+  link?: string;
+}
+
+/** The record of a block written to `file`, naming the link the file is, if it is one. */
+async function blockRecord(file: string, lines: string[], link?: string): Promise<HostsRecord> {
+  link ??= await systemFileLink(file);
+  return link === undefined ? { file, lines } : { file, lines, link };
 }
 
 function mentions(text: string, name: string): boolean {
@@ -35,16 +48,23 @@ export function hostsLines(ctx: ClusterContext, rest: string): string[] {
   return [...new Set(names)].map((n) => `127.0.0.1\t${n}`);
 }
 
-/** Sets this cluster's block to `lines`, or removes it (undefined); nothing else in the file changes. */
+/**
+ * Sets this cluster's block to `lines`, or removes it (undefined); nothing else in the file changes.
+ * `link`: the file was this symbolic link when the block was written (it stays, or comes back, a link).
+ */
 export async function writeHostsBlock(
   ctx: ClusterContext,
   file: string,
   lines: string[] | undefined,
+  link?: string,
 ): Promise<void> {
   const text = await readSystemFile(file);
   const next = lines ? setBlock(text, ctx.name, lines) : removeBlock(text, ctx.name);
   if (next !== text) {
-    await writeSystemFile(file, next, { backup: `${ctx.stateDir}/backups/hosts.${ctx.name}.bak` });
+    await writeSystemFile(file, next, {
+      backup: `${ctx.stateDir}/backups/hosts.${ctx.name}.bak`,
+      link,
+    });
   }
 }
 
@@ -61,25 +81,31 @@ const hosts: Task<ClusterContext, HostsUndo> = {
     const text = await readSystemFile(file);
     const lines = hostsLines(ctx, removeBlock(text, ctx.name));
     if (JSON.stringify(readBlock(text, ctx.name)) !== JSON.stringify(lines)) return false;
-    ctx.record.resources.hosts_block ??= { file, lines };
+    ctx.record.resources.hosts_block ??= await blockRecord(file, lines);
     return true;
   },
   apply: async (ctx) => {
     const previous = ctx.record.resources.hosts_block;
     const file = previous?.file ?? hostsFilePath();
     const before = readBlock(await readSystemFile(file), ctx.name);
+    const link = previous?.link ?? await systemFileLink(file);
     if (!ctx.k3d.network.patch_etc_hosts) {
-      await writeHostsBlock(ctx, file, undefined);
+      await writeHostsBlock(ctx, file, undefined, link);
       delete ctx.record.resources.hosts_block;
-      return { file, before, previous };
+      return { file, before, previous, link };
     }
     const lines = hostsLines(ctx, removeBlock(await readSystemFile(file), ctx.name));
-    await writeHostsBlock(ctx, file, lines);
-    ctx.record.resources.hosts_block = { file, lines };
-    return { file, before, previous };
+    await writeHostsBlock(ctx, file, lines, link);
+    ctx.record.resources.hosts_block = await blockRecord(file, lines, link);
+    return { file, before, previous, link };
+  },
+  // died while writing it: the block goes back to what the record holds (none for a new cluster)
+  abandon: async (ctx) => {
+    const rec = ctx.record.resources.hosts_block;
+    await writeHostsBlock(ctx, rec?.file ?? hostsFilePath(), rec?.lines, rec?.link);
   },
   rollback: async (ctx, undo) => {
-    await writeHostsBlock(ctx, undo.file, undo.before);
+    await writeHostsBlock(ctx, undo.file, undo.before, undo.link);
     if (undo.previous) ctx.record.resources.hosts_block = undo.previous;
     else delete ctx.record.resources.hosts_block;
   },

@@ -43,6 +43,16 @@ const portForward: Task<ClusterContext, PortForwardUndo> = {
     ctx.record.resources.port_forwards = { pid_file: spec.paths.pid, offset: spec.offset };
     return { started: true, stopped, previous };
   },
+  // died while starting it: whatever runs now is stopped (found by its pid files), and the
+  // supervisor of the record, if any, runs again as it was
+  abandon: async (ctx) => {
+    const spec = devModeSpec(ctx);
+    const rec = ctx.record.resources.port_forwards;
+    const running = await runningSupervisor(spec.paths);
+    if (running && rec && running.offset === rec.offset && !running.only) return;
+    await stopSupervisor(spec.paths);
+    if (rec) await startDetached({ ...spec, offset: rec.offset });
+  },
   rollback: async (ctx, undo) => {
     const spec = devModeSpec(ctx);
     if (undo.started) await stopSupervisor(spec.paths);

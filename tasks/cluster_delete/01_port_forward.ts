@@ -1,10 +1,27 @@
 /** Stop the cluster's port-forward supervisor and every kubectl it runs. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
-import { runningSupervisor, stopSupervisor } from "../../src/portforward/control.ts";
+import { runningSupervisor, startDetached, stopSupervisor } from "../../src/portforward/control.ts";
+import type { SupervisorInfo } from "../../src/portforward/files.ts";
 import { devModeSpec } from "../../src/portforward/spec.ts";
+import type { ClusterResources } from "../../src/state/document.ts";
 
-const portForward: Task<ClusterContext, null> = {
+/** What rollback needs to start the supervisor again as it ran. */
+export interface StoppedForwards {
+  offset: number;
+  only?: SupervisorInfo["only"];
+  record?: ClusterResources["port_forwards"];
+}
+
+/** Starts the supervisor that a delete stopped; throws (the step stays undone) when it cannot. */
+async function restart(ctx: ClusterContext, stopped: StoppedForwards): Promise<void> {
+  const spec = devModeSpec(ctx);
+  const info = await startDetached({ ...spec, offset: stopped.offset, only: stopped.only });
+  ctx.notice(`port forwarding runs again (pid ${info.pid})`);
+  if (stopped.record) ctx.record.resources.port_forwards = stopped.record;
+}
+
+const portForward: Task<ClusterContext, StoppedForwards | null> = {
   id: "delete-port-forward",
   title: "Stop port forwarding",
   check: async (ctx) => {
@@ -13,11 +30,22 @@ const portForward: Task<ClusterContext, null> = {
     return !running;
   },
   apply: async (ctx) => {
-    await stopSupervisor(devModeSpec(ctx).paths);
+    const paths = devModeSpec(ctx).paths;
+    const running = await runningSupervisor(paths);
+    const record = ctx.record.resources.port_forwards;
+    await stopSupervisor(paths);
     delete ctx.record.resources.port_forwards;
-    return null;
+    return running ? { offset: running.offset, only: running.only, record } : null;
   },
-  rollback: () => Promise.resolve(),
+  rollback: async (ctx, stopped) => {
+    if (stopped) await restart(ctx, stopped);
+  },
+  // died while stopping it: a supervisor the record names and that no longer runs starts again
+  abandon: async (ctx) => {
+    const record = ctx.record.resources.port_forwards;
+    if (!record || await runningSupervisor(devModeSpec(ctx).paths)) return;
+    await restart(ctx, { offset: record.offset, record });
+  },
 };
 
 export default portForward;

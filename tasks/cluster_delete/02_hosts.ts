@@ -20,13 +20,18 @@ const hosts: Task<ClusterContext, HostsRecord> = {
   },
   apply: async (ctx) => {
     const rec = ctx.record.resources.hosts_block!;
-    await writeHostsBlock(ctx, rec.file, undefined);
+    await writeHostsBlock(ctx, rec.file, undefined, rec.link);
     delete ctx.record.resources.hosts_block;
     return rec;
   },
   rollback: async (ctx, rec) => {
-    await writeHostsBlock(ctx, rec.file, rec.lines);
+    await writeHostsBlock(ctx, rec.file, rec.lines, rec.link);
     ctx.record.resources.hosts_block = rec;
+  },
+  // died while removing it: the record still names the block, which goes back as it was
+  abandon: async (ctx) => {
+    const rec = ctx.record.resources.hosts_block;
+    if (rec) await writeHostsBlock(ctx, rec.file, rec.lines, rec.link);
   },
 };
 

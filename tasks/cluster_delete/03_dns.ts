@@ -21,6 +21,10 @@ const dns: Task<ClusterContext, DnsRecord> = {
     await setDns(ctx, rec);
     ctx.record.resources.dns = rec;
   },
+  abandon: async (ctx) => {
+    const rec = ctx.record.resources.dns;
+    if (rec) await setDns(ctx, rec);
+  },
 };
 
 export default dns;

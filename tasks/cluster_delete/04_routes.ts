@@ -39,6 +39,11 @@ const routes: Task<ClusterContext, RouteRecord[]> = {
     for (const r of recs) await setRoute(r.cidr, r.via, { force: true });
     ctx.record.resources.routes = recs;
   },
+  abandon: async (ctx) => {
+    for (const r of ctx.record.resources.routes ?? []) {
+      await setRoute(r.cidr, r.via, { force: true });
+    }
+  },
 };
 
 export default routes;

@@ -38,6 +38,10 @@ const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = 
     await restoreSecrets(ctx, s.name, s.namespaces);
     if (ctx.record.resources.tls) ctx.record.resources.tls.secret = s;
   },
+  abandon: async (ctx) => {
+    const s = ctx.record.resources.tls?.secret;
+    if (s?.namespaces.length) await restoreSecrets(ctx, s.name, s.namespaces);
+  },
 };
 
 export default tlsSecret;

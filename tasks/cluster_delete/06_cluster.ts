@@ -20,7 +20,8 @@ const cluster: Task<ClusterContext, null> = {
     delete ctx.record.resources.cluster;
     return null;
   },
-  // a deleted cluster cannot be brought back; the journal records that it went
+  // a deleted cluster cannot be brought back: from here a failed delete is finished, not undone
+  pointOfNoReturn: true,
   rollback: () => Promise.resolve(),
 };
 

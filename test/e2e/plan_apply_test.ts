@@ -1,6 +1,7 @@
 /** End-to-end: plan, apply, saved plans, in-place updates, replacement, crash recovery. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { freePort, type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { lockLeft, openJournals } from "./runs.ts";
 
 function setKey(h: SimHost, pattern: RegExp, replacement: string): void {
   const path = `${h.projectDir}/firestream.toml`;
@@ -159,7 +160,7 @@ Deno.test("a cluster removed from the config plans as a delete, renamed as delet
   });
 });
 
-async function waitFor(what: string, fn: () => boolean, ms = 20000): Promise<void> {
+async function waitFor(what: string, fn: () => boolean, ms = 120000): Promise<void> {
   const end = Date.now() + ms;
   while (!fn()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -191,14 +192,24 @@ Deno.test("crash mid-apply: the dead lock is recognised and `rollback` leaves no
       Deno.statSync(`${h.projectDir}/.firestream/state.lock`).isFile,
       "the killed run left its lock",
     );
-    const r = await h.ok(["rollback"]);
-    assertMatch(r.stderr, "took over the state lock of pid");
+    // without a terminal, rollback shows its plan and needs --yes: nothing changes, the lock stays
+    h.clearCalls();
+    const asked = await h.run(["rollback"]);
+    assertEquals(asked.code, 1, asked.stderr);
+    assertMatch(asked.stderr, "took over the state lock of pid");
+    assertMatch(asked.stderr, "what it left is shown below and undone once confirmed");
+    assertMatch(asked.stderr, "killed before it ended) is undone:");
+    assertMatch(asked.stderr, "undo Local registry");
+    assertMatch(asked.stderr, "re-run with --yes");
+    assertEquals(h.mutatingCalls(), []);
+    const r = await h.ok(["rollback", "--yes"]);
+    assertMatch(r.stderr, "stop and undo what it left half-done: k3d cluster");
     assertMatch(r.stdout, "Rolled back run");
     const world = h.world();
     assertEquals(Object.keys(world.clusters), []);
     assertEquals(Object.keys(world.containers), []);
     assertEquals((await h.state()).clusters, {});
-    const again = await h.ok(["rollback"]);
+    const again = await h.ok(["rollback", "--yes"]);
     assertMatch(again.stdout, "Nothing to undo: the last run");
   });
 });
@@ -218,6 +229,12 @@ Deno.test("crash mid-apply: a new apply converges instead", async () => {
     assertEquals(rec.resources.cluster.created, true);
     assertEquals(rec.resources.registry.created, true);
     assertEquals((await h.run(["plan", "--detailed-exitcode"])).code, 0);
+    assertEquals(lockLeft(h), false);
+    assertEquals(await openJournals(h), []);
+    h.clearCalls();
+    const none = await h.ok(["rollback", "--yes"]);
+    assertMatch(none.stdout, "Nothing to undo");
+    assertEquals(h.mutatingCalls(), []);
     await h.ok(["cluster", "delete", "--yes"]);
     assertEquals(Object.keys(h.world().containers), []);
   });

@@ -114,7 +114,7 @@ Deno.test("Ctrl-C stops after the current step with exit 130; the journal lets `
       "no step after it started",
     );
     h.latency(0);
-    const r = await h.ok(["rollback"]);
+    const r = await h.ok(["rollback", "--yes"]);
     assertMatch(r.stdout, "Rolled back run");
     assertEquals(Object.keys(h.world().containers), []);
     assertEquals((await h.state()).clusters, {});
