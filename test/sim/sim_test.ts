@@ -183,15 +183,10 @@ Deno.test("sim kubectl port-forward: binds loopback for real and answers each TC
         .code,
       0,
     );
-    h.kube(
-      "pf",
-      (k, { addService }) =>
-        addService(k, {
-          namespace: "default",
-          name: "web",
-          ports: [{ port: 8080, targetPort: 80 }],
-        }),
-    );
+    h.kube("pf", (k, { addService, addDeployment }) => {
+      addDeployment(k, { namespace: "default", name: "web" });
+      addService(k, { namespace: "default", name: "web", ports: [{ port: 8080, targetPort: 80 }] });
+    });
     const local = freePort();
     const child = new Deno.Command(new URL("./bin/kubectl", import.meta.url).pathname, {
       args: [

@@ -1,5 +1,6 @@
 /** kubectl's long-running forms: port-forward (real TCP on loopback) and logs --follow. */
 import { bool, flag, type Parsed, readJson, SimExit } from "./core.ts";
+import { podsBehind } from "./endpoints.ts";
 import { logTargets, resolveCluster } from "./kubectl.ts";
 import type { KubeObject, World } from "./world.ts";
 
@@ -33,6 +34,8 @@ export async function portForward(p: Parsed): Promise<number> {
   if (!kind) throw new SimExit(98, `sim: port-forward to ${kindWord} is not simulated\n`);
   const obj: KubeObject | undefined = cluster.kube.objects[kind]?.[`${ns}/${name}`];
   if (!obj) throw new SimExit(1, `Error from server (NotFound): ${kind} "${name}" not found\n`);
+  // the pod it forwards to: a service's most active pod, waited for up to --pod-running-timeout
+  const pod = kind === "pods" ? obj : await podFor(cluster.name, obj, p);
   const address = (flag(p, "address") ?? "localhost").split(",")[0];
   if (address !== "127.0.0.1" && address !== "localhost") {
     throw new SimExit(
@@ -40,7 +43,15 @@ export async function portForward(p: Parsed): Promise<number> {
       `sim: port-forward binds loopback only in tests (got --address ${address})\n`,
     );
   }
+  if (pod.status?.phase !== "Running") {
+    // kubectl pkg/cmd/portforward/portforward.go RunPortForward
+    throw new SimExit(
+      1,
+      `error: unable to forward port because pod is not running. Current status=${pod.status?.phase}\n`,
+    );
+  }
   const listeners: Deno.TcpListener[] = [];
+  const failed: string[] = [];
   for (const spec of specs) {
     const [localText, remoteText] = spec.includes(":") ? spec.split(":") : [spec, spec];
     const remote = Number(remoteText);
@@ -57,10 +68,14 @@ export async function portForward(p: Parsed): Promise<number> {
       listener = Deno.listen({ hostname: "127.0.0.1", port: Number(localText || 0) });
     } catch (err) {
       if (err instanceof Deno.errors.AddrInUse) {
-        throw new SimExit(
-          1,
-          `Unable to listen on port ${localText}: Listeners failed to create with the following errors: [unable to create listener: Error listen tcp4 127.0.0.1:${localText}: bind: address already in use]\nerror: unable to listen on any of the requested ports: [{${localText} ${targetPort}}]\n`,
+        // client-go tools/portforward/portforward.go forward(): a port that cannot be bound is
+        // reported and skipped; kubectl fails only when no port could be bound
+        write(
+          `Unable to listen on port ${localText}: Listeners failed to create with the following errors: [unable to create listener: Error listen tcp4 127.0.0.1:${localText}: bind: address already in use]\n`,
+          "err",
         );
+        failed.push(`{${localText} ${targetPort}}`);
+        continue;
       }
       throw err;
     }
@@ -69,13 +84,20 @@ export async function portForward(p: Parsed): Promise<number> {
     listeners.push(listener);
     serve(listener, local, `${kind === "services" ? "svc" : "pod"}/${ns}/${name}:${remote}`);
   }
+  if (listeners.length === 0) {
+    throw new SimExit(
+      1,
+      `error: unable to listen on any of the requested ports: [${failed.join(" ")}]\n`,
+    );
+  }
   // like kubectl, the forward ends when its target goes away
   while (true) {
     await new Promise((r) => setTimeout(r, 300));
     const now = world();
     const c = now?.clusters?.[cluster.name];
     const server = now?.containers?.[`k3d-${cluster.name}-server-0`];
-    if (!c || !server?.running || !c.kube.objects[kind]?.[`${ns}/${name}`]) {
+    const podKey = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    if (!c || !server?.running || !c.kube.objects.pods?.[podKey]) {
       write(
         `E0101 00:00:00.000000    1 portforward.go:413] "Unhandled Error" err="an error occurred forwarding: lost connection to pod"\nerror: lost connection to pod\n`,
         "err",
@@ -83,6 +105,43 @@ export async function portForward(p: Parsed): Promise<number> {
       for (const l of listeners) l.close();
       return 1;
     }
+  }
+}
+
+/** `1m0s`, `30s`, `500ms`, `2m` → milliseconds (Go durations as kubectl's flags take them). */
+function durationMs(text: string): number {
+  let ms = 0;
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
+    ms += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms"];
+  }
+  return ms;
+}
+
+function activeFirst(pods: KubeObject[]): KubeObject[] {
+  const rank = (p: KubeObject) =>
+    (p.status?.phase === "Running" ? 2 : 0) +
+    ((p.status?.conditions ?? []).some((c: KubeObject) => c.type === "Ready" && c.status === "True")
+      ? 1
+      : 0);
+  return [...pods].sort((a, b) => rank(b) - rank(a));
+}
+
+/**
+ * A service's pod as kubectl picks it (polymorphichelpers GetFirstPod with the port-forward sort:
+ * the most active pod; with none, it watches until --pod-running-timeout, default 1m0s, then fails
+ * with apimachinery's wait timeout message).
+ */
+async function podFor(clusterName: string, svc: KubeObject, p: Parsed): Promise<KubeObject> {
+  const deadline = Date.now() + durationMs(flag(p, "pod-running-timeout") ?? "1m0s");
+  while (true) {
+    const c = world()?.clusters?.[clusterName];
+    const current = c?.kube.objects.services?.[`${svc.metadata.namespace}/${svc.metadata.name}`];
+    const pods = c && current ? activeFirst(podsBehind(c, current)) : [];
+    if (pods.length) return pods[0];
+    if (Date.now() >= deadline) {
+      throw new SimExit(1, "error: timed out waiting for the condition\n");
+    }
+    await new Promise((r) => setTimeout(r, 300));
   }
 }
 
