@@ -167,14 +167,5 @@ export async function portForward(
   setExitCode(130);
 }
 
-/** The hidden `__supervise SPEC` command: the detached supervisor process. */
-export async function supervise(specJson: string): Promise<void> {
-  const spec = JSON.parse(specJson) as SupervisorSpec;
-  const abort = new AbortController();
-  for (const s of ["SIGINT", "SIGTERM"] as Deno.Signal[]) {
-    Deno.addSignalListener(s, () => abort.abort());
-  }
-  // detached from any terminal: a hang-up is not a reason to stop
-  Deno.addSignalListener("SIGHUP", () => {});
-  await runSupervisor(spec, abort.signal);
-}
+/** The hidden `__supervise SPEC` command (main.ts runs it before the command tree loads). */
+export { supervise } from "../portforward/control.ts";

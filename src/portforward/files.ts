@@ -5,7 +5,7 @@ import type { Mapping } from "./mapping.ts";
 /** One line of `logs/port_forwards.json`. */
 export interface ForwardEntry extends Mapping {
   pid: number | null;
-  status: "starting" | "up" | "restarting" | "stopped";
+  status: "waiting" | "starting" | "up" | "restarting" | "stopped";
   since: string;
 }
 

@@ -62,6 +62,7 @@ async function withServices(h: SimHost): Promise<void> {
   h.kube("firestream-local", (k, { addService, addDeployment }) => {
     addDeployment(k, { namespace: "default", name: "web" });
     addService(k, { namespace: "default", name: "web", ports: [8080] });
+    addDeployment(k, { namespace: "apps", name: "api" });
     addService(k, {
       namespace: "apps",
       name: "api",
@@ -117,7 +118,10 @@ Deno.test("port-forward: the seed's 8080 → offset mapping and a multi-port ser
     const supervisor = listed.running.pid;
     h.kube(
       "firestream-local",
-      (k, { addService }) => addService(k, { namespace: "default", name: "late", ports: [7000] }),
+      (k, { addService, addDeployment }) => {
+        addDeployment(k, { namespace: "default", name: "late" });
+        addService(k, { namespace: "default", name: "late", ports: [7000] });
+      },
     );
     await until(
       "late forwarded",
