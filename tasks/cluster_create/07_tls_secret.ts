@@ -79,7 +79,7 @@ export async function restoreSecrets(
 ): Promise<void> {
   await applySecrets(ctx, name, namespaces);
   if ((await tlsStoreSecret(ctx.kubeContext)) !== "no-traefik") {
-    await applyManifest(ctx.kubeContext, tlsStoreManifest(name));
+    await applyManifest(ctx.kubeContext, await tlsStoreManifest(name));
   }
 }
 
@@ -153,7 +153,7 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
       if (store === "no-traefik") {
         ctx.notice("Traefik is not installed in this cluster: no default certificate set");
       } else if (store !== ctx.k3d.tls.secret_name) {
-        await applyManifest(ctx.kubeContext, tlsStoreManifest(ctx.k3d.tls.secret_name));
+        await applyManifest(ctx.kubeContext, await tlsStoreManifest(ctx.k3d.tls.secret_name));
         undo.tlsStore = store === "absent" ? "created" : "updated";
       }
     } catch (err) {
