@@ -81,9 +81,12 @@ export function backoffMs(failures: number): number {
   return failures <= 1 ? 100 : Math.min(100 * 2 ** (failures - 1), 10_000);
 }
 
-/** How many forwards may be starting at once: a few per core, within limits. */
+/**
+ * How many forwards may be starting at once: a kubectl start is mostly waiting on the API server,
+ * so several per core, bounded so that a large cluster does not start everything at once.
+ */
 export function poolSize(cores = navigator.hardwareConcurrency || 2): number {
-  return Math.min(32, Math.max(4, cores * 4));
+  return Math.min(64, Math.max(8, cores * 8));
 }
 
 /** A forward that lived this long before exiting is restarted as if it had never failed. */
@@ -386,10 +389,12 @@ export class Supervisor {
       pid: child.pid,
     });
     this.#save();
+    // a start that keeps running late (a busy machine, a slow API server) gets longer each time
+    const deadlineMs = this.#deadlineMs * 2 ** Math.min(g.failures, 3);
     const deadline = setTimeout(async () => {
-      if (g.child === child && g.status === "starting") await this.#overdue(g, child);
+      if (g.child === child && g.status === "starting") await this.#overdue(g, child, deadlineMs);
       settle();
-    }, this.#deadlineMs);
+    }, deadlineMs);
     child.status.then((status) => {
       if (g.child === child) this.#exited(g, child, status.code);
       settle();
@@ -444,11 +449,11 @@ export class Supervisor {
     }
   }
 
-  async #overdue(g: Group, child: Child): Promise<void> {
+  async #overdue(g: Group, child: Child, deadlineMs: number): Promise<void> {
     g.child = undefined;
     await this.#end(child);
     const silent = g.ports.filter((p) => !p.bound);
-    const seconds = (this.#deadlineMs / 1000).toFixed(0);
+    const seconds = (deadlineMs / 1000).toFixed(0);
     this.#move(g, silent, `did not answer within ${seconds}s and is taken`);
     g.failures++;
     const delay = backoffMs(g.failures);
