@@ -8,6 +8,17 @@ if (import.meta.main) {
     console.log(versionLine());
     Deno.exit(0);
   }
+  if (args[0] === "__supervise" && args.length === 2) {
+    // the detached port-forward supervisor: nothing of the CLI in its memory
+    const { supervise } = await import("./src/portforward/control.ts");
+    try {
+      await supervise(args[1]);
+    } catch (err) {
+      console.error(`error: ${err instanceof Error ? err.message : err}`);
+      Deno.exit(1);
+    }
+    Deno.exit(0);
+  }
   const { main } = await import("./src/cli/main.ts");
   Deno.exit(await main(args));
 }

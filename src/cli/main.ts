@@ -37,17 +37,6 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
   }
-  if (args[0] === "__supervise" && args.length === 2) {
-    // the detached port-forward supervisor: no command tree, no config schema in its memory
-    try {
-      await (await import("../portforward/control.ts")).supervise(args[1]);
-      return 0;
-    } catch (err) {
-      return reportError(err, args);
-    } finally {
-      flushLog();
-    }
-  }
   const { buildProgram, exitCodeOf } = await import("./program.ts");
   const program = buildProgram();
   try {

@@ -151,6 +151,7 @@ export class Supervisor {
 
   /** Supervises until aborted, then stops every child. */
   async run(signal: AbortSignal): Promise<void> {
+    // silent, so no pipes to hold; unref'd, so it never keeps this process alive
     this.#watchdog = spawnChild([
       "sh",
       "-c",
@@ -158,7 +159,7 @@ export class Supervisor {
       "sh",
       String(Deno.pid),
       this.#o.paths.children,
-    ]);
+    ], { detached: true });
     const previous = await readMappings(this.#o.paths.mappings);
     await this.reconcile(previous);
     await this.#o.onReady?.();
