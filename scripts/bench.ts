@@ -174,30 +174,20 @@ async function startup(kubectl: string): Promise<void> {
     `each firestream run right after a \`kubectl version --client\`, ${PAIRS} pairs: medians, and the median of the per-pair ratios (\`deno run -A main.ts\`)`,
   );
   const ref = async () => (await timeOnce([kubectl, "version", "--client"])).ms;
-  const version = await paired(
-    async () => (await timeOnce([DENO, "run", "-A", "main.ts", "--version"])).ms,
-    ref,
-    PAIRS,
-  );
-  row(
-    "--version vs kubectl version --client",
-    ms(version.a),
-    ms(version.b),
-    version.ratio.toFixed(2),
-    verdict(version.ratio, 0.6),
-  );
-  const help = await paired(
-    async () => (await timeOnce([DENO, "run", "-A", "main.ts", "--help"])).ms,
-    ref,
-    PAIRS,
-  );
-  row(
-    "--help vs kubectl version --client",
-    ms(help.a),
-    ms(help.b),
-    help.ratio.toFixed(2),
-    verdict(help.ratio, 1.0),
-  );
+  for (const [flag, limit] of [["--version", 0.6], ["--help", 1.0]] as const) {
+    const r = await paired(
+      async () => (await timeOnce([DENO, "run", "-A", "main.ts", flag])).ms,
+      ref,
+      PAIRS,
+    );
+    row(
+      `${flag} vs kubectl version --client`,
+      ms(r.a),
+      ms(r.b),
+      r.ratio.toFixed(2),
+      verdict(r.ratio, limit),
+    );
+  }
   const empty = await Deno.makeTempFile({ suffix: ".ts" });
   const floor = await paired(async () => (await timeOnce([DENO, "run", "-A", empty])).ms, ref, 9);
   row(

@@ -186,6 +186,15 @@ export class Supervisor {
     this.#o.onEvent?.(full);
   }
 
+  /** An event about a whole service: every local port of its process. */
+  #groupEvent(
+    g: Group,
+    event: ForwardEvent["event"],
+    extra: { pid?: number; message?: string } = {},
+  ): void {
+    this.#event({ event, key: g.key, local_ports: g.ports.map((p) => p.local_port), ...extra });
+  }
+
   #once(key: string, e: Omit<ForwardEvent, "time">): void {
     if (this.#reported.has(key)) return;
     this.#reported.add(key);
@@ -310,10 +319,7 @@ export class Supervisor {
   #waiting(g: Group): void {
     g.status = "waiting";
     g.since = now();
-    this.#event({
-      event: "waiting",
-      key: g.key,
-      local_ports: g.ports.map((p) => p.local_port),
+    this.#groupEvent(g, "waiting", {
       message: "no ready pod behind it yet; forwarding starts when one is ready",
     });
   }
@@ -383,10 +389,7 @@ export class Supervisor {
       },
     });
     g.child = child;
-    this.#event({
-      event: "started",
-      key: g.key,
-      local_ports: g.ports.map((p) => p.local_port),
+    this.#groupEvent(g, "started", {
       pid: child.pid,
     });
     this.#save();
@@ -410,10 +413,7 @@ export class Supervisor {
     if (refused.length === 0) {
       g.status = "up";
       g.since = now();
-      this.#event({
-        event: "up",
-        key: g.key,
-        local_ports: g.ports.map((p) => p.local_port),
+      this.#groupEvent(g, "up", {
         pid: child.pid,
       });
       this.#save();
@@ -458,10 +458,7 @@ export class Supervisor {
     this.#move(g, silent, `did not answer within ${seconds}s and is taken`);
     g.failures++;
     const delay = backoffMs(g.failures);
-    this.#event({
-      event: "restarting",
-      key: g.key,
-      local_ports: g.ports.map((p) => p.local_port),
+    this.#groupEvent(g, "restarting", {
       pid: child.pid,
       message: `did not answer within ${seconds}s${
         g.lastError ? ` (${g.lastError})` : ""
@@ -484,10 +481,7 @@ export class Supervisor {
     g.failures = Date.now() - g.startedAt >= HEALTHY_MS ? 1 : g.failures + 1;
     const why = `exit code ${code}${g.lastError ? `: ${g.lastError}` : ""}`;
     if (!g.ready) {
-      this.#event({
-        event: "exited",
-        key: g.key,
-        local_ports: g.ports.map((p) => p.local_port),
+      this.#groupEvent(g, "exited", {
         pid: child.pid,
         message: `${why}; waiting for a ready pod`,
       });
@@ -497,10 +491,7 @@ export class Supervisor {
       return;
     }
     const delay = backoffMs(g.failures);
-    this.#event({
-      event: "exited",
-      key: g.key,
-      local_ports: g.ports.map((p) => p.local_port),
+    this.#groupEvent(g, "exited", {
       pid: child.pid,
       message: `${why}; restarting in ${delay}ms`,
     });
