@@ -49,39 +49,52 @@ function median(values: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function timeOnce(
-  argv: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
-) {
+/** Wall time of one run, and its CPU time (user + system, from the shell's `times`). */
+async function timeOnce(argv: string[]): Promise<{ ms: number; cpu: number }> {
   const t0 = performance.now();
-  const r = await new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    cwd: options.cwd ?? ROOT,
-    env: options.env,
-    stdout: "null",
-    stderr: "piped",
+  const r = await new Deno.Command("sh", {
+    args: ["-c", '"$@" >/dev/null 2>&1; times', "sh", ...argv],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "null",
   }).output();
   const ms = performance.now() - t0;
-  return { ms, code: r.code, stderr: new TextDecoder().decode(r.stderr) };
+  // second line: the children's "XmY.YYYs XmY.YYYs"
+  const child = new TextDecoder().decode(r.stdout).trim().split("\n").at(-1) ?? "";
+  const cpu = [...child.matchAll(/(\d+)m([\d.]+)s/g)]
+    .reduce((sum, m) => sum + Number(m[1]) * 60_000 + Number(m[2]) * 1000, 0);
+  return { ms, cpu };
 }
 
-/** Runs A then B, `pairs` times; medians of each and the median of the per-pair ratios A/B. */
+interface Sample {
+  ms: number;
+  cpu?: number;
+}
+
+/** Runs B then A, `pairs` times; medians of each and the medians of the per-pair ratios A/B. */
 async function paired(
-  a: () => Promise<number>,
-  b: () => Promise<number>,
+  a: () => Promise<Sample>,
+  b: () => Promise<Sample>,
   pairs: number,
-): Promise<{ a: number; b: number; ratio: number }> {
+): Promise<{ a: number; b: number; ratio: number; cpuRatio?: number }> {
   const as: number[] = [];
   const bs: number[] = [];
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
   for (let i = 0; i < pairs; i++) {
     const y = await b();
     const x = await a();
-    as.push(x);
-    bs.push(y);
-    ratios.push(x / y);
+    as.push(x.ms);
+    bs.push(y.ms);
+    ratios.push(x.ms / y.ms);
+    if (x.cpu && y.cpu) cpuRatios.push(x.cpu / y.cpu);
   }
-  return { a: median(as), b: median(bs), ratio: median(ratios) };
+  return {
+    a: median(as),
+    b: median(bs),
+    ratio: median(ratios),
+    cpuRatio: cpuRatios.length ? median(cpuRatios) : undefined,
+  };
 }
 
 function ms(v: number): string {
@@ -171,33 +184,27 @@ const PAIRS = Number(Deno.env.get("BENCH_PAIRS") ?? 15);
 async function startup(kubectl: string): Promise<void> {
   header(
     "start-up",
-    `each firestream run right after a \`kubectl version --client\`, ${PAIRS} pairs: medians, and the median of the per-pair ratios (\`deno run -A main.ts\`)`,
+    `each firestream run (\`deno run -A main.ts\`) beside a \`kubectl version --client\`, ${PAIRS} pairs: wall-time medians and the median of per-pair ratios; CPU time (user+system, less sensitive to a busy machine) as a cross-check`,
   );
-  const ref = async () => (await timeOnce([kubectl, "version", "--client"])).ms;
-  for (const [flag, limit] of [["--version", 0.6], ["--help", 1.0]] as const) {
-    const r = await paired(
-      async () => (await timeOnce([DENO, "run", "-A", "main.ts", flag])).ms,
-      ref,
-      PAIRS,
-    );
+  const ref = () => timeOnce([kubectl, "version", "--client"]);
+  const empty = await Deno.makeTempFile({ suffix: ".ts" });
+  for (
+    const [label, argv, limit] of [
+      ["--version", [DENO, "run", "-A", "main.ts", "--version"], 0.6],
+      ["--help", [DENO, "run", "-A", "main.ts", "--help"], 1.0],
+      ["(floor: deno run of an empty file)", [DENO, "run", "-A", empty], undefined],
+    ] as const
+  ) {
+    const r = await paired(() => timeOnce([...argv]), ref, PAIRS);
     row(
-      `${flag} vs kubectl version --client`,
+      limit ? `${label} vs kubectl version --client` : label,
       ms(r.a),
       ms(r.b),
       r.ratio.toFixed(2),
-      verdict(r.ratio, limit),
+      limit ? verdict(r.ratio, limit) : "",
+      `CPU time ratio ${r.cpuRatio?.toFixed(2) ?? "n/a"}`,
     );
   }
-  const empty = await Deno.makeTempFile({ suffix: ".ts" });
-  const floor = await paired(async () => (await timeOnce([DENO, "run", "-A", empty])).ms, ref, 9);
-  row(
-    "(floor: deno run of an empty file)",
-    ms(floor.a),
-    ms(floor.b),
-    floor.ratio.toFixed(2),
-    "",
-    "what any `deno run` costs before firestream's code",
-  );
   await Deno.remove(empty);
 
   // plan in an empty folder on the simulated host: firestream's own time, the tools' time taken out
@@ -214,7 +221,7 @@ async function startup(kubectl: string): Promise<void> {
         if (r.code !== 0) throw new Error(`plan exited ${r.code}: ${r.stderr}`);
         const t = callTimes(r.stderr);
         if (t.first !== undefined) firsts.push(t.first);
-        return wall - t.busy;
+        return { ms: wall - t.busy };
       },
       ref,
       9,
