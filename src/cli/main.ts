@@ -3,6 +3,25 @@ import { FirestreamError } from "../errors.ts";
 import { flushLog } from "../ui/log.ts";
 import { Output } from "../ui/output.ts";
 import { versionLine } from "../version.ts";
+import { HELP_80, HELP_WIDE, HELP_WIDE_MIN } from "./help_text.ts";
+
+/**
+ * The root help without commander: the text commander renders (generated into help_text.ts) when
+ * it holds for this terminal's width (`undefined`: not a terminal); otherwise undefined.
+ */
+export function rootHelp(columns: number | undefined): string | undefined {
+  if (columns === undefined || columns === 80) return HELP_80;
+  return columns >= HELP_WIDE_MIN ? HELP_WIDE : undefined;
+}
+
+function terminalColumns(): number | undefined {
+  if (!Deno.stdout.isTerminal()) return undefined;
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Runs the CLI with `args`; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -10,6 +29,13 @@ export async function main(args: string[]): Promise<number> {
   if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
     console.log(versionLine());
     return 0;
+  }
+  if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
+    const help = rootHelp(terminalColumns());
+    if (help !== undefined) {
+      await Deno.stdout.write(new TextEncoder().encode(help));
+      return 0;
+    }
   }
   const { buildProgram, exitCodeOf } = await import("./program.ts");
   const program = buildProgram();

@@ -7,7 +7,7 @@ import {
   stopSupervisor,
   type SupervisorSpec,
 } from "../portforward/control.ts";
-import { forwardPaths } from "../portforward/files.ts";
+import { forwardPaths, readEvents } from "../portforward/files.ts";
 import type { ForwardEvent } from "../portforward/supervisor.ts";
 import { findCluster } from "../tools/k3d.ts";
 import type { Output } from "../ui/output.ts";
@@ -35,12 +35,23 @@ export function parseService(
     : { service, namespace: "default" };
 }
 
-function describe(e: ForwardEvent): string {
+function locals(e: ForwardEvent): string {
+  return (e.local_ports ?? [e.local_port]).map((p) => `127.0.0.1:${p}`).join(", ");
+}
+
+/** One line for an event worth telling the user; "" for the others. */
+export function describe(e: ForwardEvent): string {
   switch (e.event) {
     case "up":
-      return `forwarding ${e.key} → 127.0.0.1:${e.local_port}`;
+      return `forwarding ${e.key} → ${locals(e)}`;
     case "exited":
-      return `${e.key} (127.0.0.1:${e.local_port}) exited: ${e.message}`;
+      return `${e.key} (${locals(e)}) exited: ${e.message}`;
+    case "restarting":
+      return `${e.key} (${locals(e)}) ${e.message}`;
+    case "moved":
+      return `${e.key}: ${e.message}`;
+    case "waiting":
+      return `not forwarding ${e.key} yet: ${e.message}`;
     case "removed":
       return `stopped forwarding ${e.key}: ${e.message}`;
     case "skipped":
@@ -144,10 +155,15 @@ export async function portForward(
   if (opts.detach) {
     const info = await startDetached(spec);
     const { entries } = await listForwards(spec.paths);
-    if (out.json) return out.data({ running: info, forwards: entries });
+    // what the user must know: ports moved off a taken one, services waiting for a pod
+    const notes = (await readEvents(spec.paths.events, info.started)).filter((e) =>
+      e.event === "moved" || e.event === "waiting" || e.event === "skipped"
+    );
+    if (out.json) return out.data({ running: info, forwards: entries, notes });
     out.line(
       `port forwarding runs in the background (pid ${info.pid}); \`--list\` shows it, \`--stop\` ends it`,
     );
+    for (const e of notes) out.warn(describe(e));
     return printEntries(out, entries);
   }
   const abort = new AbortController();
@@ -167,14 +183,5 @@ export async function portForward(
   setExitCode(130);
 }
 
-/** The hidden `__supervise SPEC` command: the detached supervisor process. */
-export async function supervise(specJson: string): Promise<void> {
-  const spec = JSON.parse(specJson) as SupervisorSpec;
-  const abort = new AbortController();
-  for (const s of ["SIGINT", "SIGTERM"] as Deno.Signal[]) {
-    Deno.addSignalListener(s, () => abort.abort());
-  }
-  // detached from any terminal: a hang-up is not a reason to stop
-  Deno.addSignalListener("SIGHUP", () => {});
-  await runSupervisor(spec, abort.signal);
-}
+/** The hidden `__supervise SPEC` command (main.ts runs it before the command tree loads). */
+export { supervise } from "../portforward/control.ts";

@@ -1,5 +1,4 @@
 /** Turns `[cluster.k3d]` into k3d's own config file (apiVersion k3d.io/v1alpha5, kind Simple). */
-import { stringify } from "yaml";
 import { nthAddress, parseCidr } from "../config/cidr.ts";
 import type { K3dConfig } from "../config/schema.ts";
 import { registryContainer } from "../tools/k3d.ts";
@@ -54,6 +53,10 @@ export function k3dConfigDocument(k: K3dConfig, options: { timeoutSeconds?: numb
 }
 
 /** The same document as YAML text. */
-export function k3dConfigYaml(k: K3dConfig, options: { timeoutSeconds?: number } = {}): string {
+export async function k3dConfigYaml(
+  k: K3dConfig,
+  options: { timeoutSeconds?: number } = {},
+): Promise<string> {
+  const { stringify } = await import("yaml");
   return stringify(k3dConfigDocument(k, options));
 }

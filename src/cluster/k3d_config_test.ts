@@ -10,9 +10,9 @@ const schema = JSON.parse(
   ),
 );
 
-Deno.test("k3d config: the seed's cluster turns into a schema-valid Simple config", () => {
+Deno.test("k3d config: the seed's cluster turns into a schema-valid Simple config", async () => {
   const k = validate({}, "defaults").cluster.k3d;
-  const doc = parse(k3dConfigYaml(k));
+  const doc = parse(await k3dConfigYaml(k));
   assertEquals(validateSchema(doc, schema), []);
   assertEquals(doc.apiVersion, "k3d.io/v1alpha5");
   assertEquals(doc.kind, "Simple");

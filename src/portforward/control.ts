@@ -22,6 +22,10 @@ export interface SupervisorSpec {
   only?: { namespace: string; service: string };
   paths: ForwardPaths;
   pollMs?: number;
+  /** forwards starting at once (default: a few per core) */
+  pool?: number;
+  /** a forward that has not bound its ports by then is restarted on the next free port */
+  startDeadlineMs?: number;
 }
 
 /** The running supervisor of this cluster, if its process is alive. */
@@ -74,6 +78,9 @@ export function selfArgv(): string[] {
   return [exec];
 }
 
+/** V8 settings for the long-lived supervisor: a small young generation keeps its memory low. */
+const SUPERVISOR_V8 = "--v8-flags=--max-semi-space-size=1";
+
 /** Starts the supervisor in the background (its own session when `setsid` exists); waits for its pid file. */
 export async function startDetached(
   spec: SupervisorSpec,
@@ -81,7 +88,11 @@ export async function startDetached(
 ): Promise<SupervisorInfo> {
   const running = await runningSupervisor(spec.paths);
   if (running) return running;
-  const argv = [...selfArgv(), "__supervise", JSON.stringify(spec)];
+  const self = selfArgv();
+  // `deno run` takes V8 flags here; a compiled binary has them built in
+  const argv = self.length > 1
+    ? [self[0], self[1], SUPERVISOR_V8, ...self.slice(2), "__supervise", JSON.stringify(spec)]
+    : [...self, "__supervise", JSON.stringify(spec)];
   // a session of its own: the terminal's Ctrl-C and hang-up do not reach it
   const child = spawnChild((await which("setsid")) ? ["setsid", ...argv] : argv, {
     detached: true,
@@ -94,7 +105,8 @@ export async function startDetached(
       // started; give the forwards a moment to come up, so callers can print them
       readyAt ??= Date.now();
       const entries = await readMappings(spec.paths.mappings);
-      if (entries.every((e) => e.status !== "starting") || Date.now() - readyAt > 3000) return info;
+      const settled = entries.every((e) => e.status !== "starting" && e.status !== "restarting");
+      if (settled || Date.now() - readyAt > 3000) return info;
     } else if (!processAlive(child.pid) && !(info && processAlive(info.pid))) {
       throw new FirestreamError("the port-forward supervisor exited at start", {
         hint: `see ${spec.paths.events}`,
@@ -170,4 +182,16 @@ export async function listForwards(
       : { ...e, status: running ? e.status : "stopped" as const, pid: running ? e.pid : null }
   );
   return { running, entries };
+}
+
+/** The hidden `__supervise SPEC` command: the detached supervisor process. */
+export async function supervise(specJson: string): Promise<void> {
+  const spec = JSON.parse(specJson) as SupervisorSpec;
+  const abort = new AbortController();
+  for (const s of ["SIGINT", "SIGTERM"] as Deno.Signal[]) {
+    Deno.addSignalListener(s, () => abort.abort());
+  }
+  // detached from any terminal: a hang-up is not a reason to stop
+  Deno.addSignalListener("SIGHUP", () => {});
+  await runSupervisor(spec, abort.signal);
 }

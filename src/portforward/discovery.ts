@@ -1,4 +1,8 @@
-/** Which service ports dev mode forwards: every TCP port of every service with a selector, outside system namespaces. */
+/**
+ * Which service ports dev mode forwards: every TCP port of every service with a selector, outside
+ * system namespaces. A service is forwarded once a pod behind it is ready (`kubectl port-forward
+ * svc/S` needs a running pod and ends when it goes); until then it is waiting.
+ */
 import { getJson, type KubeObject } from "../tools/kubectl.ts";
 import type { ServicePort } from "./mapping.ts";
 
@@ -20,14 +24,36 @@ export interface DiscoverOptions {
   only?: { namespace: string; service: string };
 }
 
+/** What one look at the cluster found. */
+export interface Discovery {
+  /** ports of services that may be forwarded (ready or waiting) */
+  ports: ServicePort[];
+  /** "namespace/service" of services with at least one ready endpoint */
+  ready: Set<string>;
+  ignored: Ignored[];
+}
+
+/** The services (`ns/name`) that an EndpointSlice names with a ready endpoint. */
+export function readyServices(objects: KubeObject[]): Set<string> {
+  const ready = new Set<string>();
+  for (const o of objects) {
+    if (o.kind !== "EndpointSlice") continue;
+    const service = o.metadata?.labels?.["kubernetes.io/service-name"];
+    if (!service) continue;
+    // discovery/v1: a missing `ready` condition means ready
+    if ((o.endpoints ?? []).some((e: KubeObject) => e.conditions?.ready !== false)) {
+      ready.add(`${o.metadata.namespace}/${service}`);
+    }
+  }
+  return ready;
+}
+
 /** Sorts services into forwardable ports and ignored ones (with reasons). Pure. */
-export function selectPorts(
-  services: KubeObject[],
-  options: DiscoverOptions,
-): { ports: ServicePort[]; ignored: Ignored[] } {
+export function selectPorts(objects: KubeObject[], options: DiscoverOptions): Discovery {
   const ports: ServicePort[] = [];
   const ignored: Ignored[] = [];
-  for (const svc of services) {
+  for (const svc of objects) {
+    if (svc.kind !== undefined && svc.kind !== "Service") continue;
     const namespace: string = svc.metadata.namespace;
     const service: string = svc.metadata.name;
     if (
@@ -63,11 +89,14 @@ export function selectPorts(
       ports.push({ namespace, service, port: p.port });
     }
   }
-  return { ports, ignored };
+  return { ports, ready: readyServices(objects), ignored };
 }
 
-/** Asks the cluster for its services (one call) and selects the ports to forward. */
-export async function discover(context: string, options: DiscoverOptions) {
-  const list = await getJson(context, ["services", "--all-namespaces"]);
+/** One call for the whole cluster: its services and their EndpointSlices. */
+export async function discover(context: string, options: DiscoverOptions): Promise<Discovery> {
+  const list = await getJson(context, [
+    "services,endpointslices.discovery.k8s.io",
+    "--all-namespaces",
+  ]);
   return selectPorts(list.items, options);
 }

@@ -1,11 +1,12 @@
 /** Where the supervisor keeps its pid, its children, its events and the mappings file the seed names. */
 import { readTextIfExists, writeFileAtomic } from "../state/fs.ts";
 import type { Mapping } from "./mapping.ts";
+import type { ForwardEvent } from "./supervisor.ts";
 
 /** One line of `logs/port_forwards.json`. */
 export interface ForwardEntry extends Mapping {
   pid: number | null;
-  status: "starting" | "up" | "restarting" | "stopped";
+  status: "waiting" | "starting" | "up" | "restarting" | "stopped";
   since: string;
 }
 
@@ -65,4 +66,18 @@ export async function readSupervisor(path: string): Promise<SupervisorInfo | und
   } catch {
     return undefined;
   }
+}
+
+/** The supervisor's events since `since` (an ISO time), oldest first. */
+export async function readEvents(path: string, since = ""): Promise<ForwardEvent[]> {
+  const text = (await readTextIfExists(path)) ?? "";
+  const events: ForwardEvent[] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    try {
+      const e = JSON.parse(line) as ForwardEvent;
+      if (e.time >= since) events.push(e);
+    } catch { /* a torn last line */ }
+  }
+  return events;
 }

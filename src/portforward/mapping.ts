@@ -53,9 +53,11 @@ export function mapPorts(
     } else pending.push(p);
   }
   for (const p of pending) {
-    let local = p.port + options.offset;
-    while (local <= 65535 && (claimed.has(local) || !options.isFree(local))) local++;
-    if (local > 65535) {
+    const local = nextFreePort(
+      p.port + options.offset,
+      (l) => !claimed.has(l) && options.isFree(l),
+    );
+    if (local === undefined) {
       skipped.push({
         ...p,
         reason: `no free local port from ${p.port + options.offset} up to 65535`,
@@ -67,4 +69,10 @@ export function mapPorts(
   }
   mappings.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
   return { mappings, skipped };
+}
+
+/** The first port from `from` up to 65535 that `usable` accepts. */
+export function nextFreePort(from: number, usable: (port: number) => boolean): number | undefined {
+  for (let port = from; port <= 65535; port++) if (usable(port)) return port;
+  return undefined;
 }

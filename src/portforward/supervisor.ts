@@ -1,15 +1,18 @@
 /**
- * The port-forward supervisor: one `kubectl port-forward` per mapping, restarted within a second
- * when it exits (backing off when it keeps failing), services added or removed picked up by polling,
- * every event logged. A watchdog kills the children if the supervisor itself is killed.
+ * The port-forward supervisor: one `kubectl port-forward svc/NAME L1:P1 L2:P2…` per service,
+ * serving all its ports, started through a bounded pool; a dropped process is restarted (all of
+ * that service's ports together) within a second, backing off when it keeps failing. A local port
+ * that another program holds, or a forward that does not answer within its deadline, is restarted
+ * on the next free port and reported. Services are followed by polling the cluster with one call;
+ * a service without a ready pod waits. A watchdog ends the children if the supervisor is killed.
  */
-import { probePort } from "../cluster/ports.ts";
+import { listeningProcess, probePort } from "../cluster/ports.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { type Child, spawnChild } from "../tools/child.ts";
-import { discover, type Ignored } from "./discovery.ts";
+import { discover, type Discovery } from "./discovery.ts";
 import type { SupervisorSpec } from "./control.ts";
 import { type ForwardEntry, readMappings, writeMappings } from "./files.ts";
-import { keyOf, type Mapping, mapPorts } from "./mapping.ts";
+import { keyOf, type Mapping, mapPorts, nextFreePort } from "./mapping.ts";
 
 /** What to forward, and who hears about it. */
 export interface SupervisorOptions extends SupervisorSpec {
@@ -27,25 +30,50 @@ export interface ForwardEvent {
     | "up"
     | "exited"
     | "restarting"
+    | "moved"
+    | "waiting"
     | "removed"
     | "skipped"
     | "ignored"
     | "discovery-failed"
     | "stopped";
+  /** "namespace/service", or "namespace/service:port" for one port */
   key?: string;
   local_port?: number;
+  /** every local port of the service's process */
+  local_ports?: number[];
   pid?: number;
   message?: string;
 }
 
-interface Forward extends Mapping {
-  child?: Child;
+interface Port {
+  port: number;
+  local_port: number;
+  /** kubectl printed "Forwarding from 127.0.0.1:<local_port>" */
+  bound: boolean;
+  /** kubectl printed "Unable to listen on port <local_port>" */
+  refused: boolean;
+}
+
+/** One service: one kubectl process for all its ports. */
+interface Group {
+  key: string;
+  namespace: string;
+  service: string;
+  ports: Port[];
+  /** a pod behind the service was ready at the last look */
+  ready: boolean;
   status: ForwardEntry["status"];
   since: string;
   failures: number;
   startedAt: number;
+  child?: Child;
+  /** restart timer while backing off */
   timer?: ReturnType<typeof setTimeout>;
+  queued: boolean;
   stopping: boolean;
+  /** the last line kubectl wrote on stderr */
+  lastError?: string;
 }
 
 /** Restart delay after `failures` quick failures: 100ms, then doubling up to 10s. */
@@ -53,40 +81,77 @@ export function backoffMs(failures: number): number {
   return failures <= 1 ? 100 : Math.min(100 * 2 ** (failures - 1), 10_000);
 }
 
+/**
+ * How many forwards may be starting at once: a kubectl start is mostly waiting on the API server,
+ * so several per core, bounded so that a large cluster does not start everything at once.
+ */
+export function poolSize(cores = navigator.hardwareConcurrency || 2): number {
+  return Math.min(64, Math.max(8, cores * 8));
+}
+
 /** A forward that lived this long before exiting is restarted as if it had never failed. */
 const HEALTHY_MS = 10_000;
+
+/** A forward that has not bound every port by then is restarted (on the next free port). */
+const START_DEADLINE_MS = 15_000;
 
 // waits for the supervisor to go, then ends every child still listed; positional args only
 const WATCHDOG =
   'sup=$1; file=$2; while kill -0 "$sup" 2>/dev/null; do sleep 1; done; if [ -f "$file" ]; then while read -r pid; do [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; done < "$file"; fi';
 
+const FORWARDING = /^Forwarding from 127\.0\.0\.1:(\d+) /;
+const UNABLE = /^Unable to listen on port (\d+):/;
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function sameLayout(g: Group, ports: Mapping[]): boolean {
+  return g.ports.length === ports.length &&
+    g.ports.every((p, i) => p.port === ports[i].port && p.local_port === ports[i].local_port);
+}
+
 /** Runs forwards until `signal` aborts. */
 export class Supervisor {
   readonly #o: SupervisorOptions;
-  readonly #forwards = new Map<string, Forward>();
+  readonly #groups = new Map<string, Group>();
   readonly #reported = new Set<string>();
+  readonly #queue: Group[] = [];
+  readonly #poolSize: number;
+  readonly #deadlineMs: number;
+  #active = 0;
   #watchdog?: Child;
-  #writing: Promise<void> = Promise.resolve();
+  #writing?: Promise<void>;
+  #dirty = false;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
+    this.#poolSize = options.pool ?? poolSize();
+    this.#deadlineMs = options.startDeadlineMs ?? START_DEADLINE_MS;
   }
 
-  /** Current mappings with status. */
+  /** Current mappings with status: one row per port. */
   entries(): ForwardEntry[] {
-    return [...this.#forwards.values()].map((f) => ({
-      namespace: f.namespace,
-      service: f.service,
-      port: f.port,
-      local_port: f.local_port,
-      pid: f.child?.pid ?? null,
-      status: f.status,
-      since: f.since,
-    })).sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    const rows: ForwardEntry[] = [];
+    for (const g of this.#groups.values()) {
+      for (const p of g.ports) {
+        rows.push({
+          namespace: g.namespace,
+          service: g.service,
+          port: p.port,
+          local_port: p.local_port,
+          pid: g.child?.pid ?? null,
+          status: g.status,
+          since: g.since,
+        });
+      }
+    }
+    return rows.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
   }
 
   /** Supervises until aborted, then stops every child. */
   async run(signal: AbortSignal): Promise<void> {
+    // silent, so no pipes to hold; unref'd, so it never keeps this process alive
     this.#watchdog = spawnChild([
       "sh",
       "-c",
@@ -94,17 +159,19 @@ export class Supervisor {
       "sh",
       String(Deno.pid),
       this.#o.paths.children,
-    ]);
+    ], { detached: true });
     const previous = await readMappings(this.#o.paths.mappings);
     await this.reconcile(previous);
     await this.#o.onReady?.();
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.#o.pollMs ?? 2000);
-        signal.addEventListener("abort", () => {
+        const t = setTimeout(done, this.#o.pollMs ?? 2000);
+        function done() {
           clearTimeout(t);
+          signal.removeEventListener("abort", done);
           resolve();
-        }, { once: true });
+        }
+        signal.addEventListener("abort", done, { once: true });
       });
       if (!signal.aborted) await this.reconcile();
     }
@@ -112,19 +179,40 @@ export class Supervisor {
   }
 
   #event(e: Omit<ForwardEvent, "time">): void {
-    const full = { time: new Date().toISOString(), ...e };
+    const full = { time: now(), ...e };
     try {
       Deno.writeTextFileSync(this.#o.paths.events, JSON.stringify(full) + "\n", { append: true });
     } catch { /* the log is best effort */ }
     this.#o.onEvent?.(full);
   }
 
-  /** Lists services again and starts, keeps or stops forwards to match. */
+  /** An event about a whole service: every local port of its process. */
+  #groupEvent(
+    g: Group,
+    event: ForwardEvent["event"],
+    extra: { pid?: number; message?: string } = {},
+  ): void {
+    this.#event({ event, key: g.key, local_ports: g.ports.map((p) => p.local_port), ...extra });
+  }
+
+  #once(key: string, e: Omit<ForwardEvent, "time">): void {
+    if (this.#reported.has(key)) return;
+    this.#reported.add(key);
+    this.#event(e);
+  }
+
+  /** Local ports this supervisor holds or has planned. */
+  #ours(except?: Group): Set<number> {
+    const ours = new Set<number>();
+    for (const g of this.#groups.values()) {
+      if (g !== except) { for (const p of g.ports) ours.add(p.local_port); }
+    }
+    return ours;
+  }
+
+  /** Lists services again (one call) and starts, keeps or stops forwards to match. */
   async reconcile(previous?: Mapping[]): Promise<void> {
-    let found: {
-      ports: { namespace: string; service: string; port: number }[];
-      ignored: Ignored[];
-    };
+    let found: Discovery;
     try {
       found = await discover(this.#o.context, {
         namespaces: this.#o.namespaces,
@@ -135,136 +223,344 @@ export class Supervisor {
       return;
     }
     for (const i of found.ignored) {
-      const key = `ignored:${i.namespace}/${i.service}:${i.reason}`;
-      if (this.#reported.has(key)) continue;
-      this.#reported.add(key);
-      this.#event({ event: "ignored", key: `${i.namespace}/${i.service}`, message: i.reason });
+      this.#once(`ignored:${i.namespace}/${i.service}:${i.reason}`, {
+        event: "ignored",
+        key: `${i.namespace}/${i.service}`,
+        message: i.reason,
+      });
     }
-    const ours = new Set([...this.#forwards.values()].map((f) => f.local_port));
+    const ours = this.#ours();
+    const current: Mapping[] = [...this.#groups.values()].flatMap((g) =>
+      g.ports.map((p) => ({ namespace: g.namespace, service: g.service, ...p }))
+    );
     const { mappings, skipped } = mapPorts(found.ports, {
       offset: this.#o.offset,
-      previous: [...(previous ?? []), ...this.#forwards.values()],
+      previous: [...(previous ?? []), ...current],
       isFree: (p) => ours.has(p) || probePort(p).free,
     });
     for (const s of skipped) {
-      const key = `skipped:${keyOf(s)}`;
-      if (this.#reported.has(key)) continue;
-      this.#reported.add(key);
-      this.#event({ event: "skipped", key: keyOf(s), message: s.reason });
+      this.#once(`skipped:${keyOf(s)}`, { event: "skipped", key: keyOf(s), message: s.reason });
     }
-    const wanted = new Map(mappings.map((m) => [keyOf(m), m]));
-    for (const [key, f] of this.#forwards) {
-      const m = wanted.get(key);
-      if (m && m.local_port === f.local_port) continue;
-      await this.#stop(f);
-      this.#forwards.delete(key);
+    const wanted = new Map<string, Mapping[]>();
+    for (const m of mappings) {
+      const key = `${m.namespace}/${m.service}`;
+      wanted.set(key, [...(wanted.get(key) ?? []), m]);
+    }
+    for (const [key, g] of this.#groups) {
+      const ports = wanted.get(key);
+      if (ports && sameLayout(g, ports)) continue;
+      g.stopping = true;
+      await this.#halt(g);
+      this.#groups.delete(key);
       this.#event({
         event: "removed",
         key,
-        local_port: f.local_port,
-        message: m ? "local port changed" : "service or port is gone",
+        local_ports: g.ports.map((p) => p.local_port),
+        message: ports ? "its ports changed" : "the service or its ports are gone",
       });
     }
-    for (const [key, m] of wanted) {
-      if (this.#forwards.has(key)) continue;
-      const f: Forward = {
-        ...m,
-        status: "starting",
-        since: new Date().toISOString(),
-        failures: 0,
-        startedAt: 0,
-        stopping: false,
-      };
-      this.#forwards.set(key, f);
-      this.#start(f);
+    const claimed = new Set(mappings.map((m) => m.local_port));
+    for (const [key, ports] of wanted) {
+      const ready = found.ready.has(key);
+      let g = this.#groups.get(key);
+      if (!g) {
+        g = {
+          key,
+          namespace: ports[0].namespace,
+          service: ports[0].service,
+          ports: ports.map((m) => ({
+            port: m.port,
+            local_port: m.local_port,
+            bound: false,
+            refused: false,
+          })),
+          ready,
+          status: "waiting",
+          since: now(),
+          failures: 0,
+          startedAt: 0,
+          queued: false,
+          stopping: false,
+        };
+        this.#groups.set(key, g);
+        await this.#reportBusy(g, claimed, ours);
+        if (ready) this.#enqueue(g);
+        else this.#waiting(g);
+        continue;
+      }
+      g.ready = ready;
+      if (ready && g.status === "waiting") this.#enqueue(g);
+      else if (!ready && g.status !== "up" && g.status !== "waiting") {
+        await this.#halt(g);
+        this.#waiting(g);
+      }
     }
-    await this.#save();
+    this.#save();
   }
 
-  #start(f: Forward): void {
-    const key = keyOf(f);
-    f.startedAt = Date.now();
-    f.child = spawnChild([
+  /** Reports each new port that did not get port + offset because another program holds it. */
+  async #reportBusy(g: Group, claimed: Set<number>, ours: Set<number>): Promise<void> {
+    for (const p of g.ports) {
+      const want = p.port + this.#o.offset;
+      if (p.local_port === want || claimed.has(want) || ours.has(want) || want > 65535) continue;
+      if (probePort(want).free) continue;
+      const holder = await listeningProcess(want).catch(() => undefined);
+      this.#event({
+        event: "moved",
+        key: `${g.key}:${p.port}`,
+        local_port: p.local_port,
+        message: `127.0.0.1:${want} is in use${
+          holder ? ` by ${holder}` : ""
+        }; forwarding on ${p.local_port} instead`,
+      });
+    }
+  }
+
+  #waiting(g: Group): void {
+    g.status = "waiting";
+    g.since = now();
+    this.#groupEvent(g, "waiting", {
+      message: "no ready pod behind it yet; forwarding starts when one is ready",
+    });
+  }
+
+  #enqueue(g: Group): void {
+    if (g.queued || g.child || g.stopping) return;
+    g.queued = true;
+    if (g.status !== "restarting") {
+      g.status = "starting";
+      g.since = now();
+    }
+    this.#queue.push(g);
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#active < this.#poolSize && this.#queue.length) {
+      const g = this.#queue.shift()!;
+      if (!g.queued || g.stopping) continue;
+      g.queued = false;
+      this.#active++;
+      this.#launch(g).finally(() => {
+        this.#active--;
+        this.#pump();
+      });
+    }
+  }
+
+  /** Starts the service's process; resolves when every port answered, it exited, or the deadline passed. */
+  async #launch(g: Group): Promise<void> {
+    g.startedAt = Date.now();
+    g.status = "starting";
+    g.lastError = undefined;
+    for (const p of g.ports) p.bound = p.refused = false;
+    let settle!: () => void;
+    const settled = new Promise<void>((r) => settle = r);
+    const resolved = () => g.ports.every((p) => p.bound || p.refused);
+    const child: Child = spawnChild([
       "kubectl",
       "--context",
       this.#o.context,
       "-n",
-      f.namespace,
+      g.namespace,
       "port-forward",
-      `svc/${f.service}`,
-      `${f.local_port}:${f.port}`,
+      `svc/${g.service}`,
+      ...g.ports.map((p) => `${p.local_port}:${p.port}`),
       "--address",
       "127.0.0.1",
     ], {
-      onLine: (_stream, line) => {
-        if (line.startsWith("Forwarding from") && f.status !== "up") {
-          f.status = "up";
-          f.since = new Date().toISOString();
-          this.#event({ event: "up", key, local_port: f.local_port, pid: f.child?.pid });
-          this.#save();
+      onLine: (stream, line) => {
+        if (stream === "stderr") {
+          const m = UNABLE.exec(line);
+          const port = m && g.ports.find((p) => p.local_port === Number(m[1]));
+          if (port) port.refused = true;
+          else if (line.trim()) g.lastError = line.trim().slice(0, 300);
+        } else {
+          const m = FORWARDING.exec(line);
+          const port = m && g.ports.find((p) => p.local_port === Number(m[1]));
+          if (port) port.bound = true;
         }
+        if (g.child === child && g.status === "starting" && resolved()) {
+          this.#answered(g, child);
+          settle();
+        }
+        // once every port is bound, stdout only says "Handling connection for N": drained unread
+        return stream === "stderr" || !g.ports.every((p) => p.bound);
       },
     });
-    this.#event({ event: "started", key, local_port: f.local_port, pid: f.child.pid });
-    const child = f.child;
-    child.status.then((status) => {
-      if (f.stopping || f.child !== child) return;
-      const lived = Date.now() - f.startedAt;
-      f.failures = lived >= HEALTHY_MS ? 1 : f.failures + 1;
-      const delay = backoffMs(f.failures);
-      f.status = "restarting";
-      f.since = new Date().toISOString();
-      f.child = undefined;
-      this.#event({
-        event: "exited",
-        key,
-        local_port: f.local_port,
-        pid: child.pid,
-        message: `exit code ${status.code}; restarting in ${delay}ms`,
-      });
-      this.#save();
-      f.timer = setTimeout(() => {
-        f.timer = undefined;
-        if (!f.stopping) this.#start(f);
-      }, delay);
+    g.child = child;
+    this.#groupEvent(g, "started", {
+      pid: child.pid,
     });
     this.#save();
+    // a start that keeps running late (a busy machine, a slow API server) gets longer each time
+    const deadlineMs = this.#deadlineMs * 2 ** Math.min(g.failures, 3);
+    const deadline = setTimeout(async () => {
+      if (g.child === child && g.status === "starting") await this.#overdue(g, child, deadlineMs);
+      settle();
+    }, deadlineMs);
+    child.status.then((status) => {
+      if (g.child === child) this.#exited(g, child, status.code);
+      settle();
+    });
+    await settled;
+    clearTimeout(deadline);
   }
 
-  async #stop(f: Forward): Promise<void> {
-    f.stopping = true;
-    if (f.timer !== undefined) clearTimeout(f.timer);
-    const child = f.child;
-    if (!child) return;
+  /** Every port either bound or refused: up, or restarted with the refused ones moved. */
+  #answered(g: Group, child: Child): void {
+    const refused = g.ports.filter((p) => p.refused);
+    if (refused.length === 0) {
+      g.status = "up";
+      g.since = now();
+      this.#groupEvent(g, "up", {
+        pid: child.pid,
+      });
+      this.#save();
+      return;
+    }
+    g.child = undefined;
     child.kill("SIGTERM");
+    child.status.then(() => {
+      this.#move(g, refused, "is taken by another program");
+      this.#restartLater(g, 0);
+    });
+  }
+
+  /** Gives each port the next free local port at or after its own and reports the moves. */
+  #move(g: Group, ports: Port[], why: string): void {
+    const ours = this.#ours(g);
+    const taken = new Set(g.ports.filter((p) => !ports.includes(p)).map((p) => p.local_port));
+    for (const p of ports) {
+      const from = p.local_port;
+      const next = nextFreePort(
+        from,
+        (l) => !ours.has(l) && !taken.has(l) && probePort(l).free,
+      );
+      if (next === undefined) continue;
+      taken.add(next);
+      if (next === from) continue;
+      p.local_port = next;
+      this.#event({
+        event: "moved",
+        key: `${g.key}:${p.port}`,
+        local_port: next,
+        message: `127.0.0.1:${from} ${why}; forwarding on ${next} instead`,
+      });
+    }
+  }
+
+  async #overdue(g: Group, child: Child, deadlineMs: number): Promise<void> {
+    g.child = undefined;
+    await this.#end(child);
+    const silent = g.ports.filter((p) => !p.bound);
+    const seconds = (deadlineMs / 1000).toFixed(0);
+    this.#move(g, silent, `did not answer within ${seconds}s and is taken`);
+    g.failures++;
+    const delay = backoffMs(g.failures);
+    this.#groupEvent(g, "restarting", {
+      pid: child.pid,
+      message: `did not answer within ${seconds}s${
+        g.lastError ? ` (${g.lastError})` : ""
+      }; restarting in ${delay}ms`,
+    });
+    this.#restartLater(g, delay);
+  }
+
+  #exited(g: Group, child: Child, code: number): void {
+    g.child = undefined;
+    if (g.stopping) return;
+    const refused = g.ports.filter((p) => p.refused);
+    if (g.status === "starting" && refused.length === g.ports.length) {
+      // "unable to listen on any of the requested ports": every local port is taken
+      this.#move(g, refused, "is taken by another program");
+      g.failures++;
+      this.#restartLater(g, 0);
+      return;
+    }
+    g.failures = Date.now() - g.startedAt >= HEALTHY_MS ? 1 : g.failures + 1;
+    const why = `exit code ${code}${g.lastError ? `: ${g.lastError}` : ""}`;
+    if (!g.ready) {
+      this.#groupEvent(g, "exited", {
+        pid: child.pid,
+        message: `${why}; waiting for a ready pod`,
+      });
+      g.status = "waiting";
+      g.since = now();
+      this.#save();
+      return;
+    }
+    const delay = backoffMs(g.failures);
+    this.#groupEvent(g, "exited", {
+      pid: child.pid,
+      message: `${why}; restarting in ${delay}ms`,
+    });
+    this.#restartLater(g, delay);
+  }
+
+  #restartLater(g: Group, delay: number): void {
+    if (g.stopping) return;
+    g.status = "restarting";
+    g.since = now();
+    this.#save();
+    if (delay === 0) return this.#enqueue(g);
+    g.timer = setTimeout(() => {
+      g.timer = undefined;
+      this.#enqueue(g);
+    }, delay);
+  }
+
+  /** SIGTERM, then SIGKILL after 2s; resolves when the process is gone. */
+  async #end(child: Child): Promise<void> {
+    child.kill("SIGTERM");
+    let t: ReturnType<typeof setTimeout> | undefined;
     const done = await Promise.race([
       child.status.then(() => true),
-      new Promise((r) => setTimeout(() => r(false), 2000)),
+      new Promise<boolean>((r) => t = setTimeout(() => r(false), 2000)),
     ]);
-    if (!done) child.kill("SIGKILL");
+    clearTimeout(t);
+    if (!done) {
+      child.kill("SIGKILL");
+      await child.status;
+    }
+  }
+
+  /** Cancels a queued start or a pending restart and ends the process, if any. */
+  async #halt(g: Group): Promise<void> {
+    g.queued = false;
+    if (g.timer !== undefined) clearTimeout(g.timer);
+    g.timer = undefined;
+    const child = g.child;
+    g.child = undefined;
+    if (child) await this.#end(child);
   }
 
   /** Stops every child and marks the mappings stopped. */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.#forwards.values()].map((f) => this.#stop(f)));
-    for (const f of this.#forwards.values()) {
-      f.status = "stopped";
-      f.child = undefined;
-    }
+    for (const g of this.#groups.values()) g.stopping = true;
+    await Promise.all([...this.#groups.values()].map((g) => this.#halt(g)));
+    for (const g of this.#groups.values()) g.status = "stopped";
     this.#event({ event: "stopped" });
     await this.#save();
     await Deno.remove(this.#o.paths.children).catch(() => {});
     this.#watchdog?.kill("SIGTERM");
   }
 
+  /** Writes the mappings and the children's pids; calls made meanwhile share the next write. */
   #save(): Promise<void> {
-    // one write at a time, always of the latest state
-    this.#writing = this.#writing.then(async () => {
-      const entries = this.entries();
-      await writeMappings(this.#o.paths.mappings, entries);
-      const pids = entries.map((e) => e.pid).filter((p): p is number => p !== null);
-      await writeFileAtomic(this.#o.paths.children, pids.map((p) => `${p}\n`).join(""));
-    }).catch(() => {});
+    this.#dirty = true;
+    this.#writing ??= (async () => {
+      while (this.#dirty) {
+        this.#dirty = false;
+        try {
+          const entries = this.entries();
+          await writeMappings(this.#o.paths.mappings, entries);
+          const pids = [...new Set(entries.map((e) => e.pid))].filter((p) => p !== null);
+          await writeFileAtomic(this.#o.paths.children, pids.map((p) => `${p}\n`).join(""));
+        } catch { /* retried with the next change */ }
+      }
+      this.#writing = undefined;
+    })();
     return this.#writing;
   }
 }

@@ -1,5 +1,4 @@
 /** The Kubernetes TLS secret (made by kubectl itself, in dry-run) and Traefik's default TLSStore. */
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { getOptional, kubectl, type KubeObject } from "../tools/kubectl.ts";
 import { firstLine } from "../tools/exec.ts";
 
@@ -32,6 +31,7 @@ export async function secretManifest(
     "-o",
     "yaml",
   ]);
+  const { parse: parseYaml, stringify: stringifyYaml } = await import("yaml");
   const doc = parseYaml(r.stdout) as KubeObject;
   doc.metadata.labels = { ...(doc.metadata.labels ?? {}), ...MANAGED_BY };
   return stringifyYaml(doc);
@@ -53,7 +53,8 @@ export async function secretCert(
 }
 
 /** Traefik's default TLSStore manifest pointing at our secret. */
-export function tlsStoreManifest(secretName: string): string {
+export async function tlsStoreManifest(secretName: string): Promise<string> {
+  const { stringify: stringifyYaml } = await import("yaml");
   return stringifyYaml({
     apiVersion: "traefik.io/v1alpha1",
     kind: "TLSStore",

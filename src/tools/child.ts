@@ -14,8 +14,8 @@ export interface Child {
 
 /** Options for {@link spawnChild}. */
 export interface SpawnOptions {
-  /** each line of stdout or stderr as it comes */
-  onLine?: (stream: "stdout" | "stderr", line: string) => void;
+  /** each line of stdout or stderr as it comes; returning false stops decoding that stream (it is still drained) */
+  onLine?: (stream: "stdout" | "stderr", line: string) => void | boolean;
   env?: Record<string, string>;
   /** detach from this process: no pipes, not awaited on exit @default false */
   detached?: boolean;
@@ -23,21 +23,24 @@ export interface SpawnOptions {
 
 async function pump(
   stream: ReadableStream<Uint8Array>,
-  emit: (line: string) => void,
+  emit: (line: string) => void | boolean,
 ): Promise<void> {
   const decoder = new TextDecoder();
   let buffer = "";
+  let wanted = true;
   try {
     for await (const chunk of stream) {
+      if (!wanted) continue;
       buffer += decoder.decode(chunk, { stream: true });
       let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        emit(buffer.slice(0, nl).replace(/\r$/, ""));
+      while (wanted && (nl = buffer.indexOf("\n")) >= 0) {
+        wanted = emit(buffer.slice(0, nl).replace(/\r$/, "")) !== false;
         buffer = buffer.slice(nl + 1);
       }
+      if (!wanted) buffer = "";
     }
   } catch { /* the child went away */ }
-  if (buffer) emit(buffer);
+  if (buffer && wanted) emit(buffer);
 }
 
 /** Starts `argv`; its output is always drained, so a chatty child never blocks or dies on a full pipe. */

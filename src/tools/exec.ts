@@ -1,4 +1,4 @@
-/** Runs external programs through dax, with escaped arguments, logging and call accounting. */
+/** Runs external programs: arguments as an array (never a shell string), with logging and call accounting. */
 import { FirestreamError } from "../errors.ts";
 import { stripAnsi } from "../ui/ansi.ts";
 import { debug } from "../ui/log.ts";
@@ -35,36 +35,74 @@ export const INSTALL_HINTS: Record<string, string> = {
   ss: "install iproute2 (e.g. `sudo apt-get install iproute2`)",
 };
 
-// deno-lint-ignore no-explicit-any
-let dax: Promise<any> | undefined;
-function loadDax() {
-  dax ??= import("dax").then((m) => m.default);
-  return dax;
-}
-
 /** True when the process runs as root (no sudo needed). */
 export function isRoot(): boolean {
   return Deno.build.os !== "windows" && Deno.uid?.() === 0;
 }
 
-/** Runs `argv`; arguments are escaped by dax, never joined into a shell string. */
+/** Deno.Command's env for `env`: added on top of ours, or, to remove a variable, the whole of it. */
+function childEnv(env: ExecOptions["env"]): { env?: Record<string, string>; clearEnv?: boolean } {
+  if (!env) return {};
+  const removes = Object.values(env).some((v) => v === undefined);
+  const base = removes ? Deno.env.toObject() : {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete base[k];
+    else base[k] = v;
+  }
+  return { env: base, clearEnv: removes };
+}
+
+async function run(argv: string[], options: ExecOptions): Promise<ExecResult> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      stdin: options.stdin !== undefined ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+      ...childEnv(options.env),
+      cwd: options.cwd,
+    }).spawn();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      return { code: 127, stdout: "", stderr: `${argv[0]}: command not found` };
+    }
+    throw err;
+  }
+  let timedOut = false;
+  const timer = options.timeoutMs
+    ? setTimeout(() => {
+      timedOut = true;
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, options.timeoutMs)
+    : undefined;
+  // read while writing: a child that answers before reading all of its input never blocks
+  const output = child.output();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin)).catch(() => {});
+    await writer.close().catch(() => {});
+  }
+  const out = await output;
+  clearTimeout(timer);
+  const decoder = new TextDecoder();
+  if (timedOut) {
+    return {
+      code: 124,
+      stdout: decoder.decode(out.stdout),
+      stderr: `timed out after ${options.timeoutMs}ms`,
+    };
+  }
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** Runs `argv` directly (no shell, each argument passed as is). */
 export async function exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-  const $ = await loadDax();
   const full = options.sudo && !isRoot() ? ["sudo", "-n", ...argv] : argv;
   const started = performance.now();
-  let cmd = $`${full}`.noThrow().quiet().stdout("piped").stderr("piped");
-  if (options.stdin !== undefined) cmd = cmd.stdinText(options.stdin);
-  if (options.env) cmd = cmd.env(options.env);
-  if (options.cwd) cmd = cmd.cwd(options.cwd);
-  if (options.timeoutMs) cmd = cmd.timeout(options.timeoutMs);
-  let result: ExecResult;
-  try {
-    const r = await cmd;
-    result = { code: r.code, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const message = (err as Error).message;
-    result = { code: 124, stdout: "", stderr: message };
-  }
+  const result = await run(full, options);
   const ms = performance.now() - started;
   debug(
     `exec ${full.map(quote).join(" ")} → exit ${result.code} in ${ms.toFixed(0)}ms at +${
@@ -112,8 +150,21 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
 
 /** The path of a program on PATH, or undefined. */
 export async function which(program: string): Promise<string | undefined> {
-  const $ = await loadDax();
-  return (await $.which(program)) ?? undefined;
+  if (program.includes("/")) return (await executable(program)) ? program : undefined;
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    const path = `${dir || "."}/${program}`;
+    if (await executable(path)) return path;
+  }
+  return undefined;
+}
+
+async function executable(path: string): Promise<boolean> {
+  try {
+    const info = await Deno.stat(path);
+    return info.isFile && (info.mode === null || (info.mode & 0o111) !== 0);
+  } catch {
+    return false;
+  }
 }
 
 /** kubectl's texts for a context missing from the kubeconfig (get; create --dry-run). */

@@ -59,7 +59,10 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
     }
     const file = k3dConfigPath(ctx);
     await Deno.mkdir(`${ctx.stateDir}/k3d`, { recursive: true });
-    await writeFileAtomic(file, k3dConfigYaml(ctx.k3d, { timeoutSeconds: CLUSTER_TIMEOUT_S }));
+    await writeFileAtomic(
+      file,
+      await k3dConfigYaml(ctx.k3d, { timeoutSeconds: CLUSTER_TIMEOUT_S }),
+    );
     try {
       // k3d rolls back its own half-made cluster; the config file is ours to remove
       await createCluster(file, { timeoutMs: (CLUSTER_TIMEOUT_S + 60) * 1000 });

@@ -83,7 +83,7 @@ export async function restoreSecrets(
 ): Promise<void> {
   await applySecrets(ctx, name, namespaces);
   if ((await tlsStoreSecret(ctx.kubeContext)) !== "no-traefik") {
-    await applyManifest(ctx.kubeContext, tlsStoreManifest(name));
+    await applyManifest(ctx.kubeContext, await tlsStoreManifest(name));
   }
 }
 
@@ -181,7 +181,7 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
           }s: Traefik keeps its own certificate for now; run \`firestream apply\` again to set ${ctx.k3d.tls.secret_name} as its default`,
         );
       } else if (store !== ctx.k3d.tls.secret_name) {
-        await applyManifest(ctx.kubeContext, tlsStoreManifest(ctx.k3d.tls.secret_name));
+        await applyManifest(ctx.kubeContext, await tlsStoreManifest(ctx.k3d.tls.secret_name));
         undo.tlsStore = store === "absent" ? "created" : "updated";
         if (store !== "absent") undo.storeBefore = store;
       }
@@ -276,7 +276,7 @@ async function undoSecrets(ctx: ClusterContext, undo: TlsSecretUndo): Promise<vo
   if (undo.tlsStore === "created") {
     await deleteTlsStore(ctx.kubeContext);
   } else if (undo.storeBefore) {
-    await applyManifest(ctx.kubeContext, tlsStoreManifest(undo.storeBefore));
+    await applyManifest(ctx.kubeContext, await tlsStoreManifest(undo.storeBefore));
   }
   for (const ns of undo.namespaces) {
     await kubectl(ctx.kubeContext, ["delete", "namespace", ns, "--ignore-not-found"]);

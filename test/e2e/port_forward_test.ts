@@ -189,3 +189,111 @@ Deno.test("port-forward: kill -9 of the supervisor, Ctrl-C in the foreground and
     assertEquals(dev.map((e) => e.pid!).filter(alive), []);
   });
 });
+
+function portForwardCalls(h: SimHost, service: string): string[][] {
+  return h.calls().filter((c) =>
+    c.tool === "kubectl" && c.argv.includes("port-forward") && c.argv.includes(`svc/${service}`)
+  ).map((c) => c.argv);
+}
+
+Deno.test("port-forward: one kubectl per service serves all its ports; killing it brings every port back and restarts no other forward; a service without a ready pod waits", async () => {
+  const offset = 20000 + Math.floor(Math.random() * 20000);
+  await withSimHost({ config: offsetConfig(offset) }, async (h) => {
+    await withServices(h);
+    h.kube("firestream-local", (k, { addService }) => {
+      addService(k, { namespace: "default", name: "idle", ports: [7100] });
+    });
+    await h.ok(["cluster", "port-forward", "--detach"]);
+    const first = await until("forwards up, idle waiting", () => {
+      const e = entries(h);
+      const up = e.filter((x) => x.service !== "idle");
+      return up.length === 3 && up.every((x) => x.status === "up") &&
+        e.find((x) => x.service === "idle")?.status === "waiting" && e;
+    });
+    // one row per port, one process per service
+    const api = first.filter((e) => e.service === "api");
+    const web = first.find((e) => e.service === "web")!;
+    assertEquals(api.map((e) => e.port), [80, 9090]);
+    assertEquals(api[0].pid, api[1].pid);
+    assertOk(api[0].pid !== web.pid);
+    assertEquals(portForwardCalls(h, "api").length, 1);
+    assertOk(
+      portForwardCalls(h, "api")[0].join(" ").includes(
+        `svc/api ${80 + offset}:80 ${9090 + offset}:9090`,
+      ),
+    );
+    assertEquals(portForwardCalls(h, "idle"), [], "no kubectl for a service without a ready pod");
+    const listed = (await h.ok(["cluster", "port-forward", "--list"])).stdout;
+    assertMatch(listed, /idle\s+7100\s+127\.0\.0\.1:\d+\s+waiting/);
+
+    // kill the api process: both its ports come back from one new process; web is untouched
+    Deno.kill(api[0].pid!, "SIGKILL");
+    const healed = await until("api answers again on both ports", async () => {
+      const e = entries(h).filter((x) => x.service === "api");
+      const fresh = e.every((x) => x.status === "up" && x.pid !== null && x.pid !== api[0].pid);
+      return fresh && (await answer(80 + offset)) === "svc/apps/api:80\n" &&
+        (await answer(9090 + offset)) === "svc/apps/api:9090\n" && e;
+    });
+    assertEquals(healed[0].pid, healed[1].pid);
+    assertEquals(portForwardCalls(h, "api").length, 2);
+    assertEquals(portForwardCalls(h, "web").length, 1, "web's forward was not restarted");
+    assertEquals(entries(h).find((e) => e.service === "web")!.pid, web.pid);
+    assertOk(alive(web.pid!));
+    assertEquals(await answer(8080 + offset), "svc/default/web:8080\n");
+
+    // a pod becomes ready behind idle: it is forwarded without a restart of the others
+    h.kube("firestream-local", (k, { addDeployment }) => {
+      addDeployment(k, { namespace: "default", name: "idle" });
+    });
+    await until(
+      "idle forwarded",
+      async () => (await answer(7100 + offset)) === "svc/default/idle:7100\n",
+    );
+    assertEquals(portForwardCalls(h, "web").length, 1);
+    await h.ok(["cluster", "port-forward", "--stop"]);
+  });
+});
+
+Deno.test("port-forward: a local port held by another program moves to the next free one and is reported; every other service answers", async () => {
+  const offset = 20000 + Math.floor(Math.random() * 20000);
+  await withSimHost({ config: offsetConfig(offset) }, async (h) => {
+    await withServices(h);
+    // held before the supervisor starts
+    const held = Deno.listen({ hostname: "127.0.0.1", port: 8080 + offset });
+    // taken while kubectl for api is still starting (after the supervisor saw it free)
+    h.latency(0, { "kubectl port-forward svc/api": 2500 });
+    let late: Deno.Listener | undefined;
+    try {
+      const detach = h.spawn(["cluster", "port-forward", "--detach"], { stderr: "piped" });
+      await until("api mapped", () => entries(h).some((e) => e.service === "api"));
+      late = Deno.listen({ hostname: "127.0.0.1", port: 9090 + offset });
+      const status = await detach.status;
+      const stderr = new TextDecoder().decode(await new Response(detach.stderr).arrayBuffer());
+      assertEquals(status.code, 0, stderr);
+      assertMatch(stderr, `127.0.0.1:${8080 + offset} is in use`);
+
+      const e = await until("every forward up", () => {
+        const e = entries(h);
+        return e.length === 3 && e.every((x) => x.status === "up") &&
+          e.find((x) => x.port === 9090)!.local_port !== 9090 + offset && e;
+      });
+      const web = e.find((x) => x.service === "web")!;
+      assertEquals(web.local_port, 8081 + offset);
+      assertEquals(await answer(web.local_port), "svc/default/web:8080\n");
+      const metrics = e.find((x) => x.port === 9090)!;
+      assertEquals(metrics.local_port, 9091 + offset);
+      assertEquals(await answer(9091 + offset), "svc/apps/api:9090\n");
+      assertEquals(await answer(80 + offset), "svc/apps/api:80\n");
+      const events = Deno.readTextFileSync(
+        `${h.projectDir}/.firestream/port-forward.firestream-local.log`,
+      );
+      assertMatch(events, `127.0.0.1:${9090 + offset} is taken by another program`);
+      const listed = (await h.ok(["cluster", "port-forward", "--list"])).stdout;
+      assertMatch(listed, `127.0.0.1:${8081 + offset}`);
+      await h.ok(["cluster", "port-forward", "--stop"]);
+    } finally {
+      held.close();
+      late?.close();
+    }
+  });
+});

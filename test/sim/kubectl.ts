@@ -1,6 +1,7 @@
 /** Simulated kubectl 1.32 against the simulated clusters: get, wait, apply, delete, create secret tls, logs, port-forward, top. */
 import { parseAllDocuments } from "yaml";
 import { bool, flag, type Parsed, SimExit } from "./core.ts";
+import { endpointSlices } from "./endpoints.ts";
 import { CLUSTER_SCOPED, put } from "./kube.ts";
 import type { KubeObject, SimCluster, World } from "./world.ts";
 
@@ -31,6 +32,9 @@ const KINDS: Record<string, string> = {
   configmaps: "configmaps",
   ep: "endpoints",
   endpoints: "endpoints",
+  endpointslice: "endpointslices",
+  endpointslices: "endpointslices",
+  "endpointslices.discovery.k8s.io": "endpointslices",
   rs: "replicasets",
   replicaset: "replicasets",
   replicasets: "replicasets",
@@ -54,6 +58,7 @@ const SINGULAR: Record<string, string> = {
   secrets: "secret",
   configmaps: "configmap",
   endpoints: "endpoints",
+  endpointslices: "endpointslice.discovery.k8s.io",
   replicasets: "replicaset.apps",
   helmchartconfigs: "helmchartconfig.helm.cattle.io",
   tlsstores: "tlsstore.traefik.io",
@@ -168,7 +173,9 @@ function resolveKind(word: string): string {
 
 /** Objects of a kind, honouring -n / -A and -l. */
 function select(cluster: SimCluster, kind: string, p: Parsed): KubeObject[] {
-  const all = Object.values(cluster.kube.objects[kind] ?? {});
+  const all = kind === "endpointslices"
+    ? endpointSlices(cluster)
+    : Object.values(cluster.kube.objects[kind] ?? {});
   const ns = namespaceOf(p);
   return all.filter((o) =>
     (CLUSTER_SCOPED.has(kind) || bool(p, "all-namespaces") || o.metadata.namespace === ns) &&
@@ -292,8 +299,16 @@ function get(cluster: SimCluster, p: Parsed): string {
   if (kindWord.includes("/")) {
     [kindWord, ...names] = [kindWord.split("/")[0], kindWord.split("/")[1], ...names];
   }
-  const kind = resolveKind(kindWord.split(",")[0]);
-  requireType(cluster, kind, kindWord.split(",")[0]);
+  const kinds = kindWord.split(",").map(resolveKind);
+  kinds.forEach((k, i) => requireType(cluster, k, kindWord.split(",")[i]));
+  if (kinds.length > 1) {
+    // several types in one call: one List, each type's items in the order asked (kubectl get svc,ep)
+    if (names.length) {
+      throw new SimExit(98, "sim: names with several resource types are not simulated\n");
+    }
+    return render(p, listDoc(kinds.flatMap((k) => select(cluster, k, p))));
+  }
+  const kind = kinds[0];
   if (names.length === 0) return render(p, listDoc(select(cluster, kind, p)));
   const found: KubeObject[] = [];
   for (const name of names) {

@@ -1,5 +1,6 @@
 /** kubectl's long-running forms: port-forward (real TCP on loopback) and logs --follow. */
 import { bool, flag, type Parsed, readJson, SimExit } from "./core.ts";
+import { podsBehind } from "./endpoints.ts";
 import { logTargets, resolveCluster } from "./kubectl.ts";
 import type { KubeObject, World } from "./world.ts";
 
@@ -41,7 +42,15 @@ export async function portForward(p: Parsed): Promise<number> {
       `sim: port-forward binds loopback only in tests (got --address ${address})\n`,
     );
   }
+  if (pod.status?.phase !== "Running") {
+    // kubectl pkg/cmd/portforward/portforward.go RunPortForward
+    throw new SimExit(
+      1,
+      `error: unable to forward port because pod is not running. Current status=${pod.status?.phase}\n`,
+    );
+  }
   const listeners: Deno.TcpListener[] = [];
+  const failed: string[] = [];
   for (const spec of specs) {
     const [localText, remoteText] = spec.includes(":") ? spec.split(":") : [spec, spec];
     const remote = Number(remoteText);
@@ -58,10 +67,14 @@ export async function portForward(p: Parsed): Promise<number> {
       listener = Deno.listen({ hostname: "127.0.0.1", port: Number(localText || 0) });
     } catch (err) {
       if (err instanceof Deno.errors.AddrInUse) {
-        throw new SimExit(
-          1,
-          `Unable to listen on port ${localText}: Listeners failed to create with the following errors: [unable to create listener: Error listen tcp4 127.0.0.1:${localText}: bind: address already in use]\nerror: unable to listen on any of the requested ports: [{${localText} ${targetPort}}]\n`,
+        // client-go tools/portforward/portforward.go forward(): a port that cannot be bound is
+        // reported and skipped; kubectl fails only when no port could be bound
+        write(
+          `Unable to listen on port ${localText}: Listeners failed to create with the following errors: [unable to create listener: Error listen tcp4 127.0.0.1:${localText}: bind: address already in use]\n`,
+          "err",
         );
+        failed.push(`{${localText} ${targetPort}}`);
+        continue;
       }
       throw err;
     }
@@ -69,6 +82,12 @@ export async function portForward(p: Parsed): Promise<number> {
     write(`Forwarding from 127.0.0.1:${local} -> ${targetPort}\n`);
     listeners.push(listener);
     serve(listener, local, `${kind === "services" ? "svc" : "pod"}/${ns}/${name}:${remote}`);
+  }
+  if (listeners.length === 0) {
+    throw new SimExit(
+      1,
+      `error: unable to listen on any of the requested ports: [${failed.join(" ")}]\n`,
+    );
   }
   // like kubectl, the forward ends when its pod goes away (a rollout replaces it), even when the
   // service stays: the stream is tied to the pod (client-go tools/portforward "lost connection to pod")
