@@ -6,6 +6,7 @@ import type { AnyTask } from "../engine/task.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { JournalWriter } from "../state/journal.ts";
 import { acquireLock, describeHolder } from "../state/lock.ts";
+import { claimInterrupts } from "../ui/interrupt.ts";
 import { progressReporter } from "../ui/progress.ts";
 import { type ClusterContext, type ClusterRunOptions, LiveCache, newRecord } from "./context.ts";
 
@@ -143,9 +144,11 @@ export async function withInterrupts<T>(
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
+  const release = claimInterrupts();
   try {
     return await fn();
   } finally {
+    release();
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
 }
