@@ -179,7 +179,11 @@ export function deletePreview(
 ): string[] {
   const r = record.resources;
   const lines: string[] = [];
-  const nodes = live?.nodes.map((n) => n.name) ?? [];
+  const order = ["server", "agent", "loadbalancer"];
+  const rank = (role: string) => order.indexOf(role) < 0 ? order.length : order.indexOf(role);
+  const nodes = [...(live?.nodes ?? [])].sort((a, b) =>
+    rank(a.role) - rank(b.role) || a.name.localeCompare(b.name)
+  ).map((n) => n.name);
   lines.push(
     live
       ? `- k3d cluster ${record.name}: containers ${
@@ -219,7 +223,7 @@ export function deletePreview(
   if (r.hosts_block) {
     lines.push(
       `- hosts: the \`# BEGIN firestream ${record.name}\` block in ${r.hosts_block.file} (${
-        r.hosts_block.lines.map((l) => l.split(/\s+/).slice(1).join(" ")).join(", ")
+        r.hosts_block.lines.map((l) => l.replace(/\s+/g, " ")).join("; ")
       })`,
     );
   }
