@@ -61,6 +61,8 @@ export class Output {
   readonly #colorOut: boolean;
   readonly #colorErr: boolean;
   readonly #encoder = new TextEncoder();
+  readonly #liveErr: boolean;
+  #status = "";
 
   constructor(options: OutputOptions = {}) {
     this.format = options.format && options.format !== "text"
@@ -74,6 +76,7 @@ export class Output {
     const allowed = !options.noColor && !Deno.env.get("NO_COLOR");
     this.#colorOut = allowed && Deno.stdout.isTerminal();
     this.#colorErr = allowed && Deno.stderr.isTerminal();
+    this.#liveErr = !this.quiet && Deno.stderr.isTerminal() && Deno.env.get("TERM") !== "dumb";
   }
 
   /** Wraps text in an ANSI color when stdout is a color terminal. */
@@ -107,18 +110,47 @@ export class Output {
 
   /** A progress line on stderr (not with --quiet). */
   progress(text: string): void {
-    if (!this.quiet) this.#write(Deno.stderr, text + "\n");
+    if (!this.quiet) this.#err(text + "\n");
   }
 
   /** A warning on stderr. */
   warn(text: string): void {
-    this.#write(Deno.stderr, `${this.paint("yellow", "warning:", "err")} ${text}\n`);
+    this.#err(`${this.paint("yellow", "warning:", "err")} ${text}\n`);
   }
 
   /** An error on stderr. */
   error(text: string, hint?: string): void {
-    this.#write(Deno.stderr, `${this.paint("red", "error:", "err")} ${text}\n`);
-    if (hint) this.#write(Deno.stderr, `  ${this.paint("gray", "hint:", "err")} ${hint}\n`);
+    this.#err(`${this.paint("red", "error:", "err")} ${text}\n`);
+    if (hint) this.#err(`  ${this.paint("gray", "hint:", "err")} ${hint}\n`);
+  }
+
+  /** True when a live status line can be shown: stderr is a terminal and not --quiet. */
+  get live(): boolean {
+    return this.#liveErr;
+  }
+
+  /**
+   * The live status line at the bottom of a terminal (rewritten in place, cleared with ""). Other
+   * stderr lines print above it. Without a terminal it is never shown.
+   */
+  status(text: string): void {
+    if (!this.#liveErr) return;
+    const width = (() => {
+      try {
+        return Deno.consoleSize().columns;
+      } catch {
+        return 80;
+      }
+    })();
+    const next = text.length >= width ? text.slice(0, width - 2) + "…" : text;
+    if (next === this.#status) return;
+    this.#write(Deno.stderr, `\r\x1b[2K${next}`);
+    this.#status = next;
+  }
+
+  #err(text: string): void {
+    if (!this.#status) return this.#write(Deno.stderr, text);
+    this.#write(Deno.stderr, `\r\x1b[2K${text}${this.#status}`);
   }
 
   /** Aligned columns on stdout, header in bold. */
