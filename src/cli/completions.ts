@@ -231,5 +231,5 @@ export async function completeNames(flags: GlobalFlags, kind: string): Promise<v
   } catch {
     // completion stays silent: no config, no state, no cluster
   }
-  for (const n of names) out.line(n);
+  for (const n of names.sort()) out.line(n);
 }
