@@ -355,6 +355,12 @@ ${
       "install the local CA in the OS trust store and, where certutil is present, the NSS databases of Chrome and Firefox (prints each command first)",
     )
     .option("--uninstall", "remove it again from every store")
+    .addOption(
+      new Option("--store <store...>", "only these stores (default: every one present)").choices([
+        "system",
+        "nss",
+      ]),
+    )
     .option("--dry-run", "print the commands without running them")
     .addHelpText(
       "after",
