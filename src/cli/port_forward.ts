@@ -9,9 +9,9 @@ import {
 } from "../portforward/control.ts";
 import { forwardPaths } from "../portforward/files.ts";
 import type { ForwardEvent } from "../portforward/supervisor.ts";
-import { findCluster } from "../tools/k3d.ts";
 import type { Output } from "../ui/output.ts";
 import { setExitCode } from "./program.ts";
+import { requireRunning } from "./running.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
 
 /** Flags of `cluster port-forward`. */
@@ -136,11 +136,7 @@ export async function portForward(
         : `port forwarding for ${spec.cluster} was not running`,
     );
   }
-  if (!(await findCluster(spec.cluster))) {
-    throw new FirestreamError(`cluster ${spec.cluster} does not exist`, {
-      hint: "create it with `firestream cluster create`",
-    });
-  }
+  await requireRunning(spec.cluster);
   if (opts.detach) {
     const info = await startDetached(spec);
     const { entries } = await listForwards(spec.paths);

@@ -187,7 +187,12 @@ Deno.test("logs deployment/web -f: Ctrl-C ends it with `cancelled`, exit 130, an
 
 Deno.test("logs and diagnostics on a missing or stopped cluster: one line, exit 1", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
-    for (const args of [["cluster", "logs"], ["cluster", "diagnostics", "--all"]]) {
+    for (
+      const args of [["cluster", "logs"], ["cluster", "diagnostics", "--all"], [
+        "cluster",
+        "port-forward",
+      ]]
+    ) {
       const r = await h.run(args);
       assertEquals(r.code, 1, args.join(" "));
       assertEquals(
@@ -199,7 +204,13 @@ Deno.test("logs and diagnostics on a missing or stopped cluster: one line, exit 
     await h.ok(["cluster", "create", "--yes"]);
     const stop = await h.tool("k3d", ["cluster", "stop", "firestream-local"]);
     assertEquals(stop.code, 0, stop.stderr);
-    for (const args of [["cluster", "logs", "-f"], ["cluster", "diagnostics", "--json"]]) {
+    for (
+      const args of [["cluster", "logs", "-f"], ["cluster", "diagnostics", "--json"], [
+        "cluster",
+        "port-forward",
+        "--detach",
+      ]]
+    ) {
       const r = await h.run(args);
       assertEquals(r.code, 1, args.join(" "));
       assertEquals(
