@@ -137,12 +137,13 @@ export class Output {
     if (!this.#liveErr) return;
     const width = (() => {
       try {
-        return Deno.consoleSize().columns;
+        return Deno.consoleSize().columns || 80;
       } catch {
         return 80;
       }
     })();
-    const next = text.length >= width ? text.slice(0, width - 2) + "…" : text;
+    // one row only, or the next redraw would leave the wrapped part behind
+    const next = text.length >= width ? text.slice(0, Math.max(width - 2, 1)) + "…" : text;
     if (next === this.#status) return;
     this.#write(Deno.stderr, `\r\x1b[2K${next}`);
     this.#status = next;

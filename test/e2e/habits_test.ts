@@ -1,7 +1,7 @@
 /** End-to-end: the habits users bring from k3d, kubectl, Terraform and Unix tools: Ctrl-C, pipes, delete's preview, rollback, conventions. */
 import { parse as parseYaml } from "yaml";
 import { assertEquals, assertMatch, assertNotMatch, assertOk } from "../assert.ts";
-import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { testConfig, withSimHost } from "../sim/harness.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -191,5 +191,86 @@ Deno.test("help: every subcommand shows the global options; every group has an e
     assertOk(legend === 0, plan.stdout);
     assertMatch(plan.stdout, "    + create\n");
     assertEquals(plan.stdout.split("following symbols").length, 2, "once");
+  });
+});
+
+Deno.test("progress: a live line with elapsed time on a terminal, plain lines when piped, --quiet only the result; no resolver debug text", async () => {
+  await withSimHost({ config: testConfig({ network: true }) }, async (h) => {
+    h.latency(0, { "k3d cluster create": 2500 });
+    const closed = (() => {
+      const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = (l.addr as Deno.NetAddr).port;
+      l.close();
+      return `127.0.0.1:${port}`;
+    })();
+    const env = { ...h.env, FIRESTREAM_DNS_PROBE: closed, TERM: "xterm" };
+    // `script` gives the command a real pseudo-terminal
+    const command = [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--quiet",
+      `${ROOT}/main.ts`,
+      "cluster",
+      "create",
+      "--yes",
+    ]
+      .map((a) => `'${a}'`).join(" ");
+    const tty = await new Deno.Command("script", {
+      args: ["-qefc", command, "/dev/null"],
+      cwd: h.projectDir,
+      env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const screen = new TextDecoder().decode(tty.stdout);
+    assertEquals(tty.code, 0, screen);
+    assertMatch(screen, /\r\x1b\[2K\S+ k3d cluster… [12]s/, "a live line with elapsed seconds");
+    assertMatch(screen, /✓ k3d cluster \(\d/);
+    assertNotMatch(screen, "→ k3d cluster…");
+    assertMatch(screen, /DNS (resolution )?test/);
+    for (const text of ["Query {", "proto error", "os error"]) assertNotMatch(screen, text);
+
+    await h.ok(["cluster", "delete", "--yes"]);
+    const piped = await h.run(["cluster", "create", "--yes"], {
+      env: { FIRESTREAM_DNS_PROBE: closed },
+    });
+    assertEquals(piped.code, 0, piped.stderr);
+    assertMatch(piped.stderr, "→ k3d cluster…\n");
+    assertNotMatch(piped.stderr, "\r");
+    assertNotMatch(piped.stderr, "\x1b[");
+
+    await h.ok(["cluster", "delete", "--yes"]);
+    h.latency(0);
+    const quiet = await h.run(["cluster", "create", "--yes", "--quiet"]);
+    assertEquals(quiet.code, 0, quiet.stderr);
+    assertEquals(quiet.stderr, "");
+    assertMatch(quiet.stdout, "Cluster firestream-local is ready.");
+  });
+});
+
+Deno.test("rollback after a crash in which the cluster never came to be leaves no record of it", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    h.latency(0, { "k3d cluster create": 2000 });
+    h.fault("k3d cluster create", "FATA[0000] Failed to create cluster: simulated", { times: 1 });
+    const child = h.spawn(["cluster", "create", "--yes"]);
+    await waitFor(
+      "k3d cluster create to start",
+      () => h.calls().some((c) => c.argv[0] === "cluster" && c.argv[1] === "create"),
+    );
+    child.kill("SIGKILL");
+    await child.status;
+    await new Promise((r) => setTimeout(r, 2500));
+    h.latency(0);
+    assertEquals(Object.keys(h.world().clusters), [], "k3d failed: the cluster never existed");
+    const r = await h.ok(["rollback"]);
+    assertMatch(r.stdout, "Rolled back run");
+    assertEquals((await h.state()).clusters, {});
+    assertEquals(Object.keys(h.world().containers), [], "the registry it made is gone too");
+    assertEquals(
+      (await h.ok(["cluster", "ls"])).stdout,
+      "no clusters; create one with `firestream cluster create`\n",
+    );
   });
 });
