@@ -1,11 +1,53 @@
 /** End-to-end: init in a real terminal and without one, help everywhere, version, completions, compile targets, no run-time source reads. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
-import { testConfig, withSimHost } from "../sim/harness.ts";
+import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
 import { findProgram, requireReal, run } from "../real/require.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const tmux = findProgram("tmux");
 const hasTmux = requireReal("tmux (a pseudo-terminal for prompts)", Boolean(tmux), "install tmux");
+
+/** `firestream init` in a tmux pane: send keys, read the screen, wait for text. */
+async function initInTmux(h: SimHost) {
+  const sock = `fs-${Deno.pid}-${crypto.randomUUID().slice(0, 6)}`;
+  const env = Object.entries({ ...h.env, TERM: "xterm-256color" }).map(([k, v]) => `${k}=${v}`);
+  const tm = (...args: string[]) => run(tmux!, ["-L", sock, ...args]);
+  const started = await tm(
+    "new-session",
+    "-d",
+    "-s",
+    "init",
+    "-x",
+    "160",
+    "-y",
+    "60",
+    "-c",
+    h.projectDir,
+    "env",
+    "-i",
+    ...env,
+    "sh",
+    "-c",
+    '"$@"; echo "EXIT=$?"; sleep 60',
+    "sh",
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--quiet",
+    `${ROOT}/main.ts`,
+    "init",
+  );
+  assertEquals(started.code, 0, started.stderr);
+  const screen = async () => (await tm("capture-pane", "-p", "-t", "init", "-S", "-200")).stdout;
+  const waitFor = async (text: string) => {
+    const end = Date.now() + 20000;
+    while (!(await screen()).includes(text)) {
+      if (Date.now() > end) throw new Error(`no "${text}" on screen:\n${await screen()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  return { tm, screen, waitFor };
+}
 
 Deno.test({
   name:
@@ -13,43 +55,7 @@ Deno.test({
   ignore: !hasTmux,
 }, async () => {
   await withSimHost({}, async (h) => {
-    const sock = `fs-${Deno.pid}-${crypto.randomUUID().slice(0, 6)}`;
-    const env = Object.entries({ ...h.env, TERM: "xterm-256color" }).map(([k, v]) => `${k}=${v}`);
-    const tm = (...args: string[]) => run(tmux!, ["-L", sock, ...args]);
-    const started = await tm(
-      "new-session",
-      "-d",
-      "-s",
-      "init",
-      "-x",
-      "160",
-      "-y",
-      "60",
-      "-c",
-      h.projectDir,
-      "env",
-      "-i",
-      ...env,
-      "sh",
-      "-c",
-      '"$@"; echo "EXIT=$?"; sleep 60',
-      "sh",
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--quiet",
-      `${ROOT}/main.ts`,
-      "init",
-    );
-    assertEquals(started.code, 0, started.stderr);
-    const screen = async () => (await tm("capture-pane", "-p", "-t", "init", "-S", "-200")).stdout;
-    const waitFor = async (text: string) => {
-      const end = Date.now() + 20000;
-      while (!(await screen()).includes(text)) {
-        if (Date.now() > end) throw new Error(`no "${text}" on screen:\n${await screen()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    const { tm, screen, waitFor } = await initInTmux(h);
     const answer = async (prompt: string, ...keys: string[]) => {
       await waitFor(prompt);
       await tm("send-keys", "-t", "init", ...keys);
@@ -101,43 +107,7 @@ Deno.test({
   ignore: !hasTmux,
 }, async () => {
   await withSimHost({}, async (h) => {
-    const sock = `fs-${Deno.pid}-${crypto.randomUUID().slice(0, 6)}`;
-    const env = Object.entries({ ...h.env, TERM: "xterm-256color" }).map(([k, v]) => `${k}=${v}`);
-    const tm = (...args: string[]) => run(tmux!, ["-L", sock, ...args]);
-    const started = await tm(
-      "new-session",
-      "-d",
-      "-s",
-      "init",
-      "-x",
-      "160",
-      "-y",
-      "60",
-      "-c",
-      h.projectDir,
-      "env",
-      "-i",
-      ...env,
-      "sh",
-      "-c",
-      '"$@"; echo "EXIT=$?"; sleep 60',
-      "sh",
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--quiet",
-      `${ROOT}/main.ts`,
-      "init",
-    );
-    assertEquals(started.code, 0, started.stderr);
-    const screen = async () => (await tm("capture-pane", "-p", "-t", "init", "-S", "-200")).stdout;
-    const waitFor = async (text: string) => {
-      const end = Date.now() + 20000;
-      while (!(await screen()).includes(text)) {
-        if (Date.now() > end) throw new Error(`no "${text}" on screen:\n${await screen()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    const { tm, screen, waitFor } = await initInTmux(h);
     try {
       await waitFor("Cluster name");
       await tm("send-keys", "-t", "init", "Enter");
@@ -222,21 +192,25 @@ Deno.test("every command has --help with an example; --version names version, De
   });
 });
 
+/** The bash script from `completions bash`, and a function that runs it on a command line. */
+async function bashCompleter(h: SimHost, env?: Record<string, string>) {
+  const file = `${h.root}/firestream.bash`;
+  Deno.writeTextFileSync(file, (await h.ok(["completions", "bash"])).stdout);
+  return async (words: string[]) =>
+    (await run("bash", [
+      "-c",
+      `source "$1"; COMP_WORDS=(${words.map((w) => `"${w}"`).join(" ")}); COMP_CWORD=${
+        words.length - 1
+      }; _firestream; echo "\${COMPREPLY[*]}"`,
+      "bash",
+      file,
+    ], env ? { env, cwd: h.projectDir } : {})).stdout.trim();
+}
+
 Deno.test("completion scripts: bash parses and completes; zsh and fish are generated", async () => {
   await withSimHost({}, async (h) => {
-    const script = (await h.ok(["completions", "bash"])).stdout;
-    const file = `${h.root}/firestream.bash`;
-    Deno.writeTextFileSync(file, script);
-    assertEquals((await run("bash", ["-n", file])).code, 0);
-    const complete = async (words: string[]) =>
-      (await run("bash", [
-        "-c",
-        `source "$1"; COMP_WORDS=(${words.map((w) => `"${w}"`).join(" ")}); COMP_CWORD=${
-          words.length - 1
-        }; _firestream; echo "\${COMPREPLY[*]}"`,
-        "bash",
-        file,
-      ])).stdout.trim();
+    const complete = await bashCompleter(h);
+    assertEquals((await run("bash", ["-n", `${h.root}/firestream.bash`])).code, 0);
     assertEquals(await complete(["firestream", "cluster", "po"]), "port-forward");
     assertEquals(await complete(["firestream", "cluster", "create", "--ag"]), "--agents");
     assertEquals(await complete(["firestream", "--json", "sta"]), "state");
@@ -252,9 +226,6 @@ Deno.test("completion scripts: bash parses and completes; zsh and fish are gener
 
 Deno.test("completions name live things: clusters from state, services and namespaces of the running cluster, files, enum values", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
-    const script = (await h.ok(["completions", "bash"])).stdout;
-    const file = `${h.root}/firestream.bash`;
-    Deno.writeTextFileSync(file, script);
     // `firestream` on PATH, as an installed binary would be
     const bin = `${h.root}/bin`;
     Deno.mkdirSync(bin);
@@ -263,15 +234,7 @@ Deno.test("completions name live things: clusters from state, services and names
       `#!/bin/sh\nexec "${Deno.execPath()}" run -A --quiet "${ROOT}/main.ts" "$@"\n`,
     );
     Deno.chmodSync(`${bin}/firestream`, 0o755);
-    const complete = async (words: string[]) =>
-      (await run("bash", [
-        "-c",
-        `source "$1"; COMP_WORDS=(${words.map((w) => `"${w}"`).join(" ")}); COMP_CWORD=${
-          words.length - 1
-        }; _firestream; echo "\${COMPREPLY[*]}"`,
-        "bash",
-        file,
-      ], { env: { ...h.env, PATH: `${bin}:${h.env.PATH}` }, cwd: h.projectDir })).stdout.trim();
+    const complete = await bashCompleter(h, { ...h.env, PATH: `${bin}:${h.env.PATH}` });
     // no cluster yet: silent, and quick to give up
     assertEquals(await complete(["firestream", "cluster", "port-forward", ""]), "");
     assertEquals((await h.run(["__complete", "services"])).stdout, "");

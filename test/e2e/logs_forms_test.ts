@@ -185,39 +185,33 @@ Deno.test("logs deployment/web -f: Ctrl-C ends it with `cancelled`, exit 130, an
   });
 });
 
-Deno.test("logs and diagnostics on a missing or stopped cluster: one line, exit 1", async () => {
+/** Each command fails with exactly `line` on stderr, nothing on stdout, exit 1. */
+async function refusedWith(h: SimHost, commands: string[][], line: string): Promise<void> {
+  for (const args of commands) {
+    const r = await h.run(args);
+    assertEquals([r.code, r.stderr, r.stdout], [1, `error: ${line}\n`, ""], args.join(" "));
+  }
+}
+
+Deno.test("logs, diagnostics and port-forward on a missing or stopped cluster: one line, exit 1", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
-    for (
-      const args of [["cluster", "logs"], ["cluster", "diagnostics", "--all"], [
-        "cluster",
-        "port-forward",
-      ]]
-    ) {
-      const r = await h.run(args);
-      assertEquals(r.code, 1, args.join(" "));
-      assertEquals(
-        r.stderr,
-        "error: cluster firestream-local does not exist; create it with `firestream cluster create`\n",
-      );
-      assertEquals(r.stdout, "");
-    }
+    await refusedWith(
+      h,
+      [["cluster", "logs"], ["cluster", "diagnostics", "--all"], ["cluster", "port-forward"]],
+      "cluster firestream-local does not exist; create it with `firestream cluster create`",
+    );
     await h.ok(["cluster", "create", "--yes"]);
     const stop = await h.tool("k3d", ["cluster", "stop", "firestream-local"]);
     assertEquals(stop.code, 0, stop.stderr);
-    for (
-      const args of [["cluster", "logs", "-f"], ["cluster", "diagnostics", "--json"], [
+    await refusedWith(
+      h,
+      [["cluster", "logs", "-f"], ["cluster", "diagnostics", "--json"], [
         "cluster",
         "port-forward",
         "--detach",
-      ]]
-    ) {
-      const r = await h.run(args);
-      assertEquals(r.code, 1, args.join(" "));
-      assertEquals(
-        r.stderr,
-        "error: cluster firestream-local is stopped; start it with `k3d cluster start firestream-local`\n",
-      );
-    }
+      ]],
+      "cluster firestream-local is stopped; start it with `k3d cluster start firestream-local`",
+    );
     assertOk(!h.calls().some((c) => c.tool === "kubectl" && c.argv.includes("logs")));
   });
 });
