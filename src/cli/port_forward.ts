@@ -10,6 +10,7 @@ import {
 import { forwardPaths } from "../portforward/files.ts";
 import type { ForwardEvent } from "../portforward/supervisor.ts";
 import type { Output } from "../ui/output.ts";
+import { CANCELLED, claimInterrupts } from "../ui/interrupt.ts";
 import { setExitCode } from "./program.ts";
 import { requireRunning } from "./running.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
@@ -150,6 +151,8 @@ export async function portForward(
   const onSignal = () => abort.abort();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
+  // Ctrl-C stops the forwards first, then the command ends as interrupted
+  const release = claimInterrupts();
   out.progress(`forwarding services of ${spec.cluster} with offset ${spec.offset}; Ctrl-C stops`);
   try {
     await runSupervisor(spec, abort.signal, (e) => {
@@ -157,9 +160,10 @@ export async function portForward(
       if (text) out.progress(text);
     });
   } finally {
+    release();
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
-  out.progress("port forwarding stopped");
+  out.progress(`port forwarding stopped; ${CANCELLED}`);
   setExitCode(130);
 }
 
@@ -167,6 +171,7 @@ export async function portForward(
 export async function supervise(specJson: string): Promise<void> {
   const spec = JSON.parse(specJson) as SupervisorSpec;
   const abort = new AbortController();
+  claimInterrupts();
   for (const s of ["SIGINT", "SIGTERM"] as Deno.Signal[]) {
     Deno.addSignalListener(s, () => abort.abort());
   }
