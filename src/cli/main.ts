@@ -1,7 +1,8 @@
 /** Entry: build the CLI, run it, map errors to exit codes. */
 import { FirestreamError } from "../errors.ts";
+import { CANCELLED, installInterruptHandler, isPromptCancel } from "../ui/interrupt.ts";
 import { flushLog } from "../ui/log.ts";
-import { Output } from "../ui/output.ts";
+import { isBrokenPipe, Output } from "../ui/output.ts";
 import { versionLine } from "../version.ts";
 import { HELP_80, HELP_WIDE, HELP_WIDE_MIN } from "./help_text.ts";
 
@@ -30,6 +31,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(versionLine());
     return 0;
   }
+  installInterruptHandler();
   if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
     const help = rootHelp(terminalColumns());
     if (help !== undefined) {
@@ -37,10 +39,10 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
   }
-  const { buildProgram, exitCodeOf } = await import("./program.ts");
+  const { buildProgram, exitCodeOf, normalizeArgs } = await import("./program.ts");
   const program = buildProgram();
   try {
-    await program.parseAsync(args, { from: "user" });
+    await program.parseAsync(normalizeArgs(args), { from: "user" });
     return exitCodeOf(program);
   } catch (err) {
     return reportError(err, args);
@@ -50,11 +52,22 @@ export async function main(args: string[]): Promise<number> {
 }
 
 function reportError(err: unknown, args: string[]): number {
+  // a reader that stopped reading (`| head -1`) is not an error
+  if (isBrokenPipe(err)) return 0;
   const out = new Output({ noColor: args.includes("--no-color") });
+  if (isPromptCancel(err)) {
+    console.error(CANCELLED);
+    return 130;
+  }
   const code = (err as { code?: string }).code;
   if (typeof code === "string" && code.startsWith("commander.")) {
     // commander already printed its message (unknown option, missing argument, help, version)
     return (err as { exitCode?: number }).exitCode ?? 1;
+  }
+  if (err instanceof FirestreamError && err.exitCode === 130) {
+    console.error(`${CANCELLED}: ${err.message}`);
+    if (err.hint) console.error(`  hint: ${err.hint}`);
+    return 130;
   }
   if (err instanceof FirestreamError) {
     out.error(err.message, err.hint);

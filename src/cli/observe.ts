@@ -2,17 +2,21 @@
 import { diagnose, type DiagnosticsRequest, renderDiagnostics } from "../observe/diagnostics.ts";
 import {
   kindOf,
+  logRecord,
   logsArgs,
   type LogsRequest,
   type LogTarget,
+  parseTarget,
   selectPods,
   targets,
 } from "../observe/logs.ts";
 import { FirestreamError } from "../errors.ts";
 import { spawnChild } from "../tools/child.ts";
 import { exec } from "../tools/exec.ts";
-import type { Color, Output } from "../ui/output.ts";
+import { CANCELLED, claimInterrupts } from "../ui/interrupt.ts";
+import { type Color, isBrokenPipe, type Output } from "../ui/output.ts";
 import { setExitCode } from "./program.ts";
+import { requireRunning } from "./running.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
 
 const COLORS: Color[] = ["cyan", "green", "yellow", "magenta", "blue"];
@@ -20,41 +24,57 @@ const COLORS: Color[] = ["cyan", "green", "yellow", "magenta", "blue"];
 /** Flags of `cluster logs`: the request without its positional kind and name. */
 export type LogsFlags = Omit<LogsRequest, "kind" | "name">;
 
-function prefixer(out: Output, many: boolean) {
+/** Prints one line of a stream: a record with --json, else the line with its prefix. */
+function printer(out: Output, prefixed: boolean, withNamespace: boolean) {
   const colors = new Map<string, Color>();
-  return (t: LogTarget) => {
-    if (!many) return "";
+  const prefix = (t: LogTarget) => {
+    if (!prefixed) return "";
     if (!colors.has(t.pod)) colors.set(t.pod, COLORS[colors.size % COLORS.length]);
-    return out.paint(colors.get(t.pod)!, `${t.pod}/${t.container}`) + " | ";
+    const label = `${withNamespace ? `${t.namespace}/` : ""}${t.pod}/${t.container}`;
+    return out.paint(colors.get(t.pod)!, label) + " | ";
   };
+  return (t: LogTarget, line: string) =>
+    out.json ? out.record(logRecord(t, line, true)) : out.line(prefix(t) + line);
 }
 
-/** `cluster logs [KIND NAME]`. */
+/** `cluster logs [TYPE NAME | TYPE/NAME | POD]`. */
 export async function logs(
   flags: GlobalFlags,
-  kind: string | undefined,
+  target: string | undefined,
   name: string | undefined,
   opts: LogsFlags,
 ): Promise<void> {
   const session = await openSession(flags);
-  const context = `k3d-${session.loaded.config.cluster.k3d.name}`;
-  const req: LogsRequest = { ...opts, kind, name };
   const out = session.out;
+  const cluster = session.loaded.config.cluster.k3d.name;
+  const context = `k3d-${cluster}`;
+  const req: LogsRequest = { ...opts, ...parseTarget(target, name) };
+  if (req.kind) kindOf(req.kind);
+  // structured lines always carry kubectl's timestamp
+  const kubeReq: LogsRequest = out.json ? { ...req, timestamps: true } : req;
+  await requireRunning(cluster);
   const pods = await selectPods(context, req);
   let streams = targets(pods, req);
   if (!streams.length && !req.follow) {
     throw new FirestreamError(
-      `no pods to show logs for${req.allNamespaces ? "" : ` in namespace ${req.namespace}`}`,
+      `no pods to show logs for${req.allNamespaces ? "" : ` in namespace ${req.namespace}`}${
+        req.selector ? ` with labels ${req.selector}` : ""
+      }`,
     );
   }
   // several streams get `pod/container |` prefixes; a follow that may pick up more pods always does
-  const many = req.allContainers || streams.length > 1 ||
-    (req.follow && (!req.kind || kindOf(req.kind) !== "pod"));
-  const prefix = prefixer(out, Boolean(many));
+  const mayGrow = Boolean(req.follow && (!req.kind || kindOf(req.kind) !== "pod"));
+  const many = Boolean(req.allContainers || streams.length > 1 || mayGrow);
+  const namespaces = new Set(streams.map((t) => t.namespace));
+  const print = printer(
+    out,
+    many,
+    namespaces.size > 1 || Boolean(req.allNamespaces && mayGrow),
+  );
   if (!req.follow) {
     const results = await Promise.all(
       streams.map((t) =>
-        exec(["kubectl", "--context", context, ...logsArgs(t, req)], { check: false })
+        exec(["kubectl", "--context", context, ...logsArgs(t, kubeReq)], { check: false })
       ),
     );
     let failed = 0;
@@ -66,7 +86,7 @@ export async function logs(
         return;
       }
       for (const line of r.stdout.split("\n").filter((l, j, all) => l || j < all.length - 1)) {
-        out.line(prefix(t) + line);
+        print(t, line);
       }
     });
     if (failed === results.length) {
@@ -74,21 +94,29 @@ export async function logs(
     }
     return;
   }
-  // follow: every stream at once, and new pods as they start
+  // follow: every stream at once, and new pods as they start, until Ctrl-C or a closed stdout
   const abort = new AbortController();
+  let closed = false;
   const onSignal = () => abort.abort();
+  const release = claimInterrupts();
   for (const s of ["SIGINT", "SIGTERM"] as Deno.Signal[]) Deno.addSignalListener(s, onSignal);
   const running = new Map<string, ReturnType<typeof spawnChild>>();
+  const emit = (t: LogTarget, line: string) => {
+    if (closed) return;
+    try {
+      print(t, line);
+    } catch (err) {
+      if (!isBrokenPipe(err)) throw err;
+      closed = true;
+      abort.abort();
+    }
+  };
   const start = (t: LogTarget) => {
     const key = `${t.namespace}/${t.pod}/${t.container}`;
     if (running.has(key)) return;
-    const child = spawnChild(["kubectl", "--context", context, ...logsArgs(t, req)], {
-      onLine: (
-        stream,
-        line,
-      ) => (stream === "stdout"
-        ? out.line(prefix(t) + line)
-        : out.progress(`${t.pod}/${t.container}: ${line}`)),
+    const child = spawnChild(["kubectl", "--context", context, ...logsArgs(t, kubeReq)], {
+      onLine: (stream, line) =>
+        stream === "stdout" ? emit(t, line) : out.progress(`${t.pod}/${t.container}: ${line}`),
     });
     running.set(key, child);
     child.status.then(() => {
@@ -98,7 +126,13 @@ export async function logs(
   streams.forEach(start);
   try {
     while (!abort.signal.aborted) {
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, 1000);
+        abort.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          r();
+        }, { once: true });
+      });
       if (abort.signal.aborted) break;
       try {
         streams = targets(await selectPods(context, req), req);
@@ -111,7 +145,11 @@ export async function logs(
     for (const c of running.values()) c.kill("SIGTERM");
     await Promise.all([...running.values()].map((c) => c.status));
     for (const s of ["SIGINT", "SIGTERM"] as Deno.Signal[]) Deno.removeSignalListener(s, onSignal);
+    release();
   }
+  // a reader that went away ends the command quietly; Ctrl-C is an interrupt
+  if (closed) return;
+  console.error(CANCELLED);
   setExitCode(130);
 }
 
@@ -129,6 +167,7 @@ export interface DiagnosticsFlags {
 export async function diagnostics(flags: GlobalFlags, opts: DiagnosticsFlags): Promise<void> {
   const session = await openSession(flags);
   const name = session.loaded.config.cluster.k3d.name;
+  await requireRunning(name);
   const picked = (["nodes", "pods", "services", "events"] as const).filter((s) => opts[s]);
   const req: DiagnosticsRequest = {
     context: `k3d-${name}`,

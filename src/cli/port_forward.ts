@@ -1,5 +1,5 @@
 /** `firestream cluster port-forward [SERVICE] [--offset N] [-n NS] [--detach|--list|--stop]`. */
-import { ConfigError, FirestreamError } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
 import {
   listForwards,
   runSupervisor,
@@ -9,9 +9,10 @@ import {
 } from "../portforward/control.ts";
 import { forwardPaths, readEvents } from "../portforward/files.ts";
 import type { ForwardEvent } from "../portforward/supervisor.ts";
-import { findCluster } from "../tools/k3d.ts";
 import type { Output } from "../ui/output.ts";
+import { CANCELLED, claimInterrupts } from "../ui/interrupt.ts";
 import { setExitCode } from "./program.ts";
+import { requireRunning } from "./running.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
 
 /** Flags of `cluster port-forward`. */
@@ -147,11 +148,7 @@ export async function portForward(
         : `port forwarding for ${spec.cluster} was not running`,
     );
   }
-  if (!(await findCluster(spec.cluster))) {
-    throw new FirestreamError(`cluster ${spec.cluster} does not exist`, {
-      hint: "create it with `firestream cluster create`",
-    });
-  }
+  await requireRunning(spec.cluster);
   if (opts.detach) {
     const info = await startDetached(spec);
     const { entries } = await listForwards(spec.paths);
@@ -170,6 +167,8 @@ export async function portForward(
   const onSignal = () => abort.abort();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
+  // Ctrl-C stops the forwards first, then the command ends as interrupted
+  const release = claimInterrupts();
   out.progress(`forwarding services of ${spec.cluster} with offset ${spec.offset}; Ctrl-C stops`);
   try {
     await runSupervisor(spec, abort.signal, (e) => {
@@ -177,9 +176,10 @@ export async function portForward(
       if (text) out.progress(text);
     });
   } finally {
+    release();
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
-  out.progress("port forwarding stopped");
+  out.progress(`port forwarding stopped; ${CANCELLED}`);
   setExitCode(130);
 }
 

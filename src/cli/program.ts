@@ -1,6 +1,6 @@
 /** The command tree: every command, flag and example; actions load their module on demand. */
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { versionLine } from "../version.ts";
+import { VERSION, versionLine } from "../version.ts";
 import type { GlobalFlags } from "./session.ts";
 
 let exitCode = 0;
@@ -28,6 +28,50 @@ function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
 }
 
+/** Options that take a value before the subcommand, so their value is not a command word. */
+const GLOBAL_VALUE_FLAGS = new Set([
+  "-c",
+  "--config",
+  "--state-dir",
+  "--log-level",
+  "-o",
+  "--output",
+]);
+/** Terraform's single-dash spellings that mean the same here. */
+const TERRAFORM_FLAGS = new Set(["auto-approve", "detailed-exitcode", "out", "json", "no-color"]);
+
+/**
+ * Resolves the spellings other tools' users type: after `cluster logs`, `-c` is kubectl's
+ * `--container` (before it, the global `-c/--config`); Terraform's `-auto-approve` (and `-out`,
+ * `-detailed-exitcode`) mean their `--` forms, and `--auto-approve` outside `apply` is `--yes`.
+ */
+export function normalizeArgs(args: string[]): string[] {
+  const words: string[] = [];
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    let arg = args[i];
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const tf = /^-([a-z][a-z-]+)(=.*)?$/.exec(arg);
+    if (tf && TERRAFORM_FLAGS.has(tf[1])) arg = `--${tf[1]}${tf[2] ?? ""}`;
+    if (arg === "--auto-approve" && words[0] !== "apply") arg = "--yes";
+    const inLogs = words[0] === "cluster" && words[1] === "logs";
+    if (inLogs && /^-c(=|$|[^-])/.test(arg)) {
+      const value = arg.slice(2).replace(/^=/, "");
+      out.push("--container", ...(value ? [value] : []));
+      continue;
+    }
+    out.push(arg);
+    if (!arg.startsWith("-")) words.push(arg);
+    else if (words.length < 2 && GLOBAL_VALUE_FLAGS.has(arg) && i + 1 < args.length) {
+      out.push(args[++i]);
+    }
+  }
+  return out;
+}
+
 /** Global flags of the command that is running (options given before or after the subcommand). */
 // deno-lint-ignore no-explicit-any
 function globals(cmd: any): GlobalFlags {
@@ -42,19 +86,27 @@ export function buildProgram(): Command {
       "State-managed local Kubernetes clusters on k3d: one firestream.toml, a plan before every change, rollback on failure.",
     )
     .version(versionLine(), "-V, --version", "print version, Deno version and platform")
-    .option("-c, --config <file>", "config file (default: ./firestream.toml)")
+    .option(
+      "-c, --config <file>",
+      "config file (default: ./firestream.toml); after `cluster logs`, -c is --container",
+    )
     .option(
       "--state-dir <dir>",
       "state directory (default: .firestream next to the config; env FIRESTREAM_STATE_DIR)",
     )
     .option("-y, --yes", "answer yes to every confirmation")
-    .option("--json", "machine-readable output on stdout")
+    .option("--json", "machine-readable output on stdout (same as -o json)")
+    .addOption(
+      new Option("-o, --output <format>", "structured output on stdout").choices(["json", "yaml"]),
+    )
+    .option("-q, --quiet", "print only errors and the final result")
     .option("-v, --verbose", "debug logging (same as --log-level debug)")
     .addOption(
       new Option("--log-level <level>", "log level").choices(["error", "warn", "info", "debug"]),
     )
     .option("--no-color", "never color output (NO_COLOR is honoured too)")
     .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .addHelpText(
       "after",
@@ -63,8 +115,15 @@ export function buildProgram(): Command {
         "firestream plan",
         "firestream apply --yes",
         "firestream cluster info",
+        "firestream cluster list -o yaml",
       ),
-    );
+    )
+    .hook("preAction", async (_program, action) => {
+      if ((action.optsWithGlobals() as GlobalFlags).output === "yaml") {
+        const { stringify } = await import("yaml");
+        (await import("../ui/output.ts")).useYaml((v) => stringify(v));
+      }
+    });
 
   program.command("init")
     .description(
@@ -124,7 +183,8 @@ export function buildProgram(): Command {
     .addHelpText("after", examples("firestream doctor", "firestream doctor --json"))
     .action(async (_opts, cmd) => (await import("./doctor.ts")).doctor(globals(cmd)));
 
-  const imp = program.command("import").description("bring existing resources under management");
+  const imp = program.command("import").description("bring existing resources under management")
+    .addHelpText("after", examples("firestream import cluster firestream-local --write-config"));
   imp.command("cluster")
     .description("record a k3d cluster created elsewhere as managed")
     .argument("<name>", "k3d cluster name")
@@ -134,7 +194,16 @@ export function buildProgram(): Command {
       (await import("./cluster.ts")).importCluster(globals(cmd), name, opts)
     );
 
-  const cluster = program.command("cluster").description("create, inspect and delete k3d clusters");
+  const cluster = program.command("cluster").description("create, inspect and delete k3d clusters")
+    .addHelpText(
+      "after",
+      examples(
+        "firestream cluster create",
+        "firestream cluster ls",
+        "firestream cluster logs deployment/web -f",
+        "firestream cluster rm --yes",
+      ),
+    );
   cluster.command("create")
     .description("create the cluster described by firestream.toml (flags override it)")
     .option("--name <name>", "cluster name")
@@ -160,13 +229,20 @@ export function buildProgram(): Command {
     .action(async (opts, cmd) => (await import("./cluster.ts")).create(globals(cmd), opts));
 
   cluster.command("delete")
-    .description("delete a cluster and undo everything firestream did for it")
+    .alias("rm")
+    .description(
+      "delete a cluster and undo everything firestream did for it (lists what it will undo, then asks)",
+    )
     .argument("[name]", "cluster name (default: the config's cluster)")
     .option("--keep-registry", "keep the registry even when no other cluster uses it")
     .option("--purge-certs", "remove the cluster's certificate files too")
     .addHelpText(
       "after",
-      examples("firestream cluster delete my-cluster", "firestream cluster delete"),
+      examples(
+        "firestream cluster delete my-cluster",
+        "firestream cluster delete",
+        "firestream cluster rm --yes --purge-certs",
+      ),
     )
     .action(async (name, opts, cmd) =>
       (await import("./cluster.ts")).remove(globals(cmd), name, opts)
@@ -181,8 +257,17 @@ export function buildProgram(): Command {
     .action(async (name, _opts, cmd) => (await import("./cluster.ts")).stop(globals(cmd), name));
 
   cluster.command("list")
+    .alias("ls")
     .description("managed clusters, and k3d clusters that can be imported")
-    .addHelpText("after", examples("firestream cluster list", "firestream cluster list --json"))
+    .option("--no-headers", "print the table without its header line")
+    .addHelpText(
+      "after",
+      examples(
+        "firestream cluster list",
+        "firestream cluster ls --no-headers",
+        "firestream cluster list -o yaml",
+      ),
+    )
     .action(async (_opts, cmd) => (await import("./cluster.ts")).list(globals(cmd)));
 
   cluster.command("info")
@@ -198,6 +283,7 @@ export function buildProgram(): Command {
     .option("-n, --namespace <ns>", "namespace of SERVICE")
     .option("--detach", "run the supervisor in the background")
     .option("--list", "show mappings and their status")
+    .option("--no-headers", "with --list: the table without its header line")
     .option("--stop", "stop a detached supervisor")
     .addHelpText(
       "after",
@@ -212,32 +298,44 @@ export function buildProgram(): Command {
     );
 
   cluster.command("logs")
-    .description("logs of pods, a deployment or a service")
-    .argument("[kind]", "pod | deployment | service")
-    .argument("[name]", "object name")
+    .description(
+      "logs of pods, a deployment or a service (kubectl's forms: TYPE NAME, TYPE/NAME, or a pod name)",
+    )
+    .argument("[target]", "pod | deployment | service, TYPE/NAME (deployment/web), or a pod name")
+    .argument("[name]", "object name, after TYPE")
     .option("-n, --namespace <ns>", "namespace", "default")
     .option("-A, --all-namespaces", "every namespace")
+    .option("-l, --selector <labels>", "pods with these labels, e.g. app=web,tier!=db")
     .option("-f, --follow", "stream new lines")
+    .option(
+      "-c, --container <name>",
+      "one container (after `logs`, -c is the container, as in kubectl; the global -c/--config goes before `cluster`)",
+    )
     .option("--all-containers", "every container of each pod")
     .option("--previous", "the previous container instance")
     .option("--tail <lines>", "lines from the end", int("--tail"))
     .option("--since <duration>", "only newer than, e.g. 10m")
-    .option("-c, --container <name>", "one container")
     .option("--timestamps", "prefix each line with its time")
     .addHelpText(
       "after",
-      examples(
-        "firestream cluster logs",
-        "firestream cluster logs pod my-pod",
-        "firestream cluster logs deployment my-deployment",
-        "firestream cluster logs service my-service --follow",
-        "firestream cluster logs pod my-pod --all-containers",
-        "firestream cluster logs pod my-pod --previous",
-        "firestream cluster logs -n kube-system",
-      ),
+      `
+With --json (or -o json) each line is one JSON object: namespace, pod, container, timestamp, message.
+${
+        examples(
+          "firestream cluster logs",
+          "firestream cluster logs pod my-pod -c main",
+          "firestream cluster logs deployment/web -f",
+          "firestream cluster logs deployment my-deployment",
+          "firestream cluster logs service my-service --follow",
+          "firestream cluster logs pod my-pod --all-containers",
+          "firestream cluster logs pod my-pod --previous",
+          "firestream cluster logs -l app=web -A --json",
+          "firestream cluster logs -n kube-system",
+        )
+      }`,
     )
-    .action(async (kind, name, opts, cmd) =>
-      (await import("./observe.ts")).logs(globals(cmd), kind, name, opts)
+    .action(async (target, name, opts, cmd) =>
+      (await import("./observe.ts")).logs(globals(cmd), target, name, opts)
     );
 
   cluster.command("diagnostics")
@@ -261,23 +359,37 @@ export function buildProgram(): Command {
     .action(async (opts, cmd) => (await import("./observe.ts")).diagnostics(globals(cmd), opts));
 
   cluster.command("trust")
-    .description("install the local CA in the OS trust store (prints each command first)")
-    .option("--uninstall", "remove it again")
+    .description(
+      "install the local CA in the OS trust store and, where certutil is present, the NSS databases of Chrome and Firefox (prints each command first)",
+    )
+    .option("--uninstall", "remove it again from every store")
+    .addOption(
+      new Option("--store <store...>", "only these stores (default: every one present)").choices([
+        "system",
+        "nss",
+      ]),
+    )
     .option("--dry-run", "print the commands without running them")
     .addHelpText(
       "after",
-      examples("firestream cluster trust", "firestream cluster trust --uninstall"),
+      examples(
+        "firestream cluster trust --dry-run",
+        "firestream cluster trust",
+        "firestream cluster trust --uninstall",
+      ),
     )
     .action(async (opts, cmd) => (await import("./trust.ts")).trust(globals(cmd), opts));
 
-  const state = program.command("state").description("inspect and repair the state file");
+  const state = program.command("state").description("inspect and repair the state file")
+    .addHelpText("after", examples("firestream state show", "firestream state backups"));
   state.command("show")
     .description("print the state document")
     .addHelpText("after", examples("firestream state show", "firestream state show --json"))
     .action(async (_o, cmd) => (await import("./state.ts")).show(globals(cmd)));
   state.command("backups")
     .description("list kept previous versions of the state")
-    .addHelpText("after", examples("firestream state backups"))
+    .option("--no-headers", "print the table without its header line")
+    .addHelpText("after", examples("firestream state backups", "firestream state backups --json"))
     .action(async (_o, cmd) => (await import("./state.ts")).backups(globals(cmd)));
   state.command("restore")
     .description("put a backup back in place (as a new serial)")
@@ -294,11 +406,42 @@ export function buildProgram(): Command {
     .argument("<spec>", "supervisor settings (JSON)")
     .action(async (spec) => (await import("./port_forward.ts")).supervise(spec));
 
+  program.command("__complete", { hidden: true })
+    .argument("<kind>", "clusters | services | pods | deployments | namespaces")
+    .option("-n, --namespace <ns>", "namespace of services, pods and deployments")
+    .action(async (kind, _opts, cmd) =>
+      (await import("./completions.ts")).completeNames(globals(cmd), kind)
+    );
+
   program.command("completions")
-    .description("print a shell completion script")
+    .alias("completion")
+    .description(
+      "print a shell completion script (commands, flags, flag values, files, and cluster, service, pod and namespace names)",
+    )
     .argument("<shell>", "bash | zsh | fish")
-    .addHelpText("after", examples("source <(firestream completions bash)"))
+    .addHelpText(
+      "after",
+      examples(
+        "source <(firestream completions bash)",
+        "firestream completion zsh > ~/.zfunc/_firestream",
+        "firestream completions fish | source",
+      ),
+    )
     .action(async (shell) => (await import("./completions.ts")).completions(program, shell));
+
+  program.command("version")
+    .description("print version, Deno version and platform (same as --version)")
+    .addHelpText("after", examples("firestream version", "firestream version --json"))
+    .action(async (_opts, cmd) => {
+      const out = (await import("./session.ts")).outputFor(globals(cmd));
+      if (!out.json) return out.line(versionLine());
+      out.data({
+        version: VERSION,
+        deno: Deno.version.deno,
+        os: Deno.build.os,
+        arch: Deno.build.arch,
+      });
+    });
 
   return program;
 }

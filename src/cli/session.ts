@@ -17,6 +17,11 @@ export interface GlobalFlags {
   stateDir?: string;
   yes?: boolean;
   json?: boolean;
+  /** `-o json|yaml` */
+  output?: "json" | "yaml";
+  quiet?: boolean;
+  /** false with `--no-headers` (commands with a table) */
+  headers?: boolean;
   verbose?: boolean;
   logLevel?: string;
   color?: boolean;
@@ -35,7 +40,13 @@ export interface Session {
 
 /** Output for commands that need no config. */
 export function outputFor(flags: GlobalFlags): Output {
-  return new Output({ json: flags.json, noColor: flags.color === false });
+  return new Output({
+    json: flags.json,
+    format: flags.output,
+    quiet: flags.quiet,
+    noHeaders: flags.headers === false,
+    noColor: flags.color === false,
+  });
 }
 
 /** Loads the config (with overrides), resolves the state dir and sets up logging. */

@@ -1,7 +1,7 @@
 /** `firestream cluster trust [--uninstall]`: the local CA into (or out of) the OS trust store, each command printed first. */
 import { FirestreamError } from "../errors.ts";
 import { certPaths } from "../tls/certs.ts";
-import { exec, which } from "../tools/exec.ts";
+import { exec, firstLine, which } from "../tools/exec.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
 
 const NAME = "firestream-local-ca.crt";
@@ -40,10 +40,59 @@ export async function trustCommands(ca: string, uninstall: boolean): Promise<str
   );
 }
 
+/** The nickname of the CA in NSS databases. */
+export const NSS_NICKNAME = "firestream local CA";
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The NSS databases browsers read, as mkcert finds them: Chrome/Chromium's `~/.pki/nssdb` (also the
+ * snap's) and every Firefox profile; `sql:` for cert9.db, `dbm:` for the old cert8.db.
+ */
+export function nssDatabases(home: string): string[] {
+  const dirs = [`${home}/.pki/nssdb`, `${home}/snap/chromium/current/.pki/nssdb`];
+  for (
+    const base of [
+      `${home}/.mozilla/firefox`,
+      `${home}/snap/firefox/common/.mozilla/firefox`,
+      `${home}/Library/Application Support/Firefox/Profiles`,
+    ]
+  ) {
+    try {
+      for (const e of Deno.readDirSync(base)) if (e.isDirectory) dirs.push(`${base}/${e.name}`);
+    } catch { /* no such browser */ }
+  }
+  return dirs.sort().flatMap((d) =>
+    exists(`${d}/cert9.db`) ? [`sql:${d}`] : exists(`${d}/cert8.db`) ? [`dbm:${d}`] : []
+  );
+}
+
+/** certutil commands that add (or remove) the CA in each NSS database. */
+export function nssCommands(ca: string, databases: string[], uninstall: boolean): string[][] {
+  return databases.map((db) =>
+    uninstall
+      ? ["certutil", "-D", "-d", db, "-n", NSS_NICKNAME]
+      : ["certutil", "-A", "-d", db, "-t", "C,,", "-n", NSS_NICKNAME, "-i", ca]
+  );
+}
+
+/** A command to run, with or without sudo. */
+interface Step {
+  argv: string[];
+  sudo: boolean;
+}
+
 /** The command. */
 export async function trust(
   flags: GlobalFlags,
-  opts: { uninstall?: boolean; dryRun?: boolean },
+  opts: { uninstall?: boolean; dryRun?: boolean; store?: string[] },
 ): Promise<void> {
   const session = await openSession(flags);
   const k = session.loaded.config.cluster.k3d;
@@ -53,27 +102,57 @@ export async function trust(
       hint: "create the cluster with TLS enabled first (`firestream cluster create`)",
     });
   }
-  const commands = await trustCommands(ca, opts.uninstall ?? false);
+  const uninstall = opts.uninstall ?? false;
+  const stores = new Set(opts.store ?? ["system", "nss"]);
+  const steps: Step[] = [];
+  if (stores.has("system")) {
+    for (const argv of await trustCommands(ca, uninstall)) steps.push({ argv, sudo: true });
+  }
+  const databases = stores.has("nss") ? nssDatabases(Deno.env.get("HOME") ?? "") : [];
+  const certutil = databases.length ? await which("certutil") : undefined;
+  if (databases.length && !certutil) {
+    session.out.warn(
+      `browsers here keep their own certificate store (${databases.length} NSS database(s)), but certutil is not installed; install it (Debian/Ubuntu: libnss3-tools, Fedora: nss-tools, macOS: brew install nss) and run this again`,
+    );
+  } else {
+    for (const argv of nssCommands(ca, databases, uninstall)) steps.push({ argv, sudo: false });
+  }
   const ran: string[] = [];
-  for (const argv of commands) {
-    const shown = `${Deno.uid?.() === 0 ? "" : "sudo "}${argv.join(" ")}`;
+  for (const step of steps) {
+    const shown = `${step.sudo && Deno.uid?.() !== 0 ? "sudo " : ""}${
+      step.argv.map(shellWord).join(" ")
+    }`;
     session.out.progress(`$ ${shown}`);
-    if (!opts.dryRun) await exec(argv, { sudo: true });
     ran.push(shown);
+    if (opts.dryRun) continue;
+    const r = await exec(step.argv, { sudo: step.sudo, check: !uninstall || step.sudo });
+    // removing from a database that does not hold it is already done
+    if (r.code !== 0 && !/could not find|not found/i.test(r.stderr)) {
+      throw new FirestreamError(`\`${step.argv.join(" ")}\` failed: ${firstLine(r.stderr)}`);
+    }
   }
   if (session.out.json) {
     return session.out.data({
       ca,
-      uninstall: opts.uninstall ?? false,
+      uninstall,
       dry_run: opts.dryRun ?? false,
+      nss_databases: databases,
       commands: ran,
     });
   }
+  const where = [
+    ...(stores.has("system") ? ["the system trust store"] : []),
+    ...(certutil && databases.length ? [`${databases.length} browser NSS database(s)`] : []),
+  ].join(" and ") || "no store";
   session.out.line(
     opts.dryRun
       ? "(dry run: nothing was changed)"
-      : opts.uninstall
-      ? `Removed the firestream CA from the system trust store.`
-      : `The firestream CA is trusted now; browsers with their own store (Firefox) need it imported there too: ${ca}`,
+      : uninstall
+      ? `Removed the firestream CA from ${where}.`
+      : `The firestream CA is trusted now in ${where}.`,
   );
+}
+
+function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }

@@ -406,7 +406,21 @@ export function renderPlan(
   if (!changes.length) {
     return "No changes. The machine matches the configuration.";
   }
-  lines.push("Firestream will perform the following actions:", "");
+  // the symbols this plan uses, explained once as Terraform does
+  const used = (["create", "update", "replace", "delete"] as Action[]).filter((a) =>
+    changes.some((c) => c.action === a)
+  );
+  const legend: Record<string, string> = {
+    create: "create",
+    update: "update in place",
+    replace: "delete and then create replacement",
+    delete: "delete",
+  };
+  lines.push("Resource actions are indicated with the following symbols:");
+  for (const a of used) {
+    lines.push(`${paint(color[a], symbol[a].padStart(5))} ${legend[a]}`);
+  }
+  lines.push("", "Firestream will perform the following actions:", "");
   for (const c of changes) {
     const why = c.cause === "drift" ? " (drift: the machine changed outside firestream)" : "";
     lines.push(

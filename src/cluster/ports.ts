@@ -22,12 +22,30 @@ export function probePort(port: number): PortState {
   return { free: true };
 }
 
-/** The process listening on a TCP port, from `ss`, when the system says. */
-export async function listeningProcess(port: number): Promise<string | undefined> {
-  const r = await exec(["ss", "-H", "-ltnp", `sport = :${port}`], { check: false });
-  if (r.code !== 0) return undefined;
-  const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(r.stdout);
-  return m ? `${m[1]} (pid ${m[2]})` : undefined;
+/**
+ * The process listening on a TCP port, when the system says: `ss` on Linux, `lsof` on macOS (and on
+ * a Linux without `ss`).
+ */
+export async function listeningProcess(
+  port: number,
+  os: typeof Deno.build.os = Deno.build.os,
+): Promise<string | undefined> {
+  if (os === "linux") {
+    const r = await exec(["ss", "-H", "-ltnp", `sport = :${port}`], { check: false });
+    const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(r.stdout);
+    if (m) return `${m[1]} (pid ${m[2]})`;
+    if (r.code === 0) return undefined;
+  }
+  // -F pc: one field a line, `p<pid>` then `c<command>`
+  const r = await exec(["lsof", "-nP", `-iTCP:${port}`, "-sTCP:LISTEN", "-Fpc"], { check: false });
+  return parseLsof(r.stdout);
+}
+
+/** `lsof -Fpc` output → "command (pid N)" of the first process. */
+export function parseLsof(text: string): string | undefined {
+  const pid = /^p(\d+)$/m.exec(text)?.[1];
+  const command = /^c(.+)$/m.exec(text)?.[1];
+  return pid ? `${command ?? "a process"} (pid ${pid})` : undefined;
 }
 
 /**

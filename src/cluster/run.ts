@@ -7,6 +7,7 @@ import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { closeRun, JournalWriter, openRuns } from "../state/journal.ts";
 import { acquireHostLocks } from "../state/cluster_lock.ts";
 import { acquireLock, describeHolder, isHolderDead, LOCK_FILE, readHolder } from "../state/lock.ts";
+import { claimInterrupts } from "../ui/interrupt.ts";
 import { progressReporter } from "../ui/progress.ts";
 import { type ClusterContext, type ClusterRunOptions, LiveCache, newRecord } from "./context.ts";
 
@@ -161,9 +162,11 @@ export async function withInterrupts<T>(
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
+  const release = claimInterrupts();
   try {
     return await fn();
   } finally {
+    release();
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
 }

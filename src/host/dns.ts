@@ -183,7 +183,7 @@ export async function probeDns(
     });
     return { ok: true, addresses };
   } catch (err) {
-    return { ok: false, error: (err as Error).message };
+    return { ok: false, error: plainDnsError((err as Error).message) };
   }
 }
 
@@ -271,4 +271,17 @@ export function resolvConfClusters(text: string): string[] {
       hasResolvConfBlocks(text, name) &&
       readBlock(text, name)?.some((l) => l.startsWith("nameserver "))
     );
+}
+
+/** The resolver's failure in words, without its library's debug text (`Query { name: … }`). */
+export function plainDnsError(message: string): string {
+  if (/no records found|NXDomain|NoRecordsFound/i.test(message)) return "no records found";
+  if (/timed? ?out|timeout|aborted/i.test(message)) return "no answer in time";
+  if (/refused/i.test(message)) return "connection refused";
+  const plain = message
+    .replace(/^proto error:\s*/i, "")
+    .replace(/\s*(for\s+)?[A-Z]\w*\s*[{(][\s\S]*$/, "")
+    .replace(/\s*\(os error \d+\)/, "")
+    .trim();
+  return plain || "the lookup failed";
 }

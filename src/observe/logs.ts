@@ -9,6 +9,8 @@ export interface LogsRequest {
   name?: string;
   namespace: string;
   allNamespaces?: boolean;
+  /** `-l`: pods with these labels */
+  selector?: string;
   follow?: boolean;
   allContainers?: boolean;
   previous?: boolean;
@@ -48,6 +50,33 @@ export function kindOf(kind: string): "pod" | "deployment" | "service" {
   return k;
 }
 
+/**
+ * kubectl's positional forms: `TYPE NAME`, `TYPE/NAME`, or a bare pod name; nothing means every
+ * pod of the namespace.
+ */
+export function parseTarget(
+  target: string | undefined,
+  name: string | undefined,
+): { kind?: string; name?: string } {
+  if (!target) return {};
+  const slash = target.indexOf("/");
+  if (slash >= 0) {
+    if (name) {
+      throw new FirestreamError(`give either ${target} or ${target.slice(0, slash)} ${name}`, {
+        hint: "e.g. `firestream cluster logs deployment/web` or `... logs deployment web`",
+      });
+    }
+    const kind = target.slice(0, slash);
+    const object = target.slice(slash + 1);
+    if (!object) throw new FirestreamError(`${target} names no object`, { hint: `${kind}/NAME` });
+    kindOf(kind);
+    return { kind, name: object };
+  }
+  if (KINDS[target.toLowerCase()] || name) return { kind: target, name };
+  // `logs my-pod`, as kubectl reads a bare name
+  return { kind: "pod", name: target };
+}
+
 function matches(pod: KubeObject, selector: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => pod.metadata.labels?.[k] === v);
 }
@@ -76,7 +105,18 @@ async function notFound(
 /** The pods the request selects (for a deployment or service: the pods its selector picks). */
 export async function selectPods(context: string, req: LogsRequest): Promise<KubeObject[]> {
   const scope = req.allNamespaces ? ["--all-namespaces"] : ["-n", req.namespace];
-  if (!req.kind) return (await getJson(context, ["pods", ...scope])).items;
+  if (req.selector && req.kind) {
+    throw new FirestreamError(
+      `-l/--selector picks pods by label; it does not go with ${req.kind}`,
+      {
+        hint: `use \`logs -l ${req.selector}\` or \`logs ${req.kind} ${req.name ?? "NAME"}\``,
+      },
+    );
+  }
+  if (!req.kind) {
+    const labels = req.selector ? ["-l", req.selector] : [];
+    return (await getJson(context, ["pods", ...scope, ...labels])).items;
+  }
   if (!req.name) {
     throw new FirestreamError(`logs ${req.kind} needs a name`, {
       hint: `firestream cluster logs ${req.kind} NAME`,
@@ -130,4 +170,26 @@ export function logsArgs(t: LogTarget, req: LogsRequest): string[] {
   if (req.since) args.push(`--since=${req.since}`);
   if (req.timestamps) args.push("--timestamps");
   return args;
+}
+
+/** One line of `--json` output, as stern's `-o json` prints it. */
+export interface LogRecord {
+  namespace: string;
+  pod: string;
+  container: string;
+  /** RFC 3339 time kubectl reported (asked for with --timestamps) */
+  timestamp?: string;
+  message: string;
+}
+
+/** Splits kubectl's `--timestamps` prefix off a line. */
+export function logRecord(t: LogTarget, line: string, stamped: boolean): LogRecord {
+  const m = stamped ? /^(\d{4}-\d\d-\d\dT\S+) (.*)$/s.exec(line) : null;
+  return {
+    namespace: t.namespace,
+    pod: t.pod,
+    container: t.container,
+    ...(m ? { timestamp: m[1] } : {}),
+    message: m ? m[2] : line,
+  };
 }

@@ -1,11 +1,53 @@
 /** End-to-end: init in a real terminal and without one, help everywhere, version, completions, compile targets, no run-time source reads. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
-import { testConfig, withSimHost } from "../sim/harness.ts";
+import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
 import { findProgram, requireReal, run } from "../real/require.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const tmux = findProgram("tmux");
 const hasTmux = requireReal("tmux (a pseudo-terminal for prompts)", Boolean(tmux), "install tmux");
+
+/** `firestream init` in a tmux pane: send keys, read the screen, wait for text. */
+async function initInTmux(h: SimHost) {
+  const sock = `fs-${Deno.pid}-${crypto.randomUUID().slice(0, 6)}`;
+  const env = Object.entries({ ...h.env, TERM: "xterm-256color" }).map(([k, v]) => `${k}=${v}`);
+  const tm = (...args: string[]) => run(tmux!, ["-L", sock, ...args]);
+  const started = await tm(
+    "new-session",
+    "-d",
+    "-s",
+    "init",
+    "-x",
+    "160",
+    "-y",
+    "60",
+    "-c",
+    h.projectDir,
+    "env",
+    "-i",
+    ...env,
+    "sh",
+    "-c",
+    '"$@"; echo "EXIT=$?"; sleep 60',
+    "sh",
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--quiet",
+    `${ROOT}/main.ts`,
+    "init",
+  );
+  assertEquals(started.code, 0, started.stderr);
+  const screen = async () => (await tm("capture-pane", "-p", "-t", "init", "-S", "-200")).stdout;
+  const waitFor = async (text: string) => {
+    const end = Date.now() + 20000;
+    while (!(await screen()).includes(text)) {
+      if (Date.now() > end) throw new Error(`no "${text}" on screen:\n${await screen()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  return { tm, screen, waitFor };
+}
 
 Deno.test({
   name:
@@ -13,43 +55,7 @@ Deno.test({
   ignore: !hasTmux,
 }, async () => {
   await withSimHost({}, async (h) => {
-    const sock = `fs-${Deno.pid}-${crypto.randomUUID().slice(0, 6)}`;
-    const env = Object.entries({ ...h.env, TERM: "xterm-256color" }).map(([k, v]) => `${k}=${v}`);
-    const tm = (...args: string[]) => run(tmux!, ["-L", sock, ...args]);
-    const started = await tm(
-      "new-session",
-      "-d",
-      "-s",
-      "init",
-      "-x",
-      "160",
-      "-y",
-      "60",
-      "-c",
-      h.projectDir,
-      "env",
-      "-i",
-      ...env,
-      "sh",
-      "-c",
-      '"$@"; echo "EXIT=$?"; sleep 60',
-      "sh",
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--quiet",
-      `${ROOT}/main.ts`,
-      "init",
-    );
-    assertEquals(started.code, 0, started.stderr);
-    const screen = async () => (await tm("capture-pane", "-p", "-t", "init", "-S", "-200")).stdout;
-    const waitFor = async (text: string) => {
-      const end = Date.now() + 20000;
-      while (!(await screen()).includes(text)) {
-        if (Date.now() > end) throw new Error(`no "${text}" on screen:\n${await screen()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    const { tm, screen, waitFor } = await initInTmux(h);
     const answer = async (prompt: string, ...keys: string[]) => {
       await waitFor(prompt);
       await tm("send-keys", "-t", "init", ...keys);
@@ -93,6 +99,29 @@ Deno.test({
     }
     const show = await h.ok(["state", "show"]);
     assertMatch(show.stdout, "clusters:  none", "the file loads");
+  });
+});
+
+Deno.test({
+  name: "init cancelled with Ctrl-C in a real terminal: `cancelled`, exit 130, no file written",
+  ignore: !hasTmux,
+}, async () => {
+  await withSimHost({}, async (h) => {
+    const { tm, screen, waitFor } = await initInTmux(h);
+    try {
+      await waitFor("Cluster name");
+      await tm("send-keys", "-t", "init", "Enter");
+      await waitFor("Server nodes");
+      await tm("send-keys", "-t", "init", "C-c");
+      await waitFor("EXIT=");
+      const text = await screen();
+      assertMatch(text, "cancelled");
+      assertMatch(text, "EXIT=130");
+      assertEquals(text.includes("force closed"), false, text);
+    } finally {
+      await tm("kill-server");
+    }
+    assertEquals([...Deno.readDirSync(h.projectDir)].map((e) => e.name), [], "nothing written");
   });
 });
 
@@ -141,6 +170,11 @@ Deno.test("every command has --help with an example; --version names version, De
       ["state", "restore"],
       ["state", "unlock"],
       ["completions"],
+      ["completion"],
+      ["version"],
+      ["cluster"],
+      ["state"],
+      ["import"],
     ];
     for (const c of commands) {
       const r = await h.run([...c, "--help"]);
@@ -158,21 +192,25 @@ Deno.test("every command has --help with an example; --version names version, De
   });
 });
 
+/** The bash script from `completions bash`, and a function that runs it on a command line. */
+async function bashCompleter(h: SimHost, env?: Record<string, string>) {
+  const file = `${h.root}/firestream.bash`;
+  Deno.writeTextFileSync(file, (await h.ok(["completions", "bash"])).stdout);
+  return async (words: string[]) =>
+    (await run("bash", [
+      "-c",
+      `source "$1"; COMP_WORDS=(${words.map((w) => `"${w}"`).join(" ")}); COMP_CWORD=${
+        words.length - 1
+      }; _firestream; echo "\${COMPREPLY[*]}"`,
+      "bash",
+      file,
+    ], env ? { env, cwd: h.projectDir } : {})).stdout.trim();
+}
+
 Deno.test("completion scripts: bash parses and completes; zsh and fish are generated", async () => {
   await withSimHost({}, async (h) => {
-    const script = (await h.ok(["completions", "bash"])).stdout;
-    const file = `${h.root}/firestream.bash`;
-    Deno.writeTextFileSync(file, script);
-    assertEquals((await run("bash", ["-n", file])).code, 0);
-    const complete = async (words: string[]) =>
-      (await run("bash", [
-        "-c",
-        `source "$1"; COMP_WORDS=(${words.map((w) => `"${w}"`).join(" ")}); COMP_CWORD=${
-          words.length - 1
-        }; _firestream; echo "\${COMPREPLY[*]}"`,
-        "bash",
-        file,
-      ])).stdout.trim();
+    const complete = await bashCompleter(h);
+    assertEquals((await run("bash", ["-n", `${h.root}/firestream.bash`])).code, 0);
     assertEquals(await complete(["firestream", "cluster", "po"]), "port-forward");
     assertEquals(await complete(["firestream", "cluster", "create", "--ag"]), "--agents");
     assertEquals(await complete(["firestream", "--json", "sta"]), "state");
@@ -183,6 +221,52 @@ Deno.test("completion scripts: bash parses and completes; zsh and fish are gener
       "complete -c firestream -n '__fish_seen_subcommand_from cluster' -a 'create'",
     );
     assertEquals((await h.run(["completions", "tcsh"])).code, 1);
+  });
+});
+
+Deno.test("completions name live things: clusters from state, services and namespaces of the running cluster, files, enum values", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    // `firestream` on PATH, as an installed binary would be
+    const bin = `${h.root}/bin`;
+    Deno.mkdirSync(bin);
+    Deno.writeTextFileSync(
+      `${bin}/firestream`,
+      `#!/bin/sh\nexec "${Deno.execPath()}" run -A --quiet "${ROOT}/main.ts" "$@"\n`,
+    );
+    Deno.chmodSync(`${bin}/firestream`, 0o755);
+    const complete = await bashCompleter(h, { ...h.env, PATH: `${bin}:${h.env.PATH}` });
+    // no cluster yet: silent, and quick to give up
+    assertEquals(await complete(["firestream", "cluster", "port-forward", ""]), "");
+    assertEquals((await h.run(["__complete", "services"])).stdout, "");
+    await h.ok(["cluster", "create", "--yes"]);
+    h.kube("firestream-local", (k, { addService }) => {
+      addService(k, { namespace: "default", name: "web-frontend", ports: [8080] });
+      addService(k, { namespace: "kube-system", name: "web-metrics", ports: [9100] });
+    });
+    assertEquals(await complete(["firestream", "cluster", "delete", "fire"]), "firestream-local");
+    assertEquals(await complete(["firestream", "cluster", "rm", ""]), "firestream-local");
+    assertEquals(await complete(["firestream", "cluster", "port-forward", "web"]), "web-frontend");
+    assertEquals(
+      await complete(["firestream", "cluster", "port-forward", "-n", "kube-system", "web"]),
+      "web-metrics",
+    );
+    assertEquals(
+      await complete(["firestream", "cluster", "logs", "service", "web-f"]),
+      "web-frontend",
+    );
+    assertEquals(
+      await complete(["firestream", "cluster", "logs", "-n", "kube-"]),
+      "kube-node-lease kube-public kube-system",
+    );
+    assertEquals(await complete(["firestream", "--log-level", "d"]), "debug");
+    assertEquals(await complete(["firestream", "cluster", "ls", "-o", ""]), "json yaml");
+    assertEquals(await complete(["firestream", "completion", ""]), "bash zsh fish");
+    Deno.writeTextFileSync(`${h.projectDir}/saved.plan`, "{}");
+    assertEquals(await complete(["firestream", "apply", "sav"]), "saved.plan");
+    assertEquals(await complete(["firestream", "-c", "firestream.t"]), "firestream.toml");
+    assertEquals(await complete(["firestream", "plan", "--out", "sav"]), "saved.plan");
+    const fish = (await h.ok(["completions", "fish"])).stdout;
+    assertMatch(fish, "(firestream __complete clusters 2>/dev/null)");
   });
 });
 

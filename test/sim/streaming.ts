@@ -34,7 +34,7 @@ export async function portForward(p: Parsed): Promise<number> {
   if (!kind) throw new SimExit(98, `sim: port-forward to ${kindWord} is not simulated\n`);
   const obj: KubeObject | undefined = cluster.kube.objects[kind]?.[`${ns}/${name}`];
   if (!obj) throw new SimExit(1, `Error from server (NotFound): ${kind} "${name}" not found\n`);
-  const pod = await forwardablePod(cluster.name, kind, ns, obj, podRunningTimeout(p));
+  const pod = await forwardablePod(cluster.name, kind, obj, podRunningTimeout(p));
   const address = (flag(p, "address") ?? "localhost").split(",")[0];
   if (address !== "127.0.0.1" && address !== "localhost") {
     throw new SimExit(
@@ -148,7 +148,6 @@ function rank(pod: KubeObject): number {
 async function forwardablePod(
   clusterName: string,
   kind: string,
-  ns: string,
   obj: KubeObject,
   timeoutMs: number,
 ): Promise<KubeObject> {
@@ -163,12 +162,8 @@ async function forwardablePod(
     }
     const deadline = Date.now() + timeoutMs;
     while (!pod) {
-      const pods = Object.values(world()?.clusters?.[clusterName]?.kube.objects.pods ?? {})
-        .filter((x) =>
-          x.metadata.namespace === ns &&
-          Object.entries(selector).every(([k, v]) => x.metadata.labels?.[k] === v)
-        )
-        .sort((a, b) => rank(b) - rank(a));
+      const now = world()?.clusters?.[clusterName];
+      const pods = (now ? podsBehind(now, obj) : []).sort((a, b) => rank(b) - rank(a));
       pod = pods[0];
       if (pod) break;
       if (Date.now() >= deadline) {

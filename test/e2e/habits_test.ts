@@ -1,0 +1,276 @@
+/** End-to-end: the habits users bring from k3d, kubectl, Terraform and Unix tools: Ctrl-C, pipes, delete's preview, rollback, conventions. */
+import { parse as parseYaml } from "yaml";
+import { assertEquals, assertMatch, assertNotMatch, assertOk } from "../assert.ts";
+import { testConfig, withSimHost } from "../sim/harness.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+async function waitFor(what: string, fn: () => boolean, ms = 30000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+Deno.test("a closed stdout ends quietly: `doctor | head -1` and `cluster logs | head -1` exit 0 with no error text", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    h.kube("firestream-local", (k, { addPod }) =>
+      addPod(k, {
+        namespace: "default",
+        name: "chatty",
+        containers: ["app"],
+        logs: { app: Array.from({ length: 20000 }, (_, i) => `line ${i} ${"x".repeat(80)}`) },
+      }));
+    for (
+      const args of [["doctor"], ["cluster", "logs", "pod", "chatty"], [
+        "cluster",
+        "logs",
+        "chatty",
+        "-f",
+      ]]
+    ) {
+      // bash's PIPESTATUS gives the writer's exit code; sh has none, so run the pipe in bash
+      const r = await new Deno.Command("bash", {
+        args: [
+          "-c",
+          '"$@" 2>err.txt | head -1 >/dev/null; echo "${PIPESTATUS[0]}"',
+          "bash",
+          Deno.execPath(),
+          "run",
+          "-A",
+          "--quiet",
+          `${ROOT}/main.ts`,
+          ...args,
+        ],
+        cwd: h.projectDir,
+        env: h.env,
+        clearEnv: true,
+        stdout: "piped",
+      }).output();
+      assertEquals(new TextDecoder().decode(r.stdout).trim(), "0", args.join(" "));
+      const err = Deno.readTextFileSync(`${h.projectDir}/err.txt`);
+      assertNotMatch(err, "Broken pipe");
+      assertNotMatch(err, "error");
+    }
+  });
+});
+
+Deno.test("delete previews every change it will undo before it asks, as terraform destroy does", async () => {
+  await withSimHost({ config: testConfig({ network: true }) }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    const rec = (await h.state()).clusters["firestream-local"];
+    // without a terminal and without --yes: the preview, then the refusal; nothing changed
+    const asked = await h.run(["cluster", "delete"]);
+    assertEquals(asked.code, 1);
+    assertMatch(asked.stderr, "confirmation needed");
+    const lines = asked.stdout.trim().split("\n");
+    assertEquals(lines[0], "Firestream will undo the following for cluster firestream-local:");
+    const text = asked.stdout;
+    assertMatch(
+      text,
+      /- k3d cluster firestream-local: containers k3d-firestream-local-server-0, .*; kube context k3d-firestream-local/,
+    );
+    assertMatch(
+      text,
+      `- registry k3d-registry.localhost (127.0.0.1:${rec.resources.registry.port})`,
+    );
+    for (const route of rec.resources.routes) {
+      assertMatch(text, `- route ${route.cidr} via ${route.via}`);
+    }
+    assertMatch(
+      text,
+      `- DNS: the firestream block for ${rec.resources.dns.server} in ${h.resolvConf}`,
+    );
+    assertMatch(
+      text,
+      `- hosts: the \`# BEGIN firestream firestream-local\` block in ${h.hostsFile} (${
+        rec.resources.hosts_block.lines.map((l: string) => l.replace(/\s+/g, " ")).join("; ")
+      })`,
+    );
+    assertEquals(Object.keys(h.world().clusters), ["firestream-local"], "nothing was deleted");
+    const kept = await h.ok(["cluster", "rm", "--yes", "--keep-registry"]);
+    assertMatch(kept.stdout, "= registry k3d-registry.localhost kept (--keep-registry)");
+    assertMatch(kept.stdout, "Cluster firestream-local deleted.");
+    assertEquals(Object.keys(h.world().clusters), []);
+  });
+});
+
+Deno.test("rollback of an interrupted run that created the record removes the record", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    h.latency(0, { "k3d cluster create": 2500 });
+    const child = h.spawn(["cluster", "create", "--yes"], { stderr: "piped" });
+    let errors = "";
+    const done = (async () => {
+      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) errors += c;
+    })();
+    await waitFor(
+      "k3d cluster create to start",
+      () => h.calls().some((c) => c.argv[0] === "cluster" && c.argv[1] === "create"),
+    );
+    child.kill("SIGINT");
+    const status = await child.status;
+    await done;
+    h.latency(0);
+    assertEquals(status.code, 130, errors);
+    assertMatch(errors, "cancelled: interrupted after");
+    const r = await h.ok(["rollback"]);
+    assertMatch(r.stdout, "Rolled back run");
+    assertEquals((await h.state()).clusters, {});
+    const list = await h.ok(["cluster", "ls"]);
+    assertEquals(list.stdout, "no clusters; create one with `firestream cluster create`\n");
+  });
+});
+
+Deno.test("conventions: -o json|yaml, --no-headers, ls/rm aliases, version, completion, -auto-approve", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    // Terraform's single-dash flag is accepted wherever it makes sense
+    const applied = await h.ok(["apply", "-auto-approve"]);
+    assertMatch(applied.stdout, "Apply complete");
+    const yaml = parseYaml((await h.ok(["cluster", "ls", "-o", "yaml"])).stdout);
+    const json = JSON.parse((await h.ok(["cluster", "list", "-o", "json"])).stdout);
+    assertEquals(yaml, json);
+    assertEquals(json[0].name, "firestream-local");
+    const info = parseYaml((await h.ok(["cluster", "info", "-o", "yaml"])).stdout);
+    assertEquals(info.name, "firestream-local");
+    const state = parseYaml((await h.ok(["state", "show", "--output", "yaml"])).stdout);
+    assertEquals(Object.keys(state.clusters), ["firestream-local"]);
+    const plan = parseYaml((await h.ok(["plan", "-o", "yaml"])).stdout);
+    assertEquals(plan.format, "firestream-plan");
+    const table = await h.ok(["cluster", "ls"]);
+    assertMatch(table.stdout, /^NAME\s+MANAGED/);
+    const bare = await h.ok(["cluster", "ls", "--no-headers"]);
+    assertEquals(bare.stdout, table.stdout.split("\n").slice(1).join("\n"));
+    assertEquals(
+      (await h.ok(["state", "backups", "--no-headers"])).stdout.split("\n")[0].split(/\s+/)[0]
+        .match(/^\d+$/) !== null,
+      true,
+    );
+    const version = await h.ok(["version"]);
+    assertEquals(version.stdout, (await h.ok(["--version"])).stdout);
+    assertEquals(JSON.parse((await h.ok(["version", "--json"])).stdout).version, "0.1.0");
+    assertEquals(
+      (await h.ok(["completion", "bash"])).stdout,
+      (await h.ok(["completions", "bash"])).stdout,
+    );
+    const bad = await h.run(["cluster", "ls", "-o", "xml"]);
+    assertEquals(bad.code, 1);
+    assertMatch(bad.stderr, "Allowed choices are json, yaml");
+    const removed = await h.ok(["cluster", "rm", "-auto-approve"]);
+    assertMatch(removed.stdout, "Cluster firestream-local deleted.");
+  });
+});
+
+Deno.test("help: every subcommand shows the global options; every group has an example; plan explains its symbols once", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    for (
+      const c of [
+        ["cluster"],
+        ["state"],
+        ["import"],
+        ["cluster", "logs"],
+        ["cluster", "delete"],
+        ["state", "show"],
+        ["apply"],
+        ["version"],
+        ["completion"],
+      ]
+    ) {
+      const r = await h.ok([...c, "--help"]);
+      assertMatch(r.stdout, "Global Options:", c.join(" "));
+      for (const flag of ["--json", "-o, --output", "-y, --yes", "-c, --config", "-q, --quiet"]) {
+        assertMatch(r.stdout, flag, `${c.join(" ")} --help lists ${flag}`);
+      }
+      assertMatch(r.stdout, "Examples:\n  $ ", c.join(" "));
+    }
+    const plan = await h.ok(["plan"]);
+    const legend = plan.stdout.indexOf(
+      "Resource actions are indicated with the following symbols:",
+    );
+    assertOk(legend === 0, plan.stdout);
+    assertMatch(plan.stdout, "    + create\n");
+    assertEquals(plan.stdout.split("following symbols").length, 2, "once");
+  });
+});
+
+Deno.test("progress: a live line with elapsed time on a terminal, plain lines when piped, --quiet only the result; no resolver debug text", async () => {
+  await withSimHost({ config: testConfig({ network: true }) }, async (h) => {
+    h.latency(0, { "k3d cluster create": 2500 });
+    const closed = (() => {
+      const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = (l.addr as Deno.NetAddr).port;
+      l.close();
+      return `127.0.0.1:${port}`;
+    })();
+    const env = { ...h.env, FIRESTREAM_DNS_PROBE: closed, TERM: "xterm" };
+    // `script` gives the command a real pseudo-terminal
+    const command = [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--quiet",
+      `${ROOT}/main.ts`,
+      "cluster",
+      "create",
+      "--yes",
+    ]
+      .map((a) => `'${a}'`).join(" ");
+    const tty = await new Deno.Command("script", {
+      args: ["-qefc", command, "/dev/null"],
+      cwd: h.projectDir,
+      env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const screen = new TextDecoder().decode(tty.stdout);
+    assertEquals(tty.code, 0, screen);
+    assertMatch(screen, /\r\x1b\[2K\S+ k3d cluster… [12]s/, "a live line with elapsed seconds");
+    assertMatch(screen, /✓ k3d cluster \(\d/);
+    assertNotMatch(screen, "→ k3d cluster…");
+    assertMatch(screen, /DNS (resolution )?test/);
+    for (const text of ["Query {", "proto error", "os error"]) assertNotMatch(screen, text);
+
+    await h.ok(["cluster", "delete", "--yes"]);
+    const piped = await h.run(["cluster", "create", "--yes"], {
+      env: { FIRESTREAM_DNS_PROBE: closed },
+    });
+    assertEquals(piped.code, 0, piped.stderr);
+    assertMatch(piped.stderr, "→ k3d cluster…\n");
+    assertNotMatch(piped.stderr, "\r");
+    assertNotMatch(piped.stderr, "\x1b[");
+
+    await h.ok(["cluster", "delete", "--yes"]);
+    h.latency(0);
+    const quiet = await h.run(["cluster", "create", "--yes", "--quiet"]);
+    assertEquals(quiet.code, 0, quiet.stderr);
+    assertEquals(quiet.stderr, "");
+    assertMatch(quiet.stdout, "Cluster firestream-local is ready.");
+  });
+});
+
+Deno.test("rollback after a crash in which the cluster never came to be leaves no record of it", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    h.latency(0, { "k3d cluster create": 2000 });
+    h.fault("k3d cluster create", "FATA[0000] Failed to create cluster: simulated", { times: 1 });
+    const child = h.spawn(["cluster", "create", "--yes"]);
+    await waitFor(
+      "k3d cluster create to start",
+      () => h.calls().some((c) => c.argv[0] === "cluster" && c.argv[1] === "create"),
+    );
+    child.kill("SIGKILL");
+    await child.status;
+    await new Promise((r) => setTimeout(r, 2500));
+    h.latency(0);
+    assertEquals(Object.keys(h.world().clusters), [], "k3d failed: the cluster never existed");
+    const r = await h.ok(["rollback"]);
+    assertMatch(r.stdout, "Rolled back run");
+    assertEquals((await h.state()).clusters, {});
+    assertEquals(Object.keys(h.world().containers), [], "the registry it made is gone too");
+    assertEquals(
+      (await h.ok(["cluster", "ls"])).stdout,
+      "no clusters; create one with `firestream cluster create`\n",
+    );
+  });
+});
