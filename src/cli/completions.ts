@@ -5,7 +5,8 @@
 import type { Command } from "@commander-js/extra-typings";
 import { FirestreamError } from "../errors.ts";
 import { exec } from "../tools/exec.ts";
-import { type GlobalFlags, openSession, outputFor } from "./session.ts";
+import { Output } from "../ui/output.ts";
+import type { GlobalFlags } from "./session.ts";
 
 /** One command path: its subcommands, options, option values and what its operands are. */
 export interface CompletionEntry {
@@ -188,7 +189,7 @@ export function completions(program: Command, shell: string): void {
   if (!make) {
     throw new FirestreamError(`unknown shell "${shell}"`, { hint: "use bash, zsh or fish" });
   }
-  outputFor({}).line(make(table).trimEnd());
+  new Output().line(make(table).trimEnd());
 }
 
 const KUBE_KINDS: Record<string, string> = {
@@ -203,10 +204,12 @@ const KUBE_KINDS: Record<string, string> = {
  * no running cluster it prints nothing, and a cluster that does not answer is given up on quickly.
  */
 export async function completeNames(flags: GlobalFlags, kind: string): Promise<void> {
-  const out = outputFor({});
+  const out = new Output();
   let names: string[] = [];
   try {
-    const session = await openSession({ ...flags, json: false });
+    // the config and state only here: generating a script loads nothing but the command tree
+    const { openSession } = await import("./session.ts");
+    const session = await openSession({ ...flags, json: false, quiet: true });
     if (kind === "clusters") {
       names = Object.keys((await session.store.read()).clusters);
     } else if (KUBE_KINDS[kind]) {

@@ -4,6 +4,10 @@
  * the simulated host in resolv.conf mode; the written resolv.conf, hosts file and a known
  * nsswitch.conf bind-mounted over /etc; `getent hosts` through the real glibc resolver; then
  * `cluster delete`. Prints one JSON document with what every name answered.
+ *
+ * 10.43.0.10 is on the loopback only while names are looked up: preflight rightly refuses a service
+ * network that overlaps an address of the host, so while the CLI runs, kube-dns answers its DNS test
+ * on 127.0.0.53 instead (FIRESTREAM_DNS_PROBE), with the same records.
  */
 import { type SimHost, simHost, testConfig } from "../sim/harness.ts";
 import { findProgram, run } from "./require.ts";
@@ -38,6 +42,14 @@ export interface DnsOutcome {
 
 export const KUBE_DNS = "10.43.0.10";
 export const UPSTREAM = "10.99.0.53";
+/** Where kube-dns answers the CLI's own DNS test. */
+const PROBE = "127.0.0.53";
+/** kube-dns: the cluster's names, NXDOMAIN for the rest of cluster.local, the rest upstream. */
+const KUBE_DNS_ARGS = [
+  "--host-record=kubernetes.default.svc.cluster.local,10.43.0.1",
+  "--local=/cluster.local/",
+  `--server=${UPSTREAM}`,
+];
 const NAMES: [string, string][] = [
   ["kubernetes.default.svc.cluster.local", "10.43.0.1"],
   ["kubernetes.default", "10.43.0.1"],
@@ -115,8 +127,24 @@ async function bindEtc(h: SimHost, nsswitch: string): Promise<void> {
   await must("mount", ["--bind", nsswitch, "/etc/nsswitch.conf"]);
 }
 
+/** Runs `fn` with kube-dns on 10.43.0.10 (the address exists only meanwhile). */
+async function withKubeDns<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  await must("ip", ["addr", "add", `${KUBE_DNS}/32`, "dev", "lo"]);
+  const server = dnsmasq(KUBE_DNS, root, KUBE_DNS_ARGS);
+  try {
+    await waitForDns(KUBE_DNS, "kubernetes.default.svc.cluster.local");
+    return await fn();
+  } finally {
+    try {
+      server.kill("SIGTERM");
+    } catch { /* gone */ }
+    await server.status;
+    await must("ip", ["addr", "del", `${KUBE_DNS}/32`, "dev", "lo"]);
+  }
+}
+
 async function cli(h: SimHost, args: string[]): Promise<string> {
-  const r = await h.run(args, { env: { FIRESTREAM_DNS_PROBE: `${KUBE_DNS}:53` } });
+  const r = await h.run(args, { env: { FIRESTREAM_DNS_PROBE: `${PROBE}:53` } });
   if (r.code !== 0) {
     throw new Error(`firestream ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   }
@@ -125,7 +153,6 @@ async function cli(h: SimHost, args: string[]): Promise<string> {
 
 async function main(c: DnsCase): Promise<DnsOutcome> {
   await must("ip", ["link", "set", "lo", "up"]);
-  await must("ip", ["addr", "add", `${KUBE_DNS}/32`, "dev", "lo"]);
   await must("ip", ["addr", "add", `${UPSTREAM}/32`, "dev", "lo"]);
   const config = testConfig({ network: true })
     .replace("[cluster.k3d.tls]\nenabled = false", "[cluster.k3d.tls]\nenabled = true")
@@ -136,18 +163,13 @@ async function main(c: DnsCase): Promise<DnsOutcome> {
   const h = await simHost({ config });
   const servers: Deno.ChildProcess[] = [];
   try {
-    // kube-dns: the cluster's names, NXDOMAIN for the rest of cluster.local, the rest upstream
-    servers.push(dnsmasq(KUBE_DNS, h.root, [
-      "--host-record=kubernetes.default.svc.cluster.local,10.43.0.1",
-      "--local=/cluster.local/",
-      `--server=${UPSTREAM}`,
-    ]));
+    servers.push(dnsmasq(PROBE, h.root, KUBE_DNS_ARGS));
     // the upstream: one public-looking name, NXDOMAIN for everything else
     servers.push(dnsmasq(UPSTREAM, h.root, [
       "--host-record=www.example.com,93.184.216.34",
       "--local=/#/",
     ]));
-    await waitForDns(KUBE_DNS, "kubernetes.default.svc.cluster.local");
+    await waitForDns(PROBE, "kubernetes.default.svc.cluster.local");
     await waitForDns(UPSTREAM, "www.example.com");
     const nsswitch = `${h.root}/nsswitch.conf`;
     Deno.writeTextFileSync(nsswitch, "hosts: files dns\n");
@@ -166,24 +188,31 @@ async function main(c: DnsCase): Promise<DnsOutcome> {
     };
     if (c.lookup) {
       await bindEtc(h, nsswitch);
-      out.tables.push({ label: "cluster running", rows: await lookUp() });
+      out.tables.push({ label: "cluster running", rows: await withKubeDns(h.root, lookUp) });
     }
     if (c.stop) {
       out.stop = await cli(h, ["cluster", "stop"]);
       await bindEtc(h, nsswitch);
       const log = `${h.root}/dnsmasq-${KUBE_DNS}.log`;
-      const seen = Deno.readTextFileSync(log).length;
+      let seen = 0;
+      const rows = await withKubeDns(h.root, () => {
+        seen = Deno.readTextFileSync(log).length;
+        return lookUp(true);
+      });
       out.tables.push({
         label:
           "after `cluster stop` (no kube-dns line: its names are not expected, nothing waits for it)",
-        rows: await lookUp(true),
+        rows,
       });
       out.stoppedQueries = Deno.readTextFileSync(log).slice(seen).split("\n").filter((l) =>
         /query\[/.test(l)
       );
       await cli(h, ["apply", "--yes"]);
       await bindEtc(h, nsswitch);
-      out.tables.push({ label: "started again by apply", rows: await lookUp() });
+      out.tables.push({
+        label: "started again by apply",
+        rows: await withKubeDns(h.root, lookUp),
+      });
     }
     await cli(h, ["cluster", "delete", "--yes"]);
     out.restored = {
