@@ -94,7 +94,7 @@ Deno.test("Ctrl-C stops after the current step with exit 130; the journal lets `
   await withSimHost({ config: testConfig() }, async (h) => {
     h.latency(0, { "k3d cluster create": 1500 });
     const child = h.spawn(["cluster", "create", "--yes"], { stderr: "piped" });
-    const end = Date.now() + 20000;
+    const end = Date.now() + 120000;
     while (
       !h.calls().some((c) => c.tool === "k3d" && c.argv[1] === "create" && c.argv[0] === "cluster")
     ) {
