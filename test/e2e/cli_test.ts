@@ -40,7 +40,7 @@ async function initInTmux(h: SimHost) {
   assertEquals(started.code, 0, started.stderr);
   const screen = async () => (await tm("capture-pane", "-p", "-t", "init", "-S", "-200")).stdout;
   const waitFor = async (text: string) => {
-    const end = Date.now() + 20000;
+    const end = Date.now() + 120_000;
     while (!(await screen()).includes(text)) {
       if (Date.now() > end) throw new Error(`no "${text}" on screen:\n${await screen()}`);
       await new Promise((r) => setTimeout(r, 100));

@@ -5,7 +5,7 @@ import { testConfig, withSimHost } from "../sim/harness.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
-async function waitFor(what: string, fn: () => boolean, ms = 30000): Promise<void> {
+async function waitFor(what: string, fn: () => boolean, ms = 120_000): Promise<void> {
   const end = Date.now() + ms;
   while (!fn()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -115,7 +115,7 @@ Deno.test("rollback of an interrupted run that created the record removes the re
     h.latency(0);
     assertEquals(status.code, 130, errors);
     assertMatch(errors, "cancelled: interrupted after");
-    const r = await h.ok(["rollback"]);
+    const r = await h.ok(["rollback", "--yes"]);
     assertMatch(r.stdout, "Rolled back run");
     assertEquals((await h.state()).clusters, {});
     const list = await h.ok(["cluster", "ls"]);
@@ -264,7 +264,7 @@ Deno.test("rollback after a crash in which the cluster never came to be leaves n
     await new Promise((r) => setTimeout(r, 2500));
     h.latency(0);
     assertEquals(Object.keys(h.world().clusters), [], "k3d failed: the cluster never existed");
-    const r = await h.ok(["rollback"]);
+    const r = await h.ok(["rollback", "--yes"]);
     assertMatch(r.stdout, "Rolled back run");
     assertEquals((await h.state()).clusters, {});
     assertEquals(Object.keys(h.world().containers), [], "the registry it made is gone too");

@@ -150,7 +150,7 @@ Deno.test("logs deployment/web -f: Ctrl-C ends it with `cancelled`, exit 130, an
     })();
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let seen = "";
-    const end = Date.now() + 20000;
+    const end = Date.now() + 120_000;
     while (seen.split("\n").filter((l) => l.includes('line 3"')).length < 2) {
       if (Date.now() > end) throw new Error(`no lines:\n${seen}\n${errors}`);
       const { value, done } = await reader.read();
