@@ -11,6 +11,7 @@
 import $ from "dax";
 import { residentKiB } from "../src/tools/process.ts";
 import { type SimHost, simHost } from "../test/sim/harness.ts";
+import { loopbackOnly } from "./loopback_only.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const DENO = Deno.execPath();
@@ -19,20 +20,15 @@ const ISOLATED = Deno.env.get("FIRESTREAM_BENCH_NETNS") === "1";
 if (!ISOLATED && Deno.build.os === "linux" && Deno.env.get("FIRESTREAM_BENCH_NETNS") !== "0") {
   const probe = await $`unshare -n true`.noThrow().quiet();
   if (probe.code === 0) {
-    const r = await new Deno.Command("unshare", {
-      args: [
-        "-n",
-        "--",
-        "sh",
-        "-c",
-        'ip link set lo up && exec "$@"',
-        "sh",
-        DENO,
-        "run",
-        "-A",
-        new URL(import.meta.url).pathname,
-        ...Deno.args,
-      ],
+    const [program, ...args] = loopbackOnly([
+      DENO,
+      "run",
+      "-A",
+      new URL(import.meta.url).pathname,
+      ...Deno.args,
+    ]);
+    const r = await new Deno.Command(program, {
+      args,
       env: { FIRESTREAM_BENCH_NETNS: "1" },
       stdin: "inherit",
       stdout: "inherit",

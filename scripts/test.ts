@@ -4,6 +4,7 @@
  */
 import $ from "dax";
 import { stripAnsi } from "../src/ui/ansi.ts";
+import { loopbackOnly } from "./loopback_only.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const ci = Boolean(Deno.env.get("CI"));
@@ -68,17 +69,7 @@ for (const phase of phases) {
     ...phase.paths,
   ];
   const argv = phase.isolated && isolate
-    ? [
-      "unshare",
-      "-n",
-      "--",
-      "sh",
-      "-c",
-      'ip link set lo up && exec "$@"',
-      "sh",
-      Deno.execPath(),
-      ...args,
-    ]
+    ? loopbackOnly([Deno.execPath(), ...args])
     : [Deno.execPath(), ...args];
   const child = $`${argv}`.cwd(ROOT).noThrow().stdout("inheritPiped").stderr("inherit")
     .env({ FIRESTREAM_TEST_ISOLATED: phase.isolated && isolate ? "1" : "0" });
