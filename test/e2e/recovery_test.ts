@@ -68,6 +68,8 @@ Deno.test("kill -9 inside the dev-mode step, then rollback: no process of the ru
     h.kube("firestream-local", (k, { addService, addDeployment }) => {
       addDeployment(k, { namespace: "default", name: "web" });
       addService(k, { namespace: "default", name: "web", ports: [8080] });
+      // two services with ready pods: two kubectl children (one per service)
+      addDeployment(k, { namespace: "apps", name: "api" });
       addService(k, { namespace: "apps", name: "api", ports: [80] });
     });
     h.writeConfig(devMode(config, true, offset));
