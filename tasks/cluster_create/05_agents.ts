@@ -141,8 +141,13 @@ async function removeAgents(ctx: ClusterContext, live: string[], count: number):
         ctx.record.resources.stale_nodes = [...(ctx.record.resources.stale_nodes ?? []), name];
         await recordAgents(ctx, live.length - removed);
       }
-      if (removed === 0) {
-        throw new StepFailure(e.reason, e.note ? { left: e.note.slice(2) } : { undone: true });
+      if (removed === 0 && !e.containerGone) {
+        // drained pods were evicted (they reschedule); the node itself is back as it was
+        throw new StepFailure(e.reason, {
+          left: e.note
+            ? `no agent was removed${e.note}`
+            : `no agent was removed; ${name} was drained and is schedulable again`,
+        });
       }
       throw new StepFailure(e.reason, {
         left: `${live.length - removed} of ${live.length} agents remain${

@@ -168,7 +168,10 @@ function changedSince(h: SimHost, snapshot: string): boolean {
         ]),
       ),
       routes: w.routes,
-      links: w.links,
+      // a link read by resolvectl appears with nothing set: not a change
+      links: Object.fromEntries(
+        Object.entries(w.links).filter(([, l]) => l.dns.length || l.domains.length),
+      ),
     });
   return view(before) !== view(now);
 }

@@ -82,7 +82,7 @@ Deno.test("agents 3→1: a failing `kubectl delete node` leaves its Node object 
   });
 });
 
-Deno.test("agents 3→1: the first removal fails; the node is uncordoned and nothing had been changed", async () => {
+Deno.test("agents 3→1: the first removal fails; the node is uncordoned and the message says so", async () => {
   await withSimHost({ config: withAgents(3) }, async (h) => {
     await h.ok(["cluster", "create", "--yes"]);
     const before = (await h.state()).clusters[NAME].k3d_config;
@@ -90,7 +90,11 @@ Deno.test("agents 3→1: the first removal fails; the node is uncordoned and not
     h.fault("k3d node delete", "FATA[0000] Failed to delete node: simulated");
     const r = await h.run(["apply", "--yes"]);
     assertEquals(r.code, 1, r.stderr);
-    assertMatch(r.stderr, "nothing had been changed");
+    assertMatch(
+      r.stderr,
+      `no agent was removed; k3d-${NAME}-agent-2 was drained and is schedulable again`,
+    );
+    assertNotMatch(r.stderr, "nothing had been changed");
     assertEquals(liveAgents(h).length, 3);
     assertEquals((await h.state()).clusters[NAME].k3d_config, before);
     const nodes = h.world().clusters[NAME].kube.objects.nodes;
