@@ -55,7 +55,7 @@ Deno.test({
   ignore: !hasTmux,
 }, async () => {
   await withSimHost({}, async (h) => {
-    const { tm, screen, waitFor } = await initInTmux(h);
+    const { tm, waitFor } = await initInTmux(h);
     const answer = async (prompt: string, ...keys: string[]) => {
       await waitFor(prompt);
       await tm("send-keys", "-t", "init", ...keys);
