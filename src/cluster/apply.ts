@@ -1,5 +1,5 @@
 /** Carries out a plan: deletions of clusters gone from the config, then create/update/replace of the config's cluster. */
-import type { Session } from "../cli/session.ts";
+import type { Workspace } from "./workspace.ts";
 import type { AnyTask } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
 import { confirmAction } from "../ui/confirm.ts";
@@ -58,7 +58,7 @@ export async function tasksFor(
 
 /** Shows, confirms and carries out the plan. */
 export async function applyPlan(
-  session: Session,
+  session: Workspace,
   plan: Plan,
   options: ApplyOptions,
 ): Promise<ApplyResult> {

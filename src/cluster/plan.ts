@@ -1,5 +1,5 @@
 /** Refresh and diff: compares the desired config with what state recorded and what is live. */
-import type { Session } from "../cli/session.ts";
+import type { Workspace } from "./workspace.ts";
 import type { K3dConfig } from "../config/schema.ts";
 import { checkTasks } from "../engine/runner.ts";
 import type { AnyTask } from "../engine/task.ts";
@@ -102,7 +102,7 @@ export interface PlanOptions {
 }
 
 /** Builds the plan for this session's config. Read-only. */
-export async function makePlan(session: Session, options: PlanOptions): Promise<Plan> {
+export async function makePlan(session: Workspace, options: PlanOptions): Promise<Plan> {
   const state = await session.store.read();
   const k3d = session.loaded.config.cluster.k3d;
   const live = options.live ?? new LiveCache();
@@ -147,7 +147,7 @@ export async function makePlan(session: Session, options: PlanOptions): Promise<
 }
 
 async function planCluster(
-  session: Session,
+  session: Workspace,
   state: StateDocument,
   k3d: K3dConfig,
   clusters: K3dCluster[],

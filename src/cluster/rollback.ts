@@ -2,7 +2,7 @@
  * `firestream rollback`: undoes what unfinished runs left, from their journals, newest first. A run
  * past its point of no return (a delete whose cluster is gone) is finished instead of undone.
  */
-import type { Session } from "../cli/session.ts";
+import type { Workspace } from "./workspace.ts";
 import type { K3dConfig } from "../config/schema.ts";
 import { errorText, rollbackApplied, runTasks } from "../engine/runner.ts";
 import type { AnyTask } from "../engine/task.ts";
@@ -72,7 +72,7 @@ function dropsRecord(run: RunRecord): boolean {
     (run.start!.on_success === undefined && run.start!.tasks.every((t) => t.startsWith("delete-")));
 }
 
-async function scopeOf(session: Session, run: RunRecord, forward: boolean) {
+async function scopeOf(session: Workspace, run: RunRecord, forward: boolean) {
   return await openScope(session, {
     k3d: run.start!.config as K3dConfig,
     recordExisted: run.start!.record_existed,
@@ -81,7 +81,7 @@ async function scopeOf(session: Session, run: RunRecord, forward: boolean) {
 }
 
 /** Whether the run passed a step with no way back (done, found done, or died inside one that took effect). */
-async function isForward(session: Session, run: RunRecord, tasks: Tasks): Promise<boolean> {
+async function isForward(session: Workspace, run: RunRecord, tasks: Tasks): Promise<boolean> {
   if (run.outcome === "failed") return true;
   const ponr = (id: string) => tasks.get(id)?.pointOfNoReturn === true;
   const done = run.entries.some((e) =>
@@ -96,7 +96,7 @@ async function isForward(session: Session, run: RunRecord, tasks: Tasks): Promis
   return false;
 }
 
-async function planRun(session: Session, run: RunRecord, tasks: Tasks): Promise<RollbackRunPlan> {
+async function planRun(session: Workspace, run: RunRecord, tasks: Tasks): Promise<RollbackRunPlan> {
   const start = run.start!;
   const forward = await isForward(session, run, tasks);
   const title = (id: string) => tasks.get(id)?.title ?? id;
@@ -149,7 +149,7 @@ export function renderRollbackPlan(plan: RollbackRunPlan[]): string {
 }
 
 async function undoRun(
-  session: Session,
+  session: Workspace,
   run: RunRecord,
   tasks: Tasks,
   report: ReturnType<typeof progressReporter>,
@@ -210,7 +210,7 @@ async function undoRun(
 }
 
 async function finishRun(
-  session: Session,
+  session: Workspace,
   run: RunRecord,
   tasks: Tasks,
   report: ReturnType<typeof progressReporter>,
@@ -238,7 +238,7 @@ async function finishRun(
 
 /** Shows what unfinished runs left and, once confirmed, undoes (or finishes) them under the lock. */
 export function rollbackLastRun(
-  session: Session,
+  session: Workspace,
   options: RollbackOptions,
 ): Promise<RollbackResult> {
   return withStateLock(session, async () => {

@@ -1,5 +1,5 @@
 /** One journaled, locked run of cluster tasks: state follows every step, Ctrl-C stops cleanly. */
-import type { Session } from "../cli/session.ts";
+import type { Workspace } from "./workspace.ts";
 import type { K3dConfig } from "../config/schema.ts";
 import { type RunSummary, runTasks } from "../engine/runner.ts";
 import type { AnyTask } from "../engine/task.ts";
@@ -48,7 +48,7 @@ const TAKEOVER: Record<Takeover, string> = {
 
 /** Calls `fn` with the state lock held; warns (naming the next step) when a dead holder's lock was taken over. */
 export async function withStateLock<T>(
-  session: Session,
+  session: Workspace,
   fn: () => Promise<T>,
   takeover: Takeover = "other",
 ): Promise<T> {
@@ -83,7 +83,7 @@ export interface ClusterScope {
 
 /** Builds a cluster's context from the state (call with the lock held). */
 export async function openScope(
-  session: Session,
+  session: Workspace,
   run: Pick<ClusterRun, "k3d" | "options" | "onSuccess" | "live"> & { recordExisted?: boolean },
 ): Promise<ClusterScope> {
   let state = await session.store.read();
@@ -148,7 +148,7 @@ export async function openScope(
 
 /** Stops after the current step on the first Ctrl-C (or SIGTERM); a second one exits at once. */
 export async function withInterrupts<T>(
-  session: Session,
+  session: Workspace,
   abort: AbortController,
   fn: () => Promise<T>,
 ): Promise<T> {
@@ -173,7 +173,7 @@ export async function withInterrupts<T>(
 
 /** Closes the runs a dead process left for `clusters`, their changes now part of a successful or converged state. */
 async function closeOpenRuns(
-  session: Session,
+  session: Workspace,
   clusters: string[],
   reason: string,
   except?: string,
@@ -190,7 +190,7 @@ async function closeOpenRuns(
  * these clusters, takes the lock, closes that journal (the machine matches the configuration, so its
  * changes are part of that state) and removes the lock. Does nothing while a live run holds the lock.
  */
-export async function settleConverged(session: Session, clusters: string[]): Promise<void> {
+export async function settleConverged(session: Workspace, clusters: string[]): Promise<void> {
   const holder = await readHolder(`${session.stateDir}/${LOCK_FILE}`);
   if (holder && !isHolderDead(holder)) return;
   const open = (await Promise.all(clusters.map((c) => openRuns(session.stateDir, c)))).flat();
@@ -208,7 +208,7 @@ export async function settleConverged(session: Session, clusters: string[]): Pro
 }
 
 /** Runs the tasks for one cluster under the lock with a journal; the state file follows each step. */
-export function runCluster(session: Session, run: ClusterRun): Promise<ClusterRunResult> {
+export function runCluster(session: Workspace, run: ClusterRun): Promise<ClusterRunResult> {
   return withStateLock(session, async () => {
     const hostLocks = await acquireHostLocks(
       [
@@ -225,7 +225,7 @@ export function runCluster(session: Session, run: ClusterRun): Promise<ClusterRu
   }, "continue");
 }
 
-async function runLocked(session: Session, run: ClusterRun): Promise<ClusterRunResult> {
+async function runLocked(session: Workspace, run: ClusterRun): Promise<ClusterRunResult> {
   const scope = await openScope(session, run);
   const { ctx } = scope;
   const journal = await JournalWriter.open(session.stateDir);

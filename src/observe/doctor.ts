@@ -1,5 +1,5 @@
 /** `firestream doctor`: checks the machine without changing anything; each check passes, warns or fails with its fix. */
-import type { Session } from "../cli/session.ts";
+import type { Workspace } from "../cluster/workspace.ts";
 import { checkHostPorts } from "../cluster/ports.ts";
 import { hostNetworkWanted, sudoCheck } from "../cluster/sudo.ts";
 import { requireK3d } from "../cluster/tools_check.ts";
@@ -41,7 +41,7 @@ async function attempt(name: string, fn: () => Promise<Check | Check[]>): Promis
 }
 
 /** Whether the cluster's DNS on the host works, and that no gone cluster's nameserver slows it. */
-async function clusterDns(session: Session): Promise<Check[]> {
+async function clusterDns(session: Workspace): Promise<Check[]> {
   const k = session.loaded.config.cluster.k3d;
   const state = await session.store.read();
   let clusters: K3dCluster[] = [];
@@ -95,7 +95,7 @@ async function clusterDns(session: Session): Promise<Check[]> {
 }
 
 /** Runs every check. */
-export async function runDoctor(session: Session): Promise<Check[]> {
+export async function runDoctor(session: Workspace): Promise<Check[]> {
   const k = session.loaded.config.cluster.k3d;
   const checks = await Promise.all([
     attempt(
