@@ -104,12 +104,47 @@ export interface CallEntry {
   mutating: boolean;
   time: string;
   pid: number;
+  /** the process that ran the tool (the CLI, or its detached supervisor) */
+  ppid?: number;
+  /** made by a detached port-forward supervisor, not by the command being run */
+  supervisor?: boolean;
+  /** when the call ended (from calls_end.jsonl, joined by pid) */
+  end?: string;
 }
 
 /** Appends a call to calls.jsonl (one write, so concurrent appends do not interleave). */
 export function logCall(tool: string, argv: string[], mutating: boolean): void {
-  const entry: CallEntry = { tool, argv, mutating, time: new Date().toISOString(), pid: Deno.pid };
+  const entry: CallEntry = {
+    tool,
+    argv,
+    mutating,
+    time: new Date().toISOString(),
+    pid: Deno.pid,
+    ppid: Deno.ppid,
+    ...(bySupervisor() ? { supervisor: true } : {}),
+  };
   Deno.writeTextFileSync(`${simDir()}/calls.jsonl`, JSON.stringify(entry) + "\n", { append: true });
+}
+
+/** True when the parent process is firestream's detached supervisor (`__supervise SPEC`). */
+function bySupervisor(): boolean {
+  try {
+    return Deno.readTextFileSync(`/proc/${Deno.ppid}/cmdline`).split("\0").includes("__supervise");
+  } catch {
+    return false;
+  }
+}
+
+/** Notes when this tool process ends, so overlapping calls can be told apart. */
+export function logCallEnd(): void {
+  const entry = { pid: Deno.pid, end: new Date().toISOString() };
+  try {
+    Deno.writeTextFileSync(`${simDir()}/calls_end.jsonl`, JSON.stringify(entry) + "\n", {
+      append: true,
+    });
+  } catch {
+    // no sim dir (a tool run outside a simulated host): nothing to note
+  }
 }
 
 // ---------- faults and latency ----------

@@ -124,18 +124,31 @@ export class SimHost {
 
   /** Every call the simulated tools received, in order. */
   calls(): CallEntry[] {
-    try {
-      return Deno.readTextFileSync(`${this.simDir}/calls.jsonl`).split("\n").filter(Boolean).map((
-        l,
-      ) => JSON.parse(l));
-    } catch {
-      return [];
-    }
+    const lines = (file: string) => {
+      try {
+        return Deno.readTextFileSync(`${this.simDir}/${file}`).split("\n").filter(Boolean)
+          .map((l) => JSON.parse(l));
+      } catch {
+        return [];
+      }
+    };
+    const ends = new Map<number, string>(
+      lines("calls_end.jsonl").map((e: { pid: number; end: string }) => [e.pid, e.end]),
+    );
+    return lines("calls.jsonl").map((c: CallEntry) =>
+      ends.has(c.pid) ? { ...c, end: ends.get(c.pid) } : c
+    );
+  }
+
+  /** Calls made by the command itself (not by a detached supervisor it left running). */
+  ownCalls(): CallEntry[] {
+    return this.calls().filter((c) => !c.supervisor);
   }
 
   /** Forgets the calls so far. */
   clearCalls(): void {
     Deno.writeTextFileSync(`${this.simDir}/calls.jsonl`, "");
+    Deno.writeTextFileSync(`${this.simDir}/calls_end.jsonl`, "");
   }
 
   /** Calls that change something. */

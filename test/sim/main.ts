@@ -2,6 +2,7 @@
 import {
   latencyFor,
   logCall,
+  logCallEnd,
   parseArgs,
   type Parsed,
   readJson,
@@ -151,4 +152,5 @@ try {
     code = 99;
   }
 }
+logCallEnd();
 Deno.exit(code);
