@@ -1,6 +1,13 @@
 /** What every cluster task works with. */
 import type { Config, K3dConfig } from "../config/schema.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
+import { LiveCache as Snapshot, type Read as AnyRead } from "../engine/snapshot.ts";
+
+/** The live facts of a cluster run. */
+export class LiveCache extends Snapshot<ClusterContext> {}
+
+/** One live fact a cluster step reads. */
+export type Read<T> = AnyRead<ClusterContext, T>;
 
 /** Options from the command line that change how tasks behave. */
 export interface ClusterRunOptions {
@@ -45,27 +52,6 @@ export interface ClusterContext {
    * the step has updated it, reaches the state file before the next sub-change
    */
   checkpoint?: () => Promise<void>;
-}
-
-/** Memoizes read-only queries; the runner forgets them all whenever a step changes the machine. */
-export class LiveCache {
-  #values = new Map<string, Promise<unknown>>();
-
-  /** The cached answer for `key`, computing it once. */
-  get<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    let v = this.#values.get(key) as Promise<T> | undefined;
-    if (!v) {
-      v = fn();
-      this.#values.set(key, v);
-      v.catch(() => this.#values.delete(key));
-    }
-    return v;
-  }
-
-  /** Drops every cached answer. */
-  clear(): void {
-    this.#values.clear();
-  }
 }
 
 /** A fresh record for a cluster about to be created. */

@@ -11,10 +11,11 @@ import {
   listClusters,
   listRegistries,
 } from "../tools/k3d.ts";
-import { getJson, getOptional, type KubeObject } from "../tools/kubectl.ts";
+import { exec } from "../tools/exec.ts";
+import { getJson, type KubeObject } from "../tools/kubectl.ts";
 import { readBlock } from "../host/block.ts";
 import { type DnsStanding, dnsStanding, hasResolvConfBlocks } from "../host/dns.ts";
-import { currentRoute } from "../host/routes.ts";
+import type { IpRoute } from "../host/routes.ts";
 import { readSystemFile } from "../host/system_file.ts";
 import { listForwards } from "../portforward/control.ts";
 import { forwardPaths } from "../portforward/files.ts";
@@ -131,48 +132,59 @@ export async function viewCluster(
     resources: record?.resources,
     ...(options.dockerDown ? { docker_down: true } : {}),
   };
-  if (options.deep && live && servers.running > 0) {
-    try {
-      const list = await getJson(`k3d-${name}`, ["nodes"]);
-      view.k3s_versions = [
-        ...new Set<string>(list.items.map((n: KubeObject) => n.status?.nodeInfo?.kubeletVersion)),
-      ]
-        .filter(Boolean);
-    } catch {
-      view.k3s_versions = [];
-    }
-  }
+  const running = live !== undefined && servers.running > 0;
   const reg = record?.resources.registry;
+  const routed = Boolean(options.deep && record?.resources.routes?.length);
+  // the live facts, asked all at once: nodes and secrets, the server's address, the routes, the registry
+  const [kube, server, routes, healthy] = await Promise.all([
+    options.deep && running
+      ? getJson(`k3d-${name}`, ["nodes,secrets", "--all-namespaces"]).catch(() => undefined)
+      : undefined,
+    routed ? serverAddress(name) : undefined,
+    routed ? mainRoutes().catch(() => undefined) : undefined,
+    reg && options.deep ? registryAnswers(reg.port) : false,
+  ]);
+  const items = (kube?.items ?? []) as KubeObject[];
+  view.k3s_versions = [
+    ...new Set<string>(
+      items.filter((i) => i.kind === "Node").map((n) => n.status?.nodeInfo?.kubeletVersion),
+    ),
+  ].filter(Boolean);
   if (reg) {
     view.registry = {
       name: reg.name,
       container: reg.container,
       url: `http://${reg.host}:${reg.port}`,
-      healthy: options.deep ? await registryAnswers(reg.port) : false,
+      healthy,
       created_by_firestream: reg.created,
     };
   }
   if (options.deep && record) {
-    await addDetails(view, record, live !== undefined && servers.running > 0, options);
+    const secrets = items.filter((i) => i.kind === "Secret");
+    await addDetails(view, record, { running, secrets, server, routes }, options);
   }
   return view;
+}
+
+/** Every route of the main table (`ip -j route show`). */
+async function mainRoutes(): Promise<IpRoute[]> {
+  return JSON.parse((await exec(["ip", "-j", "route", "show"])).stdout.trim() || "[]");
 }
 
 async function addDetails(
   view: ClusterView,
   record: ClusterRecord,
-  running: boolean,
+  facts: { running: boolean; secrets: KubeObject[]; server?: string; routes?: IpRoute[] },
   options: { projectDir?: string; stateDir?: string },
 ): Promise<void> {
   const r = record.resources;
   if (r.tls) {
     const present: Record<string, boolean> = {};
-    if (running) {
+    if (facts.running) {
       for (const ns of r.tls.secret.namespaces) {
-        present[ns] =
-          (await getOptional(`k3d-${record.name}`, ["secret", r.tls.secret.name, "-n", ns]).catch(
-            () => undefined,
-          )) !== undefined;
+        present[ns] = facts.secrets.some((x) =>
+          x.metadata.name === r.tls!.secret.name && x.metadata.namespace === ns
+        );
       }
     }
     view.tls = {
@@ -186,9 +198,9 @@ async function addDetails(
   }
   // compared with where the server is now: a restart can give it another address
   const routes = [];
-  const server = r.routes?.length ? await serverAddress(record.name) : undefined;
+  const server = facts.server;
   for (const route of r.routes ?? []) {
-    const cur = await currentRoute(route.cidr).catch(() => undefined);
+    const cur = facts.routes?.find((x) => x.dst === route.cidr);
     const target = server ?? route.via;
     const stale = server !== undefined && server !== route.via;
     routes.push({ cidr: route.cidr, via: route.via, present: cur?.gateway === target, stale });

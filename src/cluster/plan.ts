@@ -1,45 +1,17 @@
-/** Refresh and diff: compares the desired config with what state recorded and what is live. */
-import type { Workspace } from "./workspace.ts";
+/** Refresh, then diff: the desired config against what state recorded and what is live. */
 import type { K3dConfig } from "../config/schema.ts";
-import { checkTasks } from "../engine/runner.ts";
-import type { AnyTask } from "../engine/task.ts";
+import { checkTasks, refreshTasks } from "../engine/runner.ts";
+import type { AnyTask, CheckResult } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
-import type { ClusterRecord, StateDocument } from "../state/document.ts";
-import { inspectContainer } from "../tools/docker.ts";
-import {
-  apiBinding,
-  type K3dCluster,
-  lbBinding,
-  listClusters,
-  registryContainer,
-} from "../tools/k3d.ts";
+import type { ClusterRecord } from "../state/document.ts";
+import { apiBinding, type K3dCluster, lbBinding } from "../tools/k3d.ts";
+import type { Action, KeyDiff, ResourceChange } from "../ui/plan.ts";
+import { clustersRead, liveCluster } from "../../tasks/reads.ts";
 import { type ClusterContext, LiveCache, newRecord } from "./context.ts";
+import type { Workspace } from "./workspace.ts";
 
-/** What will happen to one resource. */
-export type Action = "create" | "update" | "replace" | "delete" | "no-op";
-
-/** One differing key. */
-export interface KeyDiff {
-  key: string;
-  from?: unknown;
-  to?: unknown;
-  /** the live value differs from the recorded one (someone changed the machine) */
-  drift?: boolean;
-  forces_replacement?: boolean;
-}
-
-/** A planned change to one resource. */
-export interface ResourceChange {
-  /** e.g. `cluster.firestream-local`, `cluster.firestream-local.registry` */
-  address: string;
-  cluster: string;
-  action: Action;
-  /** why: the config changed, or the machine drifted from the recorded state */
-  cause?: "config" | "drift";
-  destructive: boolean;
-  diffs: KeyDiff[];
-  note?: string;
-}
+export type { Action, KeyDiff, ResourceChange } from "../ui/plan.ts";
+export { renderPlan } from "../ui/plan.ts";
 
 /** A saved or printed plan. */
 export interface Plan {
@@ -101,16 +73,37 @@ export interface PlanOptions {
   live?: LiveCache;
 }
 
-/** Builds the plan for this session's config. Read-only. */
+/** The steps whose changes the cluster-level diff shows (or that change nothing themselves). */
+const OWN_DIFF = new Set(["preflight", "cluster", "agents", "ready"]);
+
+/** Builds the plan for this workspace's config. Read-only: one concurrent refresh, then pure checks. */
 export async function makePlan(session: Workspace, options: PlanOptions): Promise<Plan> {
   const state = await session.store.read();
   const k3d = session.loaded.config.cluster.k3d;
-  const live = options.live ?? new LiveCache();
-  const clusters = await live.get("k3d:clusters", listClusters);
-  const changes: ResourceChange[] = [];
+  const record = state.clusters[k3d.name];
+  const ctx: ClusterContext = {
+    config: session.loaded.config,
+    k3d,
+    name: k3d.name,
+    kubeContext: `k3d-${k3d.name}`,
+    projectDir: record?.project_dir ?? session.loaded.projectDir,
+    stateDir: session.stateDir,
+    state,
+    record: structuredClone(record ?? newRecord(k3d, session.loaded.projectDir)),
+    options: {},
+    notice: () => {},
+    live: options.live ?? new LiveCache(),
+  };
+  const steps = options.tasks.filter((t) => !OWN_DIFF.has(t.id));
+  // refresh: every fact the steps read, all at once (a cluster not yet recorded needs only its own)
+  const registry = steps.filter((t) => t.id === "registry");
+  await Promise.all([
+    ctx.live.refresh(ctx, [clustersRead]),
+    refreshTasks(record ? steps : registry, ctx),
+  ]);
+  const changes = planCluster(ctx, record);
   const desired: Record<string, K3dConfig | null> = { [k3d.name]: k3d };
-
-  changes.push(...await planCluster(session, state, k3d, clusters, live, options.tasks));
+  changes.push(...await planSteps(ctx, record, options.tasks, changes[0]));
 
   if (!options.onlyConfigCluster) {
     const file = session.loaded.file ?? null;
@@ -128,7 +121,8 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
       });
     }
   }
-  const count = (a: Action) => changes.filter((c) => c.action === a).length;
+  const shown = changes.filter((c) => c.action !== "no-op" || c.address === `cluster.${k3d.name}`);
+  const count = (a: Action) => shown.filter((c) => c.action === a).length;
   return {
     format: "firestream-plan",
     version: 1,
@@ -136,7 +130,7 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
     config: { file: session.loaded.file ?? null, sha256: await sha256(session.loaded.text) },
     state: { lineage: state.lineage, serial: state.serial },
     desired,
-    changes,
+    changes: shown,
     summary: {
       create: count("create"),
       update: count("update"),
@@ -146,46 +140,34 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
   };
 }
 
-async function planCluster(
-  session: Workspace,
-  state: StateDocument,
-  k3d: K3dConfig,
-  clusters: K3dCluster[],
-  live: LiveCache,
-  tasks: AnyTask<ClusterContext>[],
-): Promise<ResourceChange[]> {
-  const name = k3d.name;
-  const record = state.clusters[name];
-  const found = clusters.find((c) => c.name === name);
-  const address = `cluster.${name}`;
-  const out: ResourceChange[] = [];
+/** The cluster itself: created, replaced, updated (agents, stopped nodes) or as it is. */
+function planCluster(ctx: ClusterContext, record: ClusterRecord | undefined): ResourceChange[] {
+  const found = liveCluster(ctx);
+  const address = `cluster.${ctx.name}`;
   if (!record && found) {
     throw new FirestreamError(
-      `k3d cluster ${name} already exists but firestream does not manage it`,
+      `k3d cluster ${ctx.name} already exists but firestream does not manage it`,
       {
-        hint: `run \`firestream import cluster ${name}\` to manage it, or choose another name`,
+        hint: `run \`firestream import cluster ${ctx.name}\` to manage it, or choose another name`,
       },
     );
   }
-  const desiredKeys = flatten(k3d);
   if (!record || !found) {
-    out.push({
+    return [{
       address,
-      cluster: name,
+      cluster: ctx.name,
       action: "create",
       cause: record ? "drift" : "config",
       destructive: false,
-      diffs: Object.entries(desiredKeys).map(([key, to]) => ({ key, to })),
+      diffs: Object.entries(flatten(ctx.k3d)).map(([key, to]) => ({ key, to })),
       note: record ? "recorded in state but missing from k3d" : undefined,
-    });
-  } else {
-    out.push(diffCluster(record, found, k3d));
+    }];
   }
-  out.push(await planRegistry(record, k3d, live));
-  if (found && record?.resources.stale_nodes?.length) {
+  const out = [diffCluster(record, found, ctx.k3d)];
+  if (record.resources.stale_nodes?.length) {
     out.push({
       address: `${address}.agents`,
-      cluster: name,
+      cluster: ctx.name,
       action: "update",
       cause: "drift",
       destructive: false,
@@ -193,45 +175,59 @@ async function planCluster(
       note: `Node objects of removed agents to delete: ${record.resources.stale_nodes.join(", ")}`,
     });
   }
+  return out;
+}
 
-  // the remaining steps (certificates, host network, forwards): their own checks say what would change
-  const skip = new Set(["preflight", "registry", "cluster", "agents", "ready"]);
-  const rest = tasks.filter((t) => !skip.has(t.id));
-  if (rest.length && out[0].action !== "create" && out[0].action !== "replace") {
-    const ctx: ClusterContext = {
-      config: session.loaded.config,
-      k3d,
-      name,
-      kubeContext: `k3d-${name}`,
-      projectDir: session.loaded.projectDir,
-      stateDir: session.stateDir,
-      state,
-      record: structuredClone(record ?? newRecord(k3d, session.loaded.projectDir)),
-      options: {},
-      notice: () => {},
-      live,
-    };
-    // a stopped cluster answers no kubectl: the steps after `ready` wait for it to start
-    const ready = tasks.find((t) => t.id === "ready");
-    const starts = found?.nodes.some((n) => !n.State.Running && n.role !== "registry");
-    const checked = starts && ready
-      ? [{ ...ready, check: () => Promise.resolve(false) }, ...rest]
-      : rest;
-    for (const r of await checkTasks(checked, ctx)) {
-      if (r.id === "ready" || (r.status !== "would-apply" && r.status !== "pending")) continue;
-      const drift = ctx.drift?.[r.id] ?? [];
+/** A step's check as a planned change. */
+function stepChange(ctx: ClusterContext, id: string, title: string, found: CheckResult) {
+  return {
+    address: `cluster.${ctx.name}.${id}`,
+    cluster: ctx.name,
+    action: found.action ?? "update",
+    cause: found.diffs.some((d) => d.drift) ? "drift" : "config",
+    destructive: false,
+    diffs: found.diffs,
+    note: found.note ?? title,
+  } satisfies ResourceChange;
+}
+
+/** The registry and the steps after the cluster (certificates, host network, forwards). */
+async function planSteps(
+  ctx: ClusterContext,
+  record: ClusterRecord | undefined,
+  tasks: AnyTask<ClusterContext>[],
+  main: ResourceChange,
+): Promise<ResourceChange[]> {
+  const out: ResourceChange[] = [];
+  const registry = tasks.find((t) => t.id === "registry");
+  if (registry && (!registry.enabled || registry.enabled(ctx))) {
+    const found = registry.check(ctx);
+    if (found.diffs.length) out.push(stepChange(ctx, registry.id, registry.title, found));
+  }
+  const rest = tasks.filter((t) => !OWN_DIFF.has(t.id) && t.id !== "registry");
+  if (!record || !rest.length || main.action === "create" || main.action === "replace") return out;
+  // a stopped cluster answers no kubectl: the steps after `ready` wait for it to start
+  const ready = tasks.find((t) => t.id === "ready");
+  const starts = liveCluster(ctx)?.nodes.some((n) => !n.State.Running && n.role !== "registry");
+  const checked = starts && ready
+    ? [{ ...ready, check: () => ({ diffs: [{ key: "ready", to: "ready" }] }) }, ...rest]
+    : rest;
+  for (const r of await checkTasks(checked, ctx)) {
+    if (r.id === "ready") continue;
+    if (r.status === "would-apply") out.push(stepChange(ctx, r.id, r.title, r.found));
+    else if (r.status === "pending") {
       out.push({
-        address: `${address}.${r.id}`,
-        cluster: name,
+        address: `cluster.${ctx.name}.${r.id}`,
+        cluster: ctx.name,
         action: "update",
-        cause: drift.length ? "drift" : "config",
+        cause: "config",
         destructive: false,
-        diffs: drift.map((d) => ({ ...d, drift: true })),
-        note: r.title,
+        diffs: [],
+        note: `${r.title} (checked again after ${r.after.join(", ")})`,
       });
     }
   }
-  return out.filter((c) => c.action !== "no-op" || c.address === address);
+  return out;
 }
 
 /** Config vs recorded vs live for the cluster itself. */
@@ -314,142 +310,7 @@ export function diffCluster(
   };
 }
 
-async function planRegistry(
-  record: ClusterRecord | undefined,
-  k3d: K3dConfig,
-  live: LiveCache,
-): Promise<ResourceChange> {
-  const address = `cluster.${k3d.name}.registry`;
-  const rec = record?.resources.registry;
-  const want = k3d.registry;
-  const base = { address, cluster: k3d.name, destructive: false } as const;
-  if (!want.enabled) {
-    if (rec?.created) {
-      return {
-        ...base,
-        action: "delete",
-        cause: "config",
-        diffs: [{ key: "registry.enabled", from: true, to: false }],
-        note: `${rec.container} (if no other cluster uses it)`,
-      };
-    }
-    return { ...base, action: "no-op", diffs: [] };
-  }
-  const container = registryContainer(want.name);
-  const info = await live.get(`docker:inspect:${container}`, () => inspectContainer(container));
-  const diffs: KeyDiff[] = [];
-  if (rec && rec.container !== container) {
-    diffs.push({ key: "registry.name", from: rec.name, to: want.name });
-  }
-  if (rec && rec.port !== want.port) {
-    diffs.push({ key: "registry.port", from: rec.port, to: want.port });
-  }
-  if (!info) {
-    return {
-      ...base,
-      action: "create",
-      cause: rec?.container === container ? "drift" : "config",
-      diffs: diffs.length
-        ? diffs
-        : [{ key: "registry", to: `${container} on 127.0.0.1:${want.port}` }],
-    };
-  }
-  const running = info.State.Running;
-  const port = Number(info.HostConfig.PortBindings?.["5000/tcp"]?.[0]?.HostPort);
-  if (port !== want.port) {
-    diffs.push({ key: "registry.port", from: port, to: want.port, drift: rec?.port === want.port });
-  }
-  if (!running) diffs.push({ key: "registry.running", from: false, to: true, drift: true });
-  if (!diffs.length) return { ...base, action: "no-op", diffs: [] };
-  return {
-    ...base,
-    action: "replace",
-    cause: diffs.some((d) => d.drift) ? "drift" : "config",
-    diffs,
-    note: "the registry is recreated; push images again",
-  };
-}
-
 /** True when the plan changes anything. */
 export function hasChanges(plan: Plan): boolean {
   return plan.changes.some((c) => c.action !== "no-op");
-}
-
-/** Terraform-style text of a plan. */
-export function renderPlan(
-  plan: Plan,
-  paint: (color: "green" | "yellow" | "red" | "cyan" | "bold" | "gray", s: string) => string,
-): string {
-  const lines: string[] = [];
-  const symbol: Record<Action, string> = {
-    create: "+",
-    update: "~",
-    replace: "-/+",
-    delete: "-",
-    "no-op": " ",
-  };
-  const color: Record<Action, "green" | "yellow" | "red" | "gray"> = {
-    create: "green",
-    update: "yellow",
-    replace: "red",
-    delete: "red",
-    "no-op": "gray",
-  };
-  const verb: Record<Action, string> = {
-    create: "will be created",
-    update: "will be updated in place",
-    replace: "must be replaced",
-    delete: "will be destroyed",
-    "no-op": "is up to date",
-  };
-  const changes = plan.changes.filter((c) => c.action !== "no-op");
-  if (!changes.length) {
-    return "No changes. The machine matches the configuration.";
-  }
-  // the symbols this plan uses, explained once as Terraform does
-  const used = (["create", "update", "replace", "delete"] as Action[]).filter((a) =>
-    changes.some((c) => c.action === a)
-  );
-  const legend: Record<string, string> = {
-    create: "create",
-    update: "update in place",
-    replace: "delete and then create replacement",
-    delete: "delete",
-  };
-  lines.push("Resource actions are indicated with the following symbols:");
-  for (const a of used) {
-    lines.push(`${paint(color[a], symbol[a].padStart(5))} ${legend[a]}`);
-  }
-  lines.push("", "Firestream will perform the following actions:", "");
-  for (const c of changes) {
-    const why = c.cause === "drift" ? " (drift: the machine changed outside firestream)" : "";
-    lines.push(
-      paint(
-        "bold",
-        `  # ${c.address} ${verb[c.action]}${why}${
-          c.destructive ? paint("red", " [destructive]") : ""
-        }`,
-      ),
-    );
-    lines.push(`  ${paint(color[c.action], symbol[c.action])} ${c.address} {`);
-    for (const d of c.diffs) {
-      const from = d.from === undefined ? "" : `${JSON.stringify(d.from)} -> `;
-      const tags = [
-        d.forces_replacement ? paint("red", "# forces replacement") : "",
-        d.drift ? paint("yellow", "# drift") : "",
-      ].filter(Boolean).join(" ");
-      lines.push(
-        `      ${paint(color[c.action], c.action === "create" ? "+" : "~")} ${d.key} = ${from}${
-          JSON.stringify(d.to)
-        }${tags ? " " + tags : ""}`,
-      );
-    }
-    if (c.note) lines.push(`      ${paint("gray", `# ${c.note}`)}`);
-    lines.push("    }", "");
-  }
-  const s = plan.summary;
-  lines.push(
-    `Plan: ${s.create} to add, ${s.update} to change, ${s.replace} to replace, ${s.delete} to destroy.`,
-  );
-  return lines.join("\n");
 }

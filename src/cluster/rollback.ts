@@ -92,7 +92,11 @@ async function isForward(session: Workspace, run: RunRecord, tasks: Tasks): Prom
   const inside = run.interrupted.filter(ponr);
   if (!inside.length) return false;
   const { ctx } = await scopeOf(session, run, false);
-  for (const id of inside) if (await tasks.get(id)!.check(ctx)) return true;
+  for (const id of inside) {
+    const task = tasks.get(id)!;
+    await ctx.live.refresh(ctx, task.reads?.(ctx) ?? []);
+    if (!task.check(ctx).diffs.length) return true;
+  }
   return false;
 }
 
@@ -187,7 +191,7 @@ async function undoRun(
       }
       const applied = run.pendingUndo.flatMap((p) => {
         const task = tasks.get(p.task);
-        return task ? [{ task, undo: p.undo }] : [];
+        return task ? [{ task, undo: p.undo, before: p.before }] : [];
       });
       await rollbackApplied(applied, ctx, {
         journal,

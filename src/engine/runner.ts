@@ -1,7 +1,7 @@
 /** Runs tasks in dependency order with a journal, and rolls back this run's steps on failure. */
 import { FirestreamError, InterruptedError } from "../errors.ts";
 import type { JournalWriter, RunOutcome } from "../state/journal.ts";
-import { type AnyTask, StepFailure } from "./task.ts";
+import { type AnyTask, type CheckResult, StepFailure, type TaskContext } from "./task.ts";
 
 /** What happened to one task. */
 export type TaskResult = "applied" | "unchanged" | "disabled" | "failed" | "not-run";
@@ -37,14 +37,14 @@ export interface RunSummary {
 }
 
 /** Executes the tasks; throws after rolling back when one fails. */
-export async function runTasks<C>(
+export async function runTasks<C extends TaskContext<C>>(
   tasks: AnyTask<C>[],
   ctx: C,
   options: RunOptions,
 ): Promise<RunSummary> {
   const { journal, onEvent = () => {}, signal } = options;
   const results: Record<string, TaskResult> = {};
-  const applied: { task: AnyTask<C>; undo: unknown }[] = [];
+  const applied: Applied<C>[] = [];
   const needs = new Map<string, string[]>();
   tasks.forEach((t, i) => needs.set(t.id, t.needs ?? tasks.slice(0, i).map((p) => p.id)));
   for (const [id, deps] of needs) {
@@ -76,16 +76,26 @@ export async function runTasks<C>(
         await journal.append({ event: "task-skip", task: task.id, reason: "disabled" });
         return end("disabled");
       }
-      if (await task.check(ctx)) {
+      await ctx.live.refresh(ctx, task.reads?.(ctx) ?? []);
+      const found = task.check(ctx);
+      if (!found.diffs.length) {
+        adopt(ctx.record, task, found);
+        if (found.note) ctx.notice?.(found.note);
         await journal.append({ event: "task-skip", task: task.id, reason: "already done" });
         return end("unchanged");
       }
       onEvent({ type: "task-start", id: task.id, title: task.title });
       await journal.append({ event: "task-start", task: task.id });
       phase = "apply";
+      const before = slotValues(ctx.record, task.slots);
       const undo = await task.apply(ctx);
-      applied.push({ task, undo });
-      await journal.append({ event: "task-done", task: task.id, undo: undo ?? null });
+      applied.push({ task, undo, before });
+      await journal.append({
+        event: "task-done",
+        task: task.id,
+        undo: undo ?? null,
+        ...(before ? { before } : {}),
+      });
       await options.onChange?.();
       end("applied");
     } catch (error) {
@@ -194,9 +204,50 @@ function failureHint(
   return parts.join("; ");
 }
 
+/** A step this run applied: what its rollback needs, and its record slots from before. */
+export interface Applied<C> {
+  task: AnyTask<C>;
+  undo: unknown;
+  /** the step's record slots before it applied (null: absent) */
+  before?: Record<string, unknown>;
+}
+
+/** The record's value at a dotted path ("tls.secret"), or undefined. */
+function slotGet(record: object, path: string): unknown {
+  return path.split(".").reduce<unknown>(
+    (o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined),
+    record,
+  );
+}
+
+/** Sets (or, for undefined and null, removes) the value at a dotted path; a missing parent is left so. */
+function slotSet(record: object, path: string, value: unknown): void {
+  const keys = path.split(".");
+  const parent = keys.slice(0, -1).reduce<unknown>(
+    (o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined),
+    record,
+  ) as Record<string, unknown> | undefined;
+  if (!parent || typeof parent !== "object") return;
+  const last = keys.at(-1)!;
+  if (value === undefined || value === null) delete parent[last];
+  else parent[last] = structuredClone(value);
+}
+
+/** The task's slots as they are now (JSON: an absent slot is null). */
+function slotValues(record: object, slots: string[] | undefined) {
+  if (!slots?.length) return undefined;
+  return Object.fromEntries(slots.map((s) => [s, structuredClone(slotGet(record, s) ?? null)]));
+}
+
+/** A check that found nothing to do may say what the record should hold: it is written. */
+function adopt<C>(record: object, task: AnyTask<C>, found: CheckResult): void {
+  if (found.record === undefined || !task.slots?.length) return;
+  slotSet(record, task.slots[0], found.record);
+}
+
 /** Rolls back applied steps in reverse completion order; true when every rollback succeeded. */
-export async function rollbackApplied<C>(
-  applied: { task: AnyTask<C>; undo: unknown }[],
+export async function rollbackApplied<C extends TaskContext<C>>(
+  applied: Applied<C>[],
   ctx: C,
   options: {
     journal: JournalWriter;
@@ -210,10 +261,12 @@ export async function rollbackApplied<C>(
   await journal.append({ event: "rollback-start", reason: options.reason });
   onEvent({ type: "rollback-start", reason: options.reason });
   let ok = true;
-  for (const { task, undo } of [...applied].reverse()) {
+  for (const { task, undo, before } of [...applied].reverse()) {
     await journal.append({ event: "rollback-task-start", task: task.id });
     try {
       await task.rollback(ctx, undo);
+      // the step's part of the record is as it was before the step
+      for (const [slot, value] of Object.entries(before ?? {})) slotSet(ctx.record, slot, value);
       await journal.append({ event: "rollback-task-done", task: task.id });
       await options.onChange?.();
       // a step that changed nothing undoable (null) is not reported as undone
@@ -248,16 +301,32 @@ export function errorText(error: unknown): string {
 }
 
 /** What a read-only pass found for one task. */
-export type CheckResult =
-  | { id: string; title: string; status: "disabled" | "ok" | "would-apply" }
+export type CheckOutcome =
+  | { id: string; title: string; status: "disabled" | "ok" }
+  | { id: string; title: string; status: "would-apply"; found: CheckResult }
   | { id: string; title: string; status: "pending"; after: string[] };
 
+/** The facts the enabled tasks read, gathered concurrently (one refresh for the whole plan). */
+export async function refreshTasks<C extends TaskContext<C>>(
+  tasks: AnyTask<C>[],
+  ctx: C,
+): Promise<void> {
+  await ctx.live.refresh(
+    ctx,
+    tasks.filter((t) => !t.enabled || t.enabled(ctx)).flatMap((t) => t.reads?.(ctx) ?? []),
+  );
+}
+
 /**
- * Runs only `enabled` and `check`, in order, changing nothing: what a run would do. A task whose
- * prerequisite would apply is `pending` (its check could not see the world it will find).
+ * Runs only `enabled` and `check` on one refresh, changing nothing: what a run would do. A task
+ * whose prerequisite would apply is `pending` (its check could not see the world it will find).
  */
-export async function checkTasks<C>(tasks: AnyTask<C>[], ctx: C): Promise<CheckResult[]> {
-  const out: CheckResult[] = [];
+export async function checkTasks<C extends TaskContext<C>>(
+  tasks: AnyTask<C>[],
+  ctx: C,
+): Promise<CheckOutcome[]> {
+  await refreshTasks(tasks, ctx);
+  const out: CheckOutcome[] = [];
   const changing = new Set<string>();
   for (const [i, task] of tasks.entries()) {
     const deps = task.needs ?? tasks.slice(0, i).map((t) => t.id);
@@ -271,9 +340,13 @@ export async function checkTasks<C>(tasks: AnyTask<C>[], ctx: C): Promise<CheckR
       out.push({ id: task.id, title: task.title, status: "pending", after });
       continue;
     }
-    const done = await task.check(ctx);
-    if (!done) changing.add(task.id);
-    out.push({ id: task.id, title: task.title, status: done ? "ok" : "would-apply" });
+    const found = task.check(ctx);
+    if (!found.diffs.length) {
+      out.push({ id: task.id, title: task.title, status: "ok" });
+      continue;
+    }
+    changing.add(task.id);
+    out.push({ id: task.id, title: task.title, status: "would-apply", found });
   }
   return out;
 }

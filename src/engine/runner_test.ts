@@ -2,18 +2,29 @@ import { assertEquals, assertMatch, assertNotMatch, assertRejects } from "../../
 import type { FirestreamError } from "../errors.ts";
 import { JournalWriter, listRuns } from "../state/journal.ts";
 import { runTasks } from "./runner.ts";
-import { StepFailure, type Task } from "./task.ts";
+import { LiveCache } from "./snapshot.ts";
+import { type CheckResult, StepFailure, type Task, UP_TO_DATE } from "./task.ts";
 
 interface Ctx {
   log: string[];
   failAt?: string;
+  record: Record<string, unknown>;
+  live: LiveCache<Ctx>;
+}
+
+/** A check that finds something to do. */
+const TO_DO: CheckResult = { diffs: [{ key: "step", from: false, to: true }] };
+
+/** A fresh context with an empty record. */
+function context(fields: Partial<Ctx> = {}): Ctx {
+  return { log: [], record: {}, live: new LiveCache<Ctx>(), ...fields };
 }
 
 function makeTasks(ids: string[]): Task<Ctx, string>[] {
   return ids.map((id) => ({
     id,
     title: `step ${id}`,
-    check: () => Promise.resolve(false),
+    check: () => TO_DO,
     apply: (ctx: Ctx) => {
       if (ctx.failAt === id) return Promise.reject(new Error(`boom in ${id}`));
       ctx.log.push(`apply ${id}`);
@@ -30,7 +41,7 @@ Deno.test("runner: a failure at each position rolls back exactly the completed s
   const ids = ["a", "b", "c", "d", "e"];
   for (let i = 0; i < ids.length; i++) {
     const dir = await Deno.makeTempDir();
-    const ctx: Ctx = { log: [], failAt: ids[i] };
+    const ctx = context({ failAt: ids[i] });
     const journal = await JournalWriter.open(dir);
     await assertRejects(
       () => runTasks(makeTasks(ids), ctx, { journal }),
@@ -65,8 +76,8 @@ Deno.test("runner: a failure at each position rolls back exactly the completed s
 Deno.test("runner: steps already done are not applied and not rolled back", async () => {
   const dir = await Deno.makeTempDir();
   const tasks = makeTasks(["a", "b", "c"]);
-  tasks[0].check = () => Promise.resolve(true);
-  const ctx: Ctx = { log: [], failAt: "c" };
+  tasks[0].check = () => UP_TO_DATE;
+  const ctx = context({ failAt: "c" });
   const journal = await JournalWriter.open(dir);
   await assertRejects(() => runTasks(tasks, ctx, { journal }));
   assertEquals(ctx.log, ["apply b", "rollback b undo-b"]);
@@ -81,7 +92,7 @@ Deno.test("runner: independent tasks run concurrently and rollback follows compl
     id,
     title: id,
     needs,
-    check: () => Promise.resolve(false),
+    check: () => TO_DO,
     apply: async () => {
       active++;
       peak = Math.max(peak, active);
@@ -104,7 +115,7 @@ Deno.test("runner: independent tasks run concurrently and rollback follows compl
       apply: () => Promise.reject(new Error("z fails")),
     },
   ];
-  const ctx: Ctx = { log: [] };
+  const ctx = context();
   const journal = await JournalWriter.open(dir);
   await assertRejects(() => runTasks(tasks, ctx, { journal }), Error, "z fails");
   assertEquals(peak, 2);
@@ -122,7 +133,7 @@ Deno.test("runner: an abort stops before the next step and leaves the journal op
     controller.abort();
     return undo;
   };
-  const ctx: Ctx = { log: [] };
+  const ctx = context();
   const journal = await JournalWriter.open(dir);
   const err = await assertRejects(() =>
     runTasks(tasks, ctx, { journal, signal: controller.signal })
@@ -139,7 +150,7 @@ Deno.test('runner: "nothing had been changed" only when the first step failed in
     const dir = await Deno.makeTempDir();
     const journal = await JournalWriter.open(dir);
     try {
-      await runTasks([task], { log: [] }, { journal });
+      await runTasks([task], context(), { journal });
       throw new Error("the run did not fail");
     } catch (err) {
       return (err as FirestreamError).hint ?? "";
@@ -150,13 +161,15 @@ Deno.test('runner: "nothing had been changed" only when the first step failed in
   const base = { id: "x", title: "X", rollback: () => Promise.resolve() };
   const failing = (error: unknown) => ({
     ...base,
-    check: () => Promise.resolve(false),
+    check: () => TO_DO,
     apply: () => Promise.reject(error),
   });
   assertMatch(
     await hintOf({
       ...base,
-      check: () => Promise.reject(new Error("read")),
+      check: () => {
+        throw new Error("read");
+      },
       apply: () => Promise.resolve(""),
     }),
     "nothing had been changed",
@@ -180,8 +193,8 @@ Deno.test("runner: past a point of no return a failure undoes nothing and says w
     const tasks = makeTasks(["a", "gone", "c", "d"]);
     tasks[1].pointOfNoReturn = true;
     // the step with no way back was done by this run, or found done (an earlier attempt did it)
-    if (found) tasks[1].check = () => Promise.resolve(true);
-    const ctx: Ctx = { log: [], failAt: "c" };
+    if (found) tasks[1].check = () => UP_TO_DATE;
+    const ctx = context({ failAt: "c" });
     const journal = await JournalWriter.open(dir);
     const err = await assertRejects(() => runTasks(tasks, ctx, { journal }), Error, "boom in c");
     const hint = (err as { hint?: string }).hint ?? "";
@@ -204,7 +217,7 @@ Deno.test("runner: a step whose apply returned null is rolled back silently (not
     return Promise.resolve(null as unknown as string);
   };
   const events: string[] = [];
-  const ctx: Ctx = { log: [], failAt: "c" };
+  const ctx = context({ failAt: "c" });
   const journal = await JournalWriter.open(dir);
   await assertRejects(() =>
     runTasks(tasks, ctx, {

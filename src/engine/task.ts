@@ -1,5 +1,32 @@
 /** The contract of one step of a run: check, apply, rollback (DESIGN §4). */
 import { FirestreamError } from "../errors.ts";
+import type { KeyDiff } from "../ui/plan.ts";
+import type { LiveCache, Read } from "./snapshot.ts";
+
+export type { KeyDiff };
+
+/** What a run's context must offer the runner: the record it keeps and the live facts. */
+export interface TaskContext<C> {
+  /** the resource record; each task owns its {@link Task.slots} in it */
+  record: object;
+  live: LiveCache<C>;
+  /** a line for the user (a step left as it is, and why) */
+  notice?: (message: string) => void;
+}
+
+/** What a check found: nothing to do (no diffs), or what differs and why. */
+export interface CheckResult {
+  /** key-level differences between what is wanted and what is there; empty: nothing to do */
+  diffs: KeyDiff[];
+  /** how a plan shows the change @default "update" */
+  action?: "create" | "update" | "replace" | "delete";
+  note?: string;
+  /** nothing differs, and the record slot should say so: the runner writes this into `slots[0]` */
+  record?: unknown;
+}
+
+/** A check that finds nothing to do. */
+export const UP_TO_DATE: CheckResult = { diffs: [] };
 
 /** One idempotent step. `C` is the run context, `U` the data its rollback needs. */
 export interface Task<C, U = unknown> {
@@ -11,8 +38,15 @@ export interface Task<C, U = unknown> {
   needs?: string[];
   /** whether this step is part of the run at all @default always */
   enabled?: (ctx: C) => boolean;
-  /** read-only: true when the machine is already as desired */
-  check: (ctx: C) => Promise<boolean>;
+  /** the live facts `check` reads; the runner gathers them (concurrently) before it checks */
+  reads?: (ctx: C) => Read<C, unknown>[];
+  /**
+   * paths in the record this step owns ("registry", "tls.secret"): the runner keeps their values
+   * from before `apply` and puts them back after `rollback`
+   */
+  slots?: string[];
+  /** pure: compares the wanted config, the record and the refreshed facts; writes and prints nothing */
+  check: (ctx: C) => CheckResult;
   /** make it so; returns what rollback needs to revert exactly this (null: nothing to revert) */
   apply: (ctx: C) => Promise<U>;
   /** revert exactly what apply did, nothing more */

@@ -17,14 +17,26 @@ export function macResolverPath(): string {
   return Deno.env.get("FIRESTREAM_MACOS_RESOLVER") ?? `/etc/resolver/${CLUSTER_DOMAIN}`;
 }
 
+/** The DNS method of this host and, with systemd-resolved, each link's split-DNS settings. */
+export interface DnsStatus {
+  mode: DnsMode;
+  /** by interface name, from `resolvectl status` */
+  links: Record<string, { dns: string[]; domains: string[] }>;
+}
+
 /** systemd-resolved when `resolvectl status` answers; /etc/resolver on macOS; else resolv.conf. */
 export async function detectDnsMode(): Promise<DnsMode> {
-  if (Deno.build.os === "darwin") return "macos-resolver";
+  return (await dnsStatus()).mode;
+}
+
+/** One `resolvectl status`: the method, and every link's servers and domains. */
+export async function dnsStatus(): Promise<DnsStatus> {
+  if (Deno.build.os === "darwin") return { mode: "macos-resolver", links: {} };
   const r = await exec(["resolvectl", "status"], { check: false });
-  if (r.code === 0) return "resolved";
+  if (r.code === 0) return { mode: "resolved", links: parseResolvectlStatus(r.stdout) };
   // no resolvectl, or systemd-resolved not running (resolvectl.c: "Failed to get global data: <bus
   // error>"): resolv.conf is the method; anything else is a failure, not a reason to switch methods
-  if (r.code === 127 || RESOLVED_ABSENT.test(r.stderr)) return "resolv.conf";
+  if (r.code === 127 || RESOLVED_ABSENT.test(r.stderr)) return { mode: "resolv.conf", links: {} };
   throw new FirestreamError(
     `resolvectl status failed: ${firstLine(r.stderr) || `exit ${r.code}`}`,
     {
@@ -32,6 +44,39 @@ export async function detectDnsMode(): Promise<DnsMode> {
         "systemd-resolved is there but did not answer; fix it (`systemctl status systemd-resolved`) and run again",
     },
   );
+}
+
+/**
+ * Each link's "DNS Servers" and "DNS Domain" in `resolvectl status` output (resolvectl.c,
+ * link_status_one: a "Link N (IFNAME)" header, then right-aligned "Key: value" lines; a long value
+ * goes on over indented lines without a key).
+ */
+export function parseResolvectlStatus(
+  text: string,
+): Record<string, { dns: string[]; domains: string[] }> {
+  const links: Record<string, { dns: string[]; domains: string[] }> = {};
+  let link: { dns: string[]; domains: string[] } | undefined;
+  let key = "";
+  for (const line of text.split("\n")) {
+    const header = /^Link \d+ \(([^)]+)\)/.exec(line);
+    if (header) {
+      link = links[header[1]] = { dns: [], domains: [] };
+      key = "";
+      continue;
+    }
+    if (/^Global\b/.test(line)) {
+      link = undefined;
+      continue;
+    }
+    if (!line.trim()) continue;
+    const kv = /^\s*([A-Za-z][A-Za-z. ]*[A-Za-z]):(?:\s+(.*))?$/.exec(line);
+    const words = (kv ? kv[2] ?? "" : line).trim().split(/\s+/).filter(Boolean);
+    if (kv) key = kv[1];
+    if (!link) continue;
+    if (key === "DNS Servers") link.dns.push(...words);
+    else if (key === "DNS Domain") link.domains.push(...words);
+  }
+  return links;
 }
 
 /**

@@ -32,7 +32,13 @@ export type JournalEntry =
   }
   | { event: "task-start"; task: string }
   | { event: "task-skip"; task: string; reason: string }
-  | { event: "task-done"; task: string; undo: unknown }
+  | {
+    event: "task-done";
+    task: string;
+    undo: unknown;
+    /** the step's record slots before it applied (null: absent) */
+    before?: Record<string, unknown>;
+  }
   | { event: "task-failed"; task: string; error: string }
   | { event: "rollback-start"; reason: string }
   | { event: "rollback-task-start"; task: string }
@@ -149,7 +155,7 @@ export interface RunRecord {
   /** undefined when the run never wrote its end (crash or kill) */
   outcome?: RunOutcome;
   /** tasks applied and not rolled back, in the order they completed */
-  pendingUndo: { task: string; undo: unknown }[];
+  pendingUndo: { task: string; undo: unknown; before?: Record<string, unknown> }[];
   /** tasks that started and never ended (the process died inside them), not yet abandoned */
   interrupted: string[];
 }
@@ -172,7 +178,11 @@ export function parseJournal(run: string, path: string, text: string): RunRecord
     else if (e.event === "task-start") open.add(e.task);
     else if (e.event === "task-done") {
       open.delete(e.task);
-      record.pendingUndo.push({ task: e.task, undo: e.undo });
+      record.pendingUndo.push({
+        task: e.task,
+        undo: e.undo,
+        ...(e.before ? { before: e.before } : {}),
+      });
     } else if (e.event === "task-failed") open.delete(e.task);
     else if (e.event === "rollback-task-done") {
       open.delete(e.task);

@@ -40,6 +40,32 @@ export async function inspectContainer(name: string): Promise<ContainerInfo | un
   throw new FirestreamError(`docker container inspect ${name} failed: ${firstLine(r.stderr)}`);
 }
 
+/**
+ * One `docker inspect` for containers and networks by name: those that exist, by the name asked.
+ * Docker prints the found objects and says "No such object" for each missing one (exit 1).
+ */
+export async function inspectObjects(
+  names: string[],
+): Promise<Map<string, ContainerInfo | NetworkInfo>> {
+  const found = new Map<string, ContainerInfo | NetworkInfo>();
+  if (!names.length) return found;
+  const r = await exec(["docker", "inspect", ...names], { check: false });
+  const problems = r.stderr.split("\n").filter((l) => l.trim() && !/No such object/i.test(l));
+  if (r.code !== 0 && (problems.length || !/No such object/i.test(r.stderr))) {
+    throw new FirestreamError(`docker inspect failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
+  }
+  for (const doc of JSON.parse(r.stdout.trim() || "[]") as (ContainerInfo | NetworkInfo)[]) {
+    // containers are named "/name", networks "name"
+    found.set(doc.Name.replace(/^\//, ""), doc);
+  }
+  return found;
+}
+
+/** True for a container's inspect document (a network's has no State). */
+export function isContainer(doc: ContainerInfo | NetworkInfo | undefined): doc is ContainerInfo {
+  return doc !== undefined && "State" in doc;
+}
+
 /** Inspects a network; undefined only when Docker says it does not exist. */
 export async function inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
   const r = await exec(["docker", "network", "inspect", name], { check: false });

@@ -2,7 +2,7 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { HOST_IP } from "../../src/cluster/k3d_config.ts";
 import { waitForRegistry } from "../../src/cluster/registry_health.ts";
-import type { Task } from "../../src/engine/task.ts";
+import type { CheckResult, KeyDiff, Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import {
@@ -11,6 +11,7 @@ import {
   inspectContainer,
   inspectNetwork,
 } from "../../src/tools/docker.ts";
+import { container as containerOf, dockerRead, registryHttpRead } from "../reads.ts";
 import { createRegistry, deleteRegistry, registryContainer } from "../../src/tools/k3d.ts";
 
 type RegistryRecord = NonNullable<ClusterResources["registry"]>;
@@ -33,17 +34,69 @@ function publishedPort(info: ContainerInfo): number | undefined {
   return binding ? Number(binding.HostPort) : undefined;
 }
 
-/** Why the existing registry container is not usable, or undefined when it is. */
-async function problem(ctx: ClusterContext, info: ContainerInfo): Promise<string | undefined> {
+/** Why the existing registry container is not usable, or undefined when it is (from the snapshot). */
+function problem(ctx: ClusterContext, info: ContainerInfo): string | undefined {
   if (!info.State.Running) return `is ${info.State.Status}`;
   const port = publishedPort(info);
   if (port !== ctx.k3d.registry.port) {
     return `publishes port ${port ?? "none"}, not ${ctx.k3d.registry.port}`;
   }
-  if (!(await waitForRegistry(ctx.k3d.registry.port, { timeoutMs: 3000 }))) {
+  if (!ctx.live.now(registryHttpRead)) {
     return `does not answer on http://${HOST_IP}:${ctx.k3d.registry.port}/v2/`;
   }
   return undefined;
+}
+
+/** The registry wanted by the config against the record and the live container. */
+function diff(ctx: ClusterContext): CheckResult {
+  const rec = ctx.record.resources.registry;
+  const want = ctx.k3d.registry;
+  if (!want.enabled) {
+    return {
+      action: rec?.created ? "delete" : "update",
+      diffs: [{ key: "registry.enabled", from: true, to: false }],
+      note: rec?.created
+        ? `${rec.container} (if no other cluster uses it)`
+        : `${rec?.container} stays: firestream did not create it`,
+    };
+  }
+  const container = registryContainer(want.name);
+  const info = containerOf(ctx, container);
+  const diffs: KeyDiff[] = [];
+  // renamed: a registry of ours goes; one we did not create is only forgotten
+  if (rec && rec.container !== container && rec.created) {
+    diffs.push({ key: "registry.name", from: rec.name, to: want.name });
+  }
+  if (!info) {
+    const ours = rec?.container === container;
+    return {
+      action: "create",
+      diffs: diffs.length ? diffs : [{
+        key: "registry",
+        from: ours ? "missing" : null,
+        to: `${container} on ${HOST_IP}:${want.port}`,
+        ...(ours ? { drift: true } : {}),
+      }],
+    };
+  }
+  const port = publishedPort(info);
+  if (port !== want.port) {
+    diffs.push({ key: "registry.port", from: port, to: want.port, drift: rec?.port === want.port });
+  }
+  if (!info.State.Running) {
+    diffs.push({ key: "registry.running", from: false, to: true, drift: true });
+  } else if (port === want.port && problem(ctx, info)) {
+    diffs.push({ key: "registry.answers", from: false, to: true, drift: true });
+  }
+  if (!diffs.length) {
+    // in use as it is: recorded, as created by us only if an earlier run created it
+    const created = rec?.container === container ? rec.created : false;
+    return {
+      diffs: [],
+      record: { name: want.name, container, host: HOST_IP, port: want.port, created },
+    };
+  }
+  return { action: "replace", diffs, note: "the registry is recreated; push images again" };
 }
 
 function otherUsers(ctx: ClusterContext, container: string): string[] {
@@ -96,26 +149,9 @@ const registry: Task<ClusterContext, RegistryUndo> = {
   id: "registry",
   title: "Local registry",
   enabled: (ctx) => ctx.k3d.registry.enabled || Boolean(ctx.record.resources.registry),
-  check: async (ctx) => {
-    if (!ctx.k3d.registry.enabled) return false;
-    const container = registryContainer(ctx.k3d.registry.name);
-    const info = await ctx.live.get(
-      `docker:inspect:${container}`,
-      () => inspectContainer(container),
-    );
-    if (!info || (await problem(ctx, info))) return false;
-    const previous = ctx.record.resources.registry;
-    if (previous && previous.container !== container && previous.created) return false;
-    // in use as it is: record it, as created by us only if an earlier run created it
-    ctx.record.resources.registry = {
-      name: ctx.k3d.registry.name,
-      container,
-      host: HOST_IP,
-      port: ctx.k3d.registry.port,
-      created: previous?.container === container ? previous.created : false,
-    };
-    return true;
-  },
+  reads: (ctx) => ctx.k3d.registry.enabled ? [dockerRead, registryHttpRead] : [dockerRead],
+  slots: ["resources.registry"],
+  check: diff,
   apply: async (ctx) => {
     const previous = ctx.record.resources.registry;
     if (!ctx.k3d.registry.enabled) {
@@ -126,11 +162,9 @@ const registry: Task<ClusterContext, RegistryUndo> = {
     const { name, port } = ctx.k3d.registry;
     const container = registryContainer(name);
     const undo: RegistryUndo = { previous };
-    const info = await ctx.live.get(
-      `docker:inspect:${container}`,
-      () => inspectContainer(container),
-    );
-    const why = info ? await problem(ctx, info) : "is missing";
+    await ctx.live.refresh(ctx, [dockerRead, registryHttpRead]);
+    const info = containerOf(ctx, container);
+    const why = info ? problem(ctx, info) : "is missing";
     if (info && why) {
       const users = otherUsers(ctx, container);
       const ours = previous?.container === container && previous.created;
@@ -168,8 +202,6 @@ const registry: Task<ClusterContext, RegistryUndo> = {
   rollback: async (ctx, undo) => {
     if (undo.created) await deleteRegistry(undo.created);
     if (undo.removed) await make(ctx, undo.removed.name, undo.removed.port);
-    if (undo.previous) ctx.record.resources.registry = undo.previous;
-    else delete ctx.record.resources.registry;
   },
 };
 

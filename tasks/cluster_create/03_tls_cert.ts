@@ -2,7 +2,15 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
-import { certPaths, ensureCa, issueCert, readCert, renewalReason } from "../../src/tls/certs.ts";
+import {
+  type CertInfo,
+  certPaths,
+  ensureCa,
+  issueCert,
+  readCert,
+  renewalReason,
+} from "../../src/tls/certs.ts";
+import { certRead } from "../reads.ts";
 
 /** What rollback needs (paths only: no key material leaves the certificates directory). */
 export interface TlsCertUndo {
@@ -17,10 +25,10 @@ async function move(from: string, to: string): Promise<void> {
   });
 }
 
-async function record(ctx: ClusterContext): Promise<void> {
+/** The record of the certificate `info`, keeping the secret the record names. */
+function tlsRecord(ctx: ClusterContext, info: CertInfo): NonNullable<ClusterResources["tls"]> {
   const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
-  const { info } = await readCert(p.cert);
-  ctx.record.resources.tls = {
+  return {
     ca_cert: p.caCert,
     cert: p.cert,
     key: p.key,
@@ -32,16 +40,33 @@ async function record(ctx: ClusterContext): Promise<void> {
   };
 }
 
+async function record(ctx: ClusterContext): Promise<void> {
+  const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
+  ctx.record.resources.tls = tlsRecord(ctx, (await readCert(p.cert)).info);
+}
+
 const tlsCert: Task<ClusterContext, TlsCertUndo> = {
   id: "tls-cert",
   title: "TLS certificate",
   needs: ["preflight"],
   enabled: (ctx) => ctx.k3d.tls.enabled,
-  check: async (ctx) => {
-    const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
-    if (await renewalReason(p, ctx.k3d)) return false;
-    if (!ctx.record.resources.tls) await record(ctx);
-    return true;
+  reads: () => [certRead],
+  slots: ["resources.tls"],
+  check: (ctx) => {
+    const { reason, info } = ctx.live.now(certRead);
+    const rec = ctx.record.resources.tls;
+    if (!reason) return { diffs: [], record: rec ? undefined : tlsRecord(ctx, info!) };
+    // the files are not what the record holds: changed or removed outside firestream
+    const drift = Boolean(rec) && info?.fingerprint !== rec?.fingerprint;
+    return {
+      diffs: [{
+        key: "tls.certificate",
+        from: info ? `${info.subject} (${info.fingerprint.slice(0, 16)}…)` : null,
+        to: reason === "no certificate yet" ? "issued" : "reissued",
+        ...(drift ? { drift } : {}),
+      }],
+      note: reason,
+    };
   },
   apply: async (ctx) => {
     const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
@@ -86,8 +111,6 @@ const tlsCert: Task<ClusterContext, TlsCertUndo> = {
       await Deno.remove(p.caCert).catch(() => {});
       await Deno.remove(p.caKey).catch(() => {});
     }
-    if (undo.previous) ctx.record.resources.tls = undo.previous;
-    else delete ctx.record.resources.tls;
   },
 };
 

@@ -2,15 +2,11 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { k3dConfigYaml } from "../../src/cluster/k3d_config.ts";
 import type { Task } from "../../src/engine/task.ts";
+import { FirestreamError } from "../../src/errors.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import { writeFileAtomic } from "../../src/state/fs.ts";
-import {
-  createCluster,
-  deleteCluster,
-  findCluster,
-  listClusters,
-  startCluster,
-} from "../../src/tools/k3d.ts";
+import { createCluster, deleteCluster, findCluster, startCluster } from "../../src/tools/k3d.ts";
+import { clustersRead, liveCluster } from "../reads.ts";
 
 /** What rollback needs. */
 export interface ClusterUndo {
@@ -31,19 +27,39 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
   title: "k3d cluster",
   // certificates are made meanwhile; the cluster waits only for its registry
   needs: ["registry"],
-  check: async (ctx) => {
-    const found = (await ctx.live.get("k3d:clusters", listClusters)).find((c) =>
-      c.name === ctx.name
-    );
-    if (!found) return false;
+  reads: () => [clustersRead],
+  slots: ["resources.cluster"],
+  check: (ctx) => {
+    const found = liveCluster(ctx);
+    if (!found) {
+      const recorded = Boolean(ctx.record.resources.cluster);
+      return {
+        action: "create",
+        diffs: [{
+          key: "cluster",
+          from: recorded ? "missing" : null,
+          to: ctx.name,
+          ...(recorded ? { drift: true } : {}),
+        }],
+      };
+    }
+    const stopped = found.nodes.filter((n) => !n.State.Running).map((n) => n.name);
+    if (stopped.length) {
+      return {
+        diffs: [{ key: "running", from: false, to: true, drift: true }],
+        note: `stopped nodes will be started: ${stopped.join(", ")}`,
+      };
+    }
     // made by a run that died before recording it: the record of this managed cluster adopts it
-    ctx.record.resources.cluster ??= {
-      config_file: k3dConfigPath(ctx),
-      context: ctx.kubeContext,
-      created: true,
-      created_at: new Date().toISOString(),
+    return {
+      diffs: [],
+      record: ctx.record.resources.cluster ?? {
+        config_file: k3dConfigPath(ctx),
+        context: ctx.kubeContext,
+        created: true,
+        created_at: new Date().toISOString(),
+      },
     };
-    return found.nodes.every((n) => n.State.Running);
   },
   abandon: async (ctx) => {
     if (ctx.record.resources.cluster) return;
@@ -52,7 +68,13 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
   },
   apply: async (ctx) => {
     const previous = ctx.record.resources.cluster;
-    if (await findCluster(ctx.name)) {
+    const found = await findCluster(ctx.name);
+    if (found?.nodes.every((n) => n.State.Running)) {
+      throw new FirestreamError(`cluster ${ctx.name} runs, but not as the config wants`, {
+        hint: "`firestream plan` shows what must change",
+      });
+    }
+    if (found) {
       ctx.notice(`cluster ${ctx.name} is stopped: starting it`);
       await startCluster(ctx.name);
       return { action: "started", previous };
@@ -83,8 +105,6 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
       await deleteCluster(ctx.name);
       await Deno.remove(k3dConfigPath(ctx)).catch(() => {});
     }
-    if (undo.previous) ctx.record.resources.cluster = undo.previous;
-    else delete ctx.record.resources.cluster;
   },
 };
 

@@ -1,8 +1,9 @@
 /** Agents: add (`k3d node create … --role agent`) or remove (`k3d node delete`) agents in place to match the config. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
-import { createAgent, deleteNode, type K3dNode, listClusters } from "../../src/tools/k3d.ts";
+import { createAgent, deleteNode, type K3dNode } from "../../src/tools/k3d.ts";
 import { kubectl } from "../../src/tools/kubectl.ts";
+import { clustersRead, liveCluster } from "../reads.ts";
 
 /** What rollback needs. */
 export interface AgentsUndo {
@@ -10,12 +11,16 @@ export interface AgentsUndo {
   removed: number;
 }
 
-async function liveAgents(ctx: ClusterContext): Promise<K3dNode[]> {
-  const cluster = (await ctx.live.get("k3d:clusters", listClusters)).find((c) =>
-    c.name === ctx.name
-  );
-  return (cluster?.nodes ?? []).filter((n) => n.role === "agent")
+/** The cluster's agents as the snapshot has them, in k3d's order. */
+function agentsNow(ctx: ClusterContext): K3dNode[] {
+  return (liveCluster(ctx)?.nodes ?? []).filter((n) => n.role === "agent")
     .sort((a, b) => agentIndex(a.name) - agentIndex(b.name));
+}
+
+/** The cluster's agents now (refreshed when a step changed the machine). */
+async function liveAgents(ctx: ClusterContext): Promise<K3dNode[]> {
+  await ctx.live.refresh(ctx, [clustersRead]);
+  return agentsNow(ctx);
 }
 
 /** Order of agents: k3d's own `-agent-N`, then added ones `-agent-N-0`, by N. */
@@ -164,8 +169,25 @@ async function removeAgents(ctx: ClusterContext, live: string[], count: number):
 const agents: Task<ClusterContext, AgentsUndo> = {
   id: "agents",
   title: "Agent nodes",
-  check: async (ctx) =>
-    (await liveAgents(ctx)).length === ctx.k3d.agents && !ctx.record.resources.stale_nodes?.length,
+  reads: () => [clustersRead],
+  slots: ["k3d_config.agents", "resources.stale_nodes"],
+  check: (ctx) => {
+    const live = agentsNow(ctx).length;
+    const stale = ctx.record.resources.stale_nodes ?? [];
+    return {
+      diffs: [
+        ...(live !== ctx.k3d.agents
+          ? [{
+            key: "agents",
+            from: live,
+            to: ctx.k3d.agents,
+            drift: live !== ctx.record.k3d_config.agents,
+          }]
+          : []),
+        ...(stale.length ? [{ key: "stale_nodes", from: stale, to: [] }] : []),
+      ],
+    };
+  },
   apply: async (ctx) => {
     await deleteStaleNodes(ctx);
     const live = (await liveAgents(ctx)).map((n) => n.name);

@@ -1,6 +1,6 @@
 /** TLS secret: `kubernetes.io/tls` secret in each namespace, and Traefik's default certificate; removed when TLS is turned off. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import { StepFailure, type Task } from "../../src/engine/task.ts";
+import { type KeyDiff, StepFailure, type Task } from "../../src/engine/task.ts";
 import { certPaths } from "../../src/tls/certs.ts";
 import {
   applyManifest,
@@ -13,6 +13,7 @@ import {
   TRAEFIK_NAMESPACE,
 } from "../../src/tls/secret.ts";
 import { getOptional, kubectl } from "../../src/tools/kubectl.ts";
+import { certRead, kubeRead, secretCertOf } from "../reads.ts";
 
 /** What rollback needs. */
 export interface TlsSecretUndo {
@@ -127,26 +128,52 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
   needs: ["ready", "tls-cert"],
   enabled: (ctx) =>
     ctx.k3d.tls.enabled || Boolean(ctx.record.resources.tls?.secret.namespaces.length),
-  check: async (ctx) => {
-    if (!ctx.k3d.tls.enabled) return false;
-    const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
-    const want = await fileBase64(p.cert);
+  reads: (ctx) => ctx.k3d.tls.enabled ? [certRead, kubeRead] : [],
+  slots: ["resources.tls.secret"],
+  check: (ctx) => {
     const recorded = ctx.record.resources.tls?.secret;
+    const name = ctx.k3d.tls.secret_name;
+    if (!ctx.k3d.tls.enabled) {
+      return {
+        action: "delete",
+        diffs: [{ key: "tls.secret", from: recorded?.name, to: null }],
+        note: `secret ${recorded?.name} in ${recorded?.namespaces.join(", ")}`,
+      };
+    }
+    const want = ctx.live.now(certRead).base64;
+    const facts = ctx.live.now(kubeRead);
     const namespaces = secretNamespaces(ctx.k3d.tls.namespaces);
-    if (
-      recorded &&
-      (recorded.name !== ctx.k3d.tls.secret_name ||
-        recorded.namespaces.some((n) => !namespaces.includes(n)))
-    ) return false;
+    const diffs: KeyDiff[] = [];
+    if (recorded && recorded.name !== name) {
+      diffs.push({ key: "tls.secret_name", from: recorded.name, to: name });
+    }
+    const dropped = (recorded?.namespaces ?? []).filter((n) => !namespaces.includes(n));
+    if (dropped.length) {
+      diffs.push({ key: "tls.namespaces", from: recorded!.namespaces, to: namespaces });
+    }
     for (const ns of namespaces) {
-      if ((await secretCert(ctx.kubeContext, ctx.k3d.tls.secret_name, ns)) !== want) return false;
+      const current = secretCertOf(facts, name, ns);
+      if (current === want) continue;
+      const ours = recorded?.name === name && recorded.namespaces.includes(ns);
+      diffs.push({
+        key: `secret ${ns}/${name}`,
+        from: current === undefined ? null : "another certificate",
+        to: "the cluster's certificate",
+        ...(ours ? { drift: true } : {}),
+      });
     }
-    const store = await tlsStoreSecret(ctx.kubeContext);
-    if (store !== "no-traefik" && store !== ctx.k3d.tls.secret_name) return false;
-    if (ctx.record.resources.tls) {
-      ctx.record.resources.tls.secret = { name: ctx.k3d.tls.secret_name, namespaces };
+    const store = facts.tlsStore;
+    if (store !== "no-traefik" && store !== name) {
+      const ours = recorded?.name === name;
+      diffs.push({
+        key: "traefik default certificate",
+        from: store === "absent" ? null : store,
+        to: name,
+        ...(ours ? { drift: true } : {}),
+      });
     }
-    return true;
+    if (diffs.length) return { diffs };
+    return { diffs: [], record: { name, namespaces } };
   },
   apply: async (ctx) => {
     const undo: TlsSecretUndo = { created: [], updated: [], namespaces: [], tlsStore: "unchanged" };
@@ -224,7 +251,6 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
   },
   rollback: async (ctx, undo) => {
     await undoSecrets(ctx, undo);
-    if (undo.previous && ctx.record.resources.tls) ctx.record.resources.tls.secret = undo.previous;
   },
   // died while writing them: our secret (it holds our certificate) goes from namespaces the record
   // does not list; a cluster this run made goes as a whole with the cluster step

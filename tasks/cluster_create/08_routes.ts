@@ -1,11 +1,12 @@
 /** Routes: `ip route replace <cidr> via <server-ip>` for the pod and service networks; replaced routes are recorded and restored. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import type { Task } from "../../src/engine/task.ts";
+import { type KeyDiff, type Task, UP_TO_DATE } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import { routesUnsupported } from "../../src/host/platform.ts";
-import { currentRoute, setRoute, unsetRoute } from "../../src/host/routes.ts";
+import { setRoute, unsetRoute } from "../../src/host/routes.ts";
 import type { RouteRecord } from "../../src/state/document.ts";
-import { addressOn, inspectContainer } from "../../src/tools/docker.ts";
+import { addressOn } from "../../src/tools/docker.ts";
+import { container, dockerRead, routesRead } from "../reads.ts";
 
 /** What rollback needs. */
 export interface RoutesUndo {
@@ -16,8 +17,14 @@ export interface RoutesUndo {
 
 /** The first server's address on the cluster's own network (asked by network name). */
 export async function serverIp(ctx: ClusterContext): Promise<string> {
+  await ctx.live.refresh(ctx, [dockerRead]);
+  return serverIpNow(ctx);
+}
+
+/** {@link serverIp} from the snapshot. */
+function serverIpNow(ctx: ClusterContext): string {
   const name = `k3d-${ctx.name}-server-0`;
-  const info = await ctx.live.get(`docker:inspect:${name}`, () => inspectContainer(name));
+  const info = container(ctx, name);
   const ip = info ? addressOn(info, `k3d-${ctx.name}`) : undefined;
   if (!ip) {
     throw new FirestreamError(`cannot find the address of ${name} on network k3d-${ctx.name}`, {
@@ -57,32 +64,38 @@ const routes: Task<ClusterContext, RoutesUndo> = {
   enabled: (ctx) =>
     !ctx.options.skipHostNetwork &&
     (ctx.k3d.network.configure_routes || Boolean(ctx.record.resources.routes?.length)),
-  check: async (ctx) => {
-    if (!ctx.k3d.network.configure_routes) return false;
+  reads: () => [dockerRead, routesRead],
+  slots: ["resources.routes"],
+  check: (ctx) => {
+    const recorded = ctx.record.resources.routes ?? [];
+    if (!ctx.k3d.network.configure_routes) {
+      return { diffs: recorded.map((r) => ({ key: `route ${r.cidr}`, from: r.via, to: null })) };
+    }
     const why = routesUnsupported();
-    if (why) {
-      ctx.notice(`skipping routes: ${why}`);
-      return true;
-    }
+    if (why) return { ...UP_TO_DATE, note: `skipping routes: ${why}` };
     // the server's address now: Docker may hand out another one when the cluster restarts
-    const ip = await serverIp(ctx);
-    const moved = (ctx.record.resources.routes ?? []).filter((r) =>
-      cidrs(ctx).includes(r.cidr) && r.via !== ip
-    );
-    if (moved.length) {
-      (ctx.drift ??= {}).routes = moved.map((r) => ({
-        key: `route ${r.cidr}`,
-        from: r.via,
-        to: ip,
-      }));
-    }
+    const ip = serverIpNow(ctx);
+    const routes = ctx.live.now(routesRead);
+    const diffs: KeyDiff[] = [];
     for (const cidr of cidrs(ctx)) {
-      if ((await currentRoute(cidr))?.gateway !== ip) return false;
+      const rec = recorded.find((r) => r.cidr === cidr);
+      const live = routes.find((r) => r.dst === cidr)?.gateway;
+      if (rec && rec.via !== ip) {
+        diffs.push({ key: `route ${cidr}`, from: rec.via, to: ip, drift: true });
+      } else if (live !== ip) {
+        diffs.push({
+          key: `route ${cidr}`,
+          from: live ?? null,
+          to: ip,
+          ...(rec ? { drift: true } : {}),
+        });
+      }
     }
-    if (!ctx.record.resources.routes) {
-      ctx.record.resources.routes = cidrs(ctx).map((cidr) => ({ cidr, via: ip }));
-    }
-    return true;
+    if (diffs.length) return { diffs };
+    return {
+      diffs: [],
+      record: ctx.record.resources.routes ?? cidrs(ctx).map((cidr) => ({ cidr, via: ip })),
+    };
   },
   apply: async (ctx) => {
     const previous = ctx.record.resources.routes;
@@ -108,11 +121,9 @@ const routes: Task<ClusterContext, RoutesUndo> = {
       else if (ip) await unsetRoute({ cidr, via: ip });
     }
   },
-  rollback: async (ctx, undo) => {
+  rollback: async (_ctx, undo) => {
     if (undo.set) await removeRoutes(undo.set);
     for (const r of undo.removed ?? []) await setRoute(r.cidr, r.via, { force: true });
-    if (undo.previous) ctx.record.resources.routes = undo.previous;
-    else delete ctx.record.resources.routes;
   },
 };
 

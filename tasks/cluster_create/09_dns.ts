@@ -1,11 +1,10 @@
 /** DNS: cluster names resolve on the host (split DNS, two resolv.conf blocks, or /etc/resolver), then the seed's DNS test. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { clusterDnsAddress } from "../../src/cluster/k3d_config.ts";
-import { StepFailure, type Task } from "../../src/engine/task.ts";
+import { type CheckResult, StepFailure, type Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import {
   CLUSTER_DOMAIN,
-  detectDnsMode,
   linkDns,
   macResolverPath,
   macResolverText,
@@ -16,15 +15,11 @@ import {
   SEARCH_DOMAINS,
   withoutResolvConfBlocks,
 } from "../../src/host/dns.ts";
-import {
-  readSystemFile,
-  resolvConfPath,
-  systemFileLink,
-  writeSystemFile,
-} from "../../src/host/system_file.ts";
+import { readSystemFile, resolvConfPath, writeSystemFile } from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
-import { bridgeInterface, inspectNetwork } from "../../src/tools/docker.ts";
+import { bridgeInterface } from "../../src/tools/docker.ts";
 import { exec } from "../../src/tools/exec.ts";
+import { dnsRead, dockerRead, fileRead, network } from "../reads.ts";
 
 type DnsRecord = NonNullable<ClusterResources["dns"]>;
 
@@ -43,11 +38,8 @@ function backupPath(ctx: ClusterContext, what: string): string {
   return `${ctx.stateDir}/backups/${what}.${ctx.name}.bak`;
 }
 
-async function bridge(ctx: ClusterContext): Promise<string> {
-  const net = await ctx.live.get(
-    `docker:network:k3d-${ctx.name}`,
-    () => inspectNetwork(`k3d-${ctx.name}`),
-  );
+function bridge(ctx: ClusterContext): string {
+  const net = network(ctx);
   if (!net) {
     throw new FirestreamError(`docker network k3d-${ctx.name} not found`, {
       hint: "is the cluster running?",
@@ -56,11 +48,22 @@ async function bridge(ctx: ClusterContext): Promise<string> {
   return bridgeInterface(net);
 }
 
-async function desired(ctx: ClusterContext): Promise<DnsRecord> {
+/** What this step reads: the DNS method, the cluster's bridge and the files it may write. */
+function reads() {
+  return [
+    dnsRead,
+    dockerRead,
+    fileRead(resolvConfPath()),
+    ...(Deno.build.os === "darwin" ? [fileRead(macResolverPath())] : []),
+  ];
+}
+
+/** The DNS settings wanted, from the snapshot. */
+function desiredNow(ctx: ClusterContext): DnsRecord {
   const server = clusterDnsAddress(ctx.k3d);
-  const mode = await ctx.live.get("dns:mode", detectDnsMode);
+  const { mode } = ctx.live.now(dnsRead);
   if (mode === "resolved") {
-    return { mode, interface: await bridge(ctx), server, domains: [`~${CLUSTER_DOMAIN}`] };
+    return { mode, interface: bridge(ctx), server, domains: [`~${CLUSTER_DOMAIN}`] };
   }
   if (mode === "macos-resolver") {
     return { mode, file: macResolverPath(), server, domains: [CLUSTER_DOMAIN] };
@@ -69,18 +72,51 @@ async function desired(ctx: ClusterContext): Promise<DnsRecord> {
   // a link (systemd-resolved's stub, resolvconf) stays one: recorded, so delete restores exactly it
   const link = ctx.record.resources.dns?.file === file
     ? ctx.record.resources.dns.link
-    : await systemFileLink(file);
+    : ctx.live.now(fileRead(file)).link;
   return { mode, file, server, domains: SEARCH_DOMAINS, ...(link === undefined ? {} : { link }) };
 }
 
-async function isSet(ctx: ClusterContext, want: DnsRecord): Promise<boolean> {
+/** The DNS settings wanted, read afresh. */
+async function desired(ctx: ClusterContext): Promise<DnsRecord> {
+  await ctx.live.refresh(ctx, reads());
+  return desiredNow(ctx);
+}
+
+/** What is set now where `want` goes, in words, or undefined when it is as wanted. */
+function differs(ctx: ClusterContext, want: DnsRecord): string | undefined {
   if (want.mode === "resolved") {
-    const link = await linkDns(want.interface!);
-    return link.dns.includes(want.server) && link.domains.includes(`~${CLUSTER_DOMAIN}`);
+    const link = ctx.live.now(dnsRead).links[want.interface!] ?? { dns: [], domains: [] };
+    const set = link.dns.includes(want.server) && link.domains.includes(`~${CLUSTER_DOMAIN}`);
+    return set ? undefined : [...link.dns, ...link.domains].join(" ") || "nothing";
   }
-  const text = await readSystemFile(want.file!);
-  if (want.mode === "macos-resolver") return text === macResolverText(want.server);
-  return resolvConfWith(text, { cluster: ctx.name, server: want.server }).text === text;
+  const text = ctx.live.now(fileRead(want.file!)).text;
+  if (want.mode === "macos-resolver") {
+    return text === macResolverText(want.server) ? undefined : text ? "other settings" : "missing";
+  }
+  return resolvConfWith(text, { cluster: ctx.name, server: want.server }).text === text
+    ? undefined
+    : "no cluster blocks, or others";
+}
+
+function check(ctx: ClusterContext): CheckResult {
+  const rec = ctx.record.resources.dns;
+  if (!ctx.k3d.network.configure_dns) {
+    return { diffs: [{ key: `dns ${rec?.mode}`, from: rec?.server, to: null }] };
+  }
+  const want = desiredNow(ctx);
+  const now = differs(ctx, want);
+  if (now === undefined) return { diffs: [], record: rec ?? want };
+  const where = want.mode === "resolved" ? `resolvectl ${want.interface}` : want.file!;
+  const same = rec?.mode === want.mode && rec.interface === want.interface &&
+    rec.file === want.file;
+  return {
+    diffs: [{
+      key: `dns ${where}`,
+      from: now,
+      to: `${want.server} for ${want.domains.join(" ")}`,
+      ...(same ? { drift: true } : {}),
+    }],
+  };
 }
 
 /**
@@ -183,13 +219,9 @@ const dns: Task<ClusterContext, DnsUndo> = {
   enabled: (ctx) =>
     !ctx.options.skipHostNetwork &&
     (ctx.k3d.network.configure_dns || Boolean(ctx.record.resources.dns)),
-  check: async (ctx) => {
-    if (!ctx.k3d.network.configure_dns) return false;
-    const want = await desired(ctx);
-    if (!(await isSet(ctx, want))) return false;
-    ctx.record.resources.dns ??= want;
-    return true;
-  },
+  reads,
+  slots: ["resources.dns"],
+  check,
   apply: async (ctx) => {
     const previous = ctx.record.resources.dns;
     if (!ctx.k3d.network.configure_dns) {
@@ -256,8 +288,6 @@ const dns: Task<ClusterContext, DnsUndo> = {
   rollback: async (ctx, undo) => {
     if (undo.set) await removeDns(ctx, undo.set);
     if (undo.removed) await setDns(ctx, undo.removed);
-    if (undo.previous) ctx.record.resources.dns = undo.previous;
-    else delete ctx.record.resources.dns;
   },
 };
 

@@ -10,6 +10,7 @@ import {
 } from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import { registryContainer } from "../../src/tools/k3d.ts";
+import { fileRead } from "../reads.ts";
 
 type HostsRecord = NonNullable<ClusterResources["hosts_block"]>;
 
@@ -75,14 +76,33 @@ const hosts: Task<ClusterContext, HostsUndo> = {
   enabled: (ctx) =>
     !ctx.options.skipHostNetwork &&
     (ctx.k3d.network.patch_etc_hosts || Boolean(ctx.record.resources.hosts_block)),
-  check: async (ctx) => {
-    if (!ctx.k3d.network.patch_etc_hosts) return false;
-    const file = hostsFilePath();
-    const text = await readSystemFile(file);
+  reads: (ctx) => [fileRead(ctx.record.resources.hosts_block?.file ?? hostsFilePath())],
+  slots: ["resources.hosts_block"],
+  check: (ctx) => {
+    const rec = ctx.record.resources.hosts_block;
+    const file = rec?.file ?? hostsFilePath();
+    const { text, link } = ctx.live.now(fileRead(file));
+    const current = readBlock(text, ctx.name);
+    if (!ctx.k3d.network.patch_etc_hosts) {
+      return { diffs: [{ key: `hosts block in ${file}`, from: current ?? null, to: null }] };
+    }
     const lines = hostsLines(ctx, removeBlock(text, ctx.name));
-    if (JSON.stringify(readBlock(text, ctx.name)) !== JSON.stringify(lines)) return false;
-    ctx.record.resources.hosts_block ??= await blockRecord(file, lines);
-    return true;
+    if (JSON.stringify(current) === JSON.stringify(lines)) {
+      return {
+        diffs: [],
+        record: rec ?? (link === undefined ? { file, lines } : { file, lines, link }),
+      };
+    }
+    // the block is not what the record says: edited or removed outside firestream
+    const drift = Boolean(rec) && JSON.stringify(current) !== JSON.stringify(rec?.lines);
+    return {
+      diffs: [{
+        key: `hosts block in ${file}`,
+        from: current ?? null,
+        to: lines,
+        ...(drift ? { drift } : {}),
+      }],
+    };
   },
   apply: async (ctx) => {
     const previous = ctx.record.resources.hosts_block;
@@ -106,8 +126,6 @@ const hosts: Task<ClusterContext, HostsUndo> = {
   },
   rollback: async (ctx, undo) => {
     await writeHostsBlock(ctx, undo.file, undo.before, undo.link);
-    if (undo.previous) ctx.record.resources.hosts_block = undo.previous;
-    else delete ctx.record.resources.hosts_block;
   },
 };
 

@@ -4,6 +4,7 @@ import type { Task } from "../../src/engine/task.ts";
 import { runningSupervisor, startDetached, stopSupervisor } from "../../src/portforward/control.ts";
 import { devModeSpec } from "../../src/portforward/spec.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
+import { supervisorRead } from "../reads.ts";
 
 /** What rollback needs. */
 export interface PortForwardUndo {
@@ -18,13 +19,41 @@ const portForward: Task<ClusterContext, PortForwardUndo> = {
   needs: ["ready"],
   enabled: (ctx) =>
     ctx.k3d.dev_mode.port_forward_all || Boolean(ctx.record.resources.port_forwards),
-  check: async (ctx) => {
-    if (!ctx.k3d.dev_mode.port_forward_all) return false;
+  reads: () => [supervisorRead],
+  slots: ["resources.port_forwards"],
+  check: (ctx) => {
+    const rec = ctx.record.resources.port_forwards;
+    if (!ctx.k3d.dev_mode.port_forward_all) {
+      return { diffs: [{ key: "dev_mode.port_forward_all", from: true, to: false }] };
+    }
     const spec = devModeSpec(ctx);
-    const running = await runningSupervisor(spec.paths);
-    if (!running || running.offset !== spec.offset || running.only) return false;
-    ctx.record.resources.port_forwards ??= { pid_file: spec.paths.pid, offset: spec.offset };
-    return true;
+    const running = ctx.live.now(supervisorRead);
+    const want = `running, port offset ${spec.offset}`;
+    if (!running) {
+      return {
+        diffs: [{
+          key: "port-forward supervisor",
+          from: rec ? "not running" : null,
+          to: want,
+          ...(rec ? { drift: true } : {}),
+        }],
+      };
+    }
+    if (running.offset !== spec.offset) {
+      return {
+        diffs: [{ key: "dev_mode.port_offset", from: running.offset, to: spec.offset }],
+      };
+    }
+    if (running.only) {
+      return {
+        diffs: [{
+          key: "port-forward supervisor",
+          from: `only ${running.only.namespace}/${running.only.service}`,
+          to: "every service",
+        }],
+      };
+    }
+    return { diffs: [], record: rec ?? { pid_file: spec.paths.pid, offset: spec.offset } };
   },
   apply: async (ctx) => {
     const spec = devModeSpec(ctx);
@@ -57,8 +86,6 @@ const portForward: Task<ClusterContext, PortForwardUndo> = {
     const spec = devModeSpec(ctx);
     if (undo.started) await stopSupervisor(spec.paths);
     if (undo.stopped) await startDetached({ ...spec, offset: undo.stopped.offset });
-    if (undo.previous) ctx.record.resources.port_forwards = undo.previous;
-    else delete ctx.record.resources.port_forwards;
   },
 };
 

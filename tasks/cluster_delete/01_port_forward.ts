@@ -5,6 +5,7 @@ import { runningSupervisor, startDetached, stopSupervisor } from "../../src/port
 import type { SupervisorInfo } from "../../src/portforward/files.ts";
 import { devModeSpec } from "../../src/portforward/spec.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
+import { supervisorRead } from "../reads.ts";
 
 /** What rollback needs to start the supervisor again as it ran. */
 export interface StoppedForwards {
@@ -24,10 +25,12 @@ async function restart(ctx: ClusterContext, stopped: StoppedForwards): Promise<v
 const portForward: Task<ClusterContext, StoppedForwards | null> = {
   id: "delete-port-forward",
   title: "Stop port forwarding",
-  check: async (ctx) => {
-    const running = await runningSupervisor(devModeSpec(ctx).paths);
-    if (!running) delete ctx.record.resources.port_forwards;
-    return !running;
+  reads: () => [supervisorRead],
+  slots: ["resources.port_forwards"],
+  check: (ctx) => {
+    const running = ctx.live.now(supervisorRead);
+    if (!running) return { diffs: [], record: null };
+    return { diffs: [{ key: "port-forward supervisor", from: `pid ${running.pid}`, to: null }] };
   },
   apply: async (ctx) => {
     const paths = devModeSpec(ctx).paths;

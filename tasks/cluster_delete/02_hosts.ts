@@ -2,9 +2,9 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { readBlock } from "../../src/host/block.ts";
-import { readSystemFile } from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import { writeHostsBlock } from "../cluster_create/10_hosts.ts";
+import { fileRead } from "../reads.ts";
 
 type HostsRecord = NonNullable<ClusterResources["hosts_block"]>;
 
@@ -12,11 +12,13 @@ const hosts: Task<ClusterContext, HostsRecord> = {
   id: "delete-hosts",
   title: "Remove /etc/hosts entries",
   enabled: (ctx) => Boolean(ctx.record.resources.hosts_block),
-  check: async (ctx) => {
+  reads: (ctx) => [fileRead(ctx.record.resources.hosts_block!.file)],
+  slots: ["resources.hosts_block"],
+  check: (ctx) => {
     const rec = ctx.record.resources.hosts_block!;
-    const gone = readBlock(await readSystemFile(rec.file), ctx.name) === undefined;
-    if (gone) delete ctx.record.resources.hosts_block;
-    return gone;
+    const block = readBlock(ctx.live.now(fileRead(rec.file)).text, ctx.name);
+    if (block === undefined) return { diffs: [], record: null };
+    return { diffs: [{ key: `hosts block in ${rec.file}`, from: block, to: null }] };
   },
   apply: async (ctx) => {
     const rec = ctx.record.resources.hosts_block!;

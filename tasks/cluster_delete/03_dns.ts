@@ -10,7 +10,10 @@ const dns: Task<ClusterContext, DnsRecord> = {
   id: "delete-dns",
   title: "Revert cluster DNS on the host",
   enabled: (ctx) => Boolean(ctx.record.resources.dns),
-  check: () => Promise.resolve(false),
+  slots: ["resources.dns"],
+  check: (ctx) => ({
+    diffs: [{ key: `dns ${ctx.record.resources.dns?.mode}`, from: "set", to: null }],
+  }),
   apply: async (ctx) => {
     const rec = ctx.record.resources.dns!;
     await removeDns(ctx, rec);

@@ -9,7 +9,14 @@ const routes: Task<ClusterContext, RouteRecord[]> = {
   id: "delete-routes",
   title: "Remove routes",
   enabled: (ctx) => Boolean(ctx.record.resources.routes?.length),
-  check: () => Promise.resolve(false),
+  slots: ["resources.routes"],
+  check: (ctx) => ({
+    diffs: (ctx.record.resources.routes ?? []).map((r) => ({
+      key: `route ${r.cidr}`,
+      from: r.via,
+      to: null,
+    })),
+  }),
   apply: async (ctx) => {
     const recs = ctx.record.resources.routes!;
     const removed: RouteRecord[] = [];

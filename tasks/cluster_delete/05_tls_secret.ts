@@ -1,19 +1,23 @@
 /** Remove the TLS secrets and Traefik's default certificate (when the cluster still answers). */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
-import { listClusters } from "../../src/tools/k3d.ts";
+import { clustersRead, liveCluster } from "../reads.ts";
 import { removeSecrets, restoreSecrets } from "../cluster_create/07_tls_secret.ts";
 
 const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = {
   id: "delete-tls-secret",
   title: "Remove TLS secrets",
   enabled: (ctx) => Boolean(ctx.record.resources.tls?.secret.namespaces.length),
-  check: async (ctx) => {
-    const live = (await ctx.live.get("k3d:clusters", listClusters)).find((c) =>
-      c.name === ctx.name
-    );
+  reads: () => [clustersRead],
+  slots: ["resources.tls.secret"],
+  check: (ctx) => {
+    const live = liveCluster(ctx);
     // a cluster that is gone or stopped takes its secrets with it, or gets them with the cluster delete
-    return !live || !live.nodes.some((n) => n.role === "server" && n.State.Running);
+    if (!live || !live.nodes.some((n) => n.role === "server" && n.State.Running)) {
+      return { diffs: [] };
+    }
+    const s = ctx.record.resources.tls!.secret;
+    return { diffs: [{ key: `secret ${s.name}`, from: s.namespaces, to: [] }] };
   },
   apply: async (ctx) => {
     const s = ctx.record.resources.tls!.secret;

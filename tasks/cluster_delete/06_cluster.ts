@@ -1,18 +1,18 @@
 /** Delete the k3d cluster (and its kubeconfig context) and the generated k3d config. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
-import { deleteCluster, listClusters } from "../../src/tools/k3d.ts";
+import { deleteCluster } from "../../src/tools/k3d.ts";
+import { clustersRead, liveCluster } from "../reads.ts";
 
 const cluster: Task<ClusterContext, null> = {
   id: "delete-cluster",
   title: "Delete k3d cluster",
-  check: async (ctx) => {
-    const gone = !(await ctx.live.get("k3d:clusters", listClusters)).some((c) =>
-      c.name === ctx.name
-    );
-    if (gone) delete ctx.record.resources.cluster;
-    return gone;
-  },
+  reads: () => [clustersRead],
+  slots: ["resources.cluster"],
+  check: (ctx) =>
+    liveCluster(ctx)
+      ? { diffs: [{ key: "cluster", from: ctx.name, to: null }] }
+      : { diffs: [], record: null },
   apply: async (ctx) => {
     await deleteCluster(ctx.name);
     const file = ctx.record.resources.cluster?.config_file;

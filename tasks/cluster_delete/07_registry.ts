@@ -1,8 +1,8 @@
 /** Delete the registry when this cluster's create made it and no other managed cluster uses it. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
-import { inspectContainer } from "../../src/tools/docker.ts";
 import { deleteRegistry } from "../../src/tools/k3d.ts";
+import { container, dockerRead } from "../reads.ts";
 
 /** True when the registry must stay: not ours, shared, or kept by flag. */
 export function keepRegistry(ctx: ClusterContext): string | undefined {
@@ -21,8 +21,8 @@ export function keepRegistry(ctx: ClusterContext): string | undefined {
  * A cluster of another state folder (or made by hand) that the registry is joined to: k3d joins a
  * registry to each cluster's network `k3d-<cluster>`, so the registry's networks say who uses it.
  */
-async function usedElsewhere(ctx: ClusterContext, container: string): Promise<string | undefined> {
-  const info = await inspectContainer(container);
+function usedElsewhere(ctx: ClusterContext, name: string): string | undefined {
+  const info = container(ctx, name);
   const others = Object.keys(info?.NetworkSettings.Networks ?? {})
     .filter((n) => n.startsWith("k3d-") && n !== `k3d-${ctx.name}`).map((n) => n.slice(4));
   return others.length ? `cluster ${others.join(", ")} still uses it` : undefined;
@@ -32,17 +32,17 @@ const registry: Task<ClusterContext, null> = {
   id: "delete-registry",
   title: "Delete local registry",
   enabled: (ctx) => ctx.record.resources.registry !== undefined,
-  check: async (ctx) => {
+  reads: () => [dockerRead],
+  slots: ["resources.registry"],
+  check: (ctx) => {
     const reg = ctx.record.resources.registry!;
-    const reason = keepRegistry(ctx) ?? await usedElsewhere(ctx, reg.container);
+    const reason = keepRegistry(ctx) ?? usedElsewhere(ctx, reg.container);
+    // kept, or gone already: either way the record lets go of it
     if (reason) {
-      ctx.notice(`keeping registry ${reg.container}: ${reason}`);
-      delete ctx.record.resources.registry;
-      return true;
+      return { diffs: [], record: null, note: `keeping registry ${reg.container}: ${reason}` };
     }
-    const gone = !(await inspectContainer(reg.container));
-    if (gone) delete ctx.record.resources.registry;
-    return gone;
+    if (!container(ctx, reg.container)) return { diffs: [], record: null };
+    return { diffs: [{ key: "registry", from: reg.container, to: null }] };
   },
   apply: async (ctx) => {
     await deleteRegistry(ctx.record.resources.registry!.container);

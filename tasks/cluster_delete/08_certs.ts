@@ -7,17 +7,17 @@ const certs: Task<ClusterContext, null> = {
   id: "delete-certs",
   title: "Remove certificate files",
   enabled: (ctx) => Boolean(ctx.record.resources.tls),
+  slots: ["resources.tls"],
   check: (ctx) => {
+    const dir = certPaths(ctx.record.k3d_config.tls.certs_dir, ctx.name).clusterDir;
     if (!ctx.options.purgeCerts) {
-      ctx.notice(
-        `keeping certificates in ${
-          certPaths(ctx.record.k3d_config.tls.certs_dir, ctx.name).clusterDir
-        } (--purge-certs removes them)`,
-      );
-      delete ctx.record.resources.tls;
-      return Promise.resolve(true);
+      return {
+        diffs: [],
+        record: null,
+        note: `keeping certificates in ${dir} (--purge-certs removes them)`,
+      };
     }
-    return Promise.resolve(false);
+    return { diffs: [{ key: "certificates", from: dir, to: null }] };
   },
   apply: async (ctx) => {
     const tls = ctx.record.resources.tls!;

@@ -2,9 +2,10 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { hasResolvConfBlocks } from "../../src/host/dns.ts";
-import { readSystemFile } from "../../src/host/system_file.ts";
+
 import type { ClusterResources } from "../../src/state/document.ts";
 import { removeDns, setDns } from "../cluster_create/09_dns.ts";
+import { fileRead } from "../reads.ts";
 
 type DnsRecord = NonNullable<ClusterResources["dns"]>;
 
@@ -13,9 +14,11 @@ const dns: Task<ClusterContext, DnsRecord> = {
   title: "Take cluster DNS out of resolv.conf",
   // split DNS (systemd-resolved, macOS) sends only cluster.local names to kube-dns: left as it is
   enabled: (ctx) => ctx.record.resources.dns?.mode === "resolv.conf",
-  check: async (ctx) => {
+  reads: (ctx) => [fileRead(ctx.record.resources.dns!.file!)],
+  check: (ctx) => {
     const rec = ctx.record.resources.dns!;
-    return !hasResolvConfBlocks(await readSystemFile(rec.file!), ctx.name);
+    const set = hasResolvConfBlocks(ctx.live.now(fileRead(rec.file!)).text, ctx.name);
+    return { diffs: set ? [{ key: `dns ${rec.file}`, from: "cluster blocks", to: null }] : [] };
   },
   apply: async (ctx) => {
     // the record stays: the next apply starts the cluster and writes the blocks again

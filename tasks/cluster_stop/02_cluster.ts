@@ -1,25 +1,25 @@
 /** `k3d cluster stop`: a cluster that is stopped already, or down with Docker, is left alone. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import type { Task } from "../../src/engine/task.ts";
+import { type CheckResult, type Task, UP_TO_DATE } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
-import { listClusters, startCluster, stopCluster } from "../../src/tools/k3d.ts";
+import { startCluster, stopCluster } from "../../src/tools/k3d.ts";
+import { clustersRead, liveCluster } from "../reads.ts";
 
 const cluster: Task<ClusterContext, null> = {
   id: "stop-cluster",
   title: "Stop k3d cluster",
-  check: async (ctx) => {
+  reads: () => [clustersRead],
+  check: (ctx): CheckResult => {
     try {
-      const found = (await ctx.live.get("k3d:clusters", listClusters)).find((c) =>
-        c.name === ctx.name
-      );
-      if (!found) ctx.notice(`k3d has no cluster ${ctx.name}: nothing to stop`);
-      return !found || found.nodes.every((n) => !n.State.Running);
+      const found = liveCluster(ctx);
+      if (!found) return { ...UP_TO_DATE, note: `k3d has no cluster ${ctx.name}: nothing to stop` };
+      const running = found.nodes.filter((n) => n.State.Running).map((n) => n.name);
+      return { diffs: running.length ? [{ key: "running", from: running, to: [] }] : [] };
     } catch (err) {
       if (!(err instanceof FirestreamError) || !/Docker is not running/.test(err.message)) {
         throw err;
       }
-      ctx.notice(`Docker is not running: cluster ${ctx.name} is down with it`);
-      return true;
+      return { ...UP_TO_DATE, note: `Docker is not running: cluster ${ctx.name} is down with it` };
     }
   },
   apply: async (ctx) => {

@@ -284,6 +284,12 @@ async function inspect(world: World, p: Parsed): Promise<string> {
   for (const name of p.args) {
     const c = world.containers[name] ??
       Object.values(world.containers).find((x) => x.id.startsWith(name));
+    // `docker inspect` (no type) also finds networks: fixtures/docker/inspect-mixed.json
+    const net = !c && p.path === "inspect" ? findNetwork(world, name) : undefined;
+    if (net) {
+      docs.push(networkDoc(world, net));
+      continue;
+    }
     if (!c) {
       missing.push(name);
       continue;
@@ -321,47 +327,56 @@ async function inspect(world: World, p: Parsed): Promise<string> {
   return out;
 }
 
+/** A simulated network by name or id prefix. */
+function findNetwork(world: World, name: string) {
+  return world.networks[name] ?? Object.values(world.networks).find((n) => n.id.startsWith(name));
+}
+
+/** Docker's inspect document for a simulated network. */
+function networkDoc(world: World, net: World["networks"][string]) {
+  const containers = Object.fromEntries(
+    Object.values(world.containers).filter((c) => net.name in c.networks).map((c) => [c.id, {
+      Name: c.name,
+      EndpointID: c.id.slice(0, 64),
+      MacAddress: "02:42:ac:12:00:02",
+      IPv4Address: `${c.networks[net.name].ip}/16`,
+      IPv6Address: "",
+    }]),
+  );
+  return {
+    Name: net.name,
+    Id: net.id,
+    Created: "2026-01-01T00:00:00Z",
+    Scope: "local",
+    Driver: "bridge",
+    EnableIPv6: false,
+    IPAM: {
+      Driver: "default",
+      Options: null,
+      Config: [{ Subnet: net.subnet, Gateway: net.gateway }],
+    },
+    Internal: false,
+    Attachable: false,
+    Containers: containers,
+    // only the default network names its bridge; user networks use br-<first 12 of the id>
+    Options: net.name === "bridge"
+      ? {
+        "com.docker.network.bridge.name": net.bridge,
+        "com.docker.network.bridge.default_bridge": "true",
+      }
+      : {},
+    Labels: net.labels,
+  };
+}
+
 function networkInspect(world: World, p: Parsed): string {
   const docs = [];
   for (const name of p.args) {
-    const net = world.networks[name] ??
-      Object.values(world.networks).find((n) => n.id.startsWith(name));
+    const net = findNetwork(world, name);
     if (!net) {
       throw new SimExit(1, `Error response from daemon: network ${name} not found\n`, "[]\n");
     }
-    const containers = Object.fromEntries(
-      Object.values(world.containers).filter((c) => net.name in c.networks).map((c) => [c.id, {
-        Name: c.name,
-        EndpointID: c.id.slice(0, 64),
-        MacAddress: "02:42:ac:12:00:02",
-        IPv4Address: `${c.networks[net.name].ip}/16`,
-        IPv6Address: "",
-      }]),
-    );
-    docs.push({
-      Name: net.name,
-      Id: net.id,
-      Created: "2026-01-01T00:00:00Z",
-      Scope: "local",
-      Driver: "bridge",
-      EnableIPv6: false,
-      IPAM: {
-        Driver: "default",
-        Options: null,
-        Config: [{ Subnet: net.subnet, Gateway: net.gateway }],
-      },
-      Internal: false,
-      Attachable: false,
-      Containers: containers,
-      // only the default network names its bridge; user networks use br-<first 12 of the id>
-      Options: net.name === "bridge"
-        ? {
-          "com.docker.network.bridge.name": net.bridge,
-          "com.docker.network.bridge.default_bridge": "true",
-        }
-        : {},
-      Labels: net.labels,
-    });
+    docs.push(networkDoc(world, net));
   }
   const format = flag(p, "format");
   return format

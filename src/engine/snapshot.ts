@@ -1,0 +1,66 @@
+/** Refresh: the live facts the steps of a run read, gathered once and concurrently. */
+
+/**
+ * One live fact the steps read (Terraform's refresh): gathered before any check, concurrently with
+ * the others, and kept until a step changes the machine.
+ */
+export interface Read<C, T> {
+  /** names the fact; reads with the same key are the same fact */
+  key: string;
+  fetch: (ctx: C) => Promise<T>;
+}
+
+/** The answer of a read: its value, or why it could not be had. */
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * The snapshot of live facts of one run: each read is made once (concurrently with the others)
+ * and forgotten whenever a step changes the machine.
+ */
+export class LiveCache<C> {
+  #values = new Map<string, Promise<unknown>>();
+  #settled = new Map<string, Settled>();
+
+  /** The cached answer for `key`, computing it once. */
+  get<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    let v = this.#values.get(key) as Promise<T> | undefined;
+    if (!v) {
+      const p: Promise<T> = fn();
+      v = p;
+      this.#values.set(key, p);
+      p.then(
+        (value) => {
+          if (this.#values.get(key) === p) this.#settled.set(key, { ok: true, value });
+        },
+        (error) => {
+          if (this.#values.get(key) !== p) return;
+          this.#settled.set(key, { ok: false, error });
+          this.#values.delete(key);
+        },
+      );
+    }
+    return v;
+  }
+
+  /** Makes every read not yet answered, all at once; resolves when all have answered (or failed). */
+  async refresh(ctx: C, reads: Read<C, unknown>[]): Promise<void> {
+    const todo = [...new Map(reads.map((r) => [r.key, r])).values()].filter((r) =>
+      !this.#settled.get(r.key)?.ok
+    );
+    await Promise.all(todo.map((r) => this.get(r.key, () => r.fetch(ctx)).catch(() => {})));
+  }
+
+  /** The answer of a read made by {@link refresh}; throws the read's own error when it failed. */
+  now<T>(read: Read<C, T>): T {
+    const s = this.#settled.get(read.key);
+    if (!s) throw new Error(`internal: ${read.key} was read before the refresh`);
+    if (!s.ok) throw s.error;
+    return s.value as T;
+  }
+
+  /** Drops every cached answer. */
+  clear(): void {
+    this.#values.clear();
+    this.#settled.clear();
+  }
+}

@@ -1,0 +1,112 @@
+/** How a plan is shown: one block per resource, every differing key the same way, drift labelled. */
+
+/** What will happen to one resource. */
+export type Action = "create" | "update" | "replace" | "delete" | "no-op";
+
+/** One differing key. */
+export interface KeyDiff {
+  key: string;
+  from?: unknown;
+  to?: unknown;
+  /** the live value differs from the recorded one (someone changed the machine) */
+  drift?: boolean;
+  forces_replacement?: boolean;
+}
+
+/** A planned change to one resource. */
+export interface ResourceChange {
+  /** e.g. `cluster.firestream-local`, `cluster.firestream-local.registry` */
+  address: string;
+  cluster: string;
+  action: Action;
+  /** why: the config changed, or the machine drifted from the recorded state */
+  cause?: "config" | "drift";
+  destructive: boolean;
+  diffs: KeyDiff[];
+  note?: string;
+}
+
+/** What the renderer needs of a plan. */
+export interface PlanView {
+  changes: ResourceChange[];
+  summary: { create: number; update: number; replace: number; delete: number };
+}
+
+/** Terraform-style text of a plan. */
+export function renderPlan(
+  plan: PlanView,
+  paint: (color: "green" | "yellow" | "red" | "cyan" | "bold" | "gray", s: string) => string,
+): string {
+  const lines: string[] = [];
+  const symbol: Record<Action, string> = {
+    create: "+",
+    update: "~",
+    replace: "-/+",
+    delete: "-",
+    "no-op": " ",
+  };
+  const color: Record<Action, "green" | "yellow" | "red" | "gray"> = {
+    create: "green",
+    update: "yellow",
+    replace: "red",
+    delete: "red",
+    "no-op": "gray",
+  };
+  const verb: Record<Action, string> = {
+    create: "will be created",
+    update: "will be updated in place",
+    replace: "must be replaced",
+    delete: "will be destroyed",
+    "no-op": "is up to date",
+  };
+  const changes = plan.changes.filter((c) => c.action !== "no-op");
+  if (!changes.length) {
+    return "No changes. The machine matches the configuration.";
+  }
+  // the symbols this plan uses, explained once as Terraform does
+  const used = (["create", "update", "replace", "delete"] as Action[]).filter((a) =>
+    changes.some((c) => c.action === a)
+  );
+  const legend: Record<string, string> = {
+    create: "create",
+    update: "update in place",
+    replace: "delete and then create replacement",
+    delete: "delete",
+  };
+  lines.push("Resource actions are indicated with the following symbols:");
+  for (const a of used) {
+    lines.push(`${paint(color[a], symbol[a].padStart(5))} ${legend[a]}`);
+  }
+  lines.push("", "Firestream will perform the following actions:", "");
+  for (const c of changes) {
+    const why = c.cause === "drift" ? " (drift: the machine changed outside firestream)" : "";
+    lines.push(
+      paint(
+        "bold",
+        `  # ${c.address} ${verb[c.action]}${why}${
+          c.destructive ? paint("red", " [destructive]") : ""
+        }`,
+      ),
+    );
+    lines.push(`  ${paint(color[c.action], symbol[c.action])} ${c.address} {`);
+    for (const d of c.diffs) {
+      const from = d.from === undefined ? "" : `${JSON.stringify(d.from)} -> `;
+      const tags = [
+        d.forces_replacement ? paint("red", "# forces replacement") : "",
+        d.drift ? paint("yellow", "# drift") : "",
+      ].filter(Boolean).join(" ");
+      lines.push(
+        `      ${paint(color[c.action], c.action === "create" ? "+" : "~")} ${d.key} = ${from}${
+          JSON.stringify(d.to)
+        }${tags ? " " + tags : ""}`,
+      );
+    }
+    if (c.note) lines.push(`      ${paint("gray", `# ${c.note}`)}`);
+    lines.push("    }", "");
+  }
+  const s = plan.summary;
+  lines.push(
+    `Plan: ${s.create} to add, ${s.update} to change, ${s.replace} to replace, ${s.delete} to destroy.`,
+  );
+  return lines.join("\n");
+}

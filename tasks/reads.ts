@@ -1,0 +1,215 @@
+/**
+ * The live facts the cluster steps read (Terraform's refresh). Each is one external call at most,
+ * made once per snapshot and concurrently with the others: `k3d cluster list`, one `docker inspect`
+ * naming every container and network of interest, one `kubectl get` of nodes, deployments, secrets
+ * and Traefik's TLSStores, one `ip -j route show`, one `resolvectl status`; the rest are files.
+ */
+import type { ClusterContext, Read } from "../src/cluster/context.ts";
+import { dockerNetworks, interfaceNetworks, type UsedNetwork } from "../src/cluster/networks.ts";
+import { checkHostPorts, type PortCheck } from "../src/cluster/ports.ts";
+import { waitForRegistry } from "../src/cluster/registry_health.ts";
+import { hostNetworkWanted, sudoCheck } from "../src/cluster/sudo.ts";
+import { checkTools } from "../src/cluster/tools_check.ts";
+import { FirestreamError } from "../src/errors.ts";
+import { type DnsStatus, dnsStatus } from "../src/host/dns.ts";
+import type { IpRoute } from "../src/host/routes.ts";
+import { readSystemFile, systemFileLink } from "../src/host/system_file.ts";
+import { runningSupervisor } from "../src/portforward/control.ts";
+import type { SupervisorInfo } from "../src/portforward/files.ts";
+import { devModeSpec } from "../src/portforward/spec.ts";
+import { type CertInfo, certPaths, readCert, renewalReason } from "../src/tls/certs.ts";
+import { fileBase64, TRAEFIK_NAMESPACE } from "../src/tls/secret.ts";
+import {
+  type ContainerInfo,
+  inspectObjects,
+  isContainer,
+  type NetworkInfo,
+  networkSubnets,
+  publishedPorts,
+} from "../src/tools/docker.ts";
+import { exec, firstLine } from "../src/tools/exec.ts";
+import { type K3dCluster, listClusters, registryContainer } from "../src/tools/k3d.ts";
+import { kubectl, type KubeObject } from "../src/tools/kubectl.ts";
+
+/** `k3d cluster list`: every cluster with its nodes. */
+export const clustersRead: Read<K3dCluster[]> = { key: "k3d:clusters", fetch: listClusters };
+
+/** This cluster as k3d lists it, or undefined. */
+export function liveCluster(ctx: ClusterContext): K3dCluster | undefined {
+  return ctx.live.now(clustersRead).find((c) => c.name === ctx.name);
+}
+
+/** The Docker objects a cluster's steps look at: its registry (wanted and recorded), first server and network. */
+export function dockerNames(ctx: ClusterContext): string[] {
+  const names = [
+    registryContainer(ctx.k3d.registry.name),
+    ctx.record.resources.registry?.container,
+    `k3d-${ctx.name}-server-0`,
+    `k3d-${ctx.name}`,
+  ];
+  return [...new Set(names.filter((n): n is string => Boolean(n)))];
+}
+
+/** One `docker inspect` of {@link dockerNames}. */
+export const dockerRead: Read<Map<string, ContainerInfo | NetworkInfo>> = {
+  key: "docker:objects",
+  fetch: (ctx) => inspectObjects(dockerNames(ctx)),
+};
+
+/** A container of {@link dockerNames}, or undefined when it does not exist. */
+export function container(ctx: ClusterContext, name: string): ContainerInfo | undefined {
+  const doc = ctx.live.now(dockerRead).get(name);
+  return isContainer(doc) ? doc : undefined;
+}
+
+/** The cluster's Docker network, or undefined. */
+export function network(ctx: ClusterContext): NetworkInfo | undefined {
+  const doc = ctx.live.now(dockerRead).get(`k3d-${ctx.name}`);
+  return doc && !isContainer(doc) ? doc : undefined;
+}
+
+/** What the cluster's API server holds that the steps compare. */
+export interface KubeFacts {
+  nodes: KubeObject[];
+  deployments: KubeObject[];
+  secrets: KubeObject[];
+  /** the default TLSStore's secret, "absent", or "no-traefik" when its type is not installed */
+  tlsStore: string | "absent" | "no-traefik";
+}
+
+const KINDS = ["nodes", "deployments.apps", "secrets"];
+const TLS_STORES = "tlsstores.traefik.io";
+
+/**
+ * One `kubectl get` of nodes, deployments, secrets and Traefik's TLSStores in every namespace; when
+ * the TLSStore type is not installed (yet), kubectl refuses the whole list and it is asked without it.
+ */
+async function kubeFacts(ctx: ClusterContext): Promise<KubeFacts> {
+  const get = (kinds: string[]) =>
+    kubectl(ctx.kubeContext, ["get", kinds.join(","), "--all-namespaces", "-o", "json"], {
+      check: false,
+    });
+  let r = await get([...KINDS, TLS_STORES]);
+  let traefik = true;
+  if (r.code !== 0 && /doesn't have a resource type|no matches for kind/.test(r.stderr)) {
+    traefik = false;
+    r = await get(KINDS);
+  }
+  if (r.code !== 0) {
+    throw new FirestreamError(`kubectl get ${KINDS.join(",")} failed: ${firstLine(r.stderr)}`, {
+      hint: "is the cluster running? see `firestream cluster info`",
+    });
+  }
+  const items = (JSON.parse(r.stdout).items ?? []) as KubeObject[];
+  const of = (kind: string) => items.filter((i) => i.kind === kind);
+  const store = of("TLSStore").find((s) =>
+    s.metadata.name === "default" && s.metadata.namespace === TRAEFIK_NAMESPACE
+  );
+  return {
+    nodes: of("Node"),
+    deployments: of("Deployment"),
+    secrets: of("Secret"),
+    tlsStore: !traefik
+      ? "no-traefik"
+      : store
+      ? store.spec?.defaultCertificate?.secretName ?? "absent"
+      : "absent",
+  };
+}
+
+/** What the API server holds (one kubectl call). */
+export const kubeRead: Read<KubeFacts> = { key: "kube", fetch: kubeFacts };
+
+/** A secret's tls.crt, base64, or undefined. */
+export function secretCertOf(facts: KubeFacts, name: string, namespace: string) {
+  const s = facts.secrets.find((x) =>
+    x.metadata.name === name && x.metadata.namespace === namespace
+  );
+  return s ? (s.data?.["tls.crt"] as string | undefined) ?? "" : undefined;
+}
+
+/** The main table's routes, all of them (`ip -j route show`). */
+export const routesRead: Read<IpRoute[]> = {
+  key: "ip:routes",
+  fetch: async () => {
+    const r = await exec(["ip", "-j", "route", "show"]);
+    return JSON.parse(r.stdout.trim() || "[]") as IpRoute[];
+  },
+};
+
+/** The host's DNS method and its links' settings (`resolvectl status`). */
+export const dnsRead: Read<DnsStatus> = { key: "dns:status", fetch: () => dnsStatus() };
+
+/** A host file's text ("" when missing) and the link it is, if it is one. */
+export interface FileFacts {
+  text: string;
+  link?: string;
+}
+
+/** A read of a host file (no external call). */
+export function fileRead(path: string): Read<FileFacts> {
+  return {
+    key: `file:${path}`,
+    fetch: async () => {
+      const [text, link] = await Promise.all([readSystemFile(path), systemFileLink(path)]);
+      return link === undefined ? { text } : { text, link };
+    },
+  };
+}
+
+/** The cluster's certificate: why it must be (re)issued, and what it is now. */
+export interface CertFacts {
+  reason?: string;
+  info?: CertInfo;
+  /** the certificate file, base64 (what the secrets must hold) */
+  base64?: string;
+}
+
+/** Reads the cluster's certificate files. */
+export const certRead: Read<CertFacts> = {
+  key: "tls:cert",
+  fetch: async (ctx) => {
+    const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
+    const reason = await renewalReason(p, ctx.k3d);
+    if (reason === "no certificate yet") return { reason };
+    const [{ info }, base64] = await Promise.all([readCert(p.cert), fileBase64(p.cert)]);
+    return { reason, info, base64 };
+  },
+};
+
+/** Whether the wanted registry answers on its port (asked only when its container runs there). */
+export const registryHttpRead: Read<boolean> = {
+  key: "registry:http",
+  fetch: async (ctx) => {
+    await ctx.live.refresh(ctx, [dockerRead]);
+    const info = container(ctx, registryContainer(ctx.k3d.registry.name));
+    const port = Number(info?.HostConfig.PortBindings?.["5000/tcp"]?.[0]?.HostPort);
+    if (!info?.State.Running || port !== ctx.k3d.registry.port) return false;
+    return await waitForRegistry(port, { timeoutMs: 3000 });
+  },
+};
+
+/** The dev-mode supervisor running for this cluster, if any (its pid files). */
+export const supervisorRead: Read<SupervisorInfo | undefined> = {
+  key: "portforward:supervisor",
+  fetch: (ctx) => runningSupervisor(devModeSpec(ctx).paths),
+};
+
+/** What preflight needs: the tools, the host's ports and networks, and sudo when it is needed. */
+export interface PreflightFacts {
+  tools: Awaited<ReturnType<typeof checkTools>>;
+  ports: PortCheck[];
+  networks: UsedNetwork[];
+}
+
+/** Preflight's reads (the tools first: their messages say what to install). */
+export const preflightRead: Read<PreflightFacts> = {
+  key: "preflight",
+  fetch: async (ctx) => {
+    const tools = await checkTools();
+    const [published, docker] = await Promise.all([publishedPorts(), networkSubnets()]);
+    const ports = await checkHostPorts(ctx.k3d, { state: ctx.state, published });
+    if (hostNetworkWanted(ctx.k3d, ctx.options)) await sudoCheck();
+    return { tools, ports, networks: [...interfaceNetworks(), ...dockerNetworks(docker)] };
+  },
+};
