@@ -18,7 +18,7 @@ import { currentRoute } from "../host/routes.ts";
 import { readSystemFile } from "../host/system_file.ts";
 import { listForwards } from "../portforward/control.ts";
 import { forwardPaths } from "../portforward/files.ts";
-import { registryAnswers } from "./registry_health.ts";
+import { registryAnswers } from "../tools/registry_health.ts";
 
 /** Overall status of a cluster. */
 export type ClusterStatus = "running" | "stopped" | "degraded" | "missing" | "drifted";

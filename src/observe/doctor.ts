@@ -1,8 +1,8 @@
 /** `firestream doctor`: checks the machine without changing anything; each check passes, warns or fails with its fix. */
 import type { Workspace } from "../cluster/workspace.ts";
-import { checkHostPorts } from "../cluster/ports.ts";
-import { hostNetworkWanted, sudoCheck } from "../cluster/sudo.ts";
-import { requireK3d } from "../cluster/tools_check.ts";
+import { checkHostPorts } from "../host/ports.ts";
+import { hostNetworkWanted, sudoCheck } from "../host/sudo.ts";
+import { requireK3d } from "../host/tools_check.ts";
 import { readBlock } from "../host/block.ts";
 import {
   type ClusterLiveness,

@@ -6,7 +6,7 @@
  * on the next free port and reported. Services are followed by polling the cluster with one call;
  * a service without a ready pod waits. A watchdog ends the children if the supervisor is killed.
  */
-import { listeningProcess, probePort } from "../cluster/ports.ts";
+import { listeningProcess, probePort } from "../host/ports.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { type Child, spawnChild } from "../tools/child.ts";
 import { discover, type Discovery } from "./discovery.ts";

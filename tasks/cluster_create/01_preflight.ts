@@ -4,10 +4,10 @@ import {
   checkClusterNetworks,
   dockerNetworks,
   interfaceNetworks,
-} from "../../src/cluster/networks.ts";
-import { checkHostPorts } from "../../src/cluster/ports.ts";
-import { hostNetworkWanted, sudoCheck } from "../../src/cluster/sudo.ts";
-import { checkTools } from "../../src/cluster/tools_check.ts";
+} from "../../src/host/networks.ts";
+import { checkHostPorts } from "../../src/host/ports.ts";
+import { hostNetworkWanted, sudoCheck } from "../../src/host/sudo.ts";
+import { checkTools } from "../../src/host/tools_check.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import { networkSubnets, publishedPorts } from "../../src/tools/docker.ts";

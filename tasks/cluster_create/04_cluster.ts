@@ -1,6 +1,6 @@
 /** Cluster: write k3d's config under the state dir and `k3d cluster create --config <file>`; start it when stopped. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import { k3dConfigYaml } from "../../src/cluster/k3d_config.ts";
+import { k3dConfigYaml } from "../../src/tools/k3d_config.ts";
 import type { Task } from "../../src/engine/task.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import { writeFileAtomic } from "../../src/state/fs.ts";

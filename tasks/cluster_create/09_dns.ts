@@ -1,6 +1,6 @@
 /** DNS: cluster names resolve on the host (split DNS, two resolv.conf blocks, or /etc/resolver), then the seed's DNS test. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import { clusterDnsAddress } from "../../src/cluster/k3d_config.ts";
+import { clusterDnsAddress } from "../../src/tools/k3d_config.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import {
