@@ -1,6 +1,7 @@
 /** Kernel routes to the cluster's pod and service networks, via `ip` (through sudo when not root). */
 import { FirestreamError } from "../errors.ts";
 import type { RouteRecord } from "../state/document.ts";
+import { addressOn, inspectContainer } from "../tools/docker.ts";
 import { exec } from "../tools/exec.ts";
 
 /** A route as `ip -j route show` reports it. */
@@ -67,4 +68,29 @@ export async function unsetRoute(route: RouteRecord): Promise<void> {
   } else {
     await exec(["ip", "route", "del", route.cidr, "via", route.via], { sudo: true });
   }
+}
+
+/** Memoizes read-only answers by key (a run's live cache). */
+export interface Memo {
+  get<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+const noMemo: Memo = { get: (_key, fn) => fn() };
+
+/** The first server's address on cluster `cluster`'s own network (asked by network name). */
+export async function serverIp(cluster: string, live: Memo = noMemo): Promise<string> {
+  const name = `k3d-${cluster}-server-0`;
+  const info = await live.get(`docker:inspect:${name}`, () => inspectContainer(name));
+  const ip = info ? addressOn(info, `k3d-${cluster}`) : undefined;
+  if (!ip) {
+    throw new FirestreamError(`cannot find the address of ${name} on network k3d-${cluster}`, {
+      hint: "is the cluster running? see `firestream cluster info`",
+    });
+  }
+  return ip;
+}
+
+/** Removes the recorded routes (delete, or routes turned off). */
+export async function removeRoutes(routes: RouteRecord[]): Promise<void> {
+  for (const r of [...routes].reverse()) await unsetRoute(r);
 }

@@ -1,6 +1,7 @@
 /** Cluster: write k3d's config under the state dir and `k3d cluster create --config <file>`; start it when stopped. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { k3dConfigYaml } from "../../src/tools/k3d_config.ts";
+import { k3dConfigPath } from "../../src/tools/k3d_names.ts";
 import type { Task } from "../../src/engine/task.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import { writeFileAtomic } from "../../src/state/fs.ts";
@@ -18,11 +19,6 @@ export interface ClusterUndo {
   previous?: ClusterResources["cluster"];
 }
 
-/** Where the generated k3d config lives. */
-export function k3dConfigPath(ctx: ClusterContext): string {
-  return `${ctx.stateDir}/k3d/${ctx.name}.yaml`;
-}
-
 /** Bound on k3d's own wait for the cluster. */
 export const CLUSTER_TIMEOUT_S = 300;
 
@@ -38,7 +34,7 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
     if (!found) return false;
     // made by a run that died before recording it: the record of this managed cluster adopts it
     ctx.record.resources.cluster ??= {
-      config_file: k3dConfigPath(ctx),
+      config_file: k3dConfigPath(ctx.stateDir, ctx.name),
       context: ctx.kubeContext,
       created: true,
       created_at: new Date().toISOString(),
@@ -48,7 +44,7 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
   abandon: async (ctx) => {
     if (ctx.record.resources.cluster) return;
     if (await findCluster(ctx.name)) await deleteCluster(ctx.name);
-    await Deno.remove(k3dConfigPath(ctx)).catch(() => {});
+    await Deno.remove(k3dConfigPath(ctx.stateDir, ctx.name)).catch(() => {});
   },
   apply: async (ctx) => {
     const previous = ctx.record.resources.cluster;
@@ -57,7 +53,7 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
       await startCluster(ctx.name);
       return { action: "started", previous };
     }
-    const file = k3dConfigPath(ctx);
+    const file = k3dConfigPath(ctx.stateDir, ctx.name);
     await Deno.mkdir(`${ctx.stateDir}/k3d`, { recursive: true });
     await writeFileAtomic(
       file,
@@ -81,7 +77,7 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
   rollback: async (ctx, undo) => {
     if (undo.action === "created") {
       await deleteCluster(ctx.name);
-      await Deno.remove(k3dConfigPath(ctx)).catch(() => {});
+      await Deno.remove(k3dConfigPath(ctx.stateDir, ctx.name)).catch(() => {});
     }
     if (undo.previous) ctx.record.resources.cluster = undo.previous;
     else delete ctx.record.resources.cluster;

@@ -2,6 +2,7 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { createAgent, deleteNode, type K3dNode, listClusters } from "../../src/tools/k3d.ts";
+import { agentIndex, agentNodeName } from "../../src/tools/k3d_names.ts";
 import { kubectl } from "../../src/tools/kubectl.ts";
 
 /** What rollback needs. */
@@ -16,17 +17,6 @@ async function liveAgents(ctx: ClusterContext): Promise<K3dNode[]> {
   );
   return (cluster?.nodes ?? []).filter((n) => n.role === "agent")
     .sort((a, b) => agentIndex(a.name) - agentIndex(b.name));
-}
-
-/** Order of agents: k3d's own `-agent-N`, then added ones `-agent-N-0`, by N. */
-export function agentIndex(container: string): number {
-  const m = /-agent-(\d+)(?:-\d+)?$/.exec(container);
-  return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
-}
-
-/** The k3d node name for the agent with index n (k3d names its container `k3d-<name>-0`). */
-export function agentNodeName(cluster: string, n: number): string {
-  return `${cluster}-agent-${n}`;
 }
 
 /** The state says how many agents the cluster has now, and it reaches the state file at once. */

@@ -1,11 +1,15 @@
 /** Routes: `ip route replace <cidr> via <server-ip>` for the pod and service networks; replaced routes are recorded and restored. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
-import { FirestreamError } from "../../src/errors.ts";
 import { routesUnsupported } from "../../src/host/platform.ts";
-import { currentRoute, setRoute, unsetRoute } from "../../src/host/routes.ts";
+import {
+  currentRoute,
+  removeRoutes,
+  serverIp,
+  setRoute,
+  unsetRoute,
+} from "../../src/host/routes.ts";
 import type { RouteRecord } from "../../src/state/document.ts";
-import { addressOn, inspectContainer } from "../../src/tools/docker.ts";
 
 /** What rollback needs. */
 export interface RoutesUndo {
@@ -14,26 +18,8 @@ export interface RoutesUndo {
   previous?: RouteRecord[];
 }
 
-/** The first server's address on the cluster's own network (asked by network name). */
-export async function serverIp(ctx: ClusterContext): Promise<string> {
-  const name = `k3d-${ctx.name}-server-0`;
-  const info = await ctx.live.get(`docker:inspect:${name}`, () => inspectContainer(name));
-  const ip = info ? addressOn(info, `k3d-${ctx.name}`) : undefined;
-  if (!ip) {
-    throw new FirestreamError(`cannot find the address of ${name} on network k3d-${ctx.name}`, {
-      hint: "is the cluster running? see `firestream cluster info`",
-    });
-  }
-  return ip;
-}
-
 function cidrs(ctx: ClusterContext): string[] {
   return [ctx.k3d.network.pod_cidr, ctx.k3d.network.service_cidr];
-}
-
-/** Removes the recorded routes (delete, or routes turned off). */
-export async function removeRoutes(routes: RouteRecord[]): Promise<void> {
-  for (const r of [...routes].reverse()) await unsetRoute(r);
 }
 
 async function setAll(ctx: ClusterContext, ip: string): Promise<RouteRecord[]> {
@@ -65,7 +51,7 @@ const routes: Task<ClusterContext, RoutesUndo> = {
       return true;
     }
     // the server's address now: Docker may hand out another one when the cluster restarts
-    const ip = await serverIp(ctx);
+    const ip = await serverIp(ctx.name, ctx.live);
     const moved = (ctx.record.resources.routes ?? []).filter((r) =>
       cidrs(ctx).includes(r.cidr) && r.via !== ip
     );
@@ -94,14 +80,14 @@ const routes: Task<ClusterContext, RoutesUndo> = {
     // routes of CIDRs no longer configured go first
     const stale = (previous ?? []).filter((r) => !cidrs(ctx).includes(r.cidr));
     await removeRoutes(stale);
-    const set = await setAll(ctx, await serverIp(ctx));
+    const set = await setAll(ctx, await serverIp(ctx.name, ctx.live));
     ctx.record.resources.routes = set;
     return { set, previous, removed: stale.length ? stale : undefined };
   },
   // died while setting them: a route to the server that the record does not hold goes, a recorded one comes back
   abandon: async (ctx) => {
     const recorded = ctx.record.resources.routes ?? [];
-    const ip = await serverIp(ctx).catch(() => undefined);
+    const ip = await serverIp(ctx.name, ctx.live).catch(() => undefined);
     for (const cidr of cidrs(ctx)) {
       const rec = recorded.find((r) => r.cidr === cidr);
       if (rec) await setRoute(rec.cidr, rec.via, { force: true });

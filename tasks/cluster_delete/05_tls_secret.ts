@@ -1,8 +1,8 @@
 /** Remove the TLS secrets and Traefik's default certificate (when the cluster still answers). */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
+import { removeSecrets, restoreSecrets } from "../../src/tls/secret.ts";
 import { listClusters } from "../../src/tools/k3d.ts";
-import { removeSecrets, restoreSecrets } from "../cluster_create/07_tls_secret.ts";
 
 const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = {
   id: "delete-tls-secret",
@@ -18,16 +18,17 @@ const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = 
   apply: async (ctx) => {
     const s = ctx.record.resources.tls!.secret;
     try {
-      await removeSecrets(ctx, s.name, s.namespaces);
+      await removeSecrets(ctx.kubeContext, s.name, s.namespaces);
     } catch (err) {
       // the copies already deleted come back from the certificate files: all of them or none
-      await restoreSecrets(ctx, s.name, s.namespaces).catch((undoErr) => {
-        throw new StepFailure(err, {
-          left: `some copies of secret ${s.name} are deleted and could not be put back (${
-            (undoErr as Error).message
-          }); run \`firestream cluster delete\` again to finish`,
+      await restoreSecrets(ctx.kubeContext, ctx.k3d.tls.certs_dir, ctx.name, s.name, s.namespaces)
+        .catch((undoErr) => {
+          throw new StepFailure(err, {
+            left: `some copies of secret ${s.name} are deleted and could not be put back (${
+              (undoErr as Error).message
+            }); run \`firestream cluster delete\` again to finish`,
+          });
         });
-      });
       throw new StepFailure(err, { undone: true });
     }
     ctx.record.resources.tls!.secret = { name: s.name, namespaces: [] };
@@ -35,12 +36,14 @@ const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = 
   },
   // the delete failed later: the cluster still runs, so it gets its secrets back
   rollback: async (ctx, s) => {
-    await restoreSecrets(ctx, s.name, s.namespaces);
+    await restoreSecrets(ctx.kubeContext, ctx.k3d.tls.certs_dir, ctx.name, s.name, s.namespaces);
     if (ctx.record.resources.tls) ctx.record.resources.tls.secret = s;
   },
   abandon: async (ctx) => {
     const s = ctx.record.resources.tls?.secret;
-    if (s?.namespaces.length) await restoreSecrets(ctx, s.name, s.namespaces);
+    if (s?.namespaces.length) {
+      await restoreSecrets(ctx.kubeContext, ctx.k3d.tls.certs_dir, ctx.name, s.name, s.namespaces);
+    }
   },
 };
 
