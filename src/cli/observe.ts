@@ -18,6 +18,7 @@ import { type Color, isBrokenPipe, type Output } from "../ui/output.ts";
 import { setExitCode } from "./program.ts";
 import { requireRunning } from "./running.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
+import { kubeconfigContext } from "../tools/k3d_names.ts";
 
 const COLORS: Color[] = ["cyan", "green", "yellow", "magenta", "blue"];
 
@@ -47,7 +48,7 @@ export async function logs(
   const session = await openSession(flags);
   const out = session.out;
   const cluster = session.loaded.config.cluster.k3d.name;
-  const context = `k3d-${cluster}`;
+  const context = kubeconfigContext(cluster);
   const req: LogsRequest = { ...opts, ...parseTarget(target, name) };
   if (req.kind) kindOf(req.kind);
   // structured lines always carry kubectl's timestamp
@@ -170,7 +171,7 @@ export async function diagnostics(flags: GlobalFlags, opts: DiagnosticsFlags): P
   await requireRunning(name);
   const picked = (["nodes", "pods", "services", "events"] as const).filter((s) => opts[s]);
   const req: DiagnosticsRequest = {
-    context: `k3d-${name}`,
+    context: kubeconfigContext(name),
     cluster: name,
     sections: opts.all || picked.length === 0
       ? ["nodes", "pods", "services", "events"]

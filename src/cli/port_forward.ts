@@ -108,7 +108,7 @@ export async function supervisorSpec(
   }
   const spec: SupervisorSpec = {
     cluster: k3d.name,
-    context: `k3d-${k3d.name}`,
+    context: kubeconfigContext(k3d.name),
     offset,
     namespaces: k3d.dev_mode.namespaces,
     only: opts.service ? parseService(opts.service, opts.namespace) : undefined,
@@ -185,3 +185,4 @@ export async function portForward(
 
 /** The hidden `__supervise SPEC` command (main.ts runs it before the command tree loads). */
 export { supervise } from "../portforward/control.ts";
+import { kubeconfigContext } from "../tools/k3d_names.ts";

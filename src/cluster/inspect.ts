@@ -19,6 +19,12 @@ import { readSystemFile } from "../host/system_file.ts";
 import { listForwards } from "../portforward/control.ts";
 import { forwardPaths } from "../portforward/files.ts";
 import { registryAnswers } from "../tools/registry_health.ts";
+import {
+  clusterNetwork,
+  kubeconfigContext,
+  registryName,
+  serverContainer,
+} from "../tools/k3d_names.ts";
 
 /** Overall status of a cluster. */
 export type ClusterStatus = "running" | "stopped" | "degraded" | "missing" | "drifted";
@@ -78,8 +84,8 @@ function count(nodes: K3dNode[], role: string) {
 
 /** The first server's current address on the cluster network, when it runs. */
 async function serverAddress(name: string): Promise<string | undefined> {
-  const info = await inspectContainer(`k3d-${name}-server-0`).catch(() => undefined);
-  return info ? addressOn(info, `k3d-${name}`) : undefined;
+  const info = await inspectContainer(serverContainer(name)).catch(() => undefined);
+  return info ? addressOn(info, clusterNetwork(name)) : undefined;
 }
 
 /** Differences between the recorded config and the live cluster. */
@@ -126,14 +132,14 @@ export async function viewCluster(
     api: binding
       ? `https://${binding.HostIp === "0.0.0.0" ? "127.0.0.1" : binding.HostIp}:${binding.HostPort}`
       : undefined,
-    context: `k3d-${name}`,
+    context: kubeconfigContext(name),
     k3s_versions: [],
     resources: record?.resources,
     ...(options.dockerDown ? { docker_down: true } : {}),
   };
   if (options.deep && live && servers.running > 0) {
     try {
-      const list = await getJson(`k3d-${name}`, ["nodes"]);
+      const list = await getJson(kubeconfigContext(name), ["nodes"]);
       view.k3s_versions = [
         ...new Set<string>(list.items.map((n: KubeObject) => n.status?.nodeInfo?.kubeletVersion)),
       ]
@@ -169,10 +175,14 @@ async function addDetails(
     const present: Record<string, boolean> = {};
     if (running) {
       for (const ns of r.tls.secret.namespaces) {
-        present[ns] =
-          (await getOptional(`k3d-${record.name}`, ["secret", r.tls.secret.name, "-n", ns]).catch(
-            () => undefined,
-          )) !== undefined;
+        present[ns] = (await getOptional(kubeconfigContext(record.name), [
+          "secret",
+          r.tls.secret.name,
+          "-n",
+          ns,
+        ]).catch(
+          () => undefined,
+        )) !== undefined;
       }
     }
     view.tls = {
@@ -289,7 +299,7 @@ export async function discoverConfig(
     tls: { enabled: false },
     dev_mode: { port_forward_all: false },
     registry: reg && regPort
-      ? { enabled: true, name: reg.name.replace(/^k3d-/, ""), port: Number(regPort) }
+      ? { enabled: true, name: registryName(reg.name), port: Number(regPort) }
       : { enabled: false },
   };
   if (tag) k3d.k3s_version = tag;

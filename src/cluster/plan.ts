@@ -14,6 +14,7 @@ import {
   registryContainer,
 } from "../tools/k3d.ts";
 import { type ClusterContext, LiveCache, newRecord } from "./context.ts";
+import { kubeconfigContext } from "../tools/k3d_names.ts";
 
 /** What will happen to one resource. */
 export type Action = "create" | "update" | "replace" | "delete" | "no-op";
@@ -202,7 +203,7 @@ async function planCluster(
       config: session.loaded.config,
       k3d,
       name,
-      kubeContext: `k3d-${name}`,
+      kubeContext: kubeconfigContext(name),
       projectDir: session.loaded.projectDir,
       stateDir: session.stateDir,
       state,

@@ -3,6 +3,7 @@ import { FirestreamError } from "../errors.ts";
 import type { RouteRecord } from "../state/document.ts";
 import { addressOn, inspectContainer } from "../tools/docker.ts";
 import { exec } from "../tools/exec.ts";
+import { clusterNetwork, serverContainer } from "../tools/k3d_names.ts";
 
 /** A route as `ip -j route show` reports it. */
 export interface IpRoute {
@@ -79,13 +80,16 @@ const noMemo: Memo = { get: (_key, fn) => fn() };
 
 /** The first server's address on cluster `cluster`'s own network (asked by network name). */
 export async function serverIp(cluster: string, live: Memo = noMemo): Promise<string> {
-  const name = `k3d-${cluster}-server-0`;
+  const name = serverContainer(cluster);
   const info = await live.get(`docker:inspect:${name}`, () => inspectContainer(name));
-  const ip = info ? addressOn(info, `k3d-${cluster}`) : undefined;
+  const ip = info ? addressOn(info, clusterNetwork(cluster)) : undefined;
   if (!ip) {
-    throw new FirestreamError(`cannot find the address of ${name} on network k3d-${cluster}`, {
-      hint: "is the cluster running? see `firestream cluster info`",
-    });
+    throw new FirestreamError(
+      `cannot find the address of ${name} on network ${clusterNetwork(cluster)}`,
+      {
+        hint: "is the cluster running? see `firestream cluster info`",
+      },
+    );
   }
   return ip;
 }

@@ -19,7 +19,8 @@ import { certPaths, readCert } from "../tls/certs.ts";
 import { dockerServerVersion, publishedPorts } from "../tools/docker.ts";
 import { isRoot } from "../tools/exec.ts";
 import { FirestreamError } from "../errors.ts";
-import { type K3dCluster, k3dVersion, listClusters, registryContainer } from "../tools/k3d.ts";
+import { type K3dCluster, k3dVersion, listClusters } from "../tools/k3d.ts";
+import { registryContainer } from "../tools/k3d_names.ts";
 import { kubectlVersion } from "../tools/kubectl.ts";
 
 /** One check's outcome. */

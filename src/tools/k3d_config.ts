@@ -1,7 +1,7 @@
 /** Turns `[cluster.k3d]` into k3d's own config file (apiVersion k3d.io/v1alpha5, kind Simple). */
 import { nthAddress, parseCidr } from "../config/cidr.ts";
 import type { K3dConfig } from "../config/schema.ts";
-import { registryContainer } from "./k3d.ts";
+import { registryContainer } from "./k3d_names.ts";
 
 /** k3s's own defaults; other values need k3s arguments. */
 export const DEFAULT_POD_CIDR = "10.42.0.0/16";

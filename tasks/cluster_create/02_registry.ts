@@ -11,7 +11,8 @@ import {
   inspectContainer,
   inspectNetwork,
 } from "../../src/tools/docker.ts";
-import { createRegistry, deleteRegistry, registryContainer } from "../../src/tools/k3d.ts";
+import { createRegistry, deleteRegistry } from "../../src/tools/k3d.ts";
+import { clusterNetwork, registryContainer } from "../../src/tools/k3d_names.ts";
 
 type RegistryRecord = NonNullable<ClusterResources["registry"]>;
 
@@ -72,7 +73,7 @@ async function make(ctx: ClusterContext, name: string, port: number): Promise<vo
   const container = registryContainer(name);
   // k3d joins a registry to a cluster's network only at cluster create; a remade one is joined here.
   // The read comes first: when it fails, no registry has been made
-  const network = `k3d-${ctx.name}`;
+  const network = clusterNetwork(ctx.name);
   const join = await inspectNetwork(network);
   await createRegistry(name, { hostIp: HOST_IP, port });
   try {

@@ -2,7 +2,7 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { createAgent, deleteNode, type K3dNode, listClusters } from "../../src/tools/k3d.ts";
-import { agentIndex, agentNodeName } from "../../src/tools/k3d_names.ts";
+import { agentContainer, agentIndex, agentNodeName } from "../../src/tools/k3d_names.ts";
 import { kubectl } from "../../src/tools/kubectl.ts";
 
 /** What rollback needs. */
@@ -30,7 +30,7 @@ async function addOne(ctx: ClusterContext, existing: string[]): Promise<string> 
   const next = existing.reduce((m, n) => Math.max(m, agentIndex(n) + 1), 0);
   const name = agentNodeName(ctx.name, next);
   await createAgent(name, { cluster: ctx.name, image: `rancher/k3s:${ctx.k3d.k3s_version}` });
-  return `k3d-${name}-0`;
+  return agentContainer(name);
 }
 
 /** Why removing an agent stopped, and whether its container is gone. */

@@ -18,6 +18,7 @@ import { DNS_TROUBLESHOOTING, removeDns, setDns } from "../../src/host/dns_setti
 import { readSystemFile, resolvConfPath, systemFileLink } from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import { bridgeInterface, inspectNetwork } from "../../src/tools/docker.ts";
+import { clusterNetwork } from "../../src/tools/k3d_names.ts";
 
 type DnsRecord = NonNullable<ClusterResources["dns"]>;
 
@@ -30,11 +31,11 @@ export interface DnsUndo {
 
 async function bridge(ctx: ClusterContext): Promise<string> {
   const net = await ctx.live.get(
-    `docker:network:k3d-${ctx.name}`,
-    () => inspectNetwork(`k3d-${ctx.name}`),
+    `docker:network:${clusterNetwork(ctx.name)}`,
+    () => inspectNetwork(clusterNetwork(ctx.name)),
   );
   if (!net) {
-    throw new FirestreamError(`docker network k3d-${ctx.name} not found`, {
+    throw new FirestreamError(`docker network ${clusterNetwork(ctx.name)} not found`, {
       hint: "is the cluster running?",
     });
   }

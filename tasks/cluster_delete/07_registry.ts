@@ -3,6 +3,7 @@ import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { inspectContainer } from "../../src/tools/docker.ts";
 import { deleteRegistry } from "../../src/tools/k3d.ts";
+import { clusterOfNetwork } from "../../src/tools/k3d_names.ts";
 
 /** True when the registry must stay: not ours, shared, or kept by flag. */
 export function keepRegistry(ctx: ClusterContext): string | undefined {
@@ -24,7 +25,7 @@ export function keepRegistry(ctx: ClusterContext): string | undefined {
 async function usedElsewhere(ctx: ClusterContext, container: string): Promise<string | undefined> {
   const info = await inspectContainer(container);
   const others = Object.keys(info?.NetworkSettings.Networks ?? {})
-    .filter((n) => n.startsWith("k3d-") && n !== `k3d-${ctx.name}`).map((n) => n.slice(4));
+    .map(clusterOfNetwork).filter((c) => c !== undefined && c !== ctx.name);
   return others.length ? `cluster ${others.join(", ")} still uses it` : undefined;
 }
 
