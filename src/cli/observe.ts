@@ -19,6 +19,7 @@ import { setExitCode } from "./program.ts";
 import { requireRunning } from "./running.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
 import { kubeconfigContext } from "../tools/k3d_names.ts";
+import { kubectlArgv } from "../tools/kubectl.ts";
 
 const COLORS: Color[] = ["cyan", "green", "yellow", "magenta", "blue"];
 
@@ -74,9 +75,7 @@ export async function logs(
   );
   if (!req.follow) {
     const results = await Promise.all(
-      streams.map((t) =>
-        exec(["kubectl", "--context", context, ...logsArgs(t, kubeReq)], { check: false })
-      ),
+      streams.map((t) => exec(kubectlArgv(context, logsArgs(t, kubeReq)), { check: false })),
     );
     let failed = 0;
     results.forEach((r, i) => {
@@ -115,7 +114,7 @@ export async function logs(
   const start = (t: LogTarget) => {
     const key = `${t.namespace}/${t.pod}/${t.container}`;
     if (running.has(key)) return;
-    const child = spawnChild(["kubectl", "--context", context, ...logsArgs(t, kubeReq)], {
+    const child = spawnChild(kubectlArgv(context, logsArgs(t, kubeReq)), {
       onLine: (stream, line) =>
         stream === "stdout" ? emit(t, line) : out.progress(`${t.pod}/${t.container}: ${line}`),
     });
