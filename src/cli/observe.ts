@@ -15,7 +15,6 @@ import { spawnChild } from "../tools/child.ts";
 import { exec } from "../tools/exec.ts";
 import { CANCELLED, claimInterrupts } from "../ui/interrupt.ts";
 import { type Color, isBrokenPipe, type Output } from "../ui/output.ts";
-import { setExitCode } from "./program.ts";
 import { requireRunning } from "./running.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
 import { kubeconfigContext } from "../tools/k3d_names.ts";
@@ -45,7 +44,7 @@ export async function logs(
   target: string | undefined,
   name: string | undefined,
   opts: LogsFlags,
-): Promise<void> {
+): Promise<number | void> {
   const session = await openSession(flags);
   const out = session.out;
   const cluster = session.loaded.config.cluster.k3d.name;
@@ -150,7 +149,7 @@ export async function logs(
   // a reader that went away ends the command quietly; Ctrl-C is an interrupt
   if (closed) return;
   console.error(CANCELLED);
-  setExitCode(130);
+  return 130;
 }
 
 /** Flags of `cluster diagnostics`. */
