@@ -32,3 +32,19 @@ export class InterruptedError extends FirestreamError {
     this.name = "InterruptedError";
   }
 }
+
+/**
+ * A step that failed part-way, saying what it left behind: either its own changes were undone, or
+ * what remains (already recorded in the state), in words for the user.
+ */
+export class StepFailure extends FirestreamError {
+  constructor(cause: unknown, readonly outcome: { undone: true } | { left: string }) {
+    const base = cause instanceof FirestreamError ? cause : undefined;
+    super(cause instanceof Error ? cause.message : String(cause), {
+      cause,
+      hint: base?.hint,
+      exitCode: base?.exitCode,
+    });
+    this.name = "StepFailure";
+  }
+}

@@ -5,11 +5,11 @@
  * and Traefik's TLSStores, one `ip -j route show`, one `resolvectl status`; the rest are files.
  */
 import type { ClusterContext, Read } from "../src/cluster/context.ts";
-import { dockerNetworks, interfaceNetworks, type UsedNetwork } from "../src/cluster/networks.ts";
-import { checkHostPorts, type PortCheck } from "../src/cluster/ports.ts";
-import { waitForRegistry } from "../src/cluster/registry_health.ts";
-import { hostNetworkWanted, sudoCheck } from "../src/cluster/sudo.ts";
-import { checkTools } from "../src/cluster/tools_check.ts";
+import { dockerNetworks, interfaceNetworks, type UsedNetwork } from "../src/host/networks.ts";
+import { checkHostPorts, type PortCheck } from "../src/host/ports.ts";
+import { waitForRegistry } from "../src/tools/registry_health.ts";
+import { hostNetworkWanted, sudoCheck } from "../src/host/sudo.ts";
+import { checkTools } from "../src/host/tools_check.ts";
 import { FirestreamError } from "../src/errors.ts";
 import { type DnsStatus, dnsStatus } from "../src/host/dns.ts";
 import type { IpRoute } from "../src/host/routes.ts";

@@ -15,6 +15,7 @@ import { findCluster, type K3dCluster } from "../tools/k3d.ts";
 import { confirmAction } from "../ui/confirm.ts";
 import type { Output } from "../ui/output.ts";
 import { type GlobalFlags, openSession, type Session } from "./session.ts";
+import { kubeconfigContext } from "../tools/k3d_names.ts";
 
 /** Flags of `cluster create`. */
 export interface CreateFlags {
@@ -105,7 +106,9 @@ export async function create(flags: GlobalFlags, opts: CreateFlags): Promise<voi
       : `Cluster ${k3d.name} is already up to date; nothing to do.`,
   );
   session.out.line(
-    `  API:      https://127.0.0.1:${k3d.api_port}  (kubectl context k3d-${k3d.name})`,
+    `  API:      https://127.0.0.1:${k3d.api_port}  (kubectl context ${
+      kubeconfigContext(k3d.name)
+    })`,
   );
   const reg = record?.resources.registry;
   if (reg) {
@@ -215,9 +218,9 @@ export function deletePreview(
   ).map((n) => n.name);
   lines.push(
     live
-      ? `- k3d cluster ${record.name}: containers ${
-        nodes.join(", ")
-      }; kube context k3d-${record.name}`
+      ? `- k3d cluster ${record.name}: containers ${nodes.join(", ")}; kube context ${
+        kubeconfigContext(record.name)
+      }`
       : `- k3d cluster ${record.name}: already gone; its record is dropped`,
   );
   if (r.registry) {
@@ -448,7 +451,7 @@ export async function importCluster(
       resources: {
         cluster: {
           config_file: "",
-          context: `k3d-${name}`,
+          context: kubeconfigContext(name),
           created: false,
           created_at: new Date().toISOString(),
         },

@@ -7,6 +7,8 @@ import { FirestreamError } from "../errors.ts";
 import { exec } from "../tools/exec.ts";
 import { Output } from "../ui/output.ts";
 import type { GlobalFlags } from "./session.ts";
+import { kubeconfigContext } from "../tools/k3d_names.ts";
+import { kubectlArgv } from "../tools/kubectl.ts";
 
 /** One command path: its subcommands, options, option values and what its operands are. */
 export interface CompletionEntry {
@@ -213,20 +215,20 @@ export async function completeNames(flags: GlobalFlags, kind: string): Promise<v
     if (kind === "clusters") {
       names = Object.keys((await session.store.read()).clusters);
     } else if (KUBE_KINDS[kind]) {
-      const context = `k3d-${session.loaded.config.cluster.k3d.name}`;
+      const context = kubeconfigContext(session.loaded.config.cluster.k3d.name);
       const ns = (flags as { namespace?: string }).namespace;
       const scope = kind === "namespaces" ? [] : ["-n", ns ?? "default"];
-      const r = await exec([
-        "kubectl",
-        "--context",
-        context,
-        "--request-timeout=2s",
-        "get",
-        KUBE_KINDS[kind],
-        ...scope,
-        "-o",
-        "name",
-      ], { check: false, timeoutMs: 3000 });
+      const r = await exec(
+        kubectlArgv(context, [
+          "--request-timeout=2s",
+          "get",
+          KUBE_KINDS[kind],
+          ...scope,
+          "-o",
+          "name",
+        ]),
+        { check: false, timeoutMs: 3000 },
+      );
       if (r.code === 0) {
         names = r.stdout.split("\n").filter(Boolean).map((l) => l.slice(l.indexOf("/") + 1));
       }

@@ -1,15 +1,17 @@
 /** `firestream doctor`. */
 import { runDoctor } from "../observe/doctor.ts";
-import { setExitCode } from "./program.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
 
-/** Prints every check; exit 1 when any failed. */
-export async function doctor(flags: GlobalFlags): Promise<void> {
+/** Prints every check; exit code 1 when any failed. */
+export async function doctor(flags: GlobalFlags): Promise<number> {
   const session = await openSession(flags);
   const checks = await runDoctor(session);
   const failed = checks.filter((c) => c.status === "fail").length;
-  if (failed) setExitCode(1);
-  if (session.out.json) return session.out.data({ ok: failed === 0, checks });
+  const code = failed ? 1 : 0;
+  if (session.out.json) {
+    session.out.data({ ok: failed === 0, checks });
+    return code;
+  }
   const mark = {
     pass: session.out.paint("green", "✓ pass"),
     warn: session.out.paint("yellow", "! warn"),
@@ -25,4 +27,5 @@ export async function doctor(flags: GlobalFlags): Promise<void> {
       checks.length - failed - warned
     } passed, ${warned} warnings, ${failed} failed`,
   );
+  return code;
 }

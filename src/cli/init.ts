@@ -1,7 +1,7 @@
 /** `firestream init`: a few questions (or defaults and flags without a terminal), then firestream.toml. */
 import { stringify } from "smol-toml";
 import { DEFAULT_CONFIG_FILE, validate } from "../config/load.ts";
-import { CLUSTER_NAME } from "../config/schema.ts";
+import { CLUSTER_NAME, configDefaults } from "../config/schema.ts";
 import { ConfigError, FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { canPrompt } from "../ui/confirm.ts";
@@ -41,57 +41,61 @@ export interface InitAnswers {
   offset: number;
 }
 
-/** Answers from flags over the seed's defaults. */
+/** Answers from flags over the config's defaults (the schema's). */
 export function defaultAnswers(flags: InitFlags, cwd = Deno.cwd()): InitAnswers {
+  const d = configDefaults();
+  const k = d.cluster.k3d;
   const base =
     cwd.slice(cwd.lastIndexOf("/") + 1).toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(
       /^-+|-+$/g,
       "",
-    ) || "my-firestream-project";
-  const host = flags.hostNetwork ?? true;
+    ) || d.project.name;
   return {
     project: base,
-    name: flags.name ?? "firestream-local",
-    servers: flags.servers ?? 1,
-    agents: flags.agents ?? 2,
-    k3sVersion: flags.k3sVersion ?? "v1.31.2-k3s1",
-    registry: flags.registry ?? true,
-    registryPort: flags.registryPort ?? 5000,
-    tls: flags.tls ?? true,
-    domain: flags.domain ?? "firestream.local",
-    routes: host,
-    dns: host,
-    hosts: host,
+    name: flags.name ?? k.name,
+    servers: flags.servers ?? k.servers,
+    agents: flags.agents ?? k.agents,
+    k3sVersion: flags.k3sVersion ?? k.k3s_version,
+    registry: flags.registry ?? k.registry.enabled,
+    registryPort: flags.registryPort ?? k.registry.port,
+    tls: flags.tls ?? k.tls.enabled,
+    domain: flags.domain ?? k.tls.certificate.common_name.replace(/^\*\./, ""),
+    routes: flags.hostNetwork ?? k.network.configure_routes,
+    dns: flags.hostNetwork ?? k.network.configure_dns,
+    hosts: flags.hostNetwork ?? k.network.patch_etc_hosts,
+    // init's own choice: dev mode is asked for, not on by default
     devMode: flags.devMode ?? false,
-    offset: flags.offset ?? 10000,
+    offset: flags.offset ?? k.dev_mode.port_offset,
   };
 }
 
 /** The config document the answers describe. */
 export function configDocument(a: InitAnswers): Record<string, unknown> {
+  const d = configDefaults();
+  const k = d.cluster.k3d;
   return {
-    project: { name: a.project, environment: "development" },
+    project: { name: a.project, environment: d.project.environment },
     cluster: {
       k3d: {
         name: a.name,
-        api_port: 6550,
-        http_port: 80,
-        https_port: 443,
+        api_port: k.api_port,
+        http_port: k.http_port,
+        https_port: k.https_port,
         servers: a.servers,
         agents: a.agents,
         k3s_version: a.k3sVersion,
-        registry: { enabled: a.registry, name: "registry.localhost", port: a.registryPort },
+        registry: { enabled: a.registry, name: k.registry.name, port: a.registryPort },
         tls: {
           enabled: a.tls,
-          secret_name: "firestream-tls",
+          secret_name: k.tls.secret_name,
           certificate: { common_name: `*.${a.domain}`, email: `admin@${a.domain}` },
         },
         network: {
           configure_routes: a.routes,
           configure_dns: a.dns,
           patch_etc_hosts: a.hosts,
-          pod_cidr: "10.42.0.0/16",
-          service_cidr: "10.43.0.0/16",
+          pod_cidr: k.network.pod_cidr,
+          service_cidr: k.network.service_cidr,
         },
         dev_mode: { port_forward_all: a.devMode, port_offset: a.offset },
       },

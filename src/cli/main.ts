@@ -39,11 +39,11 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
   }
-  const { buildProgram, exitCodeOf, normalizeArgs } = await import("./program.ts");
+  const { buildProgram, normalizeArgs } = await import("./program.ts");
   const program = buildProgram();
   try {
     await program.parseAsync(normalizeArgs(args), { from: "user" });
-    return exitCodeOf(program);
+    return Deno.exitCode;
   } catch (err) {
     return reportError(err, args);
   } finally {

@@ -15,9 +15,10 @@ import { spawnChild } from "../tools/child.ts";
 import { exec } from "../tools/exec.ts";
 import { CANCELLED, claimInterrupts } from "../ui/interrupt.ts";
 import { type Color, isBrokenPipe, type Output } from "../ui/output.ts";
-import { setExitCode } from "./program.ts";
 import { requireRunning } from "./running.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
+import { kubeconfigContext } from "../tools/k3d_names.ts";
+import { kubectlArgv } from "../tools/kubectl.ts";
 
 const COLORS: Color[] = ["cyan", "green", "yellow", "magenta", "blue"];
 
@@ -43,11 +44,11 @@ export async function logs(
   target: string | undefined,
   name: string | undefined,
   opts: LogsFlags,
-): Promise<void> {
+): Promise<number | void> {
   const session = await openSession(flags);
   const out = session.out;
   const cluster = session.loaded.config.cluster.k3d.name;
-  const context = `k3d-${cluster}`;
+  const context = kubeconfigContext(cluster);
   const req: LogsRequest = { ...opts, ...parseTarget(target, name) };
   if (req.kind) kindOf(req.kind);
   // structured lines always carry kubectl's timestamp
@@ -73,9 +74,7 @@ export async function logs(
   );
   if (!req.follow) {
     const results = await Promise.all(
-      streams.map((t) =>
-        exec(["kubectl", "--context", context, ...logsArgs(t, kubeReq)], { check: false })
-      ),
+      streams.map((t) => exec(kubectlArgv(context, logsArgs(t, kubeReq)), { check: false })),
     );
     let failed = 0;
     results.forEach((r, i) => {
@@ -114,7 +113,7 @@ export async function logs(
   const start = (t: LogTarget) => {
     const key = `${t.namespace}/${t.pod}/${t.container}`;
     if (running.has(key)) return;
-    const child = spawnChild(["kubectl", "--context", context, ...logsArgs(t, kubeReq)], {
+    const child = spawnChild(kubectlArgv(context, logsArgs(t, kubeReq)), {
       onLine: (stream, line) =>
         stream === "stdout" ? emit(t, line) : out.progress(`${t.pod}/${t.container}: ${line}`),
     });
@@ -150,7 +149,7 @@ export async function logs(
   // a reader that went away ends the command quietly; Ctrl-C is an interrupt
   if (closed) return;
   console.error(CANCELLED);
-  setExitCode(130);
+  return 130;
 }
 
 /** Flags of `cluster diagnostics`. */
@@ -170,7 +169,7 @@ export async function diagnostics(flags: GlobalFlags, opts: DiagnosticsFlags): P
   await requireRunning(name);
   const picked = (["nodes", "pods", "services", "events"] as const).filter((s) => opts[s]);
   const req: DiagnosticsRequest = {
-    context: `k3d-${name}`,
+    context: kubeconfigContext(name),
     cluster: name,
     sections: opts.all || picked.length === 0
       ? ["nodes", "pods", "services", "events"]

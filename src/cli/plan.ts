@@ -7,7 +7,6 @@ import { settleConverged } from "../cluster/run.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { confirmAction } from "../ui/confirm.ts";
-import { setExitCode } from "./program.ts";
 import { type GlobalFlags, openSession, type Session } from "./session.ts";
 
 async function createTasks() {
@@ -18,7 +17,7 @@ async function createTasks() {
 export async function plan(
   flags: GlobalFlags,
   opts: { out?: string; detailedExitcode?: boolean },
-): Promise<void> {
+): Promise<number | void> {
   const session = await openSession(flags);
   const p = await makePlan(session, { tasks: await createTasks() });
   if (opts.out) await writeFileAtomic(opts.out, JSON.stringify(p, null, 2) + "\n");
@@ -31,7 +30,7 @@ export async function plan(
       );
     }
   }
-  if (opts.detailedExitcode && hasChanges(p)) setExitCode(2);
+  if (opts.detailedExitcode && hasChanges(p)) return 2;
 }
 
 async function readPlanFile(path: string): Promise<Plan> {

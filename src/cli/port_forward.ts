@@ -11,7 +11,6 @@ import { forwardPaths, readEvents } from "../portforward/files.ts";
 import type { ForwardEvent } from "../portforward/supervisor.ts";
 import type { Output } from "../ui/output.ts";
 import { CANCELLED, claimInterrupts } from "../ui/interrupt.ts";
-import { setExitCode } from "./program.ts";
 import { requireRunning } from "./running.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
 
@@ -108,7 +107,7 @@ export async function supervisorSpec(
   }
   const spec: SupervisorSpec = {
     cluster: k3d.name,
-    context: `k3d-${k3d.name}`,
+    context: kubeconfigContext(k3d.name),
     offset,
     namespaces: k3d.dev_mode.namespaces,
     only: opts.service ? parseService(opts.service, opts.namespace) : undefined,
@@ -126,7 +125,7 @@ export async function portForward(
   flags: GlobalFlags,
   service: string | undefined,
   opts: PortForwardFlags,
-): Promise<void> {
+): Promise<number | void> {
   const { session, spec } = await supervisorSpec(flags, { ...opts, service });
   const out = session.out;
   if (opts.list) {
@@ -180,8 +179,9 @@ export async function portForward(
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
   out.progress(`port forwarding stopped; ${CANCELLED}`);
-  setExitCode(130);
+  return 130;
 }
 
 /** The hidden `__supervise SPEC` command (main.ts runs it before the command tree loads). */
 export { supervise } from "../portforward/control.ts";
+import { kubeconfigContext } from "../tools/k3d_names.ts";

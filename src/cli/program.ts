@@ -3,16 +3,12 @@ import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typin
 import { VERSION, versionLine } from "../version.ts";
 import type { GlobalFlags } from "./session.ts";
 
-let exitCode = 0;
-
-/** Lets a command choose a non-zero exit without throwing (e.g. plan --detailed-exitcode). */
-export function setExitCode(code: number): void {
-  exitCode = code;
-}
-
-/** The exit code chosen by the command that ran. */
-export function exitCodeOf(_program: Command): number {
-  return exitCode;
+/**
+ * A command returns its exit code when it chooses one without throwing (plan --detailed-exitcode,
+ * a failed doctor, an interrupted stream); it becomes the process's. Nothing returned: 0.
+ */
+function exitWith(code: number | void): void {
+  if (typeof code === "number") Deno.exitCode = code;
 }
 
 function int(flag: string) {
@@ -145,7 +141,9 @@ export function buildProgram(): Command {
       "after",
       examples("firestream init", "firestream init --yes --name demo --agents 1"),
     )
-    .action(async (opts, cmd) => (await import("./init.ts")).init(globals(cmd), opts));
+    .action(async (opts, cmd) =>
+      exitWith(await (await import("./init.ts")).init(globals(cmd), opts))
+    );
 
   program.command("plan")
     .description("show what apply would change: create, update in place, replace, delete")
@@ -155,7 +153,9 @@ export function buildProgram(): Command {
       "after",
       examples("firestream plan", "firestream plan --out tf.plan --detailed-exitcode"),
     )
-    .action(async (opts, cmd) => (await import("./plan.ts")).plan(globals(cmd), opts));
+    .action(async (opts, cmd) =>
+      exitWith(await (await import("./plan.ts")).plan(globals(cmd), opts))
+    );
 
   program.command("apply")
     .description("make the machine match firestream.toml (or apply a saved plan)")
@@ -168,20 +168,24 @@ export function buildProgram(): Command {
       examples("firestream apply", "firestream apply --auto-approve", "firestream apply tf.plan"),
     )
     .action(async (planfile, opts, cmd) =>
-      (await import("./plan.ts")).apply(globals(cmd), planfile, opts)
+      exitWith(await (await import("./plan.ts")).apply(globals(cmd), planfile, opts))
     );
 
   program.command("rollback")
     .description("undo the last failed or interrupted run from its journal")
     .addHelpText("after", examples("firestream rollback"))
-    .action(async (_opts, cmd) => (await import("./plan.ts")).rollback(globals(cmd)));
+    .action(async (_opts, cmd) =>
+      exitWith(await (await import("./plan.ts")).rollback(globals(cmd)))
+    );
 
   program.command("doctor")
     .description(
       "check the machine without changing anything: docker, k3d, kubectl, ports, sudo, certificates, lock",
     )
     .addHelpText("after", examples("firestream doctor", "firestream doctor --json"))
-    .action(async (_opts, cmd) => (await import("./doctor.ts")).doctor(globals(cmd)));
+    .action(async (_opts, cmd) =>
+      exitWith(await (await import("./doctor.ts")).doctor(globals(cmd)))
+    );
 
   const imp = program.command("import").description("bring existing resources under management")
     .addHelpText("after", examples("firestream import cluster firestream-local --write-config"));
@@ -191,7 +195,7 @@ export function buildProgram(): Command {
     .option("--write-config", "write its [cluster.k3d] table into firestream.toml")
     .addHelpText("after", examples("firestream import cluster firestream-local"))
     .action(async (name, opts, cmd) =>
-      (await import("./cluster.ts")).importCluster(globals(cmd), name, opts)
+      exitWith(await (await import("./cluster.ts")).importCluster(globals(cmd), name, opts))
     );
 
   const cluster = program.command("cluster").description("create, inspect and delete k3d clusters")
@@ -226,7 +230,9 @@ export function buildProgram(): Command {
         "firestream cluster create --config k3d-cluster.toml",
       ),
     )
-    .action(async (opts, cmd) => (await import("./cluster.ts")).create(globals(cmd), opts));
+    .action(async (opts, cmd) =>
+      exitWith(await (await import("./cluster.ts")).create(globals(cmd), opts))
+    );
 
   cluster.command("delete")
     .alias("rm")
@@ -245,7 +251,7 @@ export function buildProgram(): Command {
       ),
     )
     .action(async (name, opts, cmd) =>
-      (await import("./cluster.ts")).remove(globals(cmd), name, opts)
+      exitWith(await (await import("./cluster.ts")).remove(globals(cmd), name, opts))
     );
 
   cluster.command("stop")
@@ -254,7 +260,9 @@ export function buildProgram(): Command {
     )
     .argument("[name]", "cluster name (default: the config's cluster)")
     .addHelpText("after", examples("firestream cluster stop", "firestream apply   # start again"))
-    .action(async (name, _opts, cmd) => (await import("./cluster.ts")).stop(globals(cmd), name));
+    .action(async (name, _opts, cmd) =>
+      exitWith(await (await import("./cluster.ts")).stop(globals(cmd), name))
+    );
 
   cluster.command("list")
     .alias("ls")
@@ -268,13 +276,17 @@ export function buildProgram(): Command {
         "firestream cluster list -o yaml",
       ),
     )
-    .action(async (_opts, cmd) => (await import("./cluster.ts")).list(globals(cmd)));
+    .action(async (_opts, cmd) =>
+      exitWith(await (await import("./cluster.ts")).list(globals(cmd)))
+    );
 
   cluster.command("info")
     .description("state and live view of a cluster")
     .argument("[name]", "cluster name (default: the config's cluster)")
     .addHelpText("after", examples("firestream cluster info my-cluster", "firestream cluster info"))
-    .action(async (name, _opts, cmd) => (await import("./cluster.ts")).info(globals(cmd), name));
+    .action(async (name, _opts, cmd) =>
+      exitWith(await (await import("./cluster.ts")).info(globals(cmd), name))
+    );
 
   cluster.command("port-forward")
     .description("forward service ports to localhost with an offset (8080 → 18080)")
@@ -294,7 +306,7 @@ export function buildProgram(): Command {
       ),
     )
     .action(async (service, opts, cmd) =>
-      (await import("./port_forward.ts")).portForward(globals(cmd), service, opts)
+      exitWith(await (await import("./port_forward.ts")).portForward(globals(cmd), service, opts))
     );
 
   cluster.command("logs")
@@ -335,7 +347,7 @@ ${
       }`,
     )
     .action(async (target, name, opts, cmd) =>
-      (await import("./observe.ts")).logs(globals(cmd), target, name, opts)
+      exitWith(await (await import("./observe.ts")).logs(globals(cmd), target, name, opts))
     );
 
   cluster.command("diagnostics")
@@ -356,7 +368,9 @@ ${
         "firestream cluster diagnostics --pods -n all",
       ),
     )
-    .action(async (opts, cmd) => (await import("./observe.ts")).diagnostics(globals(cmd), opts));
+    .action(async (opts, cmd) =>
+      exitWith(await (await import("./observe.ts")).diagnostics(globals(cmd), opts))
+    );
 
   cluster.command("trust")
     .description(
@@ -378,39 +392,45 @@ ${
         "firestream cluster trust --uninstall",
       ),
     )
-    .action(async (opts, cmd) => (await import("./trust.ts")).trust(globals(cmd), opts));
+    .action(async (opts, cmd) =>
+      exitWith(await (await import("./trust.ts")).trust(globals(cmd), opts))
+    );
 
   const state = program.command("state").description("inspect and repair the state file")
     .addHelpText("after", examples("firestream state show", "firestream state backups"));
   state.command("show")
     .description("print the state document")
     .addHelpText("after", examples("firestream state show", "firestream state show --json"))
-    .action(async (_o, cmd) => (await import("./state.ts")).show(globals(cmd)));
+    .action(async (_o, cmd) => exitWith(await (await import("./state.ts")).show(globals(cmd))));
   state.command("backups")
     .description("list kept previous versions of the state")
     .option("--no-headers", "print the table without its header line")
     .addHelpText("after", examples("firestream state backups", "firestream state backups --json"))
-    .action(async (_o, cmd) => (await import("./state.ts")).backups(globals(cmd)));
+    .action(async (_o, cmd) => exitWith(await (await import("./state.ts")).backups(globals(cmd))));
   state.command("restore")
     .description("put a backup back in place (as a new serial)")
     .argument("<serial>", "serial of the backup", int("SERIAL"))
     .addHelpText("after", examples("firestream state restore 12"))
-    .action(async (serial, _o, cmd) => (await import("./state.ts")).restore(globals(cmd), serial));
+    .action(async (serial, _o, cmd) =>
+      exitWith(await (await import("./state.ts")).restore(globals(cmd), serial))
+    );
   state.command("unlock")
     .description("remove the state lock left by a crashed run")
     .option("--force", "remove it even when its holder may be alive")
     .addHelpText("after", examples("firestream state unlock", "firestream state unlock --force"))
-    .action(async (opts, cmd) => (await import("./state.ts")).unlock(globals(cmd), opts));
+    .action(async (opts, cmd) =>
+      exitWith(await (await import("./state.ts")).unlock(globals(cmd), opts))
+    );
 
   program.command("__supervise", { hidden: true })
     .argument("<spec>", "supervisor settings (JSON)")
-    .action(async (spec) => (await import("./port_forward.ts")).supervise(spec));
+    .action(async (spec) => exitWith(await (await import("./port_forward.ts")).supervise(spec)));
 
   program.command("__complete", { hidden: true })
     .argument("<kind>", "clusters | services | pods | deployments | namespaces")
     .option("-n, --namespace <ns>", "namespace of services, pods and deployments")
     .action(async (kind, _opts, cmd) =>
-      (await import("./completions.ts")).completeNames(globals(cmd), kind)
+      exitWith(await (await import("./completions.ts")).completeNames(globals(cmd), kind))
     );
 
   program.command("completions")
@@ -427,7 +447,9 @@ ${
         "firestream completions fish | source",
       ),
     )
-    .action(async (shell) => (await import("./completions.ts")).completions(program, shell));
+    .action(async (shell) =>
+      exitWith(await (await import("./completions.ts")).completions(program, shell))
+    );
 
   program.command("version")
     .description("print version, Deno version and platform (same as --version)")

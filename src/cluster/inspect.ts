@@ -19,7 +19,13 @@ import type { IpRoute } from "../host/routes.ts";
 import { readSystemFile } from "../host/system_file.ts";
 import { listForwards } from "../portforward/control.ts";
 import { forwardPaths } from "../portforward/files.ts";
-import { registryAnswers } from "./registry_health.ts";
+import { registryAnswers } from "../tools/registry_health.ts";
+import {
+  clusterNetwork,
+  kubeconfigContext,
+  registryName,
+  serverContainer,
+} from "../tools/k3d_names.ts";
 
 /** Overall status of a cluster. */
 export type ClusterStatus = "running" | "stopped" | "degraded" | "missing" | "drifted";
@@ -79,8 +85,8 @@ function count(nodes: K3dNode[], role: string) {
 
 /** The first server's current address on the cluster network, when it runs. */
 async function serverAddress(name: string): Promise<string | undefined> {
-  const info = await inspectContainer(`k3d-${name}-server-0`).catch(() => undefined);
-  return info ? addressOn(info, `k3d-${name}`) : undefined;
+  const info = await inspectContainer(serverContainer(name)).catch(() => undefined);
+  return info ? addressOn(info, clusterNetwork(name)) : undefined;
 }
 
 /** Differences between the recorded config and the live cluster. */
@@ -127,7 +133,7 @@ export async function viewCluster(
     api: binding
       ? `https://${binding.HostIp === "0.0.0.0" ? "127.0.0.1" : binding.HostIp}:${binding.HostPort}`
       : undefined,
-    context: `k3d-${name}`,
+    context: kubeconfigContext(name),
     k3s_versions: [],
     resources: record?.resources,
     ...(options.dockerDown ? { docker_down: true } : {}),
@@ -301,7 +307,7 @@ export async function discoverConfig(
     tls: { enabled: false },
     dev_mode: { port_forward_all: false },
     registry: reg && regPort
-      ? { enabled: true, name: reg.name.replace(/^k3d-/, ""), port: Number(regPort) }
+      ? { enabled: true, name: registryName(reg.name), port: Number(regPort) }
       : { enabled: false },
   };
   if (tag) k3d.k3s_version = tag;

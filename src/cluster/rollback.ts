@@ -7,7 +7,7 @@ import type { K3dConfig } from "../config/schema.ts";
 import { errorText, rollbackApplied, runTasks } from "../engine/runner.ts";
 import type { AnyTask } from "../engine/task.ts";
 import { JournalWriter, listRuns, type RunRecord, unfinishedRuns } from "../state/journal.ts";
-import { progressReporter } from "../ui/progress.ts";
+import { progressReporter } from "./progress.ts";
 import type { ClusterContext } from "./context.ts";
 import { openScope, withInterrupts, withStateLock } from "./run.ts";
 

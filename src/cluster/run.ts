@@ -8,8 +8,9 @@ import { closeRun, JournalWriter, openRuns } from "../state/journal.ts";
 import { acquireHostLocks } from "../state/cluster_lock.ts";
 import { acquireLock, describeHolder, isHolderDead, LOCK_FILE, readHolder } from "../state/lock.ts";
 import { claimInterrupts } from "../ui/interrupt.ts";
-import { progressReporter } from "../ui/progress.ts";
+import { progressReporter } from "./progress.ts";
 import { type ClusterContext, type ClusterRunOptions, LiveCache, newRecord } from "./context.ts";
+import { kubeconfigContext } from "../tools/k3d_names.ts";
 
 /** What to run. */
 export interface ClusterRun {
@@ -99,7 +100,7 @@ export async function openScope(
     config: session.loaded.config,
     k3d: run.k3d,
     name,
-    kubeContext: `k3d-${name}`,
+    kubeContext: kubeconfigContext(name),
     projectDir: record.project_dir ?? session.loaded.projectDir,
     stateDir: session.stateDir,
     state,

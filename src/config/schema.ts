@@ -36,6 +36,11 @@ function text(fallback: string) {
   }).default(fallback);
 }
 
+/** k3s's own pod network: the default, and the one k3s needs no argument for. */
+export const K3S_POD_CIDR = "10.42.0.0/16";
+/** k3s's own service network: the default, and the one k3s needs no argument for. */
+export const K3S_SERVICE_CIDR = "10.43.0.0/16";
+
 const cidr = z.string().superRefine((s, ctx) => {
   const problem = clusterCidrProblem(s);
   if (problem) ctx.addIssue({ code: "custom", message: problem, input: s });
@@ -97,8 +102,8 @@ export const networkSchema = z.strictObject({
   configure_routes: z.boolean().default(true),
   configure_dns: z.boolean().default(true),
   patch_etc_hosts: z.boolean().default(true),
-  pod_cidr: cidr.default("10.42.0.0/16"),
-  service_cidr: cidr.default("10.43.0.0/16"),
+  pod_cidr: cidr.default(K3S_POD_CIDR),
+  service_cidr: cidr.default(K3S_SERVICE_CIDR),
   hosts: list(
     z.string().regex(
       HOSTNAME,
@@ -175,3 +180,8 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 /** The `[cluster.k3d]` table after defaults. */
 export type K3dConfig = Config["cluster"]["k3d"];
+
+/** Every default of the file: the configuration of an empty `firestream.toml`. */
+export function configDefaults(): Config {
+  return configSchema.parse({});
+}

@@ -1,5 +1,4 @@
 /** The contract of one step of a run: check, apply, rollback (DESIGN §4). */
-import { FirestreamError } from "../errors.ts";
 import type { KeyDiff } from "../ui/plan.ts";
 import type { LiveCache, Read } from "./snapshot.ts";
 
@@ -64,18 +63,4 @@ export interface Task<C, U = unknown> {
 // deno-lint-ignore no-explicit-any
 export type AnyTask<C> = Task<C, any>;
 
-/**
- * A step that failed part-way, saying what it left behind: either its own changes were undone, or
- * what remains (already recorded in the state), in words for the user.
- */
-export class StepFailure extends FirestreamError {
-  constructor(cause: unknown, readonly outcome: { undone: true } | { left: string }) {
-    const base = cause instanceof FirestreamError ? cause : undefined;
-    super(cause instanceof Error ? cause.message : String(cause), {
-      cause,
-      hint: base?.hint,
-      exitCode: base?.exitCode,
-    });
-    this.name = "StepFailure";
-  }
-}
+export { StepFailure } from "../errors.ts";

@@ -1,6 +1,7 @@
 /** Kernel routes to the cluster's pod and service networks, via `ip` (through sudo when not root). */
 import { FirestreamError } from "../errors.ts";
 import type { RouteRecord } from "../state/document.ts";
+
 import { exec } from "../tools/exec.ts";
 
 /** A route as `ip -j route show` reports it. */
@@ -67,4 +68,9 @@ export async function unsetRoute(route: RouteRecord): Promise<void> {
   } else {
     await exec(["ip", "route", "del", route.cidr, "via", route.via], { sudo: true });
   }
+}
+
+/** Removes the recorded routes (delete, or routes turned off). */
+export async function removeRoutes(routes: RouteRecord[]): Promise<void> {
+  for (const r of [...routes].reverse()) await unsetRoute(r);
 }

@@ -1,6 +1,6 @@
 /** `cluster diagnostics`: nodes, pods, services, events and metrics in one report; a failing section says why, in place. */
 import { exec, firstLine } from "../tools/exec.ts";
-import { getJson, type KubeObject } from "../tools/kubectl.ts";
+import { getJson, kubectlArgv, type KubeObject } from "../tools/kubectl.ts";
 import { formatTable, type Output } from "../ui/output.ts";
 
 /** A section name. */
@@ -151,18 +151,13 @@ export async function diagnose(req: DiagnosticsRequest): Promise<DiagnosticsRepo
       : undefined,
     (async (): Promise<DiagnosticsReport["metrics"]> => {
       if (!want.has("nodes") && !want.has("pods")) return { ok: false, error: "not requested" };
-      const n = await exec(["kubectl", "--context", req.context, "top", "node"], { check: false });
+      const n = await exec(kubectlArgv(req.context, ["top", "node"]), { check: false });
       if (n.code !== 0) {
         return { ok: false, error: `metrics-server does not answer (${firstLine(n.stderr)})` };
       }
-      const p = await exec([
-        "kubectl",
-        "--context",
-        req.context,
-        "top",
-        "pod",
-        ...scope(req.namespace),
-      ], { check: false });
+      const p = await exec(kubectlArgv(req.context, ["top", "pod", ...scope(req.namespace)]), {
+        check: false,
+      });
       return { ok: true, nodes: parseTop(n.stdout), pods: p.code === 0 ? parseTop(p.stdout) : [] };
     })(),
   ]);

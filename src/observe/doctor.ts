@@ -1,8 +1,8 @@
 /** `firestream doctor`: checks the machine without changing anything; each check passes, warns or fails with its fix. */
 import type { Workspace } from "../cluster/workspace.ts";
-import { checkHostPorts } from "../cluster/ports.ts";
-import { hostNetworkWanted, sudoCheck } from "../cluster/sudo.ts";
-import { requireK3d } from "../cluster/tools_check.ts";
+import { checkHostPorts } from "../host/ports.ts";
+import { hostNetworkWanted, sudoCheck } from "../host/sudo.ts";
+import { requireK3d } from "../host/tools_check.ts";
 import { readBlock } from "../host/block.ts";
 import {
   type ClusterLiveness,
@@ -19,7 +19,8 @@ import { certPaths, readCert } from "../tls/certs.ts";
 import { dockerServerVersion, publishedPorts } from "../tools/docker.ts";
 import { isRoot } from "../tools/exec.ts";
 import { FirestreamError } from "../errors.ts";
-import { type K3dCluster, k3dVersion, listClusters, registryContainer } from "../tools/k3d.ts";
+import { type K3dCluster, k3dVersion, listClusters } from "../tools/k3d.ts";
+import { registryContainer } from "../tools/k3d_names.ts";
 import { kubectlVersion } from "../tools/kubectl.ts";
 
 /** One check's outcome. */

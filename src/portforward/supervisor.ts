@@ -6,9 +6,10 @@
  * on the next free port and reported. Services are followed by polling the cluster with one call;
  * a service without a ready pod waits. A watchdog ends the children if the supervisor is killed.
  */
-import { listeningProcess, probePort } from "../cluster/ports.ts";
+import { listeningProcess, probePort } from "../host/ports.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { type Child, spawnChild } from "../tools/child.ts";
+import { kubectlArgv } from "../tools/kubectl.ts";
 import { discover, type Discovery } from "./discovery.ts";
 import type { SupervisorSpec } from "./control.ts";
 import { type ForwardEntry, readMappings, writeMappings } from "./files.ts";
@@ -357,37 +358,37 @@ export class Supervisor {
     let settle!: () => void;
     const settled = new Promise<void>((r) => settle = r);
     const resolved = () => g.ports.every((p) => p.bound || p.refused);
-    const child: Child = spawnChild([
-      "kubectl",
-      "--context",
-      this.#o.context,
-      "-n",
-      g.namespace,
-      "port-forward",
-      `svc/${g.service}`,
-      ...g.ports.map((p) => `${p.local_port}:${p.port}`),
-      "--address",
-      "127.0.0.1",
-    ], {
-      onLine: (stream, line) => {
-        if (stream === "stderr") {
-          const m = UNABLE.exec(line);
-          const port = m && g.ports.find((p) => p.local_port === Number(m[1]));
-          if (port) port.refused = true;
-          else if (line.trim()) g.lastError = line.trim().slice(0, 300);
-        } else {
-          const m = FORWARDING.exec(line);
-          const port = m && g.ports.find((p) => p.local_port === Number(m[1]));
-          if (port) port.bound = true;
-        }
-        if (g.child === child && g.status === "starting" && resolved()) {
-          this.#answered(g, child);
-          settle();
-        }
-        // once every port is bound, stdout only says "Handling connection for N": drained unread
-        return stream === "stderr" || !g.ports.every((p) => p.bound);
+    const child: Child = spawnChild(
+      kubectlArgv(this.#o.context, [
+        "-n",
+        g.namespace,
+        "port-forward",
+        `svc/${g.service}`,
+        ...g.ports.map((p) => `${p.local_port}:${p.port}`),
+        "--address",
+        "127.0.0.1",
+      ]),
+      {
+        onLine: (stream, line) => {
+          if (stream === "stderr") {
+            const m = UNABLE.exec(line);
+            const port = m && g.ports.find((p) => p.local_port === Number(m[1]));
+            if (port) port.refused = true;
+            else if (line.trim()) g.lastError = line.trim().slice(0, 300);
+          } else {
+            const m = FORWARDING.exec(line);
+            const port = m && g.ports.find((p) => p.local_port === Number(m[1]));
+            if (port) port.bound = true;
+          }
+          if (g.child === child && g.status === "starting" && resolved()) {
+            this.#answered(g, child);
+            settle();
+          }
+          // once every port is bound, stdout only says "Handling connection for N": drained unread
+          return stream === "stderr" || !g.ports.every((p) => p.bound);
+        },
       },
-    });
+    );
     g.child = child;
     this.#groupEvent(g, "started", {
       pid: child.pid,

@@ -2,7 +2,7 @@
 import type * as X509 from "@peculiar/x509";
 import type { K3dConfig } from "../config/schema.ts";
 import { writeFileAtomic } from "../state/fs.ts";
-import { registryContainer } from "../tools/k3d.ts";
+import { registryContainer } from "../tools/k3d_names.ts";
 import { encodeName } from "./der_name.ts";
 
 type X509Module = typeof X509;

@@ -1,5 +1,6 @@
 /** The Kubernetes TLS secret (made by kubectl itself, in dry-run) and Traefik's default TLSStore. */
 import { getOptional, kubectl, type KubeObject } from "../tools/kubectl.ts";
+import { certPaths } from "./certs.ts";
 import { firstLine } from "../tools/exec.ts";
 
 /** Label on every object firestream applies. */
@@ -88,4 +89,64 @@ export async function fileBase64(path: string): Promise<string> {
     s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   return btoa(s);
+}
+
+/** Deletes Traefik's default TLSStore. */
+export function deleteTlsStore(context: string) {
+  return kubectl(context, [
+    "delete",
+    "tlsstores.traefik.io",
+    "default",
+    "-n",
+    TRAEFIK_NAMESPACE,
+    "--ignore-not-found",
+  ]);
+}
+
+/** Deletes the secrets and, when it points at them, the default TLSStore. */
+export async function removeSecrets(
+  kubeContext: string,
+  name: string,
+  namespaces: string[],
+): Promise<void> {
+  for (const ns of namespaces) {
+    await kubectl(kubeContext, ["delete", "secret", name, "-n", ns, "--ignore-not-found"]);
+  }
+  if ((await tlsStoreSecret(kubeContext)) === name) {
+    await deleteTlsStore(kubeContext);
+  }
+}
+
+/** Applies secret `name` in each namespace from cluster `cluster`'s certificate files in `certsDir`. */
+export async function applySecrets(
+  kubeContext: string,
+  certsDir: string,
+  cluster: string,
+  name: string,
+  namespaces: string[],
+): Promise<void> {
+  const p = certPaths(certsDir, cluster);
+  for (const ns of namespaces) {
+    const manifest = await secretManifest(kubeContext, {
+      name,
+      namespace: ns,
+      cert: p.cert,
+      key: p.key,
+    });
+    await applyManifest(kubeContext, manifest);
+  }
+}
+
+/** Puts removed secrets back from the certificate files (which stay on disk), with Traefik's default. */
+export async function restoreSecrets(
+  kubeContext: string,
+  certsDir: string,
+  cluster: string,
+  name: string,
+  namespaces: string[],
+): Promise<void> {
+  await applySecrets(kubeContext, certsDir, cluster, name, namespaces);
+  if ((await tlsStoreSecret(kubeContext)) !== "no-traefik") {
+    await applyManifest(kubeContext, await tlsStoreManifest(name));
+  }
 }

@@ -2,6 +2,7 @@
 import { FirestreamError } from "../errors.ts";
 import { stripAnsi } from "../ui/ansi.ts";
 import { debug } from "../ui/log.ts";
+import { clusterOfContext } from "./k3d_names.ts";
 
 /** Result of a finished command. */
 export interface ExecResult {
@@ -130,11 +131,10 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
   const context = result.code !== 0 ? MISSING_CONTEXT.exec(stripAnsi(result.stderr)) : null;
   if (context) {
     const name = context[1] ?? context[2];
+    const cluster = clusterOfContext(name);
     throw new FirestreamError(`kubeconfig has no context ${name}: ${firstLine(result.stderr)}`, {
-      hint: name.startsWith("k3d-")
-        ? `write it again with \`k3d kubeconfig merge ${
-          name.slice(4)
-        } --kubeconfig-merge-default\`, or check KUBECONFIG`
+      hint: cluster !== undefined
+        ? `write it again with \`k3d kubeconfig merge ${cluster} --kubeconfig-merge-default\`, or check KUBECONFIG`
         : "check KUBECONFIG and `kubectl config get-contexts`",
     });
   }

@@ -2,6 +2,8 @@
 import { FirestreamError } from "../errors.ts";
 import { exec, type ExecOptions, type ExecResult, firstLine } from "./exec.ts";
 
+export { registryContainer } from "./k3d_names.ts";
+
 /** A published port as Docker reports it. */
 export interface PortBinding {
   HostIp: string;
@@ -156,12 +158,4 @@ export async function createAgent(
 /** `k3d node delete NAME`. */
 export async function deleteNode(name: string): Promise<void> {
   await k3d(["node", "delete", name]);
-}
-
-/**
- * The container name `k3d registry create NAME` gives: always "k3d-" + NAME, so "k3d-reg" becomes
- * "k3d-k3d-reg" (cmd/registry/registryCreate.go).
- */
-export function registryContainer(name: string): string {
-  return `k3d-${name}`;
 }

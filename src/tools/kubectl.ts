@@ -6,13 +6,21 @@ import { exec, type ExecOptions, type ExecResult, firstLine } from "./exec.ts";
 // deno-lint-ignore no-explicit-any
 export type KubeObject = Record<string, any>;
 
+/**
+ * The argv of `kubectl --context CONTEXT ARGS…`: every kubectl call, run here or as a long-lived
+ * child (logs, port-forward), names its cluster.
+ */
+export function kubectlArgv(context: string, args: string[]): string[] {
+  return ["kubectl", "--context", context, ...args];
+}
+
 /** Runs `kubectl --context CONTEXT ARGS…`. */
 export function kubectl(
   context: string,
   args: string[],
   options: ExecOptions = {},
 ): Promise<ExecResult> {
-  return exec(["kubectl", "--context", context, ...args], options);
+  return exec(kubectlArgv(context, args), options);
 }
 
 /** `kubectl get … -o json`. */

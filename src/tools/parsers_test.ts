@@ -1,6 +1,5 @@
 /** The parsers of tool output, on what the real tools printed (test/sim/fixtures/README.md). */
 import { assertEquals } from "../../test/assert.ts";
-import { routeFor } from "../host/routes.ts";
 import {
   addressOn,
   bridgeInterface,
@@ -89,16 +88,4 @@ Deno.test("docker JSON: a container's address by network, a network's bridge, pu
   );
   const bare = fixture("docker/port-bindings-bare-key.json").stdout_json;
   assertEquals(Object.keys(bare), ["6443"]);
-});
-
-Deno.test("ip JSON: the route for exactly one CIDR", () => {
-  const real = fixture("ip/route.json");
-  assertEquals(routeFor(real["show-cidr"].stdout, "10.42.0.0/16"), {
-    dst: "10.42.0.0/16",
-    gateway: "172.30.0.2",
-    dev: "fsbr0",
-    flags: [],
-  } as unknown as ReturnType<typeof routeFor>);
-  assertEquals(routeFor(real["show-none"].stdout, "10.99.0.0/16"), undefined);
-  assertEquals(routeFor(real.show.stdout, "172.30.0.0/16")?.gateway, undefined);
 });

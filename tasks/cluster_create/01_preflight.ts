@@ -1,6 +1,6 @@
 /** Preflight: Docker, k3d and kubectl present; the name and every host port usable; sudo when needed. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import { checkClusterNetworks } from "../../src/cluster/networks.ts";
+import { checkClusterNetworks } from "../../src/host/networks.ts";
 import { type Task, UP_TO_DATE } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import { clustersRead, liveCluster, preflightRead } from "../reads.ts";

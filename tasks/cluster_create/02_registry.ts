@@ -1,7 +1,7 @@
 /** Local registry: `k3d registry create <name> --port 127.0.0.1:<port>`, reused when healthy, never removed if it predates this run. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import { HOST_IP } from "../../src/cluster/k3d_config.ts";
-import { waitForRegistry } from "../../src/cluster/registry_health.ts";
+import { HOST_IP } from "../../src/tools/k3d_config.ts";
+import { waitForRegistry } from "../../src/tools/registry_health.ts";
 import type { CheckResult, KeyDiff, Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
@@ -12,7 +12,8 @@ import {
   inspectNetwork,
 } from "../../src/tools/docker.ts";
 import { container as containerOf, dockerRead, registryHttpRead } from "../reads.ts";
-import { createRegistry, deleteRegistry, registryContainer } from "../../src/tools/k3d.ts";
+import { createRegistry, deleteRegistry } from "../../src/tools/k3d.ts";
+import { clusterNetwork, registryContainer } from "../../src/tools/k3d_names.ts";
 
 type RegistryRecord = NonNullable<ClusterResources["registry"]>;
 
@@ -125,7 +126,7 @@ async function make(ctx: ClusterContext, name: string, port: number): Promise<vo
   const container = registryContainer(name);
   // k3d joins a registry to a cluster's network only at cluster create; a remade one is joined here.
   // The read comes first: when it fails, no registry has been made
-  const network = `k3d-${ctx.name}`;
+  const network = clusterNetwork(ctx.name);
   const join = await inspectNetwork(network);
   await createRegistry(name, { hostIp: HOST_IP, port });
   try {

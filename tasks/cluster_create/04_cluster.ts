@@ -1,6 +1,7 @@
 /** Cluster: write k3d's config under the state dir and `k3d cluster create --config <file>`; start it when stopped. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import { k3dConfigYaml } from "../../src/cluster/k3d_config.ts";
+import { k3dConfigYaml } from "../../src/tools/k3d_config.ts";
+import { k3dConfigPath } from "../../src/tools/k3d_names.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
@@ -12,11 +13,6 @@ import { clustersRead, liveCluster } from "../reads.ts";
 export interface ClusterUndo {
   action: "created" | "started";
   previous?: ClusterResources["cluster"];
-}
-
-/** Where the generated k3d config lives. */
-export function k3dConfigPath(ctx: ClusterContext): string {
-  return `${ctx.stateDir}/k3d/${ctx.name}.yaml`;
 }
 
 /** Bound on k3d's own wait for the cluster. */
@@ -54,7 +50,7 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
     return {
       diffs: [],
       record: ctx.record.resources.cluster ?? {
-        config_file: k3dConfigPath(ctx),
+        config_file: k3dConfigPath(ctx.stateDir, ctx.name),
         context: ctx.kubeContext,
         created: true,
         created_at: new Date().toISOString(),
@@ -64,7 +60,7 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
   abandon: async (ctx) => {
     if (ctx.record.resources.cluster) return;
     if (await findCluster(ctx.name)) await deleteCluster(ctx.name);
-    await Deno.remove(k3dConfigPath(ctx)).catch(() => {});
+    await Deno.remove(k3dConfigPath(ctx.stateDir, ctx.name)).catch(() => {});
   },
   apply: async (ctx) => {
     const previous = ctx.record.resources.cluster;
@@ -79,7 +75,7 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
       await startCluster(ctx.name);
       return { action: "started", previous };
     }
-    const file = k3dConfigPath(ctx);
+    const file = k3dConfigPath(ctx.stateDir, ctx.name);
     await Deno.mkdir(`${ctx.stateDir}/k3d`, { recursive: true });
     await writeFileAtomic(
       file,
@@ -103,7 +99,7 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
   rollback: async (ctx, undo) => {
     if (undo.action === "created") {
       await deleteCluster(ctx.name);
-      await Deno.remove(k3dConfigPath(ctx)).catch(() => {});
+      await Deno.remove(k3dConfigPath(ctx.stateDir, ctx.name)).catch(() => {});
     }
   },
 };

@@ -2,6 +2,7 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { createAgent, deleteNode, type K3dNode } from "../../src/tools/k3d.ts";
+import { agentContainer, agentIndex, agentNodeName } from "../../src/tools/k3d_names.ts";
 import { kubectl } from "../../src/tools/kubectl.ts";
 import { clustersRead, liveCluster } from "../reads.ts";
 
@@ -23,17 +24,6 @@ async function liveAgents(ctx: ClusterContext): Promise<K3dNode[]> {
   return agentsNow(ctx);
 }
 
-/** Order of agents: k3d's own `-agent-N`, then added ones `-agent-N-0`, by N. */
-export function agentIndex(container: string): number {
-  const m = /-agent-(\d+)(?:-\d+)?$/.exec(container);
-  return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
-}
-
-/** The k3d node name for the agent with index n (k3d names its container `k3d-<name>-0`). */
-export function agentNodeName(cluster: string, n: number): string {
-  return `${cluster}-agent-${n}`;
-}
-
 /** The state says how many agents the cluster has now, and it reaches the state file at once. */
 async function recordAgents(ctx: ClusterContext, count: number): Promise<void> {
   ctx.record.k3d_config = { ...ctx.record.k3d_config, agents: count };
@@ -45,7 +35,7 @@ async function addOne(ctx: ClusterContext, existing: string[]): Promise<string> 
   const next = existing.reduce((m, n) => Math.max(m, agentIndex(n) + 1), 0);
   const name = agentNodeName(ctx.name, next);
   await createAgent(name, { cluster: ctx.name, image: `rancher/k3s:${ctx.k3d.k3s_version}` });
-  return `k3d-${name}-0`;
+  return agentContainer(name);
 }
 
 /** Why removing an agent stopped, and whether its container is gone. */

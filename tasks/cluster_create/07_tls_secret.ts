@@ -4,7 +4,11 @@ import { type KeyDiff, StepFailure, type Task } from "../../src/engine/task.ts";
 import { certPaths } from "../../src/tls/certs.ts";
 import {
   applyManifest,
+  applySecrets,
+  deleteTlsStore,
   fileBase64,
+  removeSecrets,
+  restoreSecrets,
   secretCert,
   secretManifest,
   secretNamespaces,
@@ -31,61 +35,6 @@ export interface TlsSecretUndo {
   storeBefore?: string;
   /** copies of the old secret deleted after the new one was in place (renamed, or namespace dropped) */
   deleted?: { name: string; namespaces: string[] };
-}
-
-/** Deletes Traefik's default TLSStore. */
-function deleteTlsStore(context: string) {
-  return kubectl(context, [
-    "delete",
-    "tlsstores.traefik.io",
-    "default",
-    "-n",
-    TRAEFIK_NAMESPACE,
-    "--ignore-not-found",
-  ]);
-}
-
-/** Deletes the secrets and, when it points at them, the default TLSStore. */
-export async function removeSecrets(
-  ctx: ClusterContext,
-  name: string,
-  namespaces: string[],
-): Promise<void> {
-  for (const ns of namespaces) {
-    await kubectl(ctx.kubeContext, ["delete", "secret", name, "-n", ns, "--ignore-not-found"]);
-  }
-  if ((await tlsStoreSecret(ctx.kubeContext)) === name) {
-    await deleteTlsStore(ctx.kubeContext);
-  }
-}
-
-async function applySecrets(
-  ctx: ClusterContext,
-  name: string,
-  namespaces: string[],
-): Promise<void> {
-  const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
-  for (const ns of namespaces) {
-    const manifest = await secretManifest(ctx.kubeContext, {
-      name,
-      namespace: ns,
-      cert: p.cert,
-      key: p.key,
-    });
-    await applyManifest(ctx.kubeContext, manifest);
-  }
-}
-
-/** Puts removed secrets back from the certificate files (which stay on disk), with Traefik's default. */
-export async function restoreSecrets(
-  ctx: ClusterContext,
-  name: string,
-  namespaces: string[],
-): Promise<void> {
-  await applySecrets(ctx, name, namespaces);
-  if ((await tlsStoreSecret(ctx.kubeContext)) !== "no-traefik") {
-    await applyManifest(ctx.kubeContext, await tlsStoreManifest(name));
-  }
 }
 
 /** Bound on waiting for Traefik's CRDs after the cluster is ready. */
@@ -179,7 +128,7 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
     const undo: TlsSecretUndo = { created: [], updated: [], namespaces: [], tlsStore: "unchanged" };
     const recorded = ctx.record.resources.tls?.secret;
     if (!ctx.k3d.tls.enabled) {
-      await removeSecrets(ctx, recorded!.name, recorded!.namespaces);
+      await removeSecrets(ctx.kubeContext, recorded!.name, recorded!.namespaces);
       undo.removed = recorded;
       delete ctx.record.resources.tls;
       return undo;
@@ -195,7 +144,13 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
         }
         const current = await secretCert(ctx.kubeContext, ctx.k3d.tls.secret_name, ns);
         if (current === want) continue;
-        await applySecrets(ctx, ctx.k3d.tls.secret_name, [ns]);
+        await applySecrets(
+          ctx.kubeContext,
+          ctx.k3d.tls.certs_dir,
+          ctx.name,
+          ctx.k3d.tls.secret_name,
+          [ns],
+        );
         (current === undefined ? undo.created : undo.updated).push(ns);
       }
       const store = await traefikStore(ctx);
@@ -279,12 +234,24 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
 async function undoSecrets(ctx: ClusterContext, undo: TlsSecretUndo): Promise<void> {
   if (undo.removed) {
     // TLS was turned off: put the secrets back
-    await restoreSecrets(ctx, undo.removed.name, undo.removed.namespaces);
+    await restoreSecrets(
+      ctx.kubeContext,
+      ctx.k3d.tls.certs_dir,
+      ctx.name,
+      undo.removed.name,
+      undo.removed.namespaces,
+    );
     return;
   }
   if (undo.deleted) {
     // the old copies come back from the certificate files, before the new ones go
-    await applySecrets(ctx, undo.deleted.name, undo.deleted.namespaces);
+    await applySecrets(
+      ctx.kubeContext,
+      ctx.k3d.tls.certs_dir,
+      ctx.name,
+      undo.deleted.name,
+      undo.deleted.namespaces,
+    );
   }
   const name = ctx.k3d.tls.secret_name;
   for (const ns of undo.created) {

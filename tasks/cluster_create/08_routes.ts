@@ -3,9 +3,10 @@ import type { ClusterContext } from "../../src/cluster/context.ts";
 import { type KeyDiff, type Task, UP_TO_DATE } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import { routesUnsupported } from "../../src/host/platform.ts";
-import { setRoute, unsetRoute } from "../../src/host/routes.ts";
+import { removeRoutes, setRoute, unsetRoute } from "../../src/host/routes.ts";
 import type { RouteRecord } from "../../src/state/document.ts";
 import { addressOn } from "../../src/tools/docker.ts";
+import { clusterNetwork, serverContainer } from "../../src/tools/k3d_names.ts";
 import { container, dockerRead, routesRead } from "../reads.ts";
 
 /** What rollback needs. */
@@ -23,24 +24,22 @@ export async function serverIp(ctx: ClusterContext): Promise<string> {
 
 /** {@link serverIp} from the snapshot. */
 function serverIpNow(ctx: ClusterContext): string {
-  const name = `k3d-${ctx.name}-server-0`;
+  const name = serverContainer(ctx.name);
   const info = container(ctx, name);
-  const ip = info ? addressOn(info, `k3d-${ctx.name}`) : undefined;
+  const ip = info ? addressOn(info, clusterNetwork(ctx.name)) : undefined;
   if (!ip) {
-    throw new FirestreamError(`cannot find the address of ${name} on network k3d-${ctx.name}`, {
-      hint: "is the cluster running? see `firestream cluster info`",
-    });
+    throw new FirestreamError(
+      `cannot find the address of ${name} on network ${clusterNetwork(ctx.name)}`,
+      {
+        hint: "is the cluster running? see `firestream cluster info`",
+      },
+    );
   }
   return ip;
 }
 
 function cidrs(ctx: ClusterContext): string[] {
   return [ctx.k3d.network.pod_cidr, ctx.k3d.network.service_cidr];
-}
-
-/** Removes the recorded routes (delete, or routes turned off). */
-export async function removeRoutes(routes: RouteRecord[]): Promise<void> {
-  for (const r of [...routes].reverse()) await unsetRoute(r);
 }
 
 async function setAll(ctx: ClusterContext, ip: string): Promise<RouteRecord[]> {

@@ -1,24 +1,22 @@
 /** DNS: cluster names resolve on the host (split DNS, two resolv.conf blocks, or /etc/resolver), then the seed's DNS test. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
-import { clusterDnsAddress } from "../../src/cluster/k3d_config.ts";
+import { clusterDnsAddress } from "../../src/tools/k3d_config.ts";
 import { type CheckResult, StepFailure, type Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import {
   CLUSTER_DOMAIN,
-  linkDns,
   macResolverPath,
   macResolverText,
   probeDns,
   probeTarget,
   resolvConfWith,
-  revertLinkDns,
   SEARCH_DOMAINS,
-  withoutResolvConfBlocks,
 } from "../../src/host/dns.ts";
-import { readSystemFile, resolvConfPath, writeSystemFile } from "../../src/host/system_file.ts";
+import { resolvConfPath } from "../../src/host/system_file.ts";
+import { DNS_TROUBLESHOOTING, removeDns, setDns } from "../../src/host/dns_settings.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import { bridgeInterface } from "../../src/tools/docker.ts";
-import { exec } from "../../src/tools/exec.ts";
+import { clusterNetwork } from "../../src/tools/k3d_names.ts";
 import { dnsRead, dockerRead, fileRead, network } from "../reads.ts";
 
 type DnsRecord = NonNullable<ClusterResources["dns"]>;
@@ -30,18 +28,10 @@ export interface DnsUndo {
   previous?: DnsRecord;
 }
 
-/** The troubleshooting text the product description gives for a failed DNS test. */
-export const DNS_TROUBLESHOOTING =
-  "DNS resolution test failed: check network connectivity and verify firewall settings";
-
-function backupPath(ctx: ClusterContext, what: string): string {
-  return `${ctx.stateDir}/backups/${what}.${ctx.name}.bak`;
-}
-
 function bridge(ctx: ClusterContext): string {
   const net = network(ctx);
   if (!net) {
-    throw new FirestreamError(`docker network k3d-${ctx.name} not found`, {
+    throw new FirestreamError(`docker network ${clusterNetwork(ctx.name)} not found`, {
       hint: "is the cluster running?",
     });
   }
@@ -119,82 +109,6 @@ function check(ctx: ClusterContext): CheckResult {
   };
 }
 
-/**
- * Split DNS on the bridge takes two resolvectl calls (server, then routing domain); when the second
- * fails the link gets back the servers it had, so the step leaves nothing half-set.
- */
-async function setResolvedLink(iface: string, server: string): Promise<void> {
-  const before = await linkDns(iface);
-  await exec(["resolvectl", "dns", iface, server], { sudo: true });
-  try {
-    await exec(["resolvectl", "domain", iface, `~${CLUSTER_DOMAIN}`], { sudo: true });
-  } catch (err) {
-    try {
-      if (before.dns.length) {
-        await exec(["resolvectl", "dns", iface, ...before.dns], { sudo: true });
-      } else await revertLinkDns(iface);
-    } catch (undoErr) {
-      throw new StepFailure(err, {
-        left: `the DNS server of ${iface} stays ${server}, without its domain (${
-          (undoErr as Error).message
-        }); run \`firestream apply\` to finish`,
-      });
-    }
-    throw err;
-  }
-}
-
-/** Puts the recorded DNS settings in place (split DNS, resolv.conf block or macOS resolver file). */
-export async function setDns(ctx: ClusterContext, want: DnsRecord): Promise<void> {
-  if (want.mode === "resolved") return await setResolvedLink(want.interface!, want.server);
-  if (want.mode === "macos-resolver") {
-    await exec(["mkdir", "-p", want.file!.slice(0, want.file!.lastIndexOf("/"))], { sudo: true });
-    return await writeSystemFile(want.file!, macResolverText(want.server), {
-      backup: backupPath(ctx, "resolver"),
-    });
-  }
-  const text = await readSystemFile(want.file!);
-  const next = resolvConfWith(text, { cluster: ctx.name, server: want.server });
-  if (next.text !== text) {
-    await writeSystemFile(want.file!, next.text, { backup: backupPath(ctx, "resolv.conf") });
-  }
-  if (next.dropped.length) {
-    ctx.notice(
-      `note: ${want.file} search list left out ${
-        next.dropped.join(", ")
-      }: older glibc reads at most 6 domains in 256 characters, the cluster's first`,
-    );
-  }
-  if (next.unused.length) {
-    ctx.notice(
-      `note: glibc asks at most 3 nameservers, the cluster's first: ${
-        next.unused.join(", ")
-      } in ${want.file} will not be asked`,
-    );
-  }
-}
-
-/** Undoes what {@link set} did, leaving everything else as it is. */
-export async function removeDns(ctx: ClusterContext, rec: DnsRecord): Promise<void> {
-  if (rec.mode === "resolved") {
-    return await revertLinkDns(rec.interface!).catch((err) => {
-      // the bridge went with its cluster: nothing left to revert
-      if (!/No such device/.test((err as Error).message)) throw err;
-    });
-  }
-  if (rec.mode === "macos-resolver") {
-    return await exec(["rm", "-f", rec.file!], { sudo: true }).then(() => {});
-  }
-  const text = await readSystemFile(rec.file!);
-  const without = withoutResolvConfBlocks(text, ctx.name);
-  if (without !== text) {
-    await writeSystemFile(rec.file!, without, {
-      backup: backupPath(ctx, "resolv.conf"),
-      link: rec.link,
-    });
-  }
-}
-
 async function test(ctx: ClusterContext, server: string): Promise<void> {
   const target = probeTarget(server);
   if (target === "off") return ctx.notice("DNS test skipped (FIRESTREAM_DNS_PROBE=off)");
@@ -225,7 +139,7 @@ const dns: Task<ClusterContext, DnsUndo> = {
   apply: async (ctx) => {
     const previous = ctx.record.resources.dns;
     if (!ctx.k3d.network.configure_dns) {
-      await removeDns(ctx, previous!);
+      await removeDns(ctx.name, ctx.stateDir, previous!);
       delete ctx.record.resources.dns;
       return { removed: previous, previous };
     }
@@ -233,15 +147,15 @@ const dns: Task<ClusterContext, DnsUndo> = {
     const moved = previous &&
       (previous.mode !== want.mode || previous.interface !== want.interface ||
         previous.file !== want.file);
-    if (moved) await removeDns(ctx, previous);
+    if (moved) await removeDns(ctx.name, ctx.stateDir, previous);
     try {
-      await setDns(ctx, want);
+      await setDns(ctx.name, ctx.stateDir, want, ctx.notice);
     } catch (err) {
       if (err instanceof StepFailure || !moved) {
         throw err instanceof StepFailure ? err : new StepFailure(err, { undone: true });
       }
       // the old settings went first: put them back
-      await setDns(ctx, previous).catch((undoErr) => {
+      await setDns(ctx.name, ctx.stateDir, previous, ctx.notice).catch((undoErr) => {
         delete ctx.record.resources.dns;
         throw new StepFailure(err, {
           left: `cluster DNS is not set on this host (${
@@ -262,7 +176,7 @@ const dns: Task<ClusterContext, DnsUndo> = {
     } catch (err) {
       // --strict: the settings that failed the test go again
       try {
-        await removeDns(ctx, want);
+        await removeDns(ctx.name, ctx.stateDir, want);
       } catch {
         throw new StepFailure(err, {
           left: "the cluster DNS settings stay in place; state updated",
@@ -282,12 +196,14 @@ const dns: Task<ClusterContext, DnsUndo> = {
   abandon: async (ctx) => {
     const rec = ctx.record.resources.dns;
     const want = await desired(ctx).catch(() => undefined);
-    if (want && JSON.stringify(want) !== JSON.stringify(rec)) await removeDns(ctx, want);
-    if (rec) await setDns(ctx, rec);
+    if (want && JSON.stringify(want) !== JSON.stringify(rec)) {
+      await removeDns(ctx.name, ctx.stateDir, want);
+    }
+    if (rec) await setDns(ctx.name, ctx.stateDir, rec, ctx.notice);
   },
   rollback: async (ctx, undo) => {
-    if (undo.set) await removeDns(ctx, undo.set);
-    if (undo.removed) await setDns(ctx, undo.removed);
+    if (undo.set) await removeDns(ctx.name, ctx.stateDir, undo.set);
+    if (undo.removed) await setDns(ctx.name, ctx.stateDir, undo.removed, ctx.notice);
   },
 };
 

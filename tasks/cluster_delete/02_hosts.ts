@@ -3,7 +3,7 @@ import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { readBlock } from "../../src/host/block.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
-import { writeHostsBlock } from "../cluster_create/10_hosts.ts";
+import { writeHostsBlock } from "../../src/host/hosts.ts";
 import { fileRead } from "../reads.ts";
 
 type HostsRecord = NonNullable<ClusterResources["hosts_block"]>;
@@ -22,18 +22,18 @@ const hosts: Task<ClusterContext, HostsRecord> = {
   },
   apply: async (ctx) => {
     const rec = ctx.record.resources.hosts_block!;
-    await writeHostsBlock(ctx, rec.file, undefined, rec.link);
+    await writeHostsBlock(ctx.name, ctx.stateDir, rec.file, undefined, rec.link);
     delete ctx.record.resources.hosts_block;
     return rec;
   },
   rollback: async (ctx, rec) => {
-    await writeHostsBlock(ctx, rec.file, rec.lines, rec.link);
+    await writeHostsBlock(ctx.name, ctx.stateDir, rec.file, rec.lines, rec.link);
     ctx.record.resources.hosts_block = rec;
   },
   // died while removing it: the record still names the block, which goes back as it was
   abandon: async (ctx) => {
     const rec = ctx.record.resources.hosts_block;
-    if (rec) await writeHostsBlock(ctx, rec.file, rec.lines, rec.link);
+    if (rec) await writeHostsBlock(ctx.name, ctx.stateDir, rec.file, rec.lines, rec.link);
   },
 };
 

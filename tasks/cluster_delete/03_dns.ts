@@ -1,8 +1,8 @@
 /** Revert the host's DNS settings for this cluster. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
+import { removeDns, setDns } from "../../src/host/dns_settings.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
-import { removeDns, setDns } from "../cluster_create/09_dns.ts";
 
 type DnsRecord = NonNullable<ClusterResources["dns"]>;
 
@@ -16,17 +16,17 @@ const dns: Task<ClusterContext, DnsRecord> = {
   }),
   apply: async (ctx) => {
     const rec = ctx.record.resources.dns!;
-    await removeDns(ctx, rec);
+    await removeDns(ctx.name, ctx.stateDir, rec);
     delete ctx.record.resources.dns;
     return rec;
   },
   rollback: async (ctx, rec) => {
-    await setDns(ctx, rec);
+    await setDns(ctx.name, ctx.stateDir, rec, ctx.notice);
     ctx.record.resources.dns = rec;
   },
   abandon: async (ctx) => {
     const rec = ctx.record.resources.dns;
-    if (rec) await setDns(ctx, rec);
+    if (rec) await setDns(ctx.name, ctx.stateDir, rec, ctx.notice);
   },
 };
 

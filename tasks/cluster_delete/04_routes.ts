@@ -1,9 +1,8 @@
 /** Remove this cluster's routes, restoring any route they replaced. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
-import { setRoute } from "../../src/host/routes.ts";
+import { removeRoutes, setRoute } from "../../src/host/routes.ts";
 import type { RouteRecord } from "../../src/state/document.ts";
-import { removeRoutes } from "../cluster_create/08_routes.ts";
 
 const routes: Task<ClusterContext, RouteRecord[]> = {
   id: "delete-routes",

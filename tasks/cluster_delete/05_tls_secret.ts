@@ -2,7 +2,7 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { clustersRead, liveCluster } from "../reads.ts";
-import { removeSecrets, restoreSecrets } from "../cluster_create/07_tls_secret.ts";
+import { removeSecrets, restoreSecrets } from "../../src/tls/secret.ts";
 
 const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = {
   id: "delete-tls-secret",
@@ -22,16 +22,17 @@ const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = 
   apply: async (ctx) => {
     const s = ctx.record.resources.tls!.secret;
     try {
-      await removeSecrets(ctx, s.name, s.namespaces);
+      await removeSecrets(ctx.kubeContext, s.name, s.namespaces);
     } catch (err) {
       // the copies already deleted come back from the certificate files: all of them or none
-      await restoreSecrets(ctx, s.name, s.namespaces).catch((undoErr) => {
-        throw new StepFailure(err, {
-          left: `some copies of secret ${s.name} are deleted and could not be put back (${
-            (undoErr as Error).message
-          }); run \`firestream cluster delete\` again to finish`,
+      await restoreSecrets(ctx.kubeContext, ctx.k3d.tls.certs_dir, ctx.name, s.name, s.namespaces)
+        .catch((undoErr) => {
+          throw new StepFailure(err, {
+            left: `some copies of secret ${s.name} are deleted and could not be put back (${
+              (undoErr as Error).message
+            }); run \`firestream cluster delete\` again to finish`,
+          });
         });
-      });
       throw new StepFailure(err, { undone: true });
     }
     ctx.record.resources.tls!.secret = { name: s.name, namespaces: [] };
@@ -39,12 +40,14 @@ const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = 
   },
   // the delete failed later: the cluster still runs, so it gets its secrets back
   rollback: async (ctx, s) => {
-    await restoreSecrets(ctx, s.name, s.namespaces);
+    await restoreSecrets(ctx.kubeContext, ctx.k3d.tls.certs_dir, ctx.name, s.name, s.namespaces);
     if (ctx.record.resources.tls) ctx.record.resources.tls.secret = s;
   },
   abandon: async (ctx) => {
     const s = ctx.record.resources.tls?.secret;
-    if (s?.namespaces.length) await restoreSecrets(ctx, s.name, s.namespaces);
+    if (s?.namespaces.length) {
+      await restoreSecrets(ctx.kubeContext, ctx.k3d.tls.certs_dir, ctx.name, s.name, s.namespaces);
+    }
   },
 };
 

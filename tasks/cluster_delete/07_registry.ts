@@ -2,6 +2,7 @@
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { deleteRegistry } from "../../src/tools/k3d.ts";
+import { clusterOfNetwork } from "../../src/tools/k3d_names.ts";
 import { container, dockerRead } from "../reads.ts";
 
 /** True when the registry must stay: not ours, shared, or kept by flag. */
@@ -24,7 +25,7 @@ export function keepRegistry(ctx: ClusterContext): string | undefined {
 function usedElsewhere(ctx: ClusterContext, name: string): string | undefined {
   const info = container(ctx, name);
   const others = Object.keys(info?.NetworkSettings.Networks ?? {})
-    .filter((n) => n.startsWith("k3d-") && n !== `k3d-${ctx.name}`).map((n) => n.slice(4));
+    .map(clusterOfNetwork).filter((c) => c !== undefined && c !== ctx.name);
   return others.length ? `cluster ${others.join(", ")} still uses it` : undefined;
 }
 

@@ -1,10 +1,10 @@
 /** Take the cluster's nameserver out of resolv.conf while it is stopped; `apply` puts it back. */
 import type { ClusterContext } from "../../src/cluster/context.ts";
 import type { Task } from "../../src/engine/task.ts";
+import { removeDns, setDns } from "../../src/host/dns_settings.ts";
 import { hasResolvConfBlocks } from "../../src/host/dns.ts";
 
 import type { ClusterResources } from "../../src/state/document.ts";
-import { removeDns, setDns } from "../cluster_create/09_dns.ts";
 import { fileRead } from "../reads.ts";
 
 type DnsRecord = NonNullable<ClusterResources["dns"]>;
@@ -23,10 +23,10 @@ const dns: Task<ClusterContext, DnsRecord> = {
   apply: async (ctx) => {
     // the record stays: the next apply starts the cluster and writes the blocks again
     const rec = ctx.record.resources.dns!;
-    await removeDns(ctx, rec);
+    await removeDns(ctx.name, ctx.stateDir, rec);
     return rec;
   },
-  rollback: async (ctx, rec) => await setDns(ctx, rec),
+  rollback: async (ctx, rec) => await setDns(ctx.name, ctx.stateDir, rec, ctx.notice),
 };
 
 export default dns;

@@ -18,7 +18,13 @@ interface Change {
   address: string;
   action: string;
   cause: string;
-  diffs: { key: string; from?: unknown; to?: unknown; drift?: boolean }[];
+  diffs: {
+    key: string;
+    from?: unknown;
+    to?: unknown;
+    drift?: boolean;
+    forces_replacement?: boolean;
+  }[];
 }
 
 async function planned(h: SimHost): Promise<Change[]> {

@@ -1,6 +1,6 @@
 /** Turns runner events into progress lines on stderr. */
 import type { RunEvent } from "../engine/runner.ts";
-import type { Output } from "./output.ts";
+import type { Output } from "../ui/output.ts";
 
 function seconds(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;

@@ -1,12 +1,7 @@
 /** Turns `[cluster.k3d]` into k3d's own config file (apiVersion k3d.io/v1alpha5, kind Simple). */
 import { nthAddress, parseCidr } from "../config/cidr.ts";
-import type { K3dConfig } from "../config/schema.ts";
-import { registryContainer } from "../tools/k3d.ts";
-
-/** k3s's own defaults; other values need k3s arguments. */
-export const DEFAULT_POD_CIDR = "10.42.0.0/16";
-/** k3s's default service network. */
-export const DEFAULT_SERVICE_CIDR = "10.43.0.0/16";
+import { type K3dConfig, K3S_POD_CIDR, K3S_SERVICE_CIDR } from "../config/schema.ts";
+import { registryContainer } from "./k3d_names.ts";
 
 /** Host address every published port binds to: a local cluster is not served to the network. */
 export const HOST_IP = "127.0.0.1";
@@ -24,10 +19,10 @@ export function registryAddress(k: K3dConfig): string {
 /** The k3d Simple config document for this cluster. */
 export function k3dConfigDocument(k: K3dConfig, options: { timeoutSeconds?: number } = {}) {
   const extraArgs: { arg: string; nodeFilters: string[] }[] = [];
-  if (k.network.pod_cidr !== DEFAULT_POD_CIDR) {
+  if (k.network.pod_cidr !== K3S_POD_CIDR) {
     extraArgs.push({ arg: `--cluster-cidr=${k.network.pod_cidr}`, nodeFilters: ["server:*"] });
   }
-  if (k.network.service_cidr !== DEFAULT_SERVICE_CIDR) {
+  if (k.network.service_cidr !== K3S_SERVICE_CIDR) {
     extraArgs.push({ arg: `--service-cidr=${k.network.service_cidr}`, nodeFilters: ["server:*"] });
     extraArgs.push({ arg: `--cluster-dns=${clusterDnsAddress(k)}`, nodeFilters: ["server:*"] });
   }

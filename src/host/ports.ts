@@ -2,7 +2,7 @@
 import type { K3dConfig } from "../config/schema.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { exec } from "../tools/exec.ts";
-import { registryContainer } from "../tools/k3d.ts";
+import { loadBalancerContainer, registryContainer } from "../tools/k3d_names.ts";
 
 /** Result of probing one port. */
 export type PortState = { free: true } | { free: false; holder?: string };
@@ -80,7 +80,7 @@ export async function checkHostPorts(
   k: K3dConfig,
   options: { state: StateDocument; published: Map<number, string> },
 ): Promise<PortCheck[]> {
-  const lb = `k3d-${k.name}-serverlb`;
+  const lb = loadBalancerContainer(k.name);
   const registry = registryContainer(k.registry.name);
   const out: PortCheck[] = [];
   for (const [key, port] of hostPorts(k, options.state.clusters[k.name])) {

@@ -1,0 +1,71 @@
+/**
+ * The names k3d gives the objects of a cluster (network, containers, kubeconfig context), and
+ * where Firestream keeps k3d's config: spelled here only.
+ */
+
+/** What k3d puts before every name it makes. */
+const PREFIX = "k3d-";
+
+/** The Docker network of cluster `cluster`. */
+export function clusterNetwork(cluster: string): string {
+  return `${PREFIX}${cluster}`;
+}
+
+/** The cluster whose network this is, if it is a k3d cluster network. */
+export function clusterOfNetwork(network: string): string | undefined {
+  return network.startsWith(PREFIX) ? network.slice(PREFIX.length) : undefined;
+}
+
+/** The kubeconfig context k3d writes for cluster `cluster`. */
+export function kubeconfigContext(cluster: string): string {
+  return `${PREFIX}${cluster}`;
+}
+
+/** The cluster a kubeconfig context belongs to, if it is a k3d context. */
+export function clusterOfContext(context: string): string | undefined {
+  return context.startsWith(PREFIX) ? context.slice(PREFIX.length) : undefined;
+}
+
+/** The container of server `i` of cluster `cluster`. */
+export function serverContainer(cluster: string, i = 0): string {
+  return `${PREFIX}${cluster}-server-${i}`;
+}
+
+/** The container of cluster `cluster`'s load balancer (it publishes the API and ingress ports). */
+export function loadBalancerContainer(cluster: string): string {
+  return `${PREFIX}${cluster}-serverlb`;
+}
+
+/**
+ * The container name `k3d registry create NAME` gives: always "k3d-" + NAME, so "k3d-reg" becomes
+ * "k3d-k3d-reg" (cmd/registry/registryCreate.go).
+ */
+export function registryContainer(name: string): string {
+  return `${PREFIX}${name}`;
+}
+
+/** The registry name `k3d registry create` was given, from its container name. */
+export function registryName(container: string): string {
+  return container.startsWith(PREFIX) ? container.slice(PREFIX.length) : container;
+}
+
+/** Order of agents: k3d's own `-agent-N`, then added ones `-agent-N-0`, by N. */
+export function agentIndex(container: string): number {
+  const m = /-agent-(\d+)(?:-\d+)?$/.exec(container);
+  return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
+}
+
+/** The k3d node name for the agent with index n (its container is {@link agentContainer}). */
+export function agentNodeName(cluster: string, n: number): string {
+  return `${cluster}-agent-${n}`;
+}
+
+/** The container `k3d node create NODE` makes: `k3d-NODE-0`. */
+export function agentContainer(node: string): string {
+  return `${PREFIX}${node}-0`;
+}
+
+/** Where the generated k3d config of cluster `cluster` lives under the state dir. */
+export function k3dConfigPath(stateDir: string, cluster: string): string {
+  return `${stateDir}/k3d/${cluster}.yaml`;
+}
