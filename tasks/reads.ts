@@ -4,7 +4,7 @@
  * naming every container and network of interest, one `kubectl get` of nodes, deployments, secrets
  * and Traefik's TLSStores, one `ip -j route show`, one `resolvectl status`; the rest are files.
  */
-import type { ClusterContext, Read } from "../src/cluster/context.ts";
+import type { ClusterContext, Read } from "./context.ts";
 import { dockerNetworks, interfaceNetworks, type UsedNetwork } from "../src/host/networks.ts";
 import { checkHostPorts, type PortCheck } from "../src/host/ports.ts";
 import { waitForRegistry } from "../src/tools/registry_health.ts";

@@ -2,13 +2,13 @@
 import { stringify as stringifyToml } from "smol-toml";
 import { type ClusterView, discoverConfig, viewAll, viewCluster } from "../cluster/inspect.ts";
 import { applyPlan, tasksFor } from "../cluster/apply.ts";
-import { LiveCache } from "../cluster/context.ts";
+import { LiveCache } from "../../tasks/context.ts";
 import { makePlan } from "../cluster/plan.ts";
 import { type ClusterRunResult, runCluster, withStateLock } from "../cluster/run.ts";
 import { DEFAULT_CONFIG_FILE, type Override, parseTomlText } from "../config/load.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
-import type { ClusterContext } from "../cluster/context.ts";
+import type { ClusterContext } from "../../tasks/context.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { certPaths } from "../tls/certs.ts";
 import { findCluster, type K3dCluster } from "../tools/k3d.ts";

@@ -1,6 +1,6 @@
 /** `firestream plan`, `apply [PLANFILE]` and `rollback`. */
 import { applyPlan } from "../cluster/apply.ts";
-import { LiveCache } from "../cluster/context.ts";
+import { LiveCache } from "../../tasks/context.ts";
 import { hasChanges, makePlan, type Plan, renderPlan } from "../cluster/plan.ts";
 import { renderRollbackPlan, rollbackLastRun } from "../cluster/rollback.ts";
 import { settleConverged } from "../cluster/run.ts";

@@ -3,7 +3,7 @@ import type { Workspace } from "./workspace.ts";
 import type { AnyTask } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
 import { confirmAction } from "../ui/confirm.ts";
-import type { ClusterContext, ClusterRunOptions, LiveCache } from "./context.ts";
+import type { ClusterContext, ClusterRunOptions, LiveCache } from "../../tasks/context.ts";
 import { hasChanges, type Plan, renderPlan } from "./plan.ts";
 import { type ClusterRunResult, runCluster, settleConverged } from "./run.ts";
 

@@ -7,7 +7,7 @@ import type { ClusterRecord } from "../state/document.ts";
 import { apiBinding, type K3dCluster, lbBinding } from "../tools/k3d.ts";
 import type { Action, KeyDiff, ResourceChange } from "../ui/plan.ts";
 import { clustersRead, liveCluster } from "../../tasks/reads.ts";
-import { type ClusterContext, LiveCache, newRecord } from "./context.ts";
+import { type ClusterContext, LiveCache, newRecord } from "../../tasks/context.ts";
 import type { Workspace } from "./workspace.ts";
 
 export type { Action, KeyDiff, ResourceChange } from "../ui/plan.ts";

@@ -8,7 +8,7 @@ import { errorText, rollbackApplied, runTasks } from "../engine/runner.ts";
 import type { AnyTask } from "../engine/task.ts";
 import { JournalWriter, listRuns, type RunRecord, unfinishedRuns } from "../state/journal.ts";
 import { progressReporter } from "./progress.ts";
-import type { ClusterContext } from "./context.ts";
+import type { ClusterContext } from "../../tasks/context.ts";
 import { openScope, withInterrupts, withStateLock } from "./run.ts";
 
 /** One step of a rollback plan. */

@@ -9,7 +9,12 @@ import { acquireHostLocks } from "../state/cluster_lock.ts";
 import { acquireLock, describeHolder, isHolderDead, LOCK_FILE, readHolder } from "../state/lock.ts";
 import { claimInterrupts } from "../ui/interrupt.ts";
 import { progressReporter } from "./progress.ts";
-import { type ClusterContext, type ClusterRunOptions, LiveCache, newRecord } from "./context.ts";
+import {
+  type ClusterContext,
+  type ClusterRunOptions,
+  LiveCache,
+  newRecord,
+} from "../../tasks/context.ts";
 import { kubeconfigContext } from "../tools/k3d_names.ts";
 
 /** What to run. */

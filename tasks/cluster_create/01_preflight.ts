@@ -1,5 +1,5 @@
 /** Preflight: Docker, k3d and kubectl present; the name and every host port usable; sudo when needed. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import { checkClusterNetworks } from "../../src/host/networks.ts";
 import { type Task, UP_TO_DATE } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";

@@ -1,5 +1,5 @@
 /** Local registry: `k3d registry create <name> --port 127.0.0.1:<port>`, reused when healthy, never removed if it predates this run. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import { HOST_IP } from "../../src/tools/k3d_config.ts";
 import { waitForRegistry } from "../../src/tools/registry_health.ts";
 import type { CheckResult, KeyDiff, Task } from "../../src/engine/task.ts";

@@ -1,5 +1,5 @@
 /** Certificates: the shared local CA (created once) and this cluster's server certificate, reissued when stale. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import {

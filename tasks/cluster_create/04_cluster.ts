@@ -1,5 +1,5 @@
 /** Cluster: write k3d's config under the state dir and `k3d cluster create --config <file>`; start it when stopped. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import { k3dConfigYaml } from "../../src/tools/k3d_config.ts";
 import { k3dConfigPath } from "../../src/tools/k3d_names.ts";
 import type { Task } from "../../src/engine/task.ts";

@@ -1,5 +1,5 @@
 /** Agents: add (`k3d node create … --role agent`) or remove (`k3d node delete`) agents in place to match the config. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { createAgent, deleteNode, type K3dNode } from "../../src/tools/k3d.ts";
 import { agentContainer, agentIndex, agentNodeName } from "../../src/tools/k3d_names.ts";

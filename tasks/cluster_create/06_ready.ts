@@ -1,5 +1,5 @@
 /** Ready: every server and agent node Ready and CoreDNS available, within bounded waits. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import { conditionTrue, kubectl, type KubeObject } from "../../src/tools/kubectl.ts";

@@ -1,5 +1,5 @@
 /** TLS secret: `kubernetes.io/tls` secret in each namespace, and Traefik's default certificate; removed when TLS is turned off. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import { type KeyDiff, StepFailure, type Task } from "../../src/engine/task.ts";
 import { certPaths } from "../../src/tls/certs.ts";
 import {

@@ -1,5 +1,5 @@
 /** Routes: `ip route replace <cidr> via <server-ip>` for the pod and service networks; replaced routes are recorded and restored. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import { type KeyDiff, type Task, UP_TO_DATE } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import { routesUnsupported } from "../../src/host/platform.ts";

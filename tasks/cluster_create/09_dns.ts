@@ -1,5 +1,5 @@
 /** DNS: cluster names resolve on the host (split DNS, two resolv.conf blocks, or /etc/resolver), then the seed's DNS test. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import { clusterDnsAddress } from "../../src/tools/k3d_config.ts";
 import { type CheckResult, StepFailure, type Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";

@@ -1,5 +1,5 @@
 /** /etc/hosts: one marked block per cluster (registry host, configured names, the parent of a wildcard TLS name). */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { readBlock, removeBlock } from "../../src/host/block.ts";
 import { hostsLines, writeHostsBlock } from "../../src/host/hosts.ts";

@@ -1,5 +1,5 @@
 /** Dev mode: the detached port-forward supervisor, started after create, restarted on an offset change, stopped when turned off. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { runningSupervisor, startDetached, stopSupervisor } from "../../src/portforward/control.ts";
 import { devModeSpec } from "../../src/portforward/spec.ts";

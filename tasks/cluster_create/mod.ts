@@ -1,5 +1,5 @@
 /** The steps of `cluster create` (and `apply`), in run order. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { AnyTask } from "../../src/engine/task.ts";
 import preflight from "./01_preflight.ts";
 import registry from "./02_registry.ts";

@@ -1,5 +1,5 @@
 /** Stop the cluster's port-forward supervisor and every kubectl it runs. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { runningSupervisor, startDetached, stopSupervisor } from "../../src/portforward/control.ts";
 import type { SupervisorInfo } from "../../src/portforward/files.ts";

@@ -1,5 +1,5 @@
 /** Remove this cluster's /etc/hosts block. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { readBlock } from "../../src/host/block.ts";
 import type { ClusterResources } from "../../src/state/document.ts";

@@ -1,5 +1,5 @@
 /** Revert the host's DNS settings for this cluster. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { removeDns, setDns } from "../../src/host/dns_settings.ts";
 import type { ClusterResources } from "../../src/state/document.ts";

@@ -1,5 +1,5 @@
 /** Remove this cluster's routes, restoring any route they replaced. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { removeRoutes, setRoute } from "../../src/host/routes.ts";
 import type { RouteRecord } from "../../src/state/document.ts";

@@ -1,5 +1,5 @@
 /** Remove the TLS secrets and Traefik's default certificate (when the cluster still answers). */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { clustersRead, liveCluster } from "../reads.ts";
 import { removeSecrets, restoreSecrets } from "../../src/tls/secret.ts";

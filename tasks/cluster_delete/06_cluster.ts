@@ -1,5 +1,5 @@
 /** Delete the k3d cluster (and its kubeconfig context) and the generated k3d config. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { deleteCluster } from "../../src/tools/k3d.ts";
 import { clustersRead, liveCluster } from "../reads.ts";

@@ -1,5 +1,5 @@
 /** Delete the registry when this cluster's create made it and no other managed cluster uses it. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { deleteRegistry } from "../../src/tools/k3d.ts";
 import { clusterOfNetwork } from "../../src/tools/k3d_names.ts";

@@ -1,5 +1,5 @@
 /** With --purge-certs: remove the cluster's certificate files, and the CA once no other cluster uses it. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { certPaths } from "../../src/tls/certs.ts";
 

@@ -1,5 +1,5 @@
 /** The steps of `cluster delete`: everything a create did, undone in reverse. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { AnyTask } from "../../src/engine/task.ts";
 import portForward from "./01_port_forward.ts";
 import hosts from "./02_hosts.ts";

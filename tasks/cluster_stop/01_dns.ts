@@ -1,5 +1,5 @@
 /** Take the cluster's nameserver out of resolv.conf while it is stopped; `apply` puts it back. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { removeDns, setDns } from "../../src/host/dns_settings.ts";
 import { hasResolvConfBlocks } from "../../src/host/dns.ts";

@@ -1,5 +1,5 @@
 /** `k3d cluster stop`: a cluster that is stopped already, or down with Docker, is left alone. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import { type CheckResult, type Task, UP_TO_DATE } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import { startCluster, stopCluster } from "../../src/tools/k3d.ts";

@@ -1,5 +1,5 @@
 /** The steps of `cluster stop`: the host stops asking kube-dns first, then the cluster stops. */
-import type { ClusterContext } from "../../src/cluster/context.ts";
+import type { ClusterContext } from "../context.ts";
 import type { AnyTask } from "../../src/engine/task.ts";
 import dns from "./01_dns.ts";
 import cluster from "./02_cluster.ts";

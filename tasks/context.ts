@@ -1,7 +1,7 @@
 /** What every cluster task works with. */
-import type { Config, K3dConfig } from "../config/schema.ts";
-import type { ClusterRecord, StateDocument } from "../state/document.ts";
-import { LiveCache as Snapshot, type Read as AnyRead } from "../engine/snapshot.ts";
+import type { Config, K3dConfig } from "../src/config/schema.ts";
+import type { ClusterRecord, StateDocument } from "../src/state/document.ts";
+import { LiveCache as Snapshot, type Read as AnyRead } from "../src/engine/snapshot.ts";
 
 /** The live facts of a cluster run. */
 export class LiveCache extends Snapshot<ClusterContext> {}
