@@ -42,12 +42,17 @@ export class LiveCache<C> {
     return v;
   }
 
-  /** Makes every read not yet answered, all at once; resolves when all have answered (or failed). */
+  /**
+   * Makes every read not yet answered, all at once; resolves when all have answered (or failed).
+   * A read forgotten meanwhile (a concurrent step changed the machine) is made again.
+   */
   async refresh(ctx: C, reads: Read<C, unknown>[]): Promise<void> {
-    const todo = [...new Map(reads.map((r) => [r.key, r])).values()].filter((r) =>
-      !this.#settled.get(r.key)?.ok
-    );
-    await Promise.all(todo.map((r) => this.get(r.key, () => r.fetch(ctx)).catch(() => {})));
+    const unique = [...new Map(reads.map((r) => [r.key, r])).values()];
+    while (true) {
+      const todo = unique.filter((r) => !this.#settled.has(r.key));
+      if (!todo.length) return;
+      await Promise.all(todo.map((r) => this.get(r.key, () => r.fetch(ctx)).catch(() => {})));
+    }
   }
 
   /** The answer of a read made by {@link refresh}; throws the read's own error when it failed. */

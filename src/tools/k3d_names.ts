@@ -60,6 +60,11 @@ export function agentNodeName(cluster: string, n: number): string {
   return `${cluster}-agent-${n}`;
 }
 
+/** Whether a container (and Node) name is one of cluster `cluster`'s agents, k3d's own or added. */
+export function isAgentOf(cluster: string, container: string): boolean {
+  return container.startsWith(`${PREFIX}${agentNodeName(cluster, 0).replace(/0$/, "")}`);
+}
+
 /** The container `k3d node create NODE` makes: `k3d-NODE-0`. */
 export function agentContainer(node: string): string {
   return `${PREFIX}${node}-0`;

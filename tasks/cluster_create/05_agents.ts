@@ -2,9 +2,9 @@
 import type { ClusterContext } from "../context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { createAgent, deleteNode, type K3dNode } from "../../src/tools/k3d.ts";
-import { agentContainer, agentIndex, agentNodeName } from "../../src/tools/k3d_names.ts";
+import { agentContainer, agentIndex, agentNodeName, isAgentOf } from "../../src/tools/k3d_names.ts";
 import { kubectl } from "../../src/tools/kubectl.ts";
-import { clustersRead, liveCluster } from "../reads.ts";
+import { clustersRead, kubeRead, liveCluster } from "../reads.ts";
 
 /** What rollback needs. */
 export interface AgentsUndo {
@@ -16,6 +16,24 @@ export interface AgentsUndo {
 function agentsNow(ctx: ClusterContext): K3dNode[] {
   return (liveCluster(ctx)?.nodes ?? []).filter((n) => n.role === "agent")
     .sort((a, b) => agentIndex(a.name) - agentIndex(b.name));
+}
+
+/**
+ * Node objects of agents whose container is gone (removed with `k3d node delete`, which leaves the
+ * Node NotReady): they would keep the cluster from being ready. Unknown while the API does not answer.
+ */
+function orphanNodes(ctx: ClusterContext): string[] {
+  let nodes;
+  try {
+    nodes = ctx.live.now(kubeRead).nodes;
+  } catch {
+    return [];
+  }
+  const live = new Set(agentsNow(ctx).map((n) => n.name));
+  const recorded = new Set(ctx.record.resources.stale_nodes ?? []);
+  return nodes.map((n) => n.metadata.name as string).filter((name) =>
+    isAgentOf(ctx.name, name) && !live.has(name) && !recorded.has(name)
+  );
 }
 
 /** The cluster's agents now (refreshed when a step changed the machine). */
@@ -159,11 +177,11 @@ async function removeAgents(ctx: ClusterContext, live: string[], count: number):
 const agents: Task<ClusterContext, AgentsUndo> = {
   id: "agents",
   title: "Agent nodes",
-  reads: () => [clustersRead],
+  reads: () => [clustersRead, kubeRead],
   slots: ["k3d_config.agents", "resources.stale_nodes"],
   check: (ctx) => {
     const live = agentsNow(ctx).length;
-    const stale = ctx.record.resources.stale_nodes ?? [];
+    const stale = [...(ctx.record.resources.stale_nodes ?? []), ...orphanNodes(ctx)];
     return {
       diffs: [
         ...(live !== ctx.k3d.agents
@@ -179,6 +197,11 @@ const agents: Task<ClusterContext, AgentsUndo> = {
     };
   },
   apply: async (ctx) => {
+    await ctx.live.refresh(ctx, [clustersRead, kubeRead]);
+    const orphans = orphanNodes(ctx);
+    if (orphans.length) {
+      ctx.record.resources.stale_nodes = [...(ctx.record.resources.stale_nodes ?? []), ...orphans];
+    }
     await deleteStaleNodes(ctx);
     const live = (await liveAgents(ctx)).map((n) => n.name);
     const delta = ctx.k3d.agents - live.length;

@@ -83,7 +83,7 @@ Deno.test("debug logging: -v, FIRESTREAM_LOG and RUST_LOG send every external ca
     const log = Deno.readTextFileSync(`${h.projectDir}/.firestream/firestream.log`);
     assertMatch(
       log,
-      /DEBUG exec docker container inspect k3d-registry\.localhost → exit 1 in \d+ms/,
+      /DEBUG exec docker inspect k3d-registry\.localhost .*→ exit 1 in \d+ms/,
     );
     const quiet = await h.run(["plan"]);
     assertEquals(quiet.stderr.includes("DEBUG"), false);
