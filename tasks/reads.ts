@@ -28,7 +28,8 @@ import {
   publishedPorts,
 } from "../src/tools/docker.ts";
 import { exec, firstLine } from "../src/tools/exec.ts";
-import { type K3dCluster, listClusters, registryContainer } from "../src/tools/k3d.ts";
+import { type K3dCluster, listClusters } from "../src/tools/k3d.ts";
+import { clusterNetwork, registryContainer, serverContainer } from "../src/tools/k3d_names.ts";
 import { kubectl, type KubeObject } from "../src/tools/kubectl.ts";
 
 /** `k3d cluster list`: every cluster with its nodes. */
@@ -44,8 +45,8 @@ export function dockerNames(ctx: ClusterContext): string[] {
   const names = [
     registryContainer(ctx.k3d.registry.name),
     ctx.record.resources.registry?.container,
-    `k3d-${ctx.name}-server-0`,
-    `k3d-${ctx.name}`,
+    serverContainer(ctx.name),
+    clusterNetwork(ctx.name),
   ];
   return [...new Set(names.filter((n): n is string => Boolean(n)))];
 }
@@ -64,7 +65,7 @@ export function container(ctx: ClusterContext, name: string): ContainerInfo | un
 
 /** The cluster's Docker network, or undefined. */
 export function network(ctx: ClusterContext): NetworkInfo | undefined {
-  const doc = ctx.live.now(dockerRead).get(`k3d-${ctx.name}`);
+  const doc = ctx.live.now(dockerRead).get(clusterNetwork(ctx.name));
   return doc && !isContainer(doc) ? doc : undefined;
 }
 

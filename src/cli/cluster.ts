@@ -1,6 +1,12 @@
 /** `firestream cluster create|delete|stop|list|info` and `import cluster`. */
 import { stringify as stringifyToml } from "smol-toml";
-import { type ClusterView, discoverConfig, viewAll, viewCluster } from "../cluster/inspect.ts";
+import {
+  type ClusterView,
+  discoverConfig,
+  liveFacts,
+  viewAll,
+  viewCluster,
+} from "../cluster/inspect.ts";
 import { applyPlan, tasksFor } from "../cluster/apply.ts";
 import { LiveCache } from "../../tasks/context.ts";
 import { makePlan } from "../cluster/plan.ts";
@@ -313,6 +319,8 @@ export async function info(flags: GlobalFlags, name: string | undefined): Promis
   const target = name ?? session.loaded.config.cluster.k3d.name;
   const state = await session.store.read();
   let dockerDown = false;
+  // a managed cluster's facts are asked together with k3d's list, not after it
+  const facts = state.clusters[target] ? liveFacts(target, state.clusters[target]) : undefined;
   const live = await findCluster(target).catch((err) => {
     // the recorded cluster is still shown, down with Docker
     if (!state.clusters[target] || !/Docker is not running/.test(err.message)) throw err;
@@ -323,6 +331,7 @@ export async function info(flags: GlobalFlags, name: string | undefined): Promis
   if (!record && !live) await explainUnknown(target, state.clusters);
   const view = await viewCluster(target, record, live, {
     dockerDown,
+    facts,
     deep: true,
     projectDir: session.loaded.projectDir,
     stateDir: session.stateDir,

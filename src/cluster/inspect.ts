@@ -109,7 +109,14 @@ export async function viewCluster(
   name: string,
   record: ClusterRecord | undefined,
   live: K3dCluster | undefined,
-  options: { deep?: boolean; projectDir?: string; stateDir?: string; dockerDown?: boolean } = {},
+  options: {
+    deep?: boolean;
+    projectDir?: string;
+    stateDir?: string;
+    dockerDown?: boolean;
+    /** the live facts, already asked for (see {@link liveFacts}) */
+    facts?: Promise<LiveFacts>;
+  } = {},
 ): Promise<ClusterView> {
   const nodes = live?.nodes ?? [];
   const servers = count(nodes, "server");
@@ -140,16 +147,12 @@ export async function viewCluster(
   };
   const running = live !== undefined && servers.running > 0;
   const reg = record?.resources.registry;
-  const routed = Boolean(options.deep && record?.resources.routes?.length);
-  // the live facts, asked all at once: nodes and secrets, the server's address, the routes, the registry
-  const [kube, server, routes, healthy] = await Promise.all([
-    options.deep && running
-      ? getJson(`k3d-${name}`, ["nodes,secrets", "--all-namespaces"]).catch(() => undefined)
-      : undefined,
-    routed ? serverAddress(name) : undefined,
-    routed ? mainRoutes().catch(() => undefined) : undefined,
-    reg && options.deep ? registryAnswers(reg.port) : false,
-  ]);
+  const facts = options.deep
+    ? await (options.facts ?? liveFacts(name, record, running))
+    : { kube: undefined, server: undefined, routes: undefined, healthy: false };
+  // asked before k3d said whether the cluster runs: a stopped one's answers are not used
+  const kube = running ? facts.kube : undefined;
+  const { server, routes, healthy } = facts;
   const items = (kube?.items ?? []) as KubeObject[];
   view.k3s_versions = [
     ...new Set<string>(
@@ -170,6 +173,38 @@ export async function viewCluster(
     await addDetails(view, record, { running, secrets, server, routes }, options);
   }
   return view;
+}
+
+/** What `cluster info` reads beside `k3d cluster list`. */
+export interface LiveFacts {
+  kube?: KubeObject;
+  server?: string;
+  routes?: IpRoute[];
+  healthy: boolean;
+}
+
+/**
+ * The live facts of a cluster's view, asked all at once: nodes and secrets, the server's address,
+ * the routes and the registry. Start it with `k3d cluster list` to have everything in one round.
+ */
+export async function liveFacts(
+  name: string,
+  record: ClusterRecord | undefined,
+  running = true,
+): Promise<LiveFacts> {
+  const reg = record?.resources.registry;
+  const routed = Boolean(record?.resources.routes?.length);
+  const [kube, server, routes, healthy] = await Promise.all([
+    running
+      ? getJson(kubeconfigContext(name), ["nodes,secrets", "--all-namespaces"]).catch(() =>
+        undefined
+      )
+      : undefined,
+    routed ? serverAddress(name) : undefined,
+    routed ? mainRoutes().catch(() => undefined) : undefined,
+    reg ? registryAnswers(reg.port) : false,
+  ]);
+  return { kube, server, routes, healthy };
 }
 
 /** Every route of the main table (`ip -j route show`). */

@@ -5,6 +5,7 @@ import type { AnyTask, CheckResult } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
 import type { ClusterRecord } from "../state/document.ts";
 import { apiBinding, type K3dCluster, lbBinding } from "../tools/k3d.ts";
+import { kubeconfigContext } from "../tools/k3d_names.ts";
 import type { Action, KeyDiff, ResourceChange } from "../ui/plan.ts";
 import { clustersRead, liveCluster } from "../../tasks/reads.ts";
 import { type ClusterContext, LiveCache, newRecord } from "../../tasks/context.ts";
@@ -85,7 +86,7 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
     config: session.loaded.config,
     k3d,
     name: k3d.name,
-    kubeContext: `k3d-${k3d.name}`,
+    kubeContext: kubeconfigContext(k3d.name),
     projectDir: record?.project_dir ?? session.loaded.projectDir,
     stateDir: session.stateDir,
     state,
