@@ -49,8 +49,8 @@ async function converges(h: SimHost): Promise<void> {
 Deno.test("refresh: a no-op plan makes at most 5 read-only calls, all started before any ends", async () => {
   await withSimHost({ config: everythingOn() }, async (h) => {
     await h.ok(["apply", "--yes"]);
-    // every read takes a second: calls issued one after another could not overlap
-    h.latency(1000);
+    // every read takes three seconds: calls issued one after another could not overlap
+    h.latency(3000);
     h.clearCalls();
     const r = await h.run(["plan", "--detailed-exitcode"]);
     assertEquals(r.code, 0, r.stdout + r.stderr);
