@@ -24,7 +24,10 @@ export interface SupervisorSpec {
   pollMs?: number;
   /** forwards starting at once (default: a few per core) */
   pool?: number;
-  /** a forward that has not bound its ports by then is restarted on the next free port */
+  /**
+   * a forward that has not bound its ports by then moves to the next free port when another
+   * program took one; otherwise it is reported as still starting
+   */
   startDeadlineMs?: number;
 }
 
