@@ -9,6 +9,7 @@
  * are checked free first. Every forwarding port sits below Linux's ephemeral range (32768–60999).
  */
 import $ from "dax";
+import { poolSize } from "../src/portforward/supervisor.ts";
 import { residentKiB } from "../src/tools/process.ts";
 import { type SimHost, simHost } from "../test/sim/harness.ts";
 import { loopbackOnly } from "./loopback_only.ts";
@@ -606,6 +607,25 @@ async function portForwarding(count: number): Promise<void> {
       oursMs && refMs ? (oursMs / refMs).toFixed(2) : "",
       oursMs && refMs ? verdict(oursMs / refMs, 1.2) : "",
       "from `port-forward --detach` (or the first spawn) to the last port answering",
+    );
+    const events = Deno.readTextFileSync(
+      `${h.projectDir}/.firestream/port-forward.firestream-local.log`,
+    ).split("\n").filter(Boolean).map((l) => JSON.parse(l).event as string);
+    const byThe = h.calls().filter((c) => c.supervisor);
+    const count = (e: string) => events.filter((x) => x === e).length;
+    row(
+      "  what the supervisor did meanwhile",
+      "",
+      "",
+      "",
+      "",
+      `${count("started")} kubectl starts (pool of ${poolSize()}), ${
+        count("restarting")
+      } restarts, ${count("exited")} exits, ${count("moved")} moves, ${
+        count("waiting")
+      } reports of still starting or waiting, ${
+        byThe.filter((c) => c.argv.includes("get")).length
+      } service lists`,
     );
 
     const entries = JSON.parse(Deno.readTextFileSync(`${h.projectDir}/logs/port_forwards.json`));
