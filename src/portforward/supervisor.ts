@@ -78,6 +78,8 @@ interface Group {
   release?: () => void;
   /** reported as still starting after its deadline */
   slow: boolean;
+  /** the deadline check is looking at its ports */
+  checking?: boolean;
   queued: boolean;
   stopping: boolean;
   /** the last line kubectl wrote that was not about forwarding (its errors) */
@@ -499,22 +501,35 @@ export class Supervisor {
     for (const g of this.#groups.values()) {
       const child = g.child;
       if (!child || g.status !== "starting" || t - g.startedAt < this.#deadlineMs) continue;
-      const taken = g.ports.filter((p) => !p.bound && !p.refused && !probePort(p.local_port).free);
-      if (taken.length) {
-        this.#clash(g, child, taken);
-        continue;
-      }
-      if (g.slow) continue;
-      g.slow = true;
-      const seconds = Math.round((t - g.startedAt) / 1000);
-      this.#groupEvent(g, "waiting", {
-        pid: child.pid,
-        message: `kubectl has not answered within ${seconds}s${
-          g.lastError ? ` (${g.lastError})` : ""
-        }; still starting (a busy machine or a slow API server), not restarted`,
-      });
-      this.#release(g);
+      if (g.checking) continue;
+      g.checking = true;
+      this.#check(g, child, t).finally(() => g.checking = false);
     }
+  }
+
+  /**
+   * A port that cannot be bound is taken only when the system names another process listening on
+   * it: on a busy machine kubectl may have bound it before its "Forwarding from" line was read.
+   */
+  async #check(g: Group, child: Child, t: number): Promise<void> {
+    const taken: Port[] = [];
+    for (const p of g.ports) {
+      if (p.bound || p.refused || probePort(p.local_port).free) continue;
+      const holder = await listeningProcess(p.local_port).catch(() => undefined);
+      if (holder && !holder.endsWith(`(pid ${child.pid})`)) taken.push(p);
+    }
+    if (g.child !== child || g.status !== "starting") return;
+    if (taken.length) return this.#clash(g, child, taken);
+    if (g.slow) return;
+    g.slow = true;
+    const seconds = Math.round((t - g.startedAt) / 1000);
+    this.#groupEvent(g, "waiting", {
+      pid: child.pid,
+      message: `kubectl has not answered within ${seconds}s${
+        g.lastError ? ` (${g.lastError})` : ""
+      }; still starting (a busy machine or a slow API server), not restarted`,
+    });
+    this.#release(g);
   }
 
   /** A port taken by another program while kubectl was starting: restart on the next free port. */
