@@ -9,6 +9,7 @@
  * are checked free first. Every forwarding port sits below Linux's ephemeral range (32768–60999).
  */
 import $ from "dax";
+import { poolSize } from "../src/portforward/supervisor.ts";
 import { residentKiB } from "../src/tools/process.ts";
 import { type SimHost, simHost } from "../test/sim/harness.ts";
 import { loopbackOnly } from "./loopback_only.ts";
@@ -111,7 +112,7 @@ function row(
   note = "",
 ): void {
   console.log(
-    `${label.padEnd(46)} ${value.padStart(10)} ${reference.padStart(10)} ${ratio.padStart(6)} ${
+    `${label.padEnd(50)} ${value.padStart(10)} ${reference.padStart(10)} ${ratio.padStart(6)} ${
       target.padStart(7)
     }  ${note}`,
   );
@@ -177,20 +178,69 @@ function callTimes(stderr: string): CallTiming {
 
 const PAIRS = Number(Deno.env.get("BENCH_PAIRS") ?? 15);
 
+/**
+ * The command `deno task install` puts on PATH, installed into a temporary root: the wrapper runs
+ * `deno run --allow-all --config <copy of deno.json> main.ts`. Undefined when it cannot be made.
+ */
+async function installedWrapper(root: string): Promise<string | undefined> {
+  const r = await new Deno.Command(DENO, {
+    args: ["install", "-g", "-A", "-f", "-n", "firestream", "--config", "deno.json", "main.ts"],
+    cwd: ROOT,
+    env: { DENO_INSTALL_ROOT: root },
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return r.code === 0 ? `${root}/bin/firestream` : undefined;
+}
+
+/**
+ * deno.json without its `unstable` list, beside a copy of the lock file: `deno run` then builds the
+ * graph of every statically named dynamic import before the first line runs.
+ */
+async function eagerConfig(dir: string): Promise<string> {
+  const meta = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
+  delete meta.unstable;
+  await Deno.writeTextFile(`${dir}/deno.json`, JSON.stringify(meta));
+  await Deno.copyFile(`${ROOT}/deno.lock`, `${dir}/deno.lock`);
+  return `${dir}/deno.json`;
+}
+
 async function startup(kubectl: string): Promise<void> {
   header(
     "start-up",
-    `each firestream run (\`deno run -A main.ts\`) beside a \`kubectl version --client\`, ${PAIRS} pairs: wall-time medians and the median of per-pair ratios; CPU time (user+system, less sensitive to a busy machine) as a cross-check`,
+    `each firestream run beside a \`kubectl version --client\`, ${PAIRS} pairs: wall-time medians and the median of per-pair ratios; CPU time (user+system, less sensitive to a busy machine) as a cross-check. \`deno run -A main.ts\` is what \`deno task\` and the README's "without installing" run; the installed command is the wrapper \`deno task install\` writes`,
   );
   const ref = () => timeOnce([kubectl, "version", "--client"]);
-  const empty = await Deno.makeTempFile({ suffix: ".ts" });
-  for (
-    const [label, argv, limit] of [
-      ["--version", [DENO, "run", "-A", "main.ts", "--version"], 0.6],
-      ["--help", [DENO, "run", "-A", "main.ts", "--help"], 1.0],
-      ["(floor: deno run of an empty file)", [DENO, "run", "-A", empty], undefined],
-    ] as const
-  ) {
+  const tmp = await Deno.makeTempDir();
+  const empty = `${tmp}/empty.ts`;
+  await Deno.writeTextFile(empty, "");
+  const installed = await installedWrapper(`${tmp}/install`);
+  const eager = await eagerConfig(tmp);
+  const rows: [string, string[], number | undefined][] = [
+    ["--version", [DENO, "run", "-A", "main.ts", "--version"], 0.6],
+    ["--help", [DENO, "run", "-A", "main.ts", "--help"], 1.0],
+    ...(installed
+      ? [
+        ["--version (installed)", [installed, "--version"], 0.6],
+        ["--help (installed)", [installed, "--help"], 1.0],
+      ] as [string, string[], number][]
+      : []),
+    ["completions bash (the command tree)", [
+      DENO,
+      "run",
+      "-A",
+      "main.ts",
+      "completions",
+      "bash",
+    ], undefined],
+    ["(floor: deno run of an empty file)", [DENO, "run", "-A", empty], undefined],
+    [
+      "(--version without lazy dynamic imports)",
+      [DENO, "run", "-A", "--config", eager, "main.ts", "--version"],
+      undefined,
+    ],
+  ];
+  for (const [label, argv, limit] of rows) {
     const r = await paired(() => timeOnce([...argv]), ref, PAIRS);
     row(
       limit ? `${label} vs kubectl version --client` : label,
@@ -201,7 +251,8 @@ async function startup(kubectl: string): Promise<void> {
       `CPU time ratio ${r.cpuRatio?.toFixed(2) ?? "n/a"}`,
     );
   }
-  await Deno.remove(empty);
+  if (!installed) row("installed command", "n/a", "", "", "", "`deno install` failed here");
+  await Deno.remove(tmp, { recursive: true });
 
   // plan in an empty folder on the simulated host: firestream's own time, the tools' time taken out
   const h = await simHost({});
@@ -209,14 +260,17 @@ async function startup(kubectl: string): Promise<void> {
     const dir = `${h.root}/empty`;
     await Deno.mkdir(dir);
     const firsts: number[] = [];
+    let calls = 0;
     const plan = await paired(
       async () => {
+        h.clearCalls();
         const t0 = performance.now();
         const r = await h.run(["plan", "-v"], { cwd: dir });
         const wall = performance.now() - t0;
         if (r.code !== 0) throw new Error(`plan exited ${r.code}: ${r.stderr}`);
         const t = callTimes(r.stderr);
         if (t.first !== undefined) firsts.push(t.first);
+        calls = h.ownCalls().length;
         return { ms: wall - t.busy };
       },
       ref,
@@ -228,9 +282,9 @@ async function startup(kubectl: string): Promise<void> {
       ms(plan.b),
       plan.ratio.toFixed(2),
       verdict(plan.ratio, 1.5),
-      `own time = wall − time inside simulated tools; first tool call at +${
-        ms(median(firsts))
-      } of its run`,
+      `own time = wall − time inside simulated tools (${calls} calls${
+        firsts.length ? `, the first at +${ms(median(firsts))} of its run` : ""
+      })`,
     );
   } finally {
     await h.cleanup();
@@ -239,22 +293,26 @@ async function startup(kubectl: string): Promise<void> {
 
 /** Imports timed in a fresh process, in the order `plan` loads them; medians of `runs`. */
 async function whereTimeGoes(): Promise<void> {
-  const steps: [string, string][] = [
-    ["src/cli/main.ts (errors, log, output, help text)", "./src/cli/main.ts"],
-    ["commander: the command tree (Node compat layer starts here)", "./src/cli/program.ts"],
-    ["config: smol-toml, zod and the schema", "./src/config/load.ts"],
-    ["state store, tools, session", "./src/cli/session.ts"],
-    ["plan/apply code (cluster plan, runner, journal)", "./src/cli/plan.ts"],
-    ["the task graph (create tasks)", "./tasks/cluster_create/mod.ts"],
-    ["-- not loaded by plan: yaml (manifests)", "yaml"],
-    ["-- not loaded by plan: @peculiar/x509 (certificates)", "@peculiar/x509"],
-    ["-- not loaded by plan: dax (first external call)", "dax"],
-    ["-- not loaded by plan: @inquirer/prompts (init)", "@inquirer/prompts"],
+  const steps: [string, string[]][] = [
+    ["src/cli/main.ts (errors, log, output, help text)", ["./src/cli/main.ts"]],
+    [
+      "Node compat layer: the node: built-ins commander needs",
+      ["node:process", "node:events", "node:path", "node:fs", "node:child_process"],
+    ],
+    ["commander and the command tree", ["./src/cli/program.ts"]],
+    ["config: smol-toml, zod and the schema", ["./src/config/load.ts"]],
+    ["state store, tools, session", ["./src/cli/session.ts"]],
+    ["plan/apply code (cluster plan, runner, journal)", ["./src/cli/plan.ts"]],
+    ["the task graph (create tasks)", ["./tasks/cluster_create/mod.ts"]],
+    ["-- not loaded by plan: yaml (manifests)", ["yaml"]],
+    ["-- not loaded by plan: @peculiar/x509 (certificates)", ["@peculiar/x509"]],
+    ["-- not loaded by plan: dax", ["dax"]],
+    ["-- not loaded by plan: @inquirer/prompts (init)", ["@inquirer/prompts"]],
   ];
   const script = `const out = [];
-for (const m of ${JSON.stringify(steps.map((s) => s[1]))}) {
+for (const ms of ${JSON.stringify(steps.map((s) => s[1]))}) {
   const t0 = performance.now();
-  await import(m);
+  for (const m of ms) await import(m);
   out.push(performance.now() - t0);
 }
 console.log(JSON.stringify(out));`;
@@ -275,52 +333,132 @@ console.log(JSON.stringify(out));`;
     Deno.removeSync(file);
   }
   console.log(
-    "\n## where start-up time goes\n   each import timed with performance.now() in one fresh process, in the order `plan` loads them (later rows include only what earlier rows did not load); medians of 7",
+    "\n## where start-up time goes\n   each import timed with performance.now() in one fresh process, in the order `plan` loads them (later rows include only what earlier rows did not load); medians of 7.\n   --version loads main.ts and the version only, --help adds the first row; both are at Deno's own start-up (the floor above).\n   `completions` and every command add the Node compat layer and commander; plan adds the config (zod), state and plan code.",
   );
   steps.forEach(([label], i) => row(label, ms(median(runs.map((r) => r[i]))), ""));
 }
 
 // ---------- converged cluster ----------
 
-async function converged(): Promise<void> {
-  header(
-    "converged cluster, the seed's firestream.toml (everything on), simulated host",
-    "own time = wall − time during which a simulated tool ran (from `-v`'s exec log); reference = that tool time",
+/** What the calls of one command run tell: how many, how concurrent, how long. */
+interface OwnCalls {
+  count: number;
+  readOnly: number;
+  /** most calls running at one time */
+  maxInFlight: number;
+  /** every call started before the first one finished */
+  allBeforeFirstEnd: boolean;
+  /** time during which at least one call ran, by the simulated tools' own clocks */
+  union: number;
+}
+
+/** Time covered by at least one of `spans` ([start, end] in ms). */
+function unionMs(spans: (readonly [number, number])[]): number {
+  let busy = 0;
+  let end = -Infinity;
+  for (const [s, e] of [...spans].sort((a, b) => a[0] - b[0])) {
+    if (s > end) {
+      busy += e - s;
+      end = e;
+    } else if (e > end) {
+      busy += e - end;
+      end = e;
+    }
+  }
+  return busy;
+}
+
+/** The command's own calls (not its detached supervisor's), from the simulator's call log. */
+function ownCalls(h: SimHost): OwnCalls {
+  const calls = h.ownCalls();
+  const spans = calls.map((c) => {
+    const s = Date.parse(c.time);
+    return [s, c.end ? Date.parse(c.end) : s] as const;
+  });
+  let maxInFlight = 0;
+  for (const [s] of spans) {
+    maxInFlight = Math.max(maxInFlight, spans.filter(([a, b]) => a <= s && s < b).length);
+  }
+  const firstEnd = Math.min(...spans.map(([, e]) => e));
+  return {
+    count: calls.length,
+    readOnly: calls.filter((c) => !c.mutating).length,
+    maxInFlight: Math.max(maxInFlight, calls.length ? 1 : 0),
+    allBeforeFirstEnd: spans.every(([s]) => s <= firstEnd),
+    union: unionMs(spans),
+  };
+}
+
+async function converged(kubectl: string | undefined): Promise<void> {
+  console.log(
+    "\n## converged cluster: the seed's firestream.toml (everything on), simulated host\n" +
+      "   calls: the command's own external calls (SimHost.ownCalls(): not those of the dev-mode supervisor); in flight: most calls\n" +
+      "   running at once, and whether all started before the first finished; wall: the whole command; in calls: time during\n" +
+      "   which at least one of its calls ran, as the command saw them (spawn to exit, from `-v`'s exec log; the simulator's\n" +
+      "   own start-up, ~100ms of Deno per call, counts as call time, as a real tool's start-up would); own = wall − in calls.\n" +
+      "   Medians of 3 runs, each beside a `kubectl version --client` of the same run. Targets: ≤5 read-only calls, issued\n" +
+      "   concurrently; own time of a no-op plan ≤150ms.",
+  );
+  console.log(
+    `${"".padEnd(24)} ${"calls".padStart(9)} ${"in flight".padStart(14)} ${"wall".padStart(7)} ${
+      "in calls".padStart(8)
+    } ${"own".padStart(7)} ${"kubectl".padStart(7)}  targets`,
   );
   const h = await simHost({ config: seedConfig() });
   try {
     await h.ok(["cluster", "create", "--yes"]);
     for (
       const [label, args] of [
-        ["no-op cluster create", ["cluster", "create", "--yes", "-v"]],
         ["no-op plan", ["plan", "-v"]],
-        ["no-op apply", ["apply", "--yes", "-v"]],
+        ["no-op apply --yes", ["apply", "--yes", "-v"]],
+        ["no-op cluster create", ["cluster", "create", "--yes", "-v"]],
+        ["cluster info", ["cluster", "info", "-v"]],
       ] as const
     ) {
-      const own: number[] = [];
-      const tools: number[] = [];
-      let calls = "";
+      const walls: number[] = [];
+      const inCalls: number[] = [];
+      const simUnions: number[] = [];
+      const refs: number[] = [];
+      let calls: OwnCalls | undefined;
+      let failed = "";
       for (let i = 0; i < 3; i++) {
+        if (kubectl) refs.push((await timeOnce([kubectl, "version", "--client"])).ms);
         h.clearCalls();
         const t0 = performance.now();
         const r = await h.run([...args]);
         const wall = performance.now() - t0;
         if (r.code !== 0) {
-          calls = `exit ${r.code}: ${
+          failed = `exit ${r.code}: ${
             r.stderr.split("\n").find((l) => l.startsWith("error")) ?? ""
           }`;
           break;
         }
-        const t = callTimes(r.stderr);
-        own.push(wall - t.busy);
-        tools.push(t.busy);
-        calls = `${t.count} calls, ${h.mutatingCalls().length} mutating`;
+        calls = ownCalls(h);
+        walls.push(wall);
+        inCalls.push(callTimes(r.stderr).busy);
+        simUnions.push(calls.union);
       }
-      if (!own.length) {
-        row(label, "n/a", "", "", "", calls);
+      if (failed || !calls) {
+        console.log(`${label.padEnd(24)} ${failed}`);
         continue;
       }
-      row(label, ms(median(own)), ms(median(tools)), "", "", `${calls}; median of 3`);
+      const own = walls.map((w, i) => w - inCalls[i]);
+      const readOnlyMet = calls.count - calls.readOnly === 0 && calls.readOnly <= 5;
+      const concurrent = calls.count <= 1 || calls.allBeforeFirstEnd;
+      const targets = [
+        `≤5 read-only ${readOnlyMet ? "met" : "MISSED"}`,
+        `concurrent ${concurrent ? "met" : "MISSED"}`,
+        ...(label === "no-op plan" ? [`own ≤150ms ${median(own) <= 150 ? "met" : "MISSED"}`] : []),
+      ].join(", ");
+      console.log(
+        `${label.padEnd(24)} ${`${calls.count} (${calls.count - calls.readOnly}w)`.padStart(9)} ${
+          `${calls.maxInFlight}, ${calls.allBeforeFirstEnd ? "all" : "not all"}`.padStart(14)
+        } ${ms(median(walls)).padStart(7)} ${ms(median(inCalls)).padStart(8)} ${
+          ms(median(own)).padStart(7)
+        } ${
+          (refs.length ? ms(median(refs)) : "n/a").padStart(7)
+        }  ${targets}; by the simulator's clocks ${ms(median(simUnions))} in calls`,
+      );
     }
     await h.run(["cluster", "port-forward", "--stop"]);
   } finally {
@@ -470,6 +608,25 @@ async function portForwarding(count: number): Promise<void> {
       oursMs && refMs ? verdict(oursMs / refMs, 1.2) : "",
       "from `port-forward --detach` (or the first spawn) to the last port answering",
     );
+    const events = Deno.readTextFileSync(
+      `${h.projectDir}/.firestream/port-forward.firestream-local.log`,
+    ).split("\n").filter(Boolean).map((l) => JSON.parse(l).event as string);
+    const byThe = h.calls().filter((c) => c.supervisor);
+    const count = (e: string) => events.filter((x) => x === e).length;
+    row(
+      "  what the supervisor did meanwhile",
+      "",
+      "",
+      "",
+      "",
+      `${count("started")} kubectl starts (pool of ${poolSize()}), ${
+        count("restarting")
+      } restarts, ${count("exited")} exits, ${count("moved")} moves, ${
+        count("waiting")
+      } reports of still starting or waiting, ${
+        byThe.filter((c) => c.argv.includes("get")).length
+      } service lists`,
+    );
 
     const entries = JSON.parse(Deno.readTextFileSync(`${h.projectDir}/logs/port_forwards.json`));
     const victim = entries.find((e: { pid: number | null }) => e.pid !== null);
@@ -551,6 +708,6 @@ if (want("startup")) {
   else console.log("\n## start-up: n/a (kubectl, the reference, is not installed)");
 }
 if (want("imports")) await whereTimeGoes();
-if (want("converged")) await converged();
+if (want("converged")) await converged(kubectl);
 if (want("latency")) await latencyCreate();
 if (want("forward")) await portForwarding(Number(Deno.env.get("BENCH_SERVICES") ?? 100));

@@ -61,13 +61,20 @@ if (import.meta.main) {
   }
   const outDir = outArg.startsWith("/") ? outArg : `${Deno.cwd()}/${outArg}`;
   await Deno.mkdir(outDir, { recursive: true });
+  // deno.json's lazy dynamic imports would leave every command out of the binary: compile with a
+  // copy without them, beside deno.json so that deno.lock is the same
+  const config = `${ROOT}/.deno.compile.${Deno.pid}.json`;
+  const { unstable: _, ...eager } = meta as Record<string, unknown>;
+  await Deno.writeTextFile(config, JSON.stringify(eager));
+  addEventListener("unload", () => Deno.removeSync(config));
   const built: string[] = [];
   let failed = false;
   for (const t of selected) {
     const out = `${outDir}/${t.file}`;
     console.error(`→ ${t.target} (firestream ${meta.version}) → ${out}`);
-    const r = await $`deno compile -A --target ${t.target} --output ${out} main.ts`
-      .cwd(ROOT).noThrow().stderr("piped");
+    const r =
+      await $`deno compile -A --config ${config} --target ${t.target} --output ${out} main.ts`
+        .cwd(ROOT).noThrow().stderr("piped");
     if (r.code !== 0) {
       failed = true;
       const text = stripAnsi(r.stderr).trim().split("\n").slice(-4).join(

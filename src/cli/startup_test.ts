@@ -90,3 +90,9 @@ Deno.test("start-up: the detached supervisor loads no config schema, command tre
     [],
   );
 });
+
+Deno.test("start-up: deno.json keeps dynamic imports lazy, so `deno run` builds no graph of commands it does not run", async () => {
+  // without it, `deno run main.ts --version` first resolves every module any command could load
+  const meta = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  assertEquals(meta.unstable?.includes("lazy-dynamic-imports"), true);
+});

@@ -24,7 +24,10 @@ export interface SupervisorSpec {
   pollMs?: number;
   /** forwards starting at once (default: a few per core) */
   pool?: number;
-  /** a forward that has not bound its ports by then is restarted on the next free port */
+  /**
+   * a forward that has not bound its ports by then moves to the next free port when another
+   * program took one; otherwise it is reported as still starting
+   */
   startDeadlineMs?: number;
 }
 
@@ -78,8 +81,16 @@ export function selfArgv(): string[] {
   return [exec];
 }
 
-/** V8 settings for the long-lived supervisor: a small young generation keeps its memory low. */
-const SUPERVISOR_V8 = "--v8-flags=--max-semi-space-size=1";
+/**
+ * `deno run` settings for the long-lived supervisor, which keep its memory low: a small young
+ * generation; no config, lock file or npm resolution (it loads no package, which a test checks);
+ * and dynamic imports left lazy, as deno.json would, so that no command's modules are parsed.
+ */
+const SUPERVISOR_RUN = [
+  "--v8-flags=--max-semi-space-size=1",
+  "--no-config",
+  "--unstable-lazy-dynamic-imports",
+];
 
 /** Starts the supervisor in the background (its own session when `setsid` exists); waits for its pid file. */
 export async function startDetached(
@@ -89,9 +100,9 @@ export async function startDetached(
   const running = await runningSupervisor(spec.paths);
   if (running) return running;
   const self = selfArgv();
-  // `deno run` takes V8 flags here; a compiled binary has them built in
+  // `deno run` takes these settings here; a compiled binary has its own
   const argv = self.length > 1
-    ? [self[0], self[1], SUPERVISOR_V8, ...self.slice(2), "__supervise", JSON.stringify(spec)]
+    ? [self[0], self[1], ...SUPERVISOR_RUN, ...self.slice(2), "__supervise", JSON.stringify(spec)]
     : [...self, "__supervise", JSON.stringify(spec)];
   // a session of its own: the terminal's Ctrl-C and hang-up do not reach it
   const child = spawnChild((await which("setsid")) ? ["setsid", ...argv] : argv, {

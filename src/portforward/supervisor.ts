@@ -2,13 +2,17 @@
  * The port-forward supervisor: one `kubectl port-forward svc/NAME L1:P1 L2:P2…` per service,
  * serving all its ports, started through a bounded pool; a dropped process is restarted (all of
  * that service's ports together) within a second, backing off when it keeps failing. A local port
- * that another program holds, or a forward that does not answer within its deadline, is restarted
- * on the next free port and reported. Services are followed by polling the cluster with one call;
- * a service without a ready pod waits. A watchdog ends the children if the supervisor is killed.
+ * that another program holds (kubectl says "unable to listen", or a bind check finds it taken while
+ * kubectl is still starting) is restarted on the next free port and reported. A forward that is
+ * merely slow (a busy machine, a slow API server) is not restarted: past its deadline it is
+ * reported as still starting and gives up its place in the start pool. Services are followed by polling the
+ * cluster with one call; a service without a ready pod waits. A watchdog ends the children if the
+ * supervisor is killed. Per forward it keeps one process, one pipe with a small buffer and, only
+ * while backing off, one timer; deadlines are checked by one timer for all forwards.
  */
 import { listeningProcess, probePort } from "../host/ports.ts";
 import { writeFileAtomic } from "../state/fs.ts";
-import { type Child, spawnChild } from "../tools/child.ts";
+import { spawnChild } from "../tools/child.ts";
 import { kubectlArgv } from "../tools/kubectl.ts";
 import { discover, type Discovery } from "./discovery.ts";
 import type { SupervisorSpec } from "./control.ts";
@@ -71,9 +75,15 @@ interface Group {
   child?: Child;
   /** restart timer while backing off */
   timer?: ReturnType<typeof setTimeout>;
+  /** ends the current start's hold on its pool slot */
+  release?: () => void;
+  /** reported as still starting after its deadline */
+  slow: boolean;
+  /** the deadline check is looking at its ports */
+  checking?: boolean;
   queued: boolean;
   stopping: boolean;
-  /** the last line kubectl wrote on stderr */
+  /** the last line kubectl wrote that was not about forwarding (its errors) */
   lastError?: string;
 }
 
@@ -93,8 +103,20 @@ export function poolSize(cores = navigator.hardwareConcurrency || 2): number {
 /** A forward that lived this long before exiting is restarted as if it had never failed. */
 const HEALTHY_MS = 10_000;
 
-/** A forward that has not bound every port by then is restarted (on the next free port). */
+/**
+ * A forward that has not bound every port by then is checked: a port another program took
+ * meanwhile moves to the next free one (restart); otherwise it is reported as still starting.
+ */
 const START_DEADLINE_MS = 15_000;
+
+/** How often the one deadline timer looks at the forwards that are starting. */
+const SWEEP_MS = 1000;
+
+/** Bytes read from a kubectl pipe at a time: its lines are short, and there is a pipe per service. */
+const READ_BUFFER = 1024;
+
+/** The longest partial line kept while waiting for its end. */
+const MAX_LINE = 4096;
 
 // waits for the supervisor to go, then ends every child still listed; positional args only
 const WATCHDOG =
@@ -102,9 +124,67 @@ const WATCHDOG =
 
 const FORWARDING = /^Forwarding from 127\.0\.0\.1:(\d+) /;
 const UNABLE = /^Unable to listen on port (\d+):/;
+const HANDLING = /^Handling connection for \d+/;
 
 function now(): string {
   return new Date().toISOString();
+}
+
+/** A kubectl child process: its pid, its end, and how to stop it. */
+interface Child {
+  pid: number;
+  status: Promise<Deno.CommandStatus>;
+  kill(signal?: Deno.Signal): void;
+}
+
+/** Reads `stream` line by line through one small buffer, to its end. */
+async function readLines(
+  stream: ReadableStream<Uint8Array>,
+  emit: (line: string) => void,
+): Promise<void> {
+  const reader = stream.getReader({ mode: "byob" });
+  const decoder = new TextDecoder();
+  let buffer = new Uint8Array(READ_BUFFER);
+  let text = "";
+  try {
+    while (true) {
+      const { value, done } = await reader.read(buffer);
+      if (done || !value) break;
+      text += decoder.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = text.indexOf("\n")) >= 0) {
+        emit(text.slice(0, nl).replace(/\r$/, ""));
+        text = text.slice(nl + 1);
+      }
+      text = text.slice(-MAX_LINE);
+      buffer = new Uint8Array(value.buffer);
+    }
+  } catch { /* the child went away */ }
+  if (text) emit(text);
+}
+
+/**
+ * Starts `argv` with stdout and stderr in one pipe, read line by line (stdin closed): one pipe per
+ * forward, always drained, so kubectl never blocks on a full pipe. `sh` execs the command, so the
+ * pid is the command's own.
+ */
+function spawnForward(argv: string[], onLine: (line: string) => void): Child {
+  const child = new Deno.Command("sh", {
+    args: ["-c", 'exec "$@" 2>&1', "sh", ...argv],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  readLines(child.stdout, onLine);
+  return {
+    pid: child.pid,
+    status: child.status,
+    kill: (signal: Deno.Signal = "SIGTERM") => {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+    },
+  };
 }
 
 function sameLayout(g: Group, ports: Mapping[]): boolean {
@@ -121,7 +201,7 @@ export class Supervisor {
   readonly #poolSize: number;
   readonly #deadlineMs: number;
   #active = 0;
-  #watchdog?: Child;
+  #watchdog?: ReturnType<typeof spawnChild>;
   #writing?: Promise<void>;
   #dirty = false;
 
@@ -162,8 +242,18 @@ export class Supervisor {
       this.#o.paths.children,
     ], { detached: true });
     const previous = await readMappings(this.#o.paths.mappings);
-    await this.reconcile(previous);
-    await this.#o.onReady?.();
+    const sweep = setInterval(() => this.#sweep(), Math.min(SWEEP_MS, this.#deadlineMs));
+    try {
+      await this.reconcile(previous);
+      await this.#o.onReady?.();
+      await this.#poll(signal);
+    } finally {
+      clearInterval(sweep);
+    }
+    await this.stopAll();
+  }
+
+  async #poll(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, this.#o.pollMs ?? 2000);
@@ -176,7 +266,6 @@ export class Supervisor {
       });
       if (!signal.aborted) await this.reconcile();
     }
-    await this.stopAll();
   }
 
   #event(e: Omit<ForwardEvent, "time">): void {
@@ -280,6 +369,7 @@ export class Supervisor {
           since: now(),
           failures: 0,
           startedAt: 0,
+          slow: false,
           queued: false,
           stopping: false,
         };
@@ -349,16 +439,19 @@ export class Supervisor {
     }
   }
 
-  /** Starts the service's process; resolves when every port answered, it exited, or the deadline passed. */
+  /**
+   * Starts the service's process; resolves when every port answered, it exited, or its deadline
+   * passed (the process keeps starting, outside the pool).
+   */
   async #launch(g: Group): Promise<void> {
     g.startedAt = Date.now();
     g.status = "starting";
+    g.slow = false;
     g.lastError = undefined;
     for (const p of g.ports) p.bound = p.refused = false;
-    let settle!: () => void;
-    const settled = new Promise<void>((r) => settle = r);
+    const settled = new Promise<void>((r) => g.release = r);
     const resolved = () => g.ports.every((p) => p.bound || p.refused);
-    const child: Child = spawnChild(
+    const child: Child = spawnForward(
       kubectlArgv(this.#o.context, [
         "-n",
         g.namespace,
@@ -368,44 +461,91 @@ export class Supervisor {
         "--address",
         "127.0.0.1",
       ]),
-      {
-        onLine: (stream, line) => {
-          if (stream === "stderr") {
-            const m = UNABLE.exec(line);
-            const port = m && g.ports.find((p) => p.local_port === Number(m[1]));
-            if (port) port.refused = true;
-            else if (line.trim()) g.lastError = line.trim().slice(0, 300);
-          } else {
-            const m = FORWARDING.exec(line);
-            const port = m && g.ports.find((p) => p.local_port === Number(m[1]));
-            if (port) port.bound = true;
-          }
-          if (g.child === child && g.status === "starting" && resolved()) {
-            this.#answered(g, child);
-            settle();
-          }
-          // once every port is bound, stdout only says "Handling connection for N": drained unread
-          return stream === "stderr" || !g.ports.every((p) => p.bound);
-        },
+      (line) => {
+        const unable = UNABLE.exec(line);
+        const forwarding = FORWARDING.exec(line);
+        const local = Number((unable ?? forwarding)?.[1]);
+        const port = g.ports.find((p) => p.local_port === local);
+        if (port && unable) port.refused = true;
+        else if (port && forwarding) port.bound = true;
+        else if (line.trim() && !HANDLING.test(line)) g.lastError = line.trim().slice(0, 300);
+        if (g.child === child && g.status === "starting" && resolved()) {
+          this.#answered(g, child);
+          this.#release(g);
+        }
       },
     );
     g.child = child;
-    this.#groupEvent(g, "started", {
-      pid: child.pid,
-    });
+    this.#groupEvent(g, "started", { pid: child.pid });
     this.#save();
-    // a start that keeps running late (a busy machine, a slow API server) gets longer each time
-    const deadlineMs = this.#deadlineMs * 2 ** Math.min(g.failures, 3);
-    const deadline = setTimeout(async () => {
-      if (g.child === child && g.status === "starting") await this.#overdue(g, child, deadlineMs);
-      settle();
-    }, deadlineMs);
     child.status.then((status) => {
       if (g.child === child) this.#exited(g, child, status.code);
-      settle();
+      this.#release(g);
     });
     await settled;
-    clearTimeout(deadline);
+  }
+
+  /** Gives the start's pool slot back (once). */
+  #release(g: Group): void {
+    const release = g.release;
+    g.release = undefined;
+    release?.();
+  }
+
+  /**
+   * The one deadline timer: a forward starting for longer than its deadline whose port another
+   * program has taken meanwhile is restarted on the next free port; one that is merely slow is
+   * reported once as still starting, leaves the pool and keeps starting.
+   */
+  #sweep(): void {
+    const t = Date.now();
+    for (const g of this.#groups.values()) {
+      const child = g.child;
+      if (!child || g.status !== "starting" || t - g.startedAt < this.#deadlineMs) continue;
+      if (g.checking) continue;
+      g.checking = true;
+      this.#check(g, child, t).finally(() => g.checking = false);
+    }
+  }
+
+  /**
+   * A port that cannot be bound is taken only when the system names another process listening on
+   * it: on a busy machine kubectl may have bound it before its "Forwarding from" line was read.
+   */
+  async #check(g: Group, child: Child, t: number): Promise<void> {
+    const taken: Port[] = [];
+    for (const p of g.ports) {
+      if (p.bound || p.refused || probePort(p.local_port).free) continue;
+      const holder = await listeningProcess(p.local_port).catch(() => undefined);
+      if (holder && !holder.endsWith(`(pid ${child.pid})`)) taken.push(p);
+    }
+    if (g.child !== child || g.status !== "starting") return;
+    if (taken.length) return this.#clash(g, child, taken);
+    if (g.slow) return;
+    g.slow = true;
+    const seconds = Math.round((t - g.startedAt) / 1000);
+    this.#groupEvent(g, "waiting", {
+      pid: child.pid,
+      message: `kubectl has not answered within ${seconds}s${
+        g.lastError ? ` (${g.lastError})` : ""
+      }; still starting (a busy machine or a slow API server), not restarted`,
+    });
+    this.#release(g);
+  }
+
+  /** A port taken by another program while kubectl was starting: restart on the next free port. */
+  async #clash(g: Group, child: Child, taken: Port[]): Promise<void> {
+    g.child = undefined;
+    this.#release(g);
+    await this.#end(child);
+    if (g.stopping) return;
+    this.#move(g, taken, "was taken by another program while kubectl was starting");
+    g.failures++;
+    this.#groupEvent(g, "restarting", {
+      pid: child.pid,
+      message: "restarting on the next free port",
+    });
+    this.#restartLater(g, 0);
   }
 
   /** Every port either bound or refused: up, or restarted with the refused ones moved. */
@@ -449,23 +589,6 @@ export class Supervisor {
         message: `127.0.0.1:${from} ${why}; forwarding on ${next} instead`,
       });
     }
-  }
-
-  async #overdue(g: Group, child: Child, deadlineMs: number): Promise<void> {
-    g.child = undefined;
-    await this.#end(child);
-    const silent = g.ports.filter((p) => !p.bound);
-    const seconds = (deadlineMs / 1000).toFixed(0);
-    this.#move(g, silent, `did not answer within ${seconds}s and is taken`);
-    g.failures++;
-    const delay = backoffMs(g.failures);
-    this.#groupEvent(g, "restarting", {
-      pid: child.pid,
-      message: `did not answer within ${seconds}s${
-        g.lastError ? ` (${g.lastError})` : ""
-      }; restarting in ${delay}ms`,
-    });
-    this.#restartLater(g, delay);
   }
 
   #exited(g: Group, child: Child, code: number): void {
