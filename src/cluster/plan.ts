@@ -3,7 +3,9 @@ import type { K3dConfig } from "../config/schema.ts";
 import { checkTasks, refreshTasks } from "../engine/runner.ts";
 import type { AnyTask, CheckResult } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
+import { checkClusterNetworks, dockerNetworks, interfaceNetworks } from "../host/networks.ts";
 import type { ClusterRecord } from "../state/document.ts";
+import { networkSubnets } from "../tools/docker.ts";
 import { apiBinding, type K3dCluster, lbBinding } from "../tools/k3d.ts";
 import { kubeconfigContext } from "../tools/k3d_names.ts";
 import type { Action, KeyDiff, ResourceChange } from "../ui/plan.ts";
@@ -103,6 +105,10 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
     refreshTasks(record ? steps : registry, ctx),
   ]);
   const changes = planCluster(ctx, record);
+  // a new pod or service network must not overlap one this host uses: said by the plan already
+  if (changes[0].action === "create" || changes[0].action === "replace") {
+    checkClusterNetworks(k3d, [...interfaceNetworks(), ...dockerNetworks(await networkSubnets())]);
+  }
   const desired: Record<string, K3dConfig | null> = { [k3d.name]: k3d };
   changes.push(...await planSteps(ctx, record, options.tasks, changes[0]));
 

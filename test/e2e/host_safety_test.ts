@@ -59,32 +59,32 @@ Deno.test("preflight: a network of an existing cluster is refused for a second c
   });
 });
 
-Deno.test("preflight: a service network holding an address of a host interface is refused", async () => {
+Deno.test("plan and preflight: a service network holding an address of a host interface is refused", async () => {
   await withSimHost({
     config: withNetwork("service_cidr = '10.99.0.0/16'"),
   }, async (h) => {
-    // the CLI runs in a network namespace of its own where lo also has 10.99.0.1/16
-    const r = await runProgram("unshare", [
-      "-n",
-      "--",
-      "sh",
-      "-c",
-      `${IP} link set lo up && ${IP} addr add 10.99.0.1/16 dev lo && exec "$0" "$@"`,
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--quiet",
-      MAIN,
-      "cluster",
-      "create",
-      "--yes",
-    ], { cwd: h.projectDir, env: h.env, clearEnv: true });
-    assertRefused(
-      h,
-      r,
-      '`cluster.k3d.network.service_cidr` = "10.99.0.0/16" overlaps interface lo (10.99.0.1/16)',
-      undefined,
-    );
+    for (const args of [["plan"], ["cluster", "create", "--yes"]]) {
+      // the CLI runs in a network namespace of its own where lo also has 10.99.0.1/16
+      const r = await runProgram("unshare", [
+        "-n",
+        "--",
+        "sh",
+        "-c",
+        `${IP} link set lo up && ${IP} addr add 10.99.0.1/16 dev lo && exec "$0" "$@"`,
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--quiet",
+        MAIN,
+        ...args,
+      ], { cwd: h.projectDir, env: h.env, clearEnv: true });
+      assertRefused(
+        h,
+        r,
+        '`cluster.k3d.network.service_cidr` = "10.99.0.0/16" overlaps interface lo (10.99.0.1/16)',
+        undefined,
+      );
+    }
   });
 });
 
