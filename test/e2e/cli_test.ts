@@ -291,6 +291,20 @@ Deno.test("compile task: four targets, version stamped from deno.json", async ()
 });
 
 Deno.test("no run-time reads of sources: main.ts works from another directory with reads limited to the project", async () => {
+  // as the release binary runs it: every module loaded up front (deno.json's lazy dynamic imports
+  // load modules on first use, from the sources, which is what `deno run` from a clone does)
+  const meta = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
+  const { unstable: _, ...eager } = meta;
+  const config = `${ROOT}/.deno.eager.${Deno.pid}.json`;
+  Deno.writeTextFileSync(config, JSON.stringify(eager));
+  try {
+    await restrictedRuns(config);
+  } finally {
+    Deno.removeSync(config);
+  }
+});
+
+async function restrictedRuns(config: string): Promise<void> {
   await withSimHost({ config: testConfig() }, async (h) => {
     // the project, system files, and the directories on PATH (programs are looked up there); not the sources
     const path = h.env.PATH.split(":").filter((d) => d && !d.startsWith(`${ROOT}/src`));
@@ -309,6 +323,8 @@ Deno.test("no run-time reads of sources: main.ts works from another directory wi
           "--allow-run",
           "--allow-net=127.0.0.1,0.0.0.0",
           "--allow-sys",
+          "--config",
+          config,
           `${ROOT}/main.ts`,
           ...args,
         ],
@@ -348,4 +364,4 @@ Deno.test("no run-time reads of sources: main.ts works from another directory wi
       );
     }
   });
-});
+}
