@@ -77,6 +77,11 @@ Deno.test("kill -9 inside the dev-mode step, then rollback: no process of the ru
     h.latency(0, { "kubectl port-forward": 6000 });
     const base = `${h.projectDir}/.firestream/port-forward.firestream-local`;
     const child = h.spawn(["cluster", "create", "--yes"]);
+    // the step waits (up to 3 s) for the forwards once the supervisor is ready: killed in there
+    await until("the supervisor ready", () => readJson<{ ready?: boolean }>(`${base}.pid`)?.ready);
+    child.kill("SIGKILL");
+    await child.status;
+    // the detached supervisor goes on and starts its kubectl children (one per service)
     const children = await until("the supervisor's kubectl children", () => {
       const pids = (() => {
         try {
@@ -89,8 +94,6 @@ Deno.test("kill -9 inside the dev-mode step, then rollback: no process of the ru
       })();
       return pids.length >= 2 && pids;
     });
-    child.kill("SIGKILL");
-    await child.status;
     const supervisor = readJson<{ pid: number }>(`${base}.pid`)!.pid;
     assertOk(alive(supervisor), "the supervisor outlives the killed run");
     const run = (await listRuns(`${h.projectDir}/.firestream`)).at(-1)!;
