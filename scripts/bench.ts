@@ -148,6 +148,8 @@ interface CallTiming {
   busy: number;
   /** when the first call started, in ms since the process started */
   first?: number;
+  /** each call, [spawn, exit] in ms since the process started */
+  spans: (readonly [number, number])[];
 }
 
 /** Parses firestream's debug log of external calls ("exec … → exit N in Xms at +Tms"). */
@@ -171,7 +173,18 @@ function callTimes(stderr: string): CallTiming {
     ms: spans.reduce((a, [s, e]) => a + e - s, 0),
     busy,
     first: spans[0]?.[0],
+    spans,
   };
+}
+
+/** Most spans in progress at once, and whether every one started before the first ended. */
+function concurrency(spans: readonly (readonly [number, number])[]) {
+  let maxInFlight = spans.length ? 1 : 0;
+  for (const [s] of spans) {
+    maxInFlight = Math.max(maxInFlight, spans.filter(([a, b]) => a <= s && s < b).length);
+  }
+  const firstEnd = Math.min(...spans.map(([, e]) => e));
+  return { maxInFlight, allBeforeFirstEnd: spans.every(([s]) => s < firstEnd) };
 }
 
 // ---------- start-up ----------
@@ -392,10 +405,11 @@ function ownCalls(h: SimHost): OwnCalls {
 async function converged(kubectl: string | undefined): Promise<void> {
   console.log(
     "\n## converged cluster: the seed's firestream.toml (everything on), simulated host\n" +
-      "   calls: the command's own external calls (SimHost.ownCalls(): not those of the dev-mode supervisor); in flight: most calls\n" +
-      "   running at once, and whether all started before the first finished; wall: the whole command; in calls: time during\n" +
-      "   which at least one of its calls ran, as the command saw them (spawn to exit, from `-v`'s exec log; the simulator's\n" +
-      "   own start-up, ~100ms of Deno per call, counts as call time, as a real tool's start-up would); own = wall − in calls.\n" +
+      "   calls: the command's own external calls (SimHost.ownCalls(): not those of the dev-mode supervisor); in flight: most\n" +
+      "   calls running at once, and whether all started before the first finished; wall: the whole command; in calls: time\n" +
+      "   during which at least one of its calls ran; both as the command saw its calls (spawn to exit, from `-v`'s exec log;\n" +
+      "   the simulator's own start-up, ~100ms of Deno per call, counts as call time, as a real tool's start-up would);\n" +
+      "   own = wall − in calls.\n" +
       "   Medians of 3 runs, each beside a `kubectl version --client` of the same run. Targets: ≤5 read-only calls, issued\n" +
       "   concurrently; own time of a no-op plan ≤150ms.",
   );
@@ -434,6 +448,9 @@ async function converged(kubectl: string | undefined): Promise<void> {
           break;
         }
         calls = ownCalls(h);
+        // how concurrent, as the command saw its calls (spawn to exit): the simulator's own clocks
+        // start after each tool's Deno start-up, so they cannot tell
+        Object.assign(calls, concurrency(callTimes(r.stderr).spans));
         walls.push(wall);
         inCalls.push(callTimes(r.stderr).busy);
         simUnions.push(calls.union);
