@@ -93,6 +93,16 @@ Deno.test("contract docker: inspect, network inspect and ps print what the real 
       [],
     );
 
+    // one `docker inspect` of a container, a network and a missing name: what is found, in the
+    // order asked, then one stderr line per missing name, exit 1
+    const mixed = await h.tool("docker", ["inspect", "k3d-c-server-0", "k3d-c", "fs-fixture-nope"]);
+    const realMixed = fixture("docker/inspect-mixed.json");
+    assertEquals([mixed.code, mixed.stderr], [realMixed.code, realMixed.stderr]);
+    const [ctr, network] = JSON.parse(mixed.stdout);
+    assertEquals(invented(ctr, realMixed.stdout_json[0]), []);
+    assertEquals(invented(network, realMixed.stdout_json[1]), []);
+    assertEquals([ctr.Name, network.Name], ["/k3d-c-server-0", "k3d-c"]);
+
     const ps = await h.tool("docker", ["ps", "--format", "{{json .}}"]);
     const row = ps.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((r) =>
       r.Names.endsWith("-serverlb")
