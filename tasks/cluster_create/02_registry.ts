@@ -23,8 +23,6 @@ export interface RegistryUndo {
   created?: string;
   /** a registry of ours this run removed (renamed, or turned off): made again on rollback */
   removed?: RegistryRecord;
-  /** the record entry before this run */
-  previous?: RegistryRecord;
 }
 
 /** Bound on waiting for a new registry to answer. */
@@ -158,11 +156,11 @@ const registry: Task<ClusterContext, RegistryUndo> = {
     if (!ctx.k3d.registry.enabled) {
       const removed = await retire(ctx, previous!);
       delete ctx.record.resources.registry;
-      return { previous, removed: removed ? previous : undefined };
+      return { removed: removed ? previous : undefined };
     }
     const { name, port } = ctx.k3d.registry;
     const container = registryContainer(name);
-    const undo: RegistryUndo = { previous };
+    const undo: RegistryUndo = {};
     await ctx.live.refresh(ctx, [dockerRead, registryHttpRead]);
     const info = containerOf(ctx, container);
     const why = info ? problem(ctx, info) : "is missing";

@@ -16,7 +16,6 @@ import { certRead } from "../reads.ts";
 export interface TlsCertUndo {
   caCreated: boolean;
   hadPrevious: boolean;
-  previous?: ClusterResources["tls"];
 }
 
 async function move(from: string, to: string): Promise<void> {
@@ -70,7 +69,6 @@ const tlsCert: Task<ClusterContext, TlsCertUndo> = {
   },
   apply: async (ctx) => {
     const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
-    const previous = ctx.record.resources.tls;
     const caCreated = await ensureCa(p);
     const reason = await renewalReason(p, ctx.k3d);
     const hadPrevious = reason !== "no certificate yet";
@@ -81,7 +79,7 @@ const tlsCert: Task<ClusterContext, TlsCertUndo> = {
     }
     await issueCert(p, ctx.k3d);
     await record(ctx);
-    return { caCreated, hadPrevious, previous };
+    return { caCreated, hadPrevious };
   },
   // died while issuing: a certificate the record does not hold goes, a replaced one comes back
   // (a CA made meanwhile stays: nothing tells it from one kept by an earlier delete)

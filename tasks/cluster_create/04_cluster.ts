@@ -4,7 +4,6 @@ import { k3dConfigYaml } from "../../src/tools/k3d_config.ts";
 import { k3dConfigPath } from "../../src/tools/k3d_names.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
-import type { ClusterResources } from "../../src/state/document.ts";
 import { writeFileAtomic } from "../../src/state/fs.ts";
 import { createCluster, deleteCluster, findCluster, startCluster } from "../../src/tools/k3d.ts";
 import { clustersRead, liveCluster } from "../reads.ts";
@@ -12,7 +11,6 @@ import { clustersRead, liveCluster } from "../reads.ts";
 /** What rollback needs. */
 export interface ClusterUndo {
   action: "created" | "started";
-  previous?: ClusterResources["cluster"];
 }
 
 /** Bound on k3d's own wait for the cluster. */
@@ -63,7 +61,6 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
     await Deno.remove(k3dConfigPath(ctx.stateDir, ctx.name)).catch(() => {});
   },
   apply: async (ctx) => {
-    const previous = ctx.record.resources.cluster;
     const found = await findCluster(ctx.name);
     if (found?.nodes.every((n) => n.State.Running)) {
       throw new FirestreamError(`cluster ${ctx.name} runs, but not as the config wants`, {
@@ -73,7 +70,7 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
     if (found) {
       ctx.notice(`cluster ${ctx.name} is stopped: starting it`);
       await startCluster(ctx.name);
-      return { action: "started", previous };
+      return { action: "started" };
     }
     const file = k3dConfigPath(ctx.stateDir, ctx.name);
     await Deno.mkdir(`${ctx.stateDir}/k3d`, { recursive: true });
@@ -94,7 +91,7 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
       created: true,
       created_at: new Date().toISOString(),
     };
-    return { action: "created", previous };
+    return { action: "created" };
   },
   rollback: async (ctx, undo) => {
     if (undo.action === "created") {

@@ -30,8 +30,7 @@ export interface TlsSecretUndo {
   tlsStore: "created" | "updated" | "unchanged";
   /** the secret was removed (TLS turned off) */
   removed?: { name: string; namespaces: string[] };
-  /** the secret the record named before, and the one Traefik's default pointed at */
-  previous?: { name: string; namespaces: string[] };
+  /** the secret Traefik's default pointed at before */
   storeBefore?: string;
   /** copies of the old secret deleted after the new one was in place (renamed, or namespace dropped) */
   deleted?: { name: string; namespaces: string[] };
@@ -200,7 +199,6 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
       }
       throw new StepFailure(err, { undone: true });
     }
-    if (recorded) undo.previous = recorded;
     ctx.record.resources.tls!.secret = { name: ctx.k3d.tls.secret_name, namespaces };
     return undo;
   },

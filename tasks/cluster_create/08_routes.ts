@@ -13,7 +13,6 @@ import { container, dockerRead, routesRead } from "../reads.ts";
 export interface RoutesUndo {
   set?: RouteRecord[];
   removed?: RouteRecord[];
-  previous?: RouteRecord[];
 }
 
 /** The first server's address on the cluster's own network (asked by network name). */
@@ -101,14 +100,14 @@ const routes: Task<ClusterContext, RoutesUndo> = {
     if (!ctx.k3d.network.configure_routes) {
       await removeRoutes(previous ?? []);
       delete ctx.record.resources.routes;
-      return { removed: previous, previous };
+      return { removed: previous };
     }
     // routes of CIDRs no longer configured go first
     const stale = (previous ?? []).filter((r) => !cidrs(ctx).includes(r.cidr));
     await removeRoutes(stale);
     const set = await setAll(ctx, await serverIp(ctx));
     ctx.record.resources.routes = set;
-    return { set, previous, removed: stale.length ? stale : undefined };
+    return { set, removed: stale.length ? stale : undefined };
   },
   // died while setting them: a route to the server that the record does not hold goes, a recorded one comes back
   abandon: async (ctx) => {

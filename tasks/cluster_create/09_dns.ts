@@ -25,7 +25,6 @@ type DnsRecord = NonNullable<ClusterResources["dns"]>;
 export interface DnsUndo {
   set?: DnsRecord;
   removed?: DnsRecord;
-  previous?: DnsRecord;
 }
 
 function bridge(ctx: ClusterContext): string {
@@ -141,7 +140,7 @@ const dns: Task<ClusterContext, DnsUndo> = {
     if (!ctx.k3d.network.configure_dns) {
       await removeDns(ctx.name, ctx.stateDir, previous!);
       delete ctx.record.resources.dns;
-      return { removed: previous, previous };
+      return { removed: previous };
     }
     const want = await desired(ctx);
     const moved = previous &&
@@ -190,7 +189,7 @@ const dns: Task<ClusterContext, DnsUndo> = {
           : { undone: true },
       );
     }
-    return { set: want, previous };
+    return { set: want };
   },
   // died while setting it: what the record does not hold goes, what it holds is put back
   abandon: async (ctx) => {

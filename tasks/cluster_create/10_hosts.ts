@@ -14,7 +14,6 @@ export interface HostsUndo {
   file: string;
   /** the block's lines before this run, when there was one */
   before?: string[];
-  previous?: HostsRecord;
   /** the file was this symbolic link */
   link?: string;
 }
@@ -68,12 +67,12 @@ const hosts: Task<ClusterContext, HostsUndo> = {
     if (!ctx.k3d.network.patch_etc_hosts) {
       await writeHostsBlock(ctx.name, ctx.stateDir, file, undefined, link);
       delete ctx.record.resources.hosts_block;
-      return { file, before, previous, link };
+      return { file, before, link };
     }
     const lines = hostsLines(ctx.k3d, removeBlock(await readSystemFile(file), ctx.name));
     await writeHostsBlock(ctx.name, ctx.stateDir, file, lines, link);
     ctx.record.resources.hosts_block = await blockRecord(file, lines, link);
-    return { file, before, previous, link };
+    return { file, before, link };
   },
   // died while writing it: the block goes back to what the record holds (none for a new cluster)
   abandon: async (ctx) => {

@@ -3,14 +3,12 @@ import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { runningSupervisor, startDetached, stopSupervisor } from "../../src/portforward/control.ts";
 import { devModeSpec } from "../../src/portforward/spec.ts";
-import type { ClusterResources } from "../../src/state/document.ts";
 import { supervisorRead } from "../reads.ts";
 
 /** What rollback needs. */
 export interface PortForwardUndo {
   started: boolean;
   stopped?: { offset: number };
-  previous?: ClusterResources["port_forwards"];
 }
 
 const portForward: Task<ClusterContext, PortForwardUndo> = {
@@ -57,20 +55,19 @@ const portForward: Task<ClusterContext, PortForwardUndo> = {
   },
   apply: async (ctx) => {
     const spec = devModeSpec(ctx);
-    const previous = ctx.record.resources.port_forwards;
     const running = await runningSupervisor(spec.paths);
     if (running) await stopSupervisor(spec.paths);
     const stopped = running ? { offset: running.offset } : undefined;
     if (!ctx.k3d.dev_mode.port_forward_all) {
       delete ctx.record.resources.port_forwards;
-      return { started: false, stopped, previous };
+      return { started: false, stopped };
     }
     const info = await startDetached(spec);
     ctx.notice(
       `port forwarding runs in the background (pid ${info.pid}); see \`firestream cluster port-forward --list\``,
     );
     ctx.record.resources.port_forwards = { pid_file: spec.paths.pid, offset: spec.offset };
-    return { started: true, stopped, previous };
+    return { started: true, stopped };
   },
   // died while starting it: whatever runs now is stopped (found by its pid files), and the
   // supervisor of the record, if any, runs again as it was

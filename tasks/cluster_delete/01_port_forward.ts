@@ -4,14 +4,12 @@ import type { Task } from "../../src/engine/task.ts";
 import { runningSupervisor, startDetached, stopSupervisor } from "../../src/portforward/control.ts";
 import type { SupervisorInfo } from "../../src/portforward/files.ts";
 import { devModeSpec } from "../../src/portforward/spec.ts";
-import type { ClusterResources } from "../../src/state/document.ts";
 import { supervisorRead } from "../reads.ts";
 
 /** What rollback needs to start the supervisor again as it ran. */
 export interface StoppedForwards {
   offset: number;
   only?: SupervisorInfo["only"];
-  record?: ClusterResources["port_forwards"];
 }
 
 /** Starts the supervisor that a delete stopped; throws (the step stays undone) when it cannot. */
@@ -19,7 +17,6 @@ async function restart(ctx: ClusterContext, stopped: StoppedForwards): Promise<v
   const spec = devModeSpec(ctx);
   const info = await startDetached({ ...spec, offset: stopped.offset, only: stopped.only });
   ctx.notice(`port forwarding runs again (pid ${info.pid})`);
-  if (stopped.record) ctx.record.resources.port_forwards = stopped.record;
 }
 
 const portForward: Task<ClusterContext, StoppedForwards | null> = {
@@ -35,10 +32,9 @@ const portForward: Task<ClusterContext, StoppedForwards | null> = {
   apply: async (ctx) => {
     const paths = devModeSpec(ctx).paths;
     const running = await runningSupervisor(paths);
-    const record = ctx.record.resources.port_forwards;
     await stopSupervisor(paths);
     delete ctx.record.resources.port_forwards;
-    return running ? { offset: running.offset, only: running.only, record } : null;
+    return running ? { offset: running.offset, only: running.only } : null;
   },
   rollback: async (ctx, stopped) => {
     if (stopped) await restart(ctx, stopped);
@@ -47,7 +43,7 @@ const portForward: Task<ClusterContext, StoppedForwards | null> = {
   abandon: async (ctx) => {
     const record = ctx.record.resources.port_forwards;
     if (!record || await runningSupervisor(devModeSpec(ctx).paths)) return;
-    await restart(ctx, { offset: record.offset, record });
+    await restart(ctx, { offset: record.offset });
   },
 };
 

@@ -28,7 +28,6 @@ const hosts: Task<ClusterContext, HostsRecord> = {
   },
   rollback: async (ctx, rec) => {
     await writeHostsBlock(ctx.name, ctx.stateDir, rec.file, rec.lines, rec.link);
-    ctx.record.resources.hosts_block = rec;
   },
   // died while removing it: the record still names the block, which goes back as it was
   abandon: async (ctx) => {

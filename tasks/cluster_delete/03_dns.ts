@@ -22,7 +22,6 @@ const dns: Task<ClusterContext, DnsRecord> = {
   },
   rollback: async (ctx, rec) => {
     await setDns(ctx.name, ctx.stateDir, rec, ctx.notice);
-    ctx.record.resources.dns = rec;
   },
   abandon: async (ctx) => {
     const rec = ctx.record.resources.dns;

@@ -41,9 +41,8 @@ const routes: Task<ClusterContext, RouteRecord[]> = {
     delete ctx.record.resources.routes;
     return recs;
   },
-  rollback: async (ctx, recs) => {
+  rollback: async (_ctx, recs) => {
     for (const r of recs) await setRoute(r.cidr, r.via, { force: true });
-    ctx.record.resources.routes = recs;
   },
   abandon: async (ctx) => {
     for (const r of ctx.record.resources.routes ?? []) {

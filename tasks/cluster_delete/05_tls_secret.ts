@@ -41,7 +41,6 @@ const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = 
   // the delete failed later: the cluster still runs, so it gets its secrets back
   rollback: async (ctx, s) => {
     await restoreSecrets(ctx.kubeContext, ctx.k3d.tls.certs_dir, ctx.name, s.name, s.namespaces);
-    if (ctx.record.resources.tls) ctx.record.resources.tls.secret = s;
   },
   abandon: async (ctx) => {
     const s = ctx.record.resources.tls?.secret;
