@@ -12,7 +12,7 @@ import { hostNetworkWanted, sudoCheck } from "../src/host/sudo.ts";
 import { checkTools } from "../src/host/tools_check.ts";
 import { FirestreamError } from "../src/errors.ts";
 import { type DnsStatus, dnsStatus } from "../src/host/dns.ts";
-import type { IpRoute } from "../src/host/routes.ts";
+import { type IpRoute, mainRoutes } from "../src/host/routes.ts";
 import { readSystemFile, systemFileLink } from "../src/host/system_file.ts";
 import { runningSupervisor } from "../src/portforward/control.ts";
 import type { SupervisorInfo } from "../src/portforward/files.ts";
@@ -27,7 +27,7 @@ import {
   networkSubnets,
   publishedPorts,
 } from "../src/tools/docker.ts";
-import { exec, firstLine } from "../src/tools/exec.ts";
+import { firstLine } from "../src/tools/exec.ts";
 import { type K3dCluster, listClusters } from "../src/tools/k3d.ts";
 import { clusterNetwork, registryContainer, serverContainer } from "../src/tools/k3d_names.ts";
 import { kubectl, type KubeObject } from "../src/tools/kubectl.ts";
@@ -130,13 +130,7 @@ export function secretCertOf(facts: KubeFacts, name: string, namespace: string) 
 }
 
 /** The main table's routes, all of them (`ip -j route show`). */
-export const routesRead: Read<IpRoute[]> = {
-  key: "ip:routes",
-  fetch: async () => {
-    const r = await exec(["ip", "-j", "route", "show"]);
-    return JSON.parse(r.stdout.trim() || "[]") as IpRoute[];
-  },
-};
+export const routesRead: Read<IpRoute[]> = { key: "ip:routes", fetch: mainRoutes };
 
 /** The host's DNS method and its links' settings (`resolvectl status`). */
 export const dnsRead: Read<DnsStatus> = { key: "dns:status", fetch: () => dnsStatus() };

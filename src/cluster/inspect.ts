@@ -11,11 +11,10 @@ import {
   listClusters,
   listRegistries,
 } from "../tools/k3d.ts";
-import { exec } from "../tools/exec.ts";
 import { getJson, type KubeObject } from "../tools/kubectl.ts";
 import { readBlock } from "../host/block.ts";
 import { type DnsStanding, dnsStanding, hasResolvConfBlocks } from "../host/dns.ts";
-import type { IpRoute } from "../host/routes.ts";
+import { type IpRoute, mainRoutes } from "../host/routes.ts";
 import { readSystemFile } from "../host/system_file.ts";
 import { listForwards } from "../portforward/control.ts";
 import { forwardPaths } from "../portforward/files.ts";
@@ -205,11 +204,6 @@ export async function liveFacts(
     reg ? registryAnswers(reg.port) : false,
   ]);
   return { kube, server, routes, healthy };
-}
-
-/** Every route of the main table (`ip -j route show`). */
-async function mainRoutes(): Promise<IpRoute[]> {
-  return JSON.parse((await exec(["ip", "-j", "route", "show"])).stdout.trim() || "[]");
 }
 
 async function addDetails(

@@ -17,10 +17,19 @@ export async function currentRoute(cidr: string): Promise<IpRoute | undefined> {
   return routeFor(r.stdout, cidr);
 }
 
+/** Every route of the main table (`ip -j route show`). */
+export async function mainRoutes(): Promise<IpRoute[]> {
+  return parseRoutes((await exec(["ip", "-j", "route", "show"])).stdout);
+}
+
+/** The routes of `ip -j route show` output. */
+function parseRoutes(stdout: string): IpRoute[] {
+  return JSON.parse(stdout.trim() || "[]") as IpRoute[];
+}
+
 /** The route for exactly `cidr` in `ip -j route show` output. */
 export function routeFor(stdout: string, cidr: string): IpRoute | undefined {
-  const routes = JSON.parse(stdout.trim() || "[]") as IpRoute[];
-  return routes.find((x) => x.dst === cidr);
+  return parseRoutes(stdout).find((x) => x.dst === cidr);
 }
 
 /**
