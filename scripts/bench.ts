@@ -157,21 +157,10 @@ function callTimes(stderr: string): CallTiming {
   const spans = [...stderr.matchAll(/DEBUG exec .* → exit \d+ in (\d+)ms at \+(\d+)ms/g)]
     .map((m) => [Number(m[2]), Number(m[2]) + Number(m[1])] as const)
     .sort((a, b) => a[0] - b[0]);
-  let busy = 0;
-  let end = -Infinity;
-  for (const [s, e] of spans) {
-    if (s > end) {
-      busy += e - s;
-      end = e;
-    } else if (e > end) {
-      busy += e - end;
-      end = e;
-    }
-  }
   return {
     count: spans.length,
     ms: spans.reduce((a, [s, e]) => a + e - s, 0),
-    busy,
+    busy: unionMs(spans),
     first: spans[0]?.[0],
     spans,
   };
@@ -353,14 +342,10 @@ console.log(JSON.stringify(out));`;
 
 // ---------- converged cluster ----------
 
-/** What the calls of one command run tell: how many, how concurrent, how long. */
+/** What the simulator's call log tells of one command run: how many calls, and their time. */
 interface OwnCalls {
   count: number;
   readOnly: number;
-  /** most calls running at one time */
-  maxInFlight: number;
-  /** every call started before the first one finished */
-  allBeforeFirstEnd: boolean;
   /** time during which at least one call ran, by the simulated tools' own clocks */
   union: number;
 }
@@ -388,16 +373,9 @@ function ownCalls(h: SimHost): OwnCalls {
     const s = Date.parse(c.time);
     return [s, c.end ? Date.parse(c.end) : s] as const;
   });
-  let maxInFlight = 0;
-  for (const [s] of spans) {
-    maxInFlight = Math.max(maxInFlight, spans.filter(([a, b]) => a <= s && s < b).length);
-  }
-  const firstEnd = Math.min(...spans.map(([, e]) => e));
   return {
     count: calls.length,
     readOnly: calls.filter((c) => !c.mutating).length,
-    maxInFlight: Math.max(maxInFlight, calls.length ? 1 : 0),
-    allBeforeFirstEnd: spans.every(([s]) => s <= firstEnd),
     union: unionMs(spans),
   };
 }
@@ -434,6 +412,7 @@ async function converged(kubectl: string | undefined): Promise<void> {
       const simUnions: number[] = [];
       const refs: number[] = [];
       let calls: OwnCalls | undefined;
+      let seen: ReturnType<typeof concurrency> | undefined;
       let failed = "";
       for (let i = 0; i < 3; i++) {
         if (kubectl) refs.push((await timeOnce([kubectl, "version", "--client"])).ms);
@@ -448,20 +427,21 @@ async function converged(kubectl: string | undefined): Promise<void> {
           break;
         }
         calls = ownCalls(h);
+        const timing = callTimes(r.stderr);
         // how concurrent, as the command saw its calls (spawn to exit): the simulator's own clocks
         // start after each tool's Deno start-up, so they cannot tell
-        Object.assign(calls, concurrency(callTimes(r.stderr).spans));
+        seen = concurrency(timing.spans);
         walls.push(wall);
-        inCalls.push(callTimes(r.stderr).busy);
+        inCalls.push(timing.busy);
         simUnions.push(calls.union);
       }
-      if (failed || !calls) {
+      if (failed || !calls || !seen) {
         console.log(`${label.padEnd(24)} ${failed}`);
         continue;
       }
       const own = walls.map((w, i) => w - inCalls[i]);
       const readOnlyMet = calls.count - calls.readOnly === 0 && calls.readOnly <= 5;
-      const concurrent = calls.count <= 1 || calls.allBeforeFirstEnd;
+      const concurrent = calls.count <= 1 || seen.allBeforeFirstEnd;
       const targets = [
         `≤5 read-only ${readOnlyMet ? "met" : "MISSED"}`,
         `concurrent ${concurrent ? "met" : "MISSED"}`,
@@ -469,7 +449,7 @@ async function converged(kubectl: string | undefined): Promise<void> {
       ].join(", ");
       console.log(
         `${label.padEnd(24)} ${`${calls.count} (${calls.count - calls.readOnly}w)`.padStart(9)} ${
-          `${calls.maxInFlight}, ${calls.allBeforeFirstEnd ? "all" : "not all"}`.padStart(14)
+          `${seen.maxInFlight}, ${seen.allBeforeFirstEnd ? "all" : "not all"}`.padStart(14)
         } ${ms(median(walls)).padStart(7)} ${ms(median(inCalls)).padStart(8)} ${
           ms(median(own)).padStart(7)
         } ${
