@@ -12,7 +12,7 @@
  */
 import { listeningProcess, probePort } from "../host/ports.ts";
 import { writeFileAtomic } from "../state/fs.ts";
-import { spawnChild } from "../tools/child.ts";
+import { type Child, spawnChild } from "../tools/child.ts";
 import { kubectlArgv } from "../tools/kubectl.ts";
 import { discover, type Discovery } from "./discovery.ts";
 import type { SupervisorSpec } from "./control.ts";
@@ -112,9 +112,6 @@ const START_DEADLINE_MS = 15_000;
 /** How often the one deadline timer looks at the forwards that are starting. */
 const SWEEP_MS = 1000;
 
-/** Bytes read from a kubectl pipe at a time: its lines are short, and there is a pipe per service. */
-const READ_BUFFER = 1024;
-
 /** The longest partial line kept while waiting for its end. */
 const MAX_LINE = 4096;
 
@@ -128,63 +125,6 @@ const HANDLING = /^Handling connection for \d+/;
 
 function now(): string {
   return new Date().toISOString();
-}
-
-/** A kubectl child process: its pid, its end, and how to stop it. */
-interface Child {
-  pid: number;
-  status: Promise<Deno.CommandStatus>;
-  kill(signal?: Deno.Signal): void;
-}
-
-/** Reads `stream` line by line through one small buffer, to its end. */
-async function readLines(
-  stream: ReadableStream<Uint8Array>,
-  emit: (line: string) => void,
-): Promise<void> {
-  const reader = stream.getReader({ mode: "byob" });
-  const decoder = new TextDecoder();
-  let buffer = new Uint8Array(READ_BUFFER);
-  let text = "";
-  try {
-    while (true) {
-      const { value, done } = await reader.read(buffer);
-      if (done || !value) break;
-      text += decoder.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = text.indexOf("\n")) >= 0) {
-        emit(text.slice(0, nl).replace(/\r$/, ""));
-        text = text.slice(nl + 1);
-      }
-      text = text.slice(-MAX_LINE);
-      buffer = new Uint8Array(value.buffer);
-    }
-  } catch { /* the child went away */ }
-  if (text) emit(text);
-}
-
-/**
- * Starts `argv` with stdout and stderr in one pipe, read line by line (stdin closed): one pipe per
- * forward, always drained, so kubectl never blocks on a full pipe. `sh` execs the command, so the
- * pid is the command's own.
- */
-function spawnForward(argv: string[], onLine: (line: string) => void): Child {
-  const child = new Deno.Command("sh", {
-    args: ["-c", 'exec "$@" 2>&1', "sh", ...argv],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  readLines(child.stdout, onLine);
-  return {
-    pid: child.pid,
-    status: child.status,
-    kill: (signal: Deno.Signal = "SIGTERM") => {
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-    },
-  };
 }
 
 function sameLayout(g: Group, ports: Mapping[]): boolean {
@@ -451,7 +391,8 @@ export class Supervisor {
     for (const p of g.ports) p.bound = p.refused = false;
     const settled = new Promise<void>((r) => g.release = r);
     const resolved = () => g.ports.every((p) => p.bound || p.refused);
-    const child: Child = spawnForward(
+    // one pipe per forward (both streams), read through a small buffer
+    const child: Child = spawnChild(
       kubectlArgv(this.#o.context, [
         "-n",
         g.namespace,
@@ -461,18 +402,22 @@ export class Supervisor {
         "--address",
         "127.0.0.1",
       ]),
-      (line) => {
-        const unable = UNABLE.exec(line);
-        const forwarding = FORWARDING.exec(line);
-        const local = Number((unable ?? forwarding)?.[1]);
-        const port = g.ports.find((p) => p.local_port === local);
-        if (port && unable) port.refused = true;
-        else if (port && forwarding) port.bound = true;
-        else if (line.trim() && !HANDLING.test(line)) g.lastError = line.trim().slice(0, 300);
-        if (g.child === child && g.status === "starting" && resolved()) {
-          this.#answered(g, child);
-          this.#release(g);
-        }
+      {
+        mergeStderr: true,
+        maxLine: MAX_LINE,
+        onLine: (_stream, line) => {
+          const unable = UNABLE.exec(line);
+          const forwarding = FORWARDING.exec(line);
+          const local = Number((unable ?? forwarding)?.[1]);
+          const port = g.ports.find((p) => p.local_port === local);
+          if (port && unable) port.refused = true;
+          else if (port && forwarding) port.bound = true;
+          else if (line.trim() && !HANDLING.test(line)) g.lastError = line.trim().slice(0, 300);
+          if (g.child === child && g.status === "starting" && resolved()) {
+            this.#answered(g, child);
+            this.#release(g);
+          }
+        },
       },
     );
     g.child = child;
