@@ -4,45 +4,7 @@
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
-
-interface Entry {
-  service: string;
-  port: number;
-  local_port: number;
-  pid: number | null;
-  status: string;
-}
-
-async function until<T>(
-  what: string,
-  fn: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  while (true) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function answer(port: number): Promise<string | undefined> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
-    return await res.text();
-  } catch {
-    return undefined;
-  }
-}
-
-function entries(h: SimHost): Entry[] {
-  try {
-    return JSON.parse(Deno.readTextFileSync(`${h.projectDir}/logs/port_forwards.json`));
-  } catch {
-    return [];
-  }
-}
+import { answer, entries, until } from "./forwards.ts";
 
 function forwardCalls(h: SimHost, service: string): number {
   return h.calls().filter((c) =>
@@ -90,6 +52,7 @@ Deno.test("port-forward: past its deadline a forward whose port was taken moves 
         "web starting",
         () =>
           entries(h).find((e) => e.service === "web" && e.pid !== null && e.status === "starting"),
+        60_000,
       );
       assertEquals(web.local_port, 8080 + offset);
       held = Deno.listen({ hostname: "127.0.0.1", port: web.local_port });
@@ -97,7 +60,7 @@ Deno.test("port-forward: past its deadline a forward whose port was taken moves 
       const up = await until("every forward up", () => {
         const e = entries(h);
         return e.length === 3 && e.every((x) => x.status === "up") && e;
-      });
+      }, 60_000);
       const moved = up.find((e) => e.service === "web")!;
       assertEquals(moved.local_port, 8081 + offset);
       assertEquals(await answer(8081 + offset), "svc/default/web:8080\n");

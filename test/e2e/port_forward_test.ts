@@ -1,52 +1,13 @@
 /** End-to-end over real TCP: dev-mode forwards answer, heal, follow services, and never outlive their supervisor. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
-
-interface Entry {
-  namespace: string;
-  service: string;
-  port: number;
-  local_port: number;
-  pid: number | null;
-  status: string;
-}
+import { answer, entries, until } from "./forwards.ts";
 
 function alive(pid: number): boolean {
   try {
     return !/^\d+ \(.*\) [ZX] /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
   } catch {
     return false;
-  }
-}
-
-async function until<T>(
-  what: string,
-  fn: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 15000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  while (true) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function answer(port: number): Promise<string | undefined> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
-    return await res.text();
-  } catch {
-    return undefined;
-  }
-}
-
-function entries(h: SimHost): Entry[] {
-  try {
-    return JSON.parse(Deno.readTextFileSync(`${h.projectDir}/logs/port_forwards.json`));
-  } catch {
-    return [];
   }
 }
 
