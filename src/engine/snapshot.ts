@@ -22,7 +22,7 @@ export class LiveCache<C> {
   #settled = new Map<string, Settled>();
 
   /** The cached answer for `key`, computing it once. */
-  get<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  #get<T>(key: string, fn: () => Promise<T>): Promise<T> {
     let v = this.#values.get(key) as Promise<T> | undefined;
     if (!v) {
       const p: Promise<T> = fn();
@@ -51,7 +51,7 @@ export class LiveCache<C> {
     while (true) {
       const todo = unique.filter((r) => !this.#settled.has(r.key));
       if (!todo.length) return;
-      await Promise.all(todo.map((r) => this.get(r.key, () => r.fetch(ctx)).catch(() => {})));
+      await Promise.all(todo.map((r) => this.#get(r.key, () => r.fetch(ctx)).catch(() => {})));
     }
   }
 

@@ -24,12 +24,10 @@ export interface DnsStatus {
   links: Record<string, { dns: string[]; domains: string[] }>;
 }
 
-/** systemd-resolved when `resolvectl status` answers; /etc/resolver on macOS; else resolv.conf. */
-export async function detectDnsMode(): Promise<DnsMode> {
-  return (await dnsStatus()).mode;
-}
-
-/** One `resolvectl status`: the method, and every link's servers and domains. */
+/**
+ * One `resolvectl status`: the method (systemd-resolved when it answers; /etc/resolver on macOS;
+ * else resolv.conf), and every link's servers and domains.
+ */
 export async function dnsStatus(): Promise<DnsStatus> {
   if (Deno.build.os === "darwin") return { mode: "macos-resolver", links: {} };
   const r = await exec(["resolvectl", "status"], { check: false });

@@ -103,15 +103,18 @@ export function deleteTlsStore(context: string) {
   ]);
 }
 
+/** Deletes secret `name` in `namespace`, if it is there. */
+export async function deleteSecret(kubeContext: string, name: string, namespace: string) {
+  await kubectl(kubeContext, ["delete", "secret", name, "-n", namespace, "--ignore-not-found"]);
+}
+
 /** Deletes the secrets and, when it points at them, the default TLSStore. */
 export async function removeSecrets(
   kubeContext: string,
   name: string,
   namespaces: string[],
 ): Promise<void> {
-  for (const ns of namespaces) {
-    await kubectl(kubeContext, ["delete", "secret", name, "-n", ns, "--ignore-not-found"]);
-  }
+  for (const ns of namespaces) await deleteSecret(kubeContext, name, ns);
   if ((await tlsStoreSecret(kubeContext)) === name) {
     await deleteTlsStore(kubeContext);
   }

@@ -5,6 +5,7 @@ import { certPaths } from "../../src/tls/certs.ts";
 import {
   applyManifest,
   applySecrets,
+  deleteSecret,
   deleteTlsStore,
   fileBase64,
   removeSecrets,
@@ -173,14 +174,7 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
           ? recorded.namespaces
           : recorded.namespaces.filter((n) => !namespaces.includes(n));
         for (const ns of stale) {
-          await kubectl(ctx.kubeContext, [
-            "delete",
-            "secret",
-            recorded.name,
-            "-n",
-            ns,
-            "--ignore-not-found",
-          ]);
+          await deleteSecret(ctx.kubeContext, recorded.name, ns);
           undo.deleted = {
             name: recorded.name,
             namespaces: [...(undo.deleted?.namespaces ?? []), ns],
@@ -217,14 +211,7 @@ const tlsSecret: Task<ClusterContext, TlsSecretUndo> = {
       if (kept?.name === ctx.k3d.tls.secret_name && kept.namespaces.includes(ns)) continue;
       const current = await secretCert(ctx.kubeContext, ctx.k3d.tls.secret_name, ns);
       if (current === undefined || current !== ours) continue;
-      await kubectl(ctx.kubeContext, [
-        "delete",
-        "secret",
-        ctx.k3d.tls.secret_name,
-        "-n",
-        ns,
-        "--ignore-not-found",
-      ]);
+      await deleteSecret(ctx.kubeContext, ctx.k3d.tls.secret_name, ns);
     }
   },
 };
@@ -253,7 +240,7 @@ async function undoSecrets(ctx: ClusterContext, undo: TlsSecretUndo): Promise<vo
   }
   const name = ctx.k3d.tls.secret_name;
   for (const ns of undo.created) {
-    await kubectl(ctx.kubeContext, ["delete", "secret", name, "-n", ns, "--ignore-not-found"]);
+    await deleteSecret(ctx.kubeContext, name, ns);
   }
   if (undo.updated.length) {
     // the certificate step's rollback restores the previous files; its secret follows from them
