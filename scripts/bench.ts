@@ -296,12 +296,9 @@ async function startup(kubectl: string): Promise<void> {
 /** Imports timed in a fresh process, in the order `plan` loads them; medians of `runs`. */
 async function whereTimeGoes(): Promise<void> {
   const steps: [string, string[]][] = [
-    ["src/cli/main.ts (errors, log, output, help text)", ["./src/cli/main.ts"]],
-    [
-      "Node compat layer: the node: built-ins commander needs",
-      ["node:process", "node:events", "node:path", "node:fs", "node:child_process"],
-    ],
-    ["commander and the command tree", ["./src/cli/program.ts"]],
+    ["src/cli/main.ts (errors, log, output, the command tree and its parser)", [
+      "./src/cli/main.ts",
+    ]],
     ["config: smol-toml, zod and the schema", ["./src/config/load.ts"]],
     ["state store, tools, session", ["./src/cli/session.ts"]],
     ["plan/apply code (cluster plan, runner, journal)", ["./src/cli/plan.ts"]],
@@ -335,7 +332,7 @@ console.log(JSON.stringify(out));`;
     Deno.removeSync(file);
   }
   console.log(
-    "\n## where start-up time goes\n   each import timed with performance.now() in one fresh process, in the order `plan` loads them (later rows include only what earlier rows did not load); medians of 7.\n   --version loads main.ts and the version only, --help adds the first row; both are at Deno's own start-up (the floor above).\n   `completions` and every command add the Node compat layer and commander; plan adds the config (zod), state and plan code.",
+    "\n## where start-up time goes\n   each import timed with performance.now() in one fresh process, in the order `plan` loads them (later rows include only what earlier rows did not load); medians of 7.\n   --version loads main.ts and the version only; --help and `completions` add the first row (no npm package, no node: module); plan adds the config, state and plan code.",
   );
   steps.forEach(([label], i) => row(label, ms(median(runs.map((r) => r[i]))), ""));
 }

@@ -2,7 +2,7 @@
  * `firestream completions bash|zsh|fish`: scripts generated from the command tree itself. Names
  * (clusters, services, pods, namespaces) come from `firestream __complete KIND` at completion time.
  */
-import type { Command } from "@commander-js/extra-typings";
+import { type CommandSpec, flagOf, type OptionSpec } from "./args.ts";
 import { FirestreamError } from "../errors.ts";
 import { exec } from "../tools/exec.ts";
 import { Output } from "../ui/output.ts";
@@ -37,26 +37,29 @@ const OPERANDS: Record<string, OperandKind> = {
 const FILE_OPTIONS = new Set(["--config", "--out"]);
 
 /** Every command path (aliases too) with its subcommands and options, e.g. "cluster" → ["create", …]. */
-export function completionTable(program: Command): Map<string, CompletionEntry> {
+export function completionTable(program: CommandSpec): Map<string, CompletionEntry> {
   const table = new Map<string, CompletionEntry>();
-  type Opt = { long?: string; short?: string; hidden?: boolean; argChoices?: string[] };
-  const walk = (cmd: Command, path: string[], inherited: Opt[], operand?: OperandKind) => {
-    // deno-lint-ignore no-explicit-any
-    const c = cmd as any;
-    const own: Opt[] = c.options.filter((o: Opt) => !o.hidden);
+  const walk = (
+    cmd: CommandSpec,
+    path: string[],
+    inherited: OptionSpec[],
+    operand?: OperandKind,
+  ) => {
+    const own = cmd.options ?? [];
     const all = [...own, ...inherited];
-    const flags = (o: Opt) => [o.long, o.short].filter((f): f is string => Boolean(f));
+    const flags = (o: OptionSpec) => {
+      const f = flagOf(o);
+      return f.short ? [f.long, f.short] : [f.long];
+    };
     const values: Record<string, string[]> = {};
     const files: string[] = [];
     for (const o of all) {
-      if (o.argChoices) { for (const f of flags(o)) values[f] = o.argChoices; }
-      if (o.long && FILE_OPTIONS.has(o.long)) files.push(...flags(o));
+      if (o.choices) { for (const f of flags(o)) values[f] = [...o.choices]; }
+      if (FILE_OPTIONS.has(flagOf(o).long)) files.push(...flags(o));
     }
-    const subs = (c.commands as Command[]).filter((s) =>
-      !(s as unknown as { _hidden: boolean })._hidden
-    );
+    const subs = (cmd.commands ?? []).filter((s) => !s.hidden);
     table.set(path.join(" "), {
-      commands: subs.map((s) => s.name()),
+      commands: subs.map((s) => s.name),
       options: [...new Set([...all.flatMap(flags), "--help"])],
       values,
       files: [...new Set(files)],
@@ -64,8 +67,8 @@ export function completionTable(program: Command): Map<string, CompletionEntry> 
     });
     for (const s of subs) {
       const next = path.length === 0 ? own : inherited;
-      const canonical = [...path, s.name()].join(" ");
-      for (const name of [s.name(), ...s.aliases()]) {
+      const canonical = [...path, s.name].join(" ");
+      for (const name of [s.name, ...(s.aliases ?? [])]) {
         walk(s, [...path, name], next, OPERANDS[canonical]);
       }
     }
@@ -185,7 +188,7 @@ function fish(table: Map<string, CompletionEntry>): string {
 }
 
 /** Prints the script for `shell`. */
-export function completions(program: Command, shell: string): void {
+export function completions(program: CommandSpec, shell: string): void {
   const table = completionTable(program);
   const make = { bash, zsh, fish }[shell as "bash" | "zsh" | "fish"];
   if (!make) {

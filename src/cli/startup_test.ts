@@ -53,30 +53,22 @@ function npm(mods: Set<string>): string[] {
     .sort();
 }
 
-Deno.test("start-up: --version and --help load no npm package at all", async () => {
+Deno.test("start-up: --version, --help and completions load no npm package at all", async () => {
   assertEquals(npm(await staticClosure("main.ts")), []);
-  assertEquals(npm(await staticClosure("main.ts", "src/cli/main.ts")), []);
-});
-
-Deno.test("start-up: completions load the command tree (commander) and nothing heavier", async () => {
-  const mods = await staticClosure(
-    "src/cli/main.ts",
-    "src/cli/program.ts",
-    "src/cli/completions.ts",
-  );
-  assertEquals(heavy(mods), []);
-  assertEquals(npm(mods).filter((n) => !/commander/.test(n)), []);
+  const tree = await staticClosure("main.ts", "src/cli/main.ts", "src/cli/completions.ts");
+  assertEquals(npm(tree), []);
+  assertEquals([...tree].filter((m) => m.startsWith("node:")), [], "no Node compat layer");
+  assertEquals(heavy(tree), []);
   assertEquals(
-    npm(mods).includes("npm:/@commander-js/extra-typings"),
+    [...tree].some((m) => m.endsWith("/src/cli/program.ts")),
     true,
-    "the walk reaches npm packages",
+    "the walk reaches the command tree",
   );
 });
 
 Deno.test("start-up: plan loads neither certificates, prompts, yaml nor the shell library", async () => {
   const mods = await staticClosure(
     "src/cli/main.ts",
-    "src/cli/program.ts",
     "src/cli/plan.ts",
     "tasks/cluster_create/mod.ts",
   );
