@@ -302,7 +302,7 @@ async function whereTimeGoes(): Promise<void> {
       ["node:process", "node:events", "node:path", "node:fs", "node:child_process"],
     ],
     ["commander and the command tree", ["./src/cli/program.ts"]],
-    ["config: smol-toml, zod and the schema", ["./src/config/load.ts"]],
+    ["config: smol-toml, the schema and its validator", ["./src/config/load.ts"]],
     ["state store, tools, session", ["./src/cli/session.ts"]],
     ["plan/apply code (cluster plan, runner, journal)", ["./src/cli/plan.ts"]],
     ["the task graph (create tasks)", ["./tasks/cluster_create/mod.ts"]],
@@ -335,7 +335,7 @@ console.log(JSON.stringify(out));`;
     Deno.removeSync(file);
   }
   console.log(
-    "\n## where start-up time goes\n   each import timed with performance.now() in one fresh process, in the order `plan` loads them (later rows include only what earlier rows did not load); medians of 7.\n   --version loads main.ts and the version only, --help adds the first row; both are at Deno's own start-up (the floor above).\n   `completions` and every command add the Node compat layer and commander; plan adds the config (zod), state and plan code.",
+    "\n## where start-up time goes\n   each import timed with performance.now() in one fresh process, in the order `plan` loads them (later rows include only what earlier rows did not load); medians of 7.\n   --version loads main.ts and the version only, --help adds the first row; both are at Deno's own start-up (the floor above).\n   `completions` and every command add the Node compat layer and commander; plan adds the config (smol-toml, the schema), state and plan code.",
   );
   steps.forEach(([label], i) => row(label, ms(median(runs.map((r) => r[i]))), ""));
 }
