@@ -299,7 +299,7 @@ async function whereTimeGoes(): Promise<void> {
     ["src/cli/main.ts (errors, log, output, the command tree and its parser)", [
       "./src/cli/main.ts",
     ]],
-    ["config: smol-toml, zod and the schema", ["./src/config/load.ts"]],
+    ["config: smol-toml, the schema and its validator", ["./src/config/load.ts"]],
     ["state store, tools, session", ["./src/cli/session.ts"]],
     ["plan/apply code (cluster plan, runner, journal)", ["./src/cli/plan.ts"]],
     ["the task graph (create tasks)", ["./tasks/cluster_create/mod.ts"]],

@@ -1,8 +1,8 @@
 /** Loads firestream.toml, layers CLI flags over it, and turns every problem into one clear line. */
 import { parse as parseToml, TomlError } from "smol-toml";
-import type { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { type Config, configSchema } from "./schema.ts";
+import type { Issue } from "./shape.ts";
 import { nearest } from "./suggest.ts";
 
 /** The default config file name, looked up in the working directory. */
@@ -86,13 +86,12 @@ export function parseTomlText(text: string, label: string): Record<string, unkno
 
 /** Validates a raw object against the schema; the first problem becomes a ConfigError. */
 export function validate(raw: unknown, label: string, overrides: Override[] = []): Config {
-  const result = configSchema.safeParse(raw, { reportInput: true });
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new ConfigError(describeIssue(issue, label, overrides));
+  const result = configSchema.check(raw);
+  if (result.ok) return result.value;
+  throw new ConfigError(describeIssue(result.issue, label, overrides));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, label: string, overrides: Override[]): string {
+function describeIssue(issue: Issue, label: string, overrides: Override[]): string {
   const key = issue.path.join(".");
   if (issue.code === "unrecognized_keys") {
     const unknown = issue.keys[0];
@@ -106,12 +105,11 @@ function describeIssue(issue: z.core.$ZodIssue, label: string, overrides: Overri
   }
   const flag = overrides.find((o) => o.path === key)?.flag;
   const where = flag ? `${flag}` : `${label}: \`${key}\``;
-  const input = "input" in issue ? issue.input : undefined;
-  const shown = input === undefined ? "" : ` = ${JSON.stringify(input)}`;
+  const shown = issue.input === undefined ? "" : ` = ${JSON.stringify(issue.input)}`;
   return `${where}${shown}: ${explain(issue)}`;
 }
 
-function explain(issue: z.core.$ZodIssue): string {
+function explain(issue: Issue): string {
   switch (issue.code) {
     case "too_small":
       return issue.origin === "string" || issue.origin === "array"
@@ -123,10 +121,8 @@ function explain(issue: z.core.$ZodIssue): string {
       return issue.origin === "string" || issue.origin === "array"
         ? `must have at most ${issue.maximum} ${issue.origin === "string" ? "characters" : "items"}`
         : `must be at most ${issue.maximum}`;
-    case "invalid_type": {
-      const found = "input" in issue ? describeType(issue.input) : "something else";
-      return `must be ${article(issue.expected)}, found ${found}`;
-    }
+    case "invalid_type":
+      return `must be ${article(issue.expected)}, found ${describeType(issue.input)}`;
     default:
       return issue.message;
   }
@@ -146,21 +142,11 @@ function describeType(value: unknown): string {
 
 /** The valid keys of the table at `path`, read from the schema itself. */
 export function keysAt(path: string[]): string[] {
-  // deno-lint-ignore no-explicit-any
-  let node: any = configSchema;
-  for (const part of [...path, ""]) {
-    node = unwrap(node);
-    if (part === "") break;
-    node = node?.shape?.[part];
+  let fields = configSchema.fields;
+  for (const part of path) {
+    fields = fields && Object.hasOwn(fields, part) ? fields[part].fields : undefined;
   }
-  return node?.shape ? Object.keys(node.shape) : [];
-}
-
-// deno-lint-ignore no-explicit-any
-function unwrap(schema: any): any {
-  let s = schema;
-  while (s?._zod?.def?.innerType || s?._zod?.def?.in) s = s._zod.def.innerType ?? s._zod.def.in;
-  return s;
+  return fields ? Object.keys(fields) : [];
 }
 
 /** Sets a dotted path inside a plain object, creating tables on the way. */

@@ -107,3 +107,73 @@ Deno.test("config: a TOML syntax error names line and column", async () => {
   const err = await assertRejects(() => loadConfig({ cwd: dir }), ConfigError);
   assertMatch(err.message, /^firestream\.toml:3:\d+: invalid TOML/);
 });
+
+Deno.test("config: the first problem is found depth first in the schema's order, a table's unknown keys after its known ones", () => {
+  const k3d = (t: Record<string, unknown>) => ({ cluster: { k3d: t } });
+  const cases: [unknown, string][] = [
+    [k3d({ agent: 3, servers: 0 }), "`cluster.k3d.servers` = 0: must be at least 1"],
+    [
+      k3d({ agent: 3, registry: { port: 0 } }),
+      "`cluster.k3d.registry.port` = 0: must be at least 1",
+    ],
+    [{ zz: 1, cluster: { k3d: { servers: 0 } } }, "`cluster.k3d.servers` = 0: must be at least 1"],
+    [
+      { cluster: { k3d: { servers: 0 } }, project: { name: "" } },
+      '`project.name` = "": must have at least 1 characters',
+    ],
+    [
+      k3d({ tls: { enabled: 1 }, registry: { enabled: 1 } }),
+      "`cluster.k3d.registry.enabled` = 1: must be a boolean, found a number",
+    ],
+    [
+      k3d({ registry: { enabled: 1 }, k3s_version: "x" }),
+      '`cluster.k3d.k3s_version` = "x": must look like v1.31.2-k3s1',
+    ],
+    [
+      { project: { x: 1 }, cluster: { k3d: { servers: 0 } } },
+      "unknown key `project.x`; valid keys here: `name`, `environment`",
+    ],
+    [k3d({ zzz: 1, agent: 2 }), "unknown key `cluster.k3d.zzz`; valid keys here: `name`, "],
+    [k3d({ agent: 2, zzz: 1 }), "unknown key `cluster.k3d.agent`; did you mean `agents`?"],
+    [
+      k3d({ tls: { namespaces: ["a", "a", "B"] } }),
+      '`cluster.k3d.tls.namespaces.2` = "B": must be a namespace name',
+    ],
+    [
+      k3d({ tls: { namespaces: ["a", "a"] } }),
+      '`cluster.k3d.tls.namespaces` = ["a","a"]: lists an entry twice; each must appear once',
+    ],
+    [
+      k3d({ tls: { certificate: { country: "USA" } } }),
+      '`cluster.k3d.tls.certificate.country` = "USA": must have at most 2 characters',
+    ],
+    [
+      k3d({ servers: 1.5 }),
+      "`cluster.k3d.servers` = 1.5: must be a whole number, found a fraction",
+    ],
+    [k3d({ name: ["a"] }), '`cluster.k3d.name` = ["a"]: must be a string, found an array'],
+    [k3d({ name: { a: 1 } }), '`cluster.k3d.name` = {"a":1}: must be a string, found a table'],
+    // ports and networks are compared only once every value is valid on its own
+    [
+      k3d({ http_port: 6550, network: { pod_cidr: "8.8.8.0/24" } }),
+      '`cluster.k3d.network.pod_cidr` = "8.8.8.0/24": is not a private range',
+    ],
+    [
+      k3d({ http_port: 6550, network: { service_cidr: "10.42.0.0/16" } }),
+      "`cluster.k3d.http_port` = 6550: port 6550 is already used by cluster.k3d.api_port",
+    ],
+    [
+      k3d({ network: { service_cidr: "10.42.0.0/16" } }),
+      '`cluster.k3d.network.service_cidr` = "10.42.0.0/16": overlaps pod_cidr 10.42.0.0/16',
+    ],
+  ];
+  for (const [raw, expected] of cases) {
+    let message = "accepted";
+    try {
+      validate(raw, "firestream.toml");
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assertEquals(message.startsWith(`firestream.toml: ${expected}`), true, message);
+  }
+});

@@ -1,8 +1,8 @@
 /** The `firestream.toml` schema: every key of the seed's example, with its values as defaults. */
-import { z } from "zod";
+import { array, boolean, type Infer, number, type Shape, strictObject, string } from "./shape.ts";
 import { cidrsOverlap, clusterCidrProblem, parseCidr } from "./cidr.ts";
 
-const port = z.number().int().min(1).max(65535);
+const port = number().int().min(1).max(65535);
 
 /** A k3d cluster name: a lowercase DNS label of at most 32 characters. */
 export const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -23,17 +23,19 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** A list of `min` to `max` distinct entries. */
-function list<T extends z.ZodType<string>>(item: T, max: number, min = 0) {
-  return z.array(item).min(min).max(max).refine((a) => new Set(a).size === a.length, {
-    message: "lists an entry twice; each must appear once",
-  });
+function list(item: Shape<string>, max: number, min = 0) {
+  return array(item).min(min).max(max).refine(
+    (a) => new Set(a).size === a.length,
+    "lists an entry twice; each must appear once",
+  );
 }
 
 /** Free text without control characters (newlines, tabs, escapes). */
 function text(fallback: string) {
-  return z.string().min(1).refine((s) => !CONTROL.test(s), {
-    message: "must not contain control characters such as newlines or tabs",
-  }).default(fallback);
+  return string().min(1).refine(
+    (s) => !CONTROL.test(s),
+    "must not contain control characters such as newlines or tabs",
+  ).default(fallback);
 }
 
 /** k3s's own pod network: the default, and the one k3s needs no argument for. */
@@ -41,21 +43,18 @@ export const K3S_POD_CIDR = "10.42.0.0/16";
 /** k3s's own service network: the default, and the one k3s needs no argument for. */
 export const K3S_SERVICE_CIDR = "10.43.0.0/16";
 
-const cidr = z.string().superRefine((s, ctx) => {
-  const problem = clusterCidrProblem(s);
-  if (problem) ctx.addIssue({ code: "custom", message: problem, input: s });
-});
+const cidr = string().verify(clusterCidrProblem);
 
 /** `[project]` */
-export const projectSchema = z.strictObject({
+export const projectSchema = strictObject({
   name: text("my-firestream-project"),
   environment: text("development"),
 });
 
 /** `[cluster.k3d.registry]` */
-export const registrySchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  name: z.string().regex(HOSTNAME, "must be a host name (RFC 1123) such as registry.localhost")
+export const registrySchema = strictObject({
+  enabled: boolean().default(true),
+  name: string().regex(HOSTNAME, "must be a host name (RFC 1123) such as registry.localhost")
     .default(
       "registry.localhost",
     ),
@@ -63,25 +62,25 @@ export const registrySchema = z.strictObject({
 });
 
 /** `[cluster.k3d.tls.certificate]` */
-export const certificateSchema = z.strictObject({
-  country: z.string().length(2, "must be a two-letter country code such as US").default("US"),
+export const certificateSchema = strictObject({
+  country: string().length(2, "must be a two-letter country code such as US").default("US"),
   state: text("New Mexico"),
   locality: text("Roswell"),
   organization: text("ACME Co, LLC."),
   organizational_unit: text("ACME Department"),
-  common_name: z.string().regex(
+  common_name: string().regex(
     CERT_NAME,
     "must be a host name, optionally starting with `*.`, such as *.firestream.local",
   ).default(
     "*.firestream.local",
   ),
-  email: z.string().regex(EMAIL, "must be an email address").default("admin@firestream.local"),
+  email: string().regex(EMAIL, "must be an email address").default("admin@firestream.local"),
 });
 
 /** `[cluster.k3d.tls]` */
-export const tlsSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  secret_name: z.string().regex(
+export const tlsSchema = strictObject({
+  enabled: boolean().default(true),
+  secret_name: string().regex(
     DNS1123_SUBDOMAIN,
     "must be a Kubernetes object name (DNS-1123 subdomain: lowercase a-z, 0-9, '-' and '.', at most 253 characters)",
   ).default("firestream-tls"),
@@ -91,21 +90,21 @@ export const tlsSchema = z.strictObject({
 });
 
 function namespace() {
-  return z.string().regex(
+  return string().regex(
     DNS1123_LABEL,
     "must be a namespace name (DNS-1123 label: lowercase a-z, 0-9 and '-', at most 63 characters)",
   );
 }
 
 /** `[cluster.k3d.network]` */
-export const networkSchema = z.strictObject({
-  configure_routes: z.boolean().default(true),
-  configure_dns: z.boolean().default(true),
-  patch_etc_hosts: z.boolean().default(true),
+export const networkSchema = strictObject({
+  configure_routes: boolean().default(true),
+  configure_dns: boolean().default(true),
+  patch_etc_hosts: boolean().default(true),
   pod_cidr: cidr.default(K3S_POD_CIDR),
   service_cidr: cidr.default(K3S_SERVICE_CIDR),
   hosts: list(
-    z.string().regex(
+    string().regex(
       HOSTNAME,
       "must be a host name (RFC 1123: letters, digits, '-' and '.'; no wildcard, no spaces)",
     ),
@@ -114,24 +113,24 @@ export const networkSchema = z.strictObject({
 });
 
 /** `[cluster.k3d.dev_mode]` */
-export const devModeSchema = z.strictObject({
-  port_forward_all: z.boolean().default(true),
+export const devModeSchema = strictObject({
+  port_forward_all: boolean().default(true),
   port_offset: port.default(10000),
   namespaces: list(namespace(), 100).default([]),
 });
 
 /** `[cluster.k3d]` */
-export const k3dSchema = z.strictObject({
-  name: z.string().regex(
+export const k3dSchema = strictObject({
+  name: string().regex(
     CLUSTER_NAME,
     "must be a lowercase hostname of at most 32 characters (a-z, 0-9, '-')",
   ).default("firestream-local"),
   api_port: port.default(6550),
   http_port: port.default(80),
   https_port: port.default(443),
-  servers: z.number().int().min(1).max(9).default(1),
-  agents: z.number().int().min(0).max(99).default(2),
-  k3s_version: z.string().regex(K3S_VERSION, "must look like v1.31.2-k3s1").default(
+  servers: number().int().min(1).max(9).default(1),
+  agents: number().int().min(0).max(99).default(2),
+  k3s_version: string().regex(K3S_VERSION, "must look like v1.31.2-k3s1").default(
     "v1.31.2-k3s1",
   ),
   registry: registrySchema.prefault({}),
@@ -141,10 +140,10 @@ export const k3dSchema = z.strictObject({
 });
 
 /** The whole file. */
-export const configSchema = z.strictObject({
+export const configSchema = strictObject({
   project: projectSchema.prefault({}),
-  cluster: z.strictObject({ k3d: k3dSchema.prefault({}) }).prefault({}),
-}).superRefine((cfg, ctx) => {
+  cluster: strictObject({ k3d: k3dSchema.prefault({}) }).prefault({}),
+}).verify((cfg) => {
   const k = cfg.cluster.k3d;
   const ports: [string, number][] = [
     ["cluster.k3d.api_port", k.api_port],
@@ -156,28 +155,28 @@ export const configSchema = z.strictObject({
   for (const [key, value] of ports) {
     const other = seen.get(value);
     if (other) {
-      ctx.addIssue({
-        code: "custom",
+      return {
         path: key.split("."),
         message: `port ${value} is already used by ${other}; every port must be distinct`,
         input: value,
-      });
-    } else seen.set(value, key);
+      };
+    }
+    seen.set(value, key);
   }
   const pod = parseCidr(k.network.pod_cidr);
   const svc = parseCidr(k.network.service_cidr);
   if (pod && svc && cidrsOverlap(pod, svc)) {
-    ctx.addIssue({
-      code: "custom",
+    return {
       path: ["cluster", "k3d", "network", "service_cidr"],
       message: `overlaps pod_cidr ${k.network.pod_cidr}; choose ranges that do not overlap`,
       input: k.network.service_cidr,
-    });
+    };
   }
+  return undefined;
 });
 
 /** The effective configuration after defaults. */
-export type Config = z.infer<typeof configSchema>;
+export type Config = Infer<typeof configSchema>;
 /** The `[cluster.k3d]` table after defaults. */
 export type K3dConfig = Config["cluster"]["k3d"];
 

@@ -35,3 +35,41 @@ Deno.test("state shape: a good document passes; each wrong structure is named by
     assertEquals(problem.startsWith(expected), true, `${JSON.stringify(input)}: ${problem}`);
   }
 });
+
+Deno.test("state shape: messages name the path and what it must be", () => {
+  const dns = { mode: "dns", server: "127.0.0.1", domains: [] };
+  const cases: [unknown, string][] = [
+    [{ ...doc, version: 1.5 }, "`version` must be an int"],
+    [{ ...doc, serial: -1 }, "`serial` Too small: expected number to be >=0"],
+    [{ ...doc, lineage: "" }, "`lineage` Too small: expected string to have >=1 characters"],
+    [
+      { ...doc, clusters: { x: { ...record, k3d_config: 1 } } },
+      "`clusters.x.k3d_config` must be an object",
+    ],
+    [
+      { ...doc, clusters: { dev: { ...record, cluster_type: "kind" } } },
+      '`clusters.dev.cluster_type` Invalid input: expected "k3d"',
+    ],
+    [
+      { ...doc, clusters: { dev: { ...record, resources: { dns } } } },
+      '`clusters.dev.resources.dns.mode` Invalid option: expected one of "resolved"|"resolv.conf"|"macos-resolver"',
+    ],
+    [
+      { ...doc, clusters: { dev: { ...record, resources: { routes: [{ cidr: "c" }] } } } },
+      "`clusters.dev.resources.routes.0.via` must be a string",
+    ],
+  ];
+  for (const [input, expected] of cases) assertEquals(stateShapeProblem(input), expected);
+});
+
+Deno.test("state shape: a cluster may have any name a cluster can have, `constructor` too", () => {
+  const text = JSON.stringify({
+    ...doc,
+    clusters: { constructor: { ...record, name: "constructor" } },
+  });
+  assertEquals(stateShapeProblem(JSON.parse(text)), undefined);
+  assertEquals(
+    stateShapeProblem(JSON.parse(JSON.stringify({ ...doc, clusters: { constructor: null } }))),
+    "`clusters.constructor` must be an object",
+  );
+});
