@@ -15,6 +15,7 @@ import { DEFAULT_CONFIG_FILE, type Override, parseTomlText } from "../config/loa
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { deletePlan } from "../cluster/delete_plan.ts";
+import { inspectObjects, isContainer } from "../tools/docker.ts";
 import { findCluster } from "../tools/k3d.ts";
 import { confirmAction } from "../ui/confirm.ts";
 import { renderPlan } from "../ui/plan.ts";
@@ -141,8 +142,21 @@ export async function remove(
   const record = state.clusters[target];
   if (!record) await explainUnknown(target, state.clusters);
   const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
-  const { keepRegistry } = await import("../../tasks/cluster_delete/07_registry.ts");
-  const preview = deletePlan(record!, state, opts, await findCluster(target), keepRegistry);
+  const { keepRegistry, usedElsewhere } = await import("../../tasks/cluster_delete/07_registry.ts");
+  // what the delete steps will find: the cluster as k3d lists it, the registry's networks
+  const registry = record!.resources.registry?.container;
+  const [live, objects] = await Promise.all([
+    findCluster(target),
+    registry ? inspectObjects([registry]) : undefined,
+  ]);
+  const info = registry ? objects?.get(registry) : undefined;
+  const preview = deletePlan(
+    record!,
+    state,
+    opts,
+    live,
+    (ctx) => keepRegistry(ctx) ?? usedElsewhere(isContainer(info) ? info : undefined, target),
+  );
   if (!session.out.json) {
     session.out.line(
       renderPlan(preview, (c, s) => session.out.paint(c, s), {
