@@ -8,15 +8,18 @@ function config(certificate: Record<string, string> = {}) {
   return validate({ cluster: { k3d: { tls: { certificate } } } }, "t").cluster.k3d;
 }
 
+/** What the schema refuses in certificate fields: control characters. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
 Deno.test("der: a certificate reads the same as the certificate library reads it", async () => {
   const x509 = await loadX509();
   const dir = await Deno.makeTempDir();
   try {
     const p = certPaths(dir, "c");
     await ensureCa(p);
-    // deno-lint-ignore no-control-regex
     const text = fc.string({ unit: "grapheme", minLength: 1, maxLength: 24 }).filter((s) =>
-      s.trim() === s && !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)
+      s.trim() === s && !CONTROL.test(s)
     );
     const hard = fc.constantFrom("ACME Co, LLC.", 'R&D = "team"', "a+b;<c>\\d", "#hash", "Zürich");
     await fc.assert(
