@@ -11,8 +11,11 @@ import { type GlobalFlags, openSession, type Session } from "./session.ts";
  * list` (the first read of every plan, slower than loading them) already runs. Bad config or state
  * stops the command before that call.
  */
-async function startPlan(flags: GlobalFlags) {
-  const session = await openSession(flags);
+export async function startPlan(
+  flags: GlobalFlags,
+  options?: Parameters<typeof openSession>[1],
+) {
+  const session = await openSession(flags, options);
   const state = await session.store.read();
   const live = new LiveCache();
   live.begin(clustersRead);

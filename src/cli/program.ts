@@ -217,7 +217,7 @@ export const PROGRAM: CommandSpec = {
             "firestream cluster create --clean",
             "firestream cluster create --config k3d-cluster.toml",
           ),
-          run: async (c) => (await import("./cluster.ts")).create(globals(c), c.opts),
+          run: async (c) => (await import("./cluster_create.ts")).create(globals(c), c.opts),
         },
         {
           name: "delete",
