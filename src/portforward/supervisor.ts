@@ -16,7 +16,7 @@ import { type Child, spawnChild } from "../tools/child.ts";
 import { kubectlArgv } from "../tools/kubectl.ts";
 import { discover, type Discovery } from "./discovery.ts";
 import type { SupervisorSpec } from "./control.ts";
-import { type ForwardEntry, readMappings, writeMappings } from "./files.ts";
+import { type ForwardEntry, mappingsText, readMappings, writeMappings } from "./files.ts";
 import { keyOf, type Mapping, mapPorts, nextFreePort } from "./mapping.ts";
 
 /** What to forward, and who hears about it. */
@@ -144,6 +144,8 @@ export class Supervisor {
   #watchdog?: ReturnType<typeof spawnChild>;
   #writing?: Promise<void>;
   #dirty = false;
+  /** what the files hold, as last written: a look at the cluster that changes nothing writes nothing */
+  #written = { mappings: "", children: "" };
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -615,17 +617,31 @@ export class Supervisor {
     this.#watchdog?.kill("SIGTERM");
   }
 
-  /** Writes the mappings and the children's pids; calls made meanwhile share the next write. */
+  /**
+   * Writes the mappings and the children's pids, each only when it changed; calls made meanwhile
+   * share the next write.
+   */
   #save(): Promise<void> {
     this.#dirty = true;
     this.#writing ??= (async () => {
+      // suspends before anything else, so `#writing` is set before the loop clears it, even when
+      // there is nothing to write
+      await Promise.resolve();
       while (this.#dirty) {
         this.#dirty = false;
         try {
           const entries = this.entries();
-          await writeMappings(this.#o.paths.mappings, entries);
+          const mappings = mappingsText(entries);
+          if (mappings !== this.#written.mappings) {
+            await writeMappings(this.#o.paths.mappings, entries, mappings);
+            this.#written.mappings = mappings;
+          }
           const pids = [...new Set(entries.map((e) => e.pid))].filter((p) => p !== null);
-          await writeFileAtomic(this.#o.paths.children, pids.map((p) => `${p}\n`).join(""));
+          const children = pids.map((p) => `${p}\n`).join("");
+          if (children !== this.#written.children) {
+            await writeFileAtomic(this.#o.paths.children, children);
+            this.#written.children = children;
+          }
         } catch { /* retried with the next change */ }
       }
       this.#writing = undefined;
