@@ -81,6 +81,8 @@ interface Group {
   slow: boolean;
   /** the deadline check is looking at its ports */
   checking?: boolean;
+  /** when the deadline check looks next (ms): at the deadline, then once a deadline later each time */
+  checkAt: number;
   queued: boolean;
   stopping: boolean;
   /** the last line kubectl wrote that was not about forwarding (its errors) */
@@ -311,6 +313,7 @@ export class Supervisor {
           since: now(),
           failures: 0,
           startedAt: 0,
+          checkAt: 0,
           slow: false,
           queued: false,
           stopping: false,
@@ -387,6 +390,7 @@ export class Supervisor {
    */
   async #launch(g: Group): Promise<void> {
     g.startedAt = Date.now();
+    g.checkAt = g.startedAt + this.#deadlineMs;
     g.status = "starting";
     g.slow = false;
     g.lastError = undefined;
@@ -448,9 +452,11 @@ export class Supervisor {
     const t = Date.now();
     for (const g of this.#groups.values()) {
       const child = g.child;
-      if (!child || g.status !== "starting" || t - g.startedAt < this.#deadlineMs) continue;
-      if (g.checking) continue;
+      if (!child || g.status !== "starting" || t < g.checkAt || g.checking) continue;
       g.checking = true;
+      // one still starting is looked at again a deadline later, not at every tick: each look binds
+      // its ports to test them, and a port taken later still shows when kubectl tries it
+      g.checkAt = t + this.#deadlineMs;
       this.#check(g, child, t).finally(() => g.checking = false);
     }
   }
