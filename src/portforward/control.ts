@@ -22,7 +22,7 @@ export interface SupervisorSpec {
   only?: { namespace: string; service: string };
   paths: ForwardPaths;
   pollMs?: number;
-  /** forwards starting at once (default: a few per core) */
+  /** forwards starting at once (default: `poolSize()` of supervisor.ts) */
   pool?: number;
   /**
    * a forward that has not bound its ports by then moves to the next free port when another

@@ -1,6 +1,6 @@
 /**
  * The port-forward supervisor: one `kubectl port-forward svc/NAME L1:P1 L2:P2…` per service,
- * serving all its ports, started through a bounded pool; a dropped process is restarted (all of
+ * serving all its ports, all started at once up to a bound; a dropped process is restarted (all of
  * that service's ports together) within a second, backing off when it keeps failing. A local port
  * that another program holds (kubectl says "unable to listen", or a bind check finds it taken while
  * kubectl is still starting) is restarted on the next free port and reported. A forward that is
@@ -95,11 +95,14 @@ export function backoffMs(failures: number): number {
 }
 
 /**
- * How many forwards may be starting at once: a kubectl start is mostly waiting on the API server,
- * so several per core, bounded so that a large cluster does not start everything at once.
+ * How many forwards may be starting at once. Every forward runs for good once started, so one held
+ * back in a queue saves nothing and only answers later: a start mostly waits on the API server, and
+ * those waits overlap only when the starts do, while the CPU the starts need is shared out by the
+ * system either way. The bound only keeps a very large cluster from starting hundreds of processes
+ * in one burst.
  */
-export function poolSize(cores = navigator.hardwareConcurrency || 2): number {
-  return Math.min(64, Math.max(8, cores * 8));
+export function poolSize(): number {
+  return 256;
 }
 
 /** A forward that lived this long before exiting is restarted as if it had never failed. */
