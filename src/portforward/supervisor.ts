@@ -17,7 +17,7 @@ import { kubectlArgv } from "../tools/kubectl.ts";
 import { discover, type Discovery } from "./discovery.ts";
 import type { SupervisorSpec } from "./control.ts";
 import { type ForwardEntry, mappingsText, readMappings, writeMappings } from "./files.ts";
-import { keyOf, type Mapping, mapPorts, nextFreePort } from "./mapping.ts";
+import { byServicePort, keyOf, type Mapping, mapPorts, nextFreePort } from "./mapping.ts";
 
 /** What to forward, and who hears about it. */
 export interface SupervisorOptions extends SupervisorSpec {
@@ -174,7 +174,7 @@ export class Supervisor {
         });
       }
     }
-    return rows.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    return rows.sort(byServicePort);
   }
 
   /** Supervises until aborted, then stops every child. */
