@@ -12,6 +12,7 @@ import {
   type SupervisorInfo,
 } from "./files.ts";
 import { type ForwardEvent, Supervisor } from "./supervisor.ts";
+import { isoNow } from "./time.ts";
 
 /** Everything a supervisor process needs, passed to the detached one as JSON. */
 export interface SupervisorSpec {
@@ -57,7 +58,7 @@ export async function runSupervisor(
     pid: Deno.pid,
     cluster: spec.cluster,
     offset: spec.offset,
-    started: new Date().toISOString(),
+    started: isoNow(),
     only: spec.only,
   };
   await writeFileAtomic(spec.paths.pid, JSON.stringify(info) + "\n");

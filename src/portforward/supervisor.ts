@@ -18,6 +18,7 @@ import { discover, type Discovery } from "./discovery.ts";
 import type { SupervisorSpec } from "./control.ts";
 import { type ForwardEntry, mappingsText, readMappings, writeMappings } from "./files.ts";
 import { byServicePort, keyOf, type Mapping, mapPorts, nextFreePort } from "./mapping.ts";
+import { isoNow } from "./time.ts";
 
 /** What to forward, and who hears about it. */
 export interface SupervisorOptions extends SupervisorSpec {
@@ -128,10 +129,6 @@ const FORWARDING = /^Forwarding from 127\.0\.0\.1:(\d+) /;
 const UNABLE = /^Unable to listen on port (\d+):/;
 const HANDLING = /^Handling connection for \d+/;
 
-function now(): string {
-  return new Date().toISOString();
-}
-
 function sameLayout(g: Group, ports: Mapping[]): boolean {
   return g.ports.length === ports.length &&
     g.ports.every((p, i) => p.port === ports[i].port && p.local_port === ports[i].local_port);
@@ -216,7 +213,7 @@ export class Supervisor {
   }
 
   #event(e: Omit<ForwardEvent, "time">): void {
-    const full = { time: now(), ...e };
+    const full = { time: isoNow(), ...e };
     try {
       Deno.writeTextFileSync(this.#o.paths.events, JSON.stringify(full) + "\n", { append: true });
     } catch { /* the log is best effort */ }
@@ -313,7 +310,7 @@ export class Supervisor {
           })),
           ready,
           status: "waiting",
-          since: now(),
+          since: isoNow(),
           failures: 0,
           startedAt: 0,
           checkAt: 0,
@@ -357,7 +354,7 @@ export class Supervisor {
 
   #waiting(g: Group): void {
     g.status = "waiting";
-    g.since = now();
+    g.since = isoNow();
     this.#groupEvent(g, "waiting", {
       message: "no ready pod behind it yet; forwarding starts when one is ready",
     });
@@ -368,7 +365,7 @@ export class Supervisor {
     g.queued = true;
     if (g.status !== "restarting") {
       g.status = "starting";
-      g.since = now();
+      g.since = isoNow();
     }
     this.#queue.push(g);
     this.#pump();
@@ -509,7 +506,7 @@ export class Supervisor {
     const refused = g.ports.filter((p) => p.refused);
     if (refused.length === 0) {
       g.status = "up";
-      g.since = now();
+      g.since = isoNow();
       this.#groupEvent(g, "up", {
         pid: child.pid,
       });
@@ -566,7 +563,7 @@ export class Supervisor {
         message: `${why}; waiting for a ready pod`,
       });
       g.status = "waiting";
-      g.since = now();
+      g.since = isoNow();
       this.#save();
       return;
     }
@@ -581,7 +578,7 @@ export class Supervisor {
   #restartLater(g: Group, delay: number): void {
     if (g.stopping) return;
     g.status = "restarting";
-    g.since = now();
+    g.since = isoNow();
     this.#save();
     if (delay === 0) return this.#enqueue(g);
     g.timer = setTimeout(() => {
