@@ -90,9 +90,9 @@ interface Group {
   lastError?: string;
 }
 
-/** Restart delay after `failures` quick failures: 100ms, then doubling up to 10s. */
+/** Restart delay after `failures` quick failures: none after the first, then 200ms doubling up to 10s. */
 export function backoffMs(failures: number): number {
-  return failures <= 1 ? 100 : Math.min(100 * 2 ** (failures - 1), 10_000);
+  return failures <= 1 ? 0 : Math.min(100 * 2 ** (failures - 1), 10_000);
 }
 
 /**
@@ -570,7 +570,7 @@ export class Supervisor {
     const delay = backoffMs(g.failures);
     this.#groupEvent(g, "exited", {
       pid: child.pid,
-      message: `${why}; restarting in ${delay}ms`,
+      message: `${why}; restarting ${delay ? `in ${delay}ms` : "now"}`,
     });
     this.#restartLater(g, delay);
   }
