@@ -2,12 +2,22 @@
 import type { Config, K3dConfig } from "../src/config/schema.ts";
 import type { ClusterRecord, StateDocument } from "../src/state/document.ts";
 import { LiveCache as Snapshot, type Read as AnyRead } from "../src/engine/snapshot.ts";
+import { listClusters } from "../src/tools/k3d.ts";
 
 /** The live facts of a cluster run. */
 export class LiveCache extends Snapshot<ClusterContext> {}
 
 /** One live fact a cluster step reads. */
 export type Read<T> = AnyRead<ClusterContext, T>;
+
+/**
+ * `k3d cluster list`: every cluster with its nodes. The read every cluster command makes, and the
+ * only one that needs no context: a command may {@link LiveCache.begin} it before its steps load.
+ */
+export const clustersRead = {
+  key: "k3d:clusters",
+  fetch: () => listClusters(),
+} satisfies Read<unknown>;
 
 /** Options from the command line that change how tasks behave. */
 export interface ClusterRunOptions {

@@ -4,7 +4,7 @@
  * naming every container and network of interest, one `kubectl get` of nodes, deployments, secrets
  * and Traefik's TLSStores, one `ip -j route show`, one `resolvectl status`; the rest are files.
  */
-import type { ClusterContext, Read } from "./context.ts";
+import { type ClusterContext, clustersRead, type Read } from "./context.ts";
 import { dockerNetworks, interfaceNetworks, type UsedNetwork } from "../src/host/networks.ts";
 import { checkHostPorts, type PortCheck } from "../src/host/ports.ts";
 import { waitForRegistry } from "../src/tools/registry_health.ts";
@@ -28,12 +28,11 @@ import {
   publishedPorts,
 } from "../src/tools/docker.ts";
 import { firstLine } from "../src/tools/exec.ts";
-import { type K3dCluster, listClusters } from "../src/tools/k3d.ts";
+import type { K3dCluster } from "../src/tools/k3d.ts";
 import { clusterNetwork, registryContainer, serverContainer } from "../src/tools/k3d_names.ts";
 import { kubectl, type KubeObject } from "../src/tools/kubectl.ts";
 
-/** `k3d cluster list`: every cluster with its nodes. */
-export const clustersRead: Read<K3dCluster[]> = { key: "k3d:clusters", fetch: listClusters };
+export { clustersRead };
 
 /** This cluster as k3d lists it, or undefined. */
 export function liveCluster(ctx: ClusterContext): K3dCluster | undefined {

@@ -14,11 +14,11 @@ import { type ClusterRunResult, runCluster, withStateLock } from "../cluster/run
 import { DEFAULT_CONFIG_FILE, type Override, parseTomlText } from "../config/load.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
-import type { ClusterContext } from "../../tasks/context.ts";
-import type { ClusterRecord, StateDocument } from "../state/document.ts";
-import { certPaths } from "../tls/certs.ts";
-import { findCluster, type K3dCluster } from "../tools/k3d.ts";
+import { deletePlan } from "../cluster/delete_plan.ts";
+import { inspectObjects, isContainer } from "../tools/docker.ts";
+import { findCluster } from "../tools/k3d.ts";
 import { confirmAction } from "../ui/confirm.ts";
+import { renderPlan } from "../ui/plan.ts";
 import type { Output } from "../ui/output.ts";
 import { type GlobalFlags, openSession, type Session } from "./session.ts";
 import { kubeconfigContext } from "../tools/k3d_names.ts";
@@ -142,11 +142,27 @@ export async function remove(
   const record = state.clusters[target];
   if (!record) await explainUnknown(target, state.clusters);
   const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
-  const { keepRegistry } = await import("../../tasks/cluster_delete/07_registry.ts");
-  const undo = deletePreview(record!, state, opts, await findCluster(target), keepRegistry);
+  const { keepRegistry, usedElsewhere } = await import("../../tasks/cluster_delete/07_registry.ts");
+  // what the delete steps will find: the cluster as k3d lists it, the registry's networks
+  const registry = record!.resources.registry?.container;
+  const [live, objects] = await Promise.all([
+    findCluster(target),
+    registry ? inspectObjects([registry]) : undefined,
+  ]);
+  const info = registry ? objects?.get(registry) : undefined;
+  const preview = deletePlan(
+    record!,
+    state,
+    opts,
+    live,
+    (ctx) => keepRegistry(ctx) ?? usedElsewhere(isContainer(info) ? info : undefined, target),
+  );
   if (!session.out.json) {
-    session.out.line(`Firestream will undo the following for cluster ${target}:`);
-    for (const line of undo) session.out.line(`  ${line}`);
+    session.out.line(
+      renderPlan(preview, (c, s) => session.out.paint(c, s), {
+        heading: `Firestream will undo the following for cluster ${target}:`,
+      }),
+    );
     session.out.line("");
   }
   const ok = await confirmAction(
@@ -163,7 +179,10 @@ export async function remove(
     options: { keepRegistry: opts.keepRegistry, purgeCerts: opts.purgeCerts },
     onSuccess: "drop",
   });
-  reportRun(session, target, "deleted", result, `Cluster ${target} deleted.`, { undo });
+  reportRun(session, target, "deleted", result, `Cluster ${target} deleted.`, {
+    changes: preview.changes,
+    summary: preview.summary,
+  });
 }
 
 /** The outcome of `cluster delete|stop`: a JSON document, or one line. */
@@ -202,79 +221,6 @@ export async function stop(flags: GlobalFlags, name: string | undefined): Promis
     result,
     `Cluster ${target} is stopped; \`firestream apply\` starts it again.`,
   );
-}
-
-/**
- * What `cluster delete` will undo, one line per change ("-" removed, "~" restored, "=" kept), shown
- * before it asks, as Terraform's destroy shows its plan.
- */
-export function deletePreview(
-  record: ClusterRecord,
-  state: StateDocument,
-  opts: DeleteFlags,
-  live: K3dCluster | undefined,
-  keepRegistry: (ctx: ClusterContext) => string | undefined,
-): string[] {
-  const r = record.resources;
-  const lines: string[] = [];
-  const order = ["server", "agent", "loadbalancer"];
-  const rank = (role: string) => order.indexOf(role) < 0 ? order.length : order.indexOf(role);
-  const nodes = [...(live?.nodes ?? [])].sort((a, b) =>
-    rank(a.role) - rank(b.role) || a.name.localeCompare(b.name)
-  ).map((n) => n.name);
-  lines.push(
-    live
-      ? `- k3d cluster ${record.name}: containers ${nodes.join(", ")}; kube context ${
-        kubeconfigContext(record.name)
-      }`
-      : `- k3d cluster ${record.name}: already gone; its record is dropped`,
-  );
-  if (r.registry) {
-    const ctx = { name: record.name, record, state, options: opts } as unknown as ClusterContext;
-    const kept = keepRegistry(ctx);
-    lines.push(
-      kept
-        ? `= registry ${r.registry.container} kept (${kept})`
-        : `- registry ${r.registry.container} (127.0.0.1:${r.registry.port})`,
-    );
-  }
-  if (r.tls) {
-    lines.push(
-      `- TLS secret ${r.tls.secret.name} in ${
-        r.tls.secret.namespaces.join(", ")
-      } (goes with the cluster)`,
-    );
-  }
-  for (const route of r.routes ?? []) {
-    lines.push(`- route ${route.cidr} via ${route.via}`);
-    if (route.replaced_via) lines.push(`~ route ${route.cidr} via ${route.replaced_via} restored`);
-  }
-  if (r.dns) {
-    lines.push(
-      r.dns.mode === "resolved"
-        ? `- DNS: ${
-          r.dns.domains.join(", ")
-        } → ${r.dns.server} on ${r.dns.interface} (resolvectl revert)`
-        : `- DNS: the firestream block for ${r.dns.server} in ${r.dns.file}`,
-    );
-  }
-  if (r.hosts_block) {
-    lines.push(
-      `- hosts: the \`# BEGIN firestream ${record.name}\` block in ${r.hosts_block.file} (${
-        r.hosts_block.lines.map((l) => l.replace(/\s+/g, " ")).join("; ")
-      })`,
-    );
-  }
-  if (r.port_forwards) lines.push(`- port forwards: the supervisor and its kubectl processes`);
-  if (r.tls) {
-    const dir = certPaths(record.k3d_config.tls.certs_dir, record.name).clusterDir;
-    lines.push(
-      opts.purgeCerts
-        ? `- certificates in ${dir} (and the CA when no other cluster uses it)`
-        : `= certificates in ${dir} kept (--purge-certs removes them)`,
-    );
-  }
-  return lines;
 }
 
 async function explainUnknown(name: string, managed: Record<string, unknown>): Promise<never> {

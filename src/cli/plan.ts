@@ -1,16 +1,26 @@
 /** `firestream plan`, `apply [PLANFILE]` and `rollback`. */
-import { applyPlan } from "../cluster/apply.ts";
-import { LiveCache } from "../../tasks/context.ts";
-import { hasChanges, makePlan, type Plan, renderPlan } from "../cluster/plan.ts";
-import { renderRollbackPlan, rollbackLastRun } from "../cluster/rollback.ts";
-import { settleConverged } from "../cluster/run.ts";
+import { clustersRead, LiveCache } from "../../tasks/context.ts";
+import type { Plan } from "../cluster/plan.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { confirmAction } from "../ui/confirm.ts";
 import { type GlobalFlags, openSession, type Session } from "./session.ts";
 
-async function createTasks() {
-  return (await import("../../tasks/cluster_create/mod.ts")).createTasks;
+/**
+ * The session and state, then the planning code and the create steps, loaded while `k3d cluster
+ * list` (the first read of every plan, slower than loading them) already runs. Bad config or state
+ * stops the command before that call.
+ */
+async function startPlan(flags: GlobalFlags) {
+  const session = await openSession(flags);
+  const state = await session.store.read();
+  const live = new LiveCache();
+  live.begin(clustersRead);
+  const [planning, { createTasks }] = await Promise.all([
+    import("../cluster/plan.ts"),
+    import("../../tasks/cluster_create/mod.ts"),
+  ]);
+  return { session, state, live, planning, tasks: createTasks };
 }
 
 /** `plan [--out FILE] [--detailed-exitcode]`. */
@@ -18,8 +28,9 @@ export async function plan(
   flags: GlobalFlags,
   opts: { out?: string; detailedExitcode?: boolean },
 ): Promise<number | void> {
-  const session = await openSession(flags);
-  const p = await makePlan(session, { tasks: await createTasks() });
+  const { session, state, live, planning, tasks } = await startPlan(flags);
+  const { hasChanges, makePlan, renderPlan } = planning;
+  const p = await makePlan(session, { tasks, live, state });
   if (opts.out) await writeFileAtomic(opts.out, JSON.stringify(p, null, 2) + "\n");
   if (session.out.json) session.out.data(p);
   else {
@@ -80,16 +91,15 @@ export async function apply(
   planfile: string | undefined,
   opts: { autoApprove?: boolean; force?: boolean; skipHostNetwork?: boolean },
 ): Promise<void> {
-  const session = await openSession(flags);
-  const live = new LiveCache();
-  const fresh = await makePlan(session, { tasks: await createTasks(), live });
+  const { session, state, live, planning, tasks } = await startPlan(flags);
+  const fresh = await planning.makePlan(session, { tasks, live, state });
   let p = fresh;
   if (planfile) {
     const saved = await readPlanFile(planfile);
     checkStale(saved, fresh);
     p = saved;
   }
-  await finish(session, p, {
+  await finish(session, p, planning.hasChanges(p), {
     // a saved plan was reviewed when it was made: applying it is the approval, as in Terraform
     yes: flags.yes || opts.autoApprove || planfile !== undefined,
     runOptions: { force: opts.force, skipHostNetwork: opts.skipHostNetwork },
@@ -100,17 +110,20 @@ export async function apply(
 async function finish(
   session: Session,
   p: Plan,
+  changes: boolean,
   opts: {
     yes?: boolean;
     runOptions: { force?: boolean; skipHostNetwork?: boolean };
     live: LiveCache;
   },
 ): Promise<void> {
-  if (!hasChanges(p)) {
+  if (!changes) {
+    const { settleConverged } = await import("../cluster/run.ts");
     await settleConverged(session, Object.keys(p.desired));
     if (session.out.json) return session.out.data({ changed: false, plan: p, runs: [] });
     return session.out.line("No changes. The machine matches the configuration.");
   }
+  const { applyPlan } = await import("../cluster/apply.ts");
   const result = await applyPlan(session, p, {
     yes: opts.yes,
     yesFlag: "--auto-approve (or --yes)",
@@ -138,6 +151,7 @@ async function finish(
 /** `rollback`: show what unfinished runs left, ask, then undo (or finish) them from their journals. */
 export async function rollback(flags: GlobalFlags): Promise<void> {
   const session = await openSession(flags);
+  const { renderRollbackPlan, rollbackLastRun } = await import("../cluster/rollback.ts");
   const result = await rollbackLastRun(session, {
     confirm: async (plan) => {
       if (!session.out.json) {

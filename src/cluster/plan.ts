@@ -4,7 +4,7 @@ import { checkTasks, refreshTasks } from "../engine/runner.ts";
 import type { AnyTask, CheckResult } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
 import { checkClusterNetworks, dockerNetworks, interfaceNetworks } from "../host/networks.ts";
-import type { ClusterRecord } from "../state/document.ts";
+import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { networkSubnets } from "../tools/docker.ts";
 import { apiBinding, type K3dCluster, lbBinding } from "../tools/k3d.ts";
 import { kubeconfigContext } from "../tools/k3d_names.ts";
@@ -70,10 +70,15 @@ export function flatten(obj: unknown, prefix = ""): Record<string, unknown> {
 export interface PlanOptions {
   /** plan only the config's cluster (cluster create): clusters removed from the config are left alone */
   onlyConfigCluster?: boolean;
-  /** the tasks whose checks decide the remaining steps */
-  tasks: AnyTask<ClusterContext>[];
+  /**
+   * the tasks whose checks decide the remaining steps; a promise lets the first read start while
+   * their modules still load
+   */
+  tasks: AnyTask<ClusterContext>[] | Promise<AnyTask<ClusterContext>[]>;
   /** where read-only answers are kept, so the run that follows can reuse them */
   live?: LiveCache;
+  /** the state as the command already read it */
+  state?: StateDocument;
 }
 
 /** The steps whose changes the cluster-level diff shows (or that change nothing themselves). */
@@ -81,7 +86,7 @@ const OWN_DIFF = new Set(["preflight", "cluster", "agents", "ready"]);
 
 /** Builds the plan for this workspace's config. Read-only: one concurrent refresh, then pure checks. */
 export async function makePlan(session: Workspace, options: PlanOptions): Promise<Plan> {
-  const state = await session.store.read();
+  const state = options.state ?? await session.store.read();
   const k3d = session.loaded.config.cluster.k3d;
   const record = state.clusters[k3d.name];
   const ctx: ClusterContext = {
@@ -97,20 +102,19 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
     notice: () => {},
     live: options.live ?? new LiveCache(),
   };
-  const steps = options.tasks.filter((t) => !OWN_DIFF.has(t.id));
   // refresh: every fact the steps read, all at once (a cluster not yet recorded needs only its own)
+  const clusters = ctx.live.refresh(ctx, [clustersRead]);
+  const tasks = await options.tasks;
+  const steps = tasks.filter((t) => !OWN_DIFF.has(t.id));
   const registry = steps.filter((t) => t.id === "registry");
-  await Promise.all([
-    ctx.live.refresh(ctx, [clustersRead]),
-    refreshTasks(record ? steps : registry, ctx),
-  ]);
+  await Promise.all([clusters, refreshTasks(record ? steps : registry, ctx)]);
   const changes = planCluster(ctx, record);
   // a new pod or service network must not overlap one this host uses: said by the plan already
   if (changes[0].action === "create" || changes[0].action === "replace") {
     checkClusterNetworks(k3d, [...interfaceNetworks(), ...dockerNetworks(await networkSubnets())]);
   }
   const desired: Record<string, K3dConfig | null> = { [k3d.name]: k3d };
-  changes.push(...await planSteps(ctx, record, options.tasks, changes[0]));
+  changes.push(...await planSteps(ctx, record, tasks, changes[0]));
 
   if (!options.onlyConfigCluster) {
     const file = session.loaded.file ?? null;

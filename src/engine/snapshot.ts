@@ -55,6 +55,14 @@ export class LiveCache<C> {
     }
   }
 
+  /**
+   * Starts a read that needs no context, before the run has one: its answer is there for the
+   * refresh that follows, which does not make it again.
+   */
+  begin(read: { key: string; fetch: () => Promise<unknown> }): void {
+    this.#get(read.key, read.fetch);
+  }
+
   /** The answer of a read made by {@link refresh}; throws the read's own error when it failed. */
   now<T>(read: Read<C, T>): T {
     const s = this.#settled.get(read.key);

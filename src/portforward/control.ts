@@ -11,7 +11,7 @@ import {
   readSupervisor,
   type SupervisorInfo,
 } from "./files.ts";
-import { type ForwardEvent, Supervisor } from "./supervisor.ts";
+import type { ForwardEvent } from "./supervisor.ts";
 import { isoNow } from "./time.ts";
 
 /** Everything a supervisor process needs, passed to the detached one as JSON. */
@@ -65,6 +65,8 @@ export async function runSupervisor(
   try {
     const onReady = () =>
       writeFileAtomic(spec.paths.pid, JSON.stringify({ ...info, ready: true }) + "\n");
+    // the forwarding loop itself, loaded only where forwards run
+    const { Supervisor } = await import("./supervisor.ts");
     await new Supervisor({ ...spec, onEvent, onReady }).run(signal);
   } finally {
     const still = await readSupervisor(spec.paths.pid);

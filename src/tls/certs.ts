@@ -3,6 +3,7 @@ import type * as X509 from "@peculiar/x509";
 import type { K3dConfig } from "../config/schema.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { registryContainer } from "../tools/k3d_names.ts";
+import { nameText, parseCert, type ParsedCert, pemBlock, signedBy } from "./der.ts";
 import { encodeName } from "./der_name.ts";
 
 type X509Module = typeof X509;
@@ -89,29 +90,21 @@ function normalizeIp(ip: string): string {
   return ip === "0:0:0:0:0:0:0:1" ? "::1" : ip;
 }
 
-/** Reads a PEM certificate. */
-export async function readCert(
-  path: string,
-): Promise<{ cert: X509.X509Certificate; info: CertInfo }> {
-  const x509 = await loadX509();
-  const cert = new x509.X509Certificate(await Deno.readTextFile(path));
-  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  const names = san?.names.toJSON() ?? [];
-  const thumb = new Uint8Array(await cert.getThumbprint("SHA-256"));
+/** Reads a PEM certificate (the first one of the file) without the certificate library. */
+export async function readCert(path: string): Promise<{ cert: ParsedCert; info: CertInfo }> {
+  const cert = parseCert(pemBlock(await Deno.readTextFile(path), "CERTIFICATE"));
+  const thumb = new Uint8Array(await crypto.subtle.digest("SHA-256", cert.der));
   return {
     cert,
     info: {
-      subject: cert.subject,
-      subjectJson: cert.subjectName.toJSON().map((rdn) =>
+      subject: nameText(cert.subject),
+      subjectJson: cert.subject.map((rdn) =>
         Object.fromEntries(Object.entries(rdn).map(([k, v]) => [k === "E" ? EMAIL_OID : k, v]))
       ),
-      sans: {
-        dns: names.filter((n) => n.type === "dns").map((n) => n.value),
-        ip: names.filter((n) => n.type === "ip").map((n) => normalizeIp(n.value)),
-      },
+      sans: { dns: cert.sans.dns, ip: cert.sans.ip.map(normalizeIp) },
       notAfter: cert.notAfter,
       fingerprint: [...thumb].map((b) => b.toString(16).padStart(2, "0")).join(":"),
-      issuer: cert.issuer,
+      issuer: nameText(cert.issuer),
     },
   };
 }
@@ -131,8 +124,7 @@ async function pemKey(key: CryptoKey): Promise<string> {
 }
 
 async function importKey(path: string): Promise<CryptoKey> {
-  const x509 = await loadX509();
-  const der = x509.PemConverter.decode(await Deno.readTextFile(path))[0];
+  const der = pemBlock(await Deno.readTextFile(path), "PRIVATE KEY");
   return await crypto.subtle.importKey("pkcs8", der, ALG, true, ["sign"]);
 }
 
@@ -185,9 +177,7 @@ export async function renewalReason(
   if (!(await exists(paths.caCert))) return "the CA is missing";
   const { cert, info } = await readCert(paths.cert);
   const { cert: ca } = await readCert(paths.caCert);
-  if (!(await cert.verify({ publicKey: ca.publicKey, signatureOnly: true }))) {
-    return "not signed by the current CA";
-  }
+  if (!(await signedBy(cert, ca))) return "not signed by the current CA";
   if (JSON.stringify(info.subjectJson) !== JSON.stringify(subjectJson(k))) {
     return "the subject in the config changed";
   }
@@ -202,7 +192,10 @@ export async function renewalReason(
   }
   const key = await importKey(paths.key);
   const jwk = await crypto.subtle.exportKey("jwk", key);
-  const pub = await crypto.subtle.exportKey("jwk", await cert.publicKey.export(ALG, ["verify"]));
+  const pub = await crypto.subtle.exportKey(
+    "jwk",
+    await crypto.subtle.importKey("spki", cert.spki, ALG, true, ["verify"]),
+  );
   if (jwk.x !== pub.x || jwk.y !== pub.y) return "the key does not match the certificate";
   return undefined;
 }
@@ -215,7 +208,7 @@ export async function issueCert(
 ): Promise<CertInfo> {
   const x509 = await loadX509();
   await ensureDir(paths.clusterDir);
-  const { cert: ca } = await readCert(paths.caCert);
+  const ca = new x509.X509Certificate(await Deno.readTextFile(paths.caCert));
   const caKey = await importKey(paths.caKey);
   const keys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]) as CryptoKeyPair;
   const sans = desiredSans(k);

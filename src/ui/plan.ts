@@ -32,10 +32,26 @@ export interface PlanView {
   summary: { create: number; update: number; replace: number; delete: number };
 }
 
-/** Terraform-style text of a plan. */
+/** How {@link renderPlan} frames the resource blocks. */
+export interface RenderOptions {
+  /** the line above the blocks (default: "Firestream will perform the following actions:") */
+  heading?: string;
+}
+
+/** A key that goes away: it had a value and will have none. */
+function removed(d: KeyDiff): boolean {
+  return d.from !== undefined && d.from !== null && (d.to === undefined || d.to === null);
+}
+
+/**
+ * Terraform-style text of a plan. A key that goes away is shown as `- key = "value" -> null`, as
+ * Terraform's destroy plan shows each attribute; a resource that changes nothing is shown only when
+ * it says why (a note), e.g. what a delete keeps.
+ */
 export function renderPlan(
   plan: PlanView,
   paint: (color: "green" | "yellow" | "red" | "cyan" | "bold" | "gray", s: string) => string,
+  options: RenderOptions = {},
 ): string {
   const lines: string[] = [];
   const symbol: Record<Action, string> = {
@@ -57,13 +73,13 @@ export function renderPlan(
     update: "will be updated in place",
     replace: "must be replaced",
     delete: "will be destroyed",
-    "no-op": "is up to date",
+    "no-op": "is kept",
   };
-  const changes = plan.changes.filter((c) => c.action !== "no-op");
-  if (!changes.length) {
+  if (!plan.changes.some((c) => c.action !== "no-op")) {
     return "No changes. The machine matches the configuration.";
   }
   // the symbols this plan uses, explained once as Terraform does
+  const changes = plan.changes.filter((c) => c.action !== "no-op" || c.note);
   const used = (["create", "update", "replace", "delete"] as Action[]).filter((a) =>
     changes.some((c) => c.action === a)
   );
@@ -77,7 +93,7 @@ export function renderPlan(
   for (const a of used) {
     lines.push(`${paint(color[a], symbol[a].padStart(5))} ${legend[a]}`);
   }
-  lines.push("", "Firestream will perform the following actions:", "");
+  lines.push("", options.heading ?? "Firestream will perform the following actions:", "");
   for (const c of changes) {
     const why = c.cause === "drift" ? " (drift: the machine changed outside firestream)" : "";
     lines.push(
@@ -90,16 +106,17 @@ export function renderPlan(
     );
     lines.push(`  ${paint(color[c.action], symbol[c.action])} ${c.address} {`);
     for (const d of c.diffs) {
+      const gone = c.action !== "create" && removed(d);
       const from = d.from === undefined ? "" : `${JSON.stringify(d.from)} -> `;
+      const to = JSON.stringify(d.to ?? null);
       const tags = [
         d.forces_replacement ? paint("red", "# forces replacement") : "",
         d.drift ? paint("yellow", "# drift") : "",
       ].filter(Boolean).join(" ");
-      lines.push(
-        `      ${paint(color[c.action], c.action === "create" ? "+" : "~")} ${d.key} = ${from}${
-          JSON.stringify(d.to)
-        }${tags ? " " + tags : ""}`,
-      );
+      const mark = gone
+        ? paint("red", "-")
+        : paint(color[c.action], c.action === "create" ? "+" : "~");
+      lines.push(`      ${mark} ${d.key} = ${from}${to}${tags ? " " + tags : ""}`);
     }
     if (c.note) lines.push(`      ${paint("gray", `# ${c.note}`)}`);
     lines.push("    }", "");

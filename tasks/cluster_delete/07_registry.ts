@@ -1,6 +1,7 @@
 /** Delete the registry when this cluster's create made it and no other managed cluster uses it. */
 import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
+import type { ContainerInfo } from "../../src/tools/docker.ts";
 import { deleteRegistry } from "../../src/tools/k3d.ts";
 import { clusterOfNetwork } from "../../src/tools/k3d_names.ts";
 import { container, dockerRead } from "../reads.ts";
@@ -22,10 +23,12 @@ export function keepRegistry(ctx: ClusterContext): string | undefined {
  * A cluster of another state folder (or made by hand) that the registry is joined to: k3d joins a
  * registry to each cluster's network `k3d-<cluster>`, so the registry's networks say who uses it.
  */
-function usedElsewhere(ctx: ClusterContext, name: string): string | undefined {
-  const info = container(ctx, name);
+export function usedElsewhere(
+  info: ContainerInfo | undefined,
+  cluster: string,
+): string | undefined {
   const others = Object.keys(info?.NetworkSettings.Networks ?? {})
-    .map(clusterOfNetwork).filter((c) => c !== undefined && c !== ctx.name);
+    .map(clusterOfNetwork).filter((c) => c !== undefined && c !== cluster);
   return others.length ? `cluster ${others.join(", ")} still uses it` : undefined;
 }
 
@@ -37,7 +40,7 @@ const registry: Task<ClusterContext, null> = {
   slots: ["resources.registry"],
   check: (ctx) => {
     const reg = ctx.record.resources.registry!;
-    const reason = keepRegistry(ctx) ?? usedElsewhere(ctx, reg.container);
+    const reason = keepRegistry(ctx) ?? usedElsewhere(container(ctx, reg.container), ctx.name);
     // kept, or gone already: either way the record lets go of it
     if (reason) {
       return { diffs: [], record: null, note: `keeping registry ${reg.container}: ${reason}` };

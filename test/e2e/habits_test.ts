@@ -60,40 +60,103 @@ Deno.test("a closed stdout ends quietly: `doctor | head -1` and `cluster logs | 
 Deno.test("delete previews every change it will undo before it asks, as terraform destroy does", async () => {
   await withSimHost({ config: testConfig({ network: true }) }, async (h) => {
     await h.ok(["cluster", "create", "--yes"]);
-    const rec = (await h.state()).clusters["firestream-local"];
+    const r = (await h.state()).clusters["firestream-local"].resources;
+    const registry = `127.0.0.1:${r.registry.port}`;
+    const q = JSON.stringify;
+    const containers = ["server-0", "agent-0", "agent-1", "serverlb"].map((n) =>
+      `k3d-firestream-local-${n}`
+    );
+    const hostsLines = r.hosts_block.lines.map((l: string) => l.replace(/\s+/g, " "));
+    // every resource block comes from the plan's renderer: each recorded value goes to null
+    const blocks = (registryBlock: string[]) => [
+      "  # cluster.firestream-local will be destroyed [destructive]",
+      "  - cluster.firestream-local {",
+      `      - containers = ${q(containers)} -> null`,
+      '      - kube context = "k3d-firestream-local" -> null',
+      "    }",
+      "",
+      ...registryBlock,
+      "",
+      "  # cluster.firestream-local.routes will be destroyed",
+      "  - cluster.firestream-local.routes {",
+      ...r.routes.map((x: { cidr: string; via: string }) =>
+        `      - route ${x.cidr} = ${q(x.via)} -> null`
+      ),
+      "    }",
+      "",
+      "  # cluster.firestream-local.dns will be destroyed",
+      "  - cluster.firestream-local.dns {",
+      `      - dns ${h.resolvConf} = ${
+        q(`${r.dns.server} for ${r.dns.domains.join(" ")}`)
+      } -> null`,
+      "      # the `# BEGIN firestream firestream-local` blocks are removed",
+      "    }",
+      "",
+      "  # cluster.firestream-local.hosts will be destroyed",
+      "  - cluster.firestream-local.hosts {",
+      `      - hosts block in ${h.hostsFile} = ${q(hostsLines)} -> null`,
+      "      # the `# BEGIN firestream firestream-local` block",
+      "    }",
+      "",
+    ];
+    const preview = (registryBlock: string[], destroyed: number) => [
+      "Resource actions are indicated with the following symbols:",
+      "    - delete",
+      "",
+      "Firestream will undo the following for cluster firestream-local:",
+      "",
+      ...blocks(registryBlock),
+      `Plan: 0 to add, 0 to change, 0 to replace, ${destroyed} to destroy.`,
+      "",
+      "",
+    ];
     // without a terminal and without --yes: the preview, then the refusal; nothing changed
     const asked = await h.run(["cluster", "delete"]);
     assertEquals(asked.code, 1);
     assertMatch(asked.stderr, "confirmation needed");
-    const lines = asked.stdout.trim().split("\n");
-    assertEquals(lines[0], "Firestream will undo the following for cluster firestream-local:");
-    const text = asked.stdout;
-    assertMatch(
-      text,
-      /- k3d cluster firestream-local: containers k3d-firestream-local-server-0, .*; kube context k3d-firestream-local/,
+    assertEquals(
+      asked.stdout.split("\n"),
+      preview([
+        "  # cluster.firestream-local.registry will be destroyed",
+        "  - cluster.firestream-local.registry {",
+        '      - container = "k3d-registry.localhost" -> null',
+        `      - address = ${q(registry)} -> null`,
+        "    }",
+      ], 5),
     );
-    assertMatch(
-      text,
-      `- registry k3d-registry.localhost (127.0.0.1:${rec.resources.registry.port})`,
-    );
-    for (const route of rec.resources.routes) {
-      assertMatch(text, `- route ${route.cidr} via ${route.via}`);
-    }
-    assertMatch(
-      text,
-      `- DNS: the firestream block for ${rec.resources.dns.server} in ${h.resolvConf}`,
-    );
-    assertMatch(
-      text,
-      `- hosts: the \`# BEGIN firestream firestream-local\` block in ${h.hostsFile} (${
-        rec.resources.hosts_block.lines.map((l: string) => l.replace(/\s+/g, " ")).join("; ")
-      })`,
+    const keeping = await h.run(["cluster", "rm", "--keep-registry"]);
+    assertEquals(keeping.code, 1);
+    assertEquals(
+      keeping.stdout.split("\n"),
+      preview([
+        "  # cluster.firestream-local.registry is kept",
+        "    cluster.firestream-local.registry {",
+        `      # k3d-registry.localhost (${registry}) kept: --keep-registry`,
+        "    }",
+      ], 4),
     );
     assertEquals(Object.keys(h.world().clusters), ["firestream-local"], "nothing was deleted");
-    const kept = await h.ok(["cluster", "rm", "--yes", "--keep-registry"]);
-    assertMatch(kept.stdout, "= registry k3d-registry.localhost kept (--keep-registry)");
-    assertMatch(kept.stdout, "Cluster firestream-local deleted.");
+    // --json carries the same changes, with their diffs
+    const kept = await h.ok(["cluster", "rm", "--yes", "--keep-registry", "-o", "json"]);
+    const doc = JSON.parse(kept.stdout);
+    assertEquals([doc.cluster, doc.deleted], ["firestream-local", true]);
+    assertEquals(doc.summary, { create: 0, update: 0, replace: 0, delete: 4 });
+    assertEquals(
+      doc.changes.map((c: { address: string; action: string }) => [c.address, c.action]),
+      [
+        ["cluster.firestream-local", "delete"],
+        ["cluster.firestream-local.registry", "no-op"],
+        ["cluster.firestream-local.routes", "delete"],
+        ["cluster.firestream-local.dns", "delete"],
+        ["cluster.firestream-local.hosts", "delete"],
+      ],
+    );
+    assertEquals(doc.changes[0].diffs, [
+      { key: "containers", from: containers, to: null },
+      { key: "kube context", from: "k3d-firestream-local", to: null },
+    ]);
     assertEquals(Object.keys(h.world().clusters), []);
+    assertOk(h.world().containers["k3d-registry.localhost"], "the registry was kept");
   });
 });
 

@@ -86,7 +86,20 @@ Deno.test("network: a route to another gateway is an error unless --force; force
     const ip =
       h.world().containers["k3d-firestream-local-server-0"].networks["k3d-firestream-local"].ip;
     assertEquals(routesOf(h), [`10.42.0.0/16 via ${ip}`, `10.43.0.0/16 via ${ip}`]);
-    await h.ok(["cluster", "delete", "--yes"]);
+    const del = await h.ok(["cluster", "delete", "--yes"]);
+    // the preview says which route comes back, and through which gateway
+    assertMatch(
+      del.stdout,
+      [
+        "  # cluster.firestream-local.routes will be updated in place",
+        "  ~ cluster.firestream-local.routes {",
+        `      - route 10.42.0.0/16 = "${ip}" -> null`,
+        `      ~ route 10.43.0.0/16 = "${ip}" -> "172.17.0.9"`,
+        "      # a route firestream replaced gets its previous gateway back",
+        "    }",
+      ].join("\n"),
+    );
+    assertMatch(del.stdout, "Plan: 0 to add, 1 to change, 0 to replace, 4 to destroy.");
     assertEquals(routesOf(h), ["10.43.0.0/16 via 172.17.0.9"]);
   });
 });

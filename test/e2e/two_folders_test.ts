@@ -87,6 +87,12 @@ Deno.test("a registry shared by clusters of two folders stays, attached and unch
     const before = registry();
     const r = await h.run(["cluster", "delete", "--yes"]);
     assertEquals(r.code, 0, r.stderr);
+    // the preview says so before it asks, as the step then does
+    assertMatch(
+      r.stdout,
+      "# cluster.firestream-local.registry is kept\n    cluster.firestream-local.registry {\n      # k3d-registry.localhost (127.0.0.1:",
+    );
+    assertMatch(r.stdout, ") kept: cluster other still uses it\n");
     assertMatch(
       r.stderr + r.stdout,
       "keeping registry k3d-registry.localhost: cluster other still uses it",
