@@ -38,6 +38,33 @@ export async function runningSupervisor(paths: ForwardPaths): Promise<Supervisor
   return info && processAlive(info.pid) ? info : undefined;
 }
 
+/** How often a running supervisor looks whether its pid file still names it. */
+const OWNER_CHECK_MS = 2000;
+
+/**
+ * A signal that also aborts once the pid file at `path` is gone or names another process: the
+ * state directory was removed, or another supervisor took over. No command could find or stop
+ * this one any more, so it stops itself, and its forwards with it.
+ */
+function whilePidFileNamesUs(path: string, signal: AbortSignal): AbortSignal {
+  const lost = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const look = async () => {
+    let ours = true;
+    try {
+      ours = JSON.parse(await Deno.readTextFile(path))?.pid === Deno.pid;
+    } catch (err) {
+      // unreadable for another reason (a full table of open files): looked at again later
+      ours = !(err instanceof Deno.errors.NotFound);
+    }
+    if (!ours) lost.abort();
+    else if (!signal.aborted) timer = setTimeout(look, OWNER_CHECK_MS);
+  };
+  timer = setTimeout(look, OWNER_CHECK_MS);
+  signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+  return AbortSignal.any([signal, lost.signal]);
+}
+
 /** Runs a supervisor in this process until `signal` aborts (foreground, or the detached child). */
 export async function runSupervisor(
   spec: SupervisorSpec,
@@ -67,7 +94,9 @@ export async function runSupervisor(
       writeFileAtomic(spec.paths.pid, JSON.stringify({ ...info, ready: true }) + "\n");
     // the forwarding loop itself, loaded only where forwards run
     const { Supervisor } = await import("./supervisor.ts");
-    await new Supervisor({ ...spec, onEvent, onReady }).run(signal);
+    await new Supervisor({ ...spec, onEvent, onReady }).run(
+      whilePidFileNamesUs(spec.paths.pid, signal),
+    );
   } finally {
     const still = await readSupervisor(spec.paths.pid);
     if (still?.pid === Deno.pid) await Deno.remove(spec.paths.pid).catch(() => {});

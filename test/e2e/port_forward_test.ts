@@ -258,3 +258,25 @@ Deno.test("port-forward: a local port held by another program moves to the next 
     }
   });
 });
+
+Deno.test("port-forward: a detached supervisor whose state directory is removed stops, and leaves no forward behind", async () => {
+  const offset = 20000 + Math.floor(Math.random() * 20000);
+  await withSimHost({ config: offsetConfig(offset) }, async (h) => {
+    await withServices(h);
+    await h.ok(["cluster", "port-forward", "--detach"]);
+    const up = await until("up", () => {
+      const e = entries(h);
+      return e.length === 3 && e.every((x) => x.status === "up") && e;
+    });
+    const stateDir = `${h.projectDir}/.firestream`;
+    const supervisor = JSON.parse(
+      Deno.readTextFileSync(`${stateDir}/port-forward.firestream-local.pid`),
+    ).pid;
+    assertOk(alive(supervisor));
+    // what `rm -rf` of a project does: no command could find this supervisor again
+    await Deno.remove(stateDir, { recursive: true });
+    await until("supervisor gone", () => !alive(supervisor), 10000);
+    await until("its forwards gone", () => up.every((e) => !alive(e.pid!)), 10000);
+    assertEquals(await answer(8080 + offset), undefined);
+  });
+});
