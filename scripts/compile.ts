@@ -7,6 +7,7 @@
  */
 import $ from "dax";
 import { stripAnsi } from "../src/ui/ansi.ts";
+import { SUPERVISOR_V8_FLAGS } from "../src/portforward/control.ts";
 import meta from "../deno.json" with { type: "json" };
 
 /** Every platform a release ships for. */
@@ -73,7 +74,7 @@ if (import.meta.main) {
     const out = `${outDir}/${t.file}`;
     console.error(`→ ${t.target} (firestream ${meta.version}) → ${out}`);
     const r =
-      await $`deno compile -A --config ${config} --target ${t.target} --output ${out} main.ts`
+      await $`deno compile -A --config ${config} --v8-flags=${SUPERVISOR_V8_FLAGS} --target ${t.target} --output ${out} main.ts`
         .cwd(ROOT).noThrow().stderr("piped");
     if (r.code !== 0) {
       failed = true;

@@ -52,10 +52,19 @@ export async function readMappings(path: string): Promise<ForwardEntry[]> {
   }
 }
 
-/** Rewrites the mappings file atomically. */
-export async function writeMappings(path: string, entries: ForwardEntry[]): Promise<void> {
+/** The mappings file's text for `entries`. */
+export function mappingsText(entries: ForwardEntry[]): string {
+  return JSON.stringify(entries, null, 2) + "\n";
+}
+
+/** Rewrites the mappings file atomically (`text`: {@link mappingsText} of `entries`). */
+export async function writeMappings(
+  path: string,
+  entries: ForwardEntry[],
+  text = mappingsText(entries),
+): Promise<void> {
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  await writeFileAtomic(path, JSON.stringify(entries, null, 2) + "\n");
+  await writeFileAtomic(path, text);
 }
 
 /** The running supervisor's pid file, if any. */

@@ -22,6 +22,19 @@ export function keyOf(p: ServicePort): string {
   return `${p.namespace}/${p.service}:${p.port}`;
 }
 
+/**
+ * The order of service ports in the mappings file and `--list`: by namespace, then service (plain
+ * string order: Kubernetes names are lowercase ASCII, and the locale's collation would load tables
+ * that cost the long-lived supervisor megabytes of memory), then port number.
+ */
+export function byServicePort(a: ServicePort, b: ServicePort): number {
+  return order(a.namespace, b.namespace) || order(a.service, b.service) || a.port - b.port;
+}
+
+function order(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Options for {@link mapPorts}. */
 export interface MapOptions {
   offset: number;
@@ -36,9 +49,7 @@ export function mapPorts(
   ports: ServicePort[],
   options: MapOptions,
 ): { mappings: Mapping[]; skipped: Skipped[] } {
-  const sorted = [...ports].sort((a, b) =>
-    a.namespace.localeCompare(b.namespace) || a.service.localeCompare(b.service) || a.port - b.port
-  );
+  const sorted = [...ports].sort(byServicePort);
   const previous = new Map((options.previous ?? []).map((m) => [keyOf(m), m.local_port]));
   const claimed = new Set<number>();
   const mappings: Mapping[] = [];
@@ -67,7 +78,7 @@ export function mapPorts(
     claimed.add(local);
     mappings.push({ ...p, local_port: local });
   }
-  mappings.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+  mappings.sort(byServicePort);
   return { mappings, skipped };
 }
 

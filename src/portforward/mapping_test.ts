@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { assertEquals, assertOk } from "../../test/assert.ts";
-import { keyOf, mapPorts, type ServicePort } from "./mapping.ts";
+import { byServicePort, keyOf, mapPorts, type ServicePort } from "./mapping.ts";
 
 const all = () => true;
 
@@ -62,4 +62,21 @@ Deno.test("mapping: local ports are unique, ≥ port+offset, free, and the resul
       },
     ),
   );
+});
+
+Deno.test("mapping: rows come by namespace, service and port number", () => {
+  const ports: ServicePort[] = [
+    { namespace: "default", service: "web", port: 8443 },
+    { namespace: "default", service: "web-2", port: 80 },
+    { namespace: "default", service: "web", port: 80 },
+    { namespace: "apps", service: "api", port: 9090 },
+  ];
+  const { mappings } = mapPorts(ports, { offset: 10000, isFree: all });
+  assertEquals(mappings.map(keyOf), [
+    "apps/api:9090",
+    "default/web:80",
+    "default/web:8443",
+    "default/web-2:80",
+  ]);
+  assertEquals([...ports].sort(byServicePort), mappings.map(({ local_port: _, ...p }) => p));
 });

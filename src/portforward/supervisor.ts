@@ -1,6 +1,6 @@
 /**
  * The port-forward supervisor: one `kubectl port-forward svc/NAME L1:P1 L2:P2…` per service,
- * serving all its ports, started through a bounded pool; a dropped process is restarted (all of
+ * serving all its ports, all started at once up to a bound; a dropped process is restarted (all of
  * that service's ports together) within a second, backing off when it keeps failing. A local port
  * that another program holds (kubectl says "unable to listen", or a bind check finds it taken while
  * kubectl is still starting) is restarted on the next free port and reported. A forward that is
@@ -16,8 +16,9 @@ import { type Child, spawnChild } from "../tools/child.ts";
 import { kubectlArgv } from "../tools/kubectl.ts";
 import { discover, type Discovery } from "./discovery.ts";
 import type { SupervisorSpec } from "./control.ts";
-import { type ForwardEntry, readMappings, writeMappings } from "./files.ts";
-import { keyOf, type Mapping, mapPorts, nextFreePort } from "./mapping.ts";
+import { type ForwardEntry, mappingsText, readMappings, writeMappings } from "./files.ts";
+import { byServicePort, keyOf, type Mapping, mapPorts, nextFreePort } from "./mapping.ts";
+import { isoNow } from "./time.ts";
 
 /** What to forward, and who hears about it. */
 export interface SupervisorOptions extends SupervisorSpec {
@@ -81,23 +82,28 @@ interface Group {
   slow: boolean;
   /** the deadline check is looking at its ports */
   checking?: boolean;
+  /** when the deadline check looks next (ms): at the deadline, then once a deadline later each time */
+  checkAt: number;
   queued: boolean;
   stopping: boolean;
   /** the last line kubectl wrote that was not about forwarding (its errors) */
   lastError?: string;
 }
 
-/** Restart delay after `failures` quick failures: 100ms, then doubling up to 10s. */
+/** Restart delay after `failures` quick failures: none after the first, then 200ms doubling up to 10s. */
 export function backoffMs(failures: number): number {
-  return failures <= 1 ? 100 : Math.min(100 * 2 ** (failures - 1), 10_000);
+  return failures <= 1 ? 0 : Math.min(100 * 2 ** (failures - 1), 10_000);
 }
 
 /**
- * How many forwards may be starting at once: a kubectl start is mostly waiting on the API server,
- * so several per core, bounded so that a large cluster does not start everything at once.
+ * How many forwards may be starting at once. Every forward runs for good once started, so one held
+ * back in a queue saves nothing and only answers later: a start mostly waits on the API server, and
+ * those waits overlap only when the starts do, while the CPU the starts need is shared out by the
+ * system either way. The bound only keeps a very large cluster from starting hundreds of processes
+ * in one burst.
  */
-export function poolSize(cores = navigator.hardwareConcurrency || 2): number {
-  return Math.min(64, Math.max(8, cores * 8));
+export function poolSize(): number {
+  return 256;
 }
 
 /** A forward that lived this long before exiting is restarted as if it had never failed. */
@@ -123,10 +129,6 @@ const FORWARDING = /^Forwarding from 127\.0\.0\.1:(\d+) /;
 const UNABLE = /^Unable to listen on port (\d+):/;
 const HANDLING = /^Handling connection for \d+/;
 
-function now(): string {
-  return new Date().toISOString();
-}
-
 function sameLayout(g: Group, ports: Mapping[]): boolean {
   return g.ports.length === ports.length &&
     g.ports.every((p, i) => p.port === ports[i].port && p.local_port === ports[i].local_port);
@@ -144,6 +146,8 @@ export class Supervisor {
   #watchdog?: ReturnType<typeof spawnChild>;
   #writing?: Promise<void>;
   #dirty = false;
+  /** what the files hold, as last written: a look at the cluster that changes nothing writes nothing */
+  #written = { mappings: "", children: "" };
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -167,7 +171,7 @@ export class Supervisor {
         });
       }
     }
-    return rows.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    return rows.sort(byServicePort);
   }
 
   /** Supervises until aborted, then stops every child. */
@@ -209,7 +213,7 @@ export class Supervisor {
   }
 
   #event(e: Omit<ForwardEvent, "time">): void {
-    const full = { time: now(), ...e };
+    const full = { time: isoNow(), ...e };
     try {
       Deno.writeTextFileSync(this.#o.paths.events, JSON.stringify(full) + "\n", { append: true });
     } catch { /* the log is best effort */ }
@@ -306,9 +310,10 @@ export class Supervisor {
           })),
           ready,
           status: "waiting",
-          since: now(),
+          since: isoNow(),
           failures: 0,
           startedAt: 0,
+          checkAt: 0,
           slow: false,
           queued: false,
           stopping: false,
@@ -349,7 +354,7 @@ export class Supervisor {
 
   #waiting(g: Group): void {
     g.status = "waiting";
-    g.since = now();
+    g.since = isoNow();
     this.#groupEvent(g, "waiting", {
       message: "no ready pod behind it yet; forwarding starts when one is ready",
     });
@@ -360,7 +365,7 @@ export class Supervisor {
     g.queued = true;
     if (g.status !== "restarting") {
       g.status = "starting";
-      g.since = now();
+      g.since = isoNow();
     }
     this.#queue.push(g);
     this.#pump();
@@ -385,6 +390,7 @@ export class Supervisor {
    */
   async #launch(g: Group): Promise<void> {
     g.startedAt = Date.now();
+    g.checkAt = g.startedAt + this.#deadlineMs;
     g.status = "starting";
     g.slow = false;
     g.lastError = undefined;
@@ -446,9 +452,11 @@ export class Supervisor {
     const t = Date.now();
     for (const g of this.#groups.values()) {
       const child = g.child;
-      if (!child || g.status !== "starting" || t - g.startedAt < this.#deadlineMs) continue;
-      if (g.checking) continue;
+      if (!child || g.status !== "starting" || t < g.checkAt || g.checking) continue;
       g.checking = true;
+      // one still starting is looked at again a deadline later, not at every tick: each look binds
+      // its ports to test them, and a port taken later still shows when kubectl tries it
+      g.checkAt = t + this.#deadlineMs;
       this.#check(g, child, t).finally(() => g.checking = false);
     }
   }
@@ -498,7 +506,7 @@ export class Supervisor {
     const refused = g.ports.filter((p) => p.refused);
     if (refused.length === 0) {
       g.status = "up";
-      g.since = now();
+      g.since = isoNow();
       this.#groupEvent(g, "up", {
         pid: child.pid,
       });
@@ -555,14 +563,14 @@ export class Supervisor {
         message: `${why}; waiting for a ready pod`,
       });
       g.status = "waiting";
-      g.since = now();
+      g.since = isoNow();
       this.#save();
       return;
     }
     const delay = backoffMs(g.failures);
     this.#groupEvent(g, "exited", {
       pid: child.pid,
-      message: `${why}; restarting in ${delay}ms`,
+      message: `${why}; restarting ${delay ? `in ${delay}ms` : "now"}`,
     });
     this.#restartLater(g, delay);
   }
@@ -570,7 +578,7 @@ export class Supervisor {
   #restartLater(g: Group, delay: number): void {
     if (g.stopping) return;
     g.status = "restarting";
-    g.since = now();
+    g.since = isoNow();
     this.#save();
     if (delay === 0) return this.#enqueue(g);
     g.timer = setTimeout(() => {
@@ -615,17 +623,31 @@ export class Supervisor {
     this.#watchdog?.kill("SIGTERM");
   }
 
-  /** Writes the mappings and the children's pids; calls made meanwhile share the next write. */
+  /**
+   * Writes the mappings and the children's pids, each only when it changed; calls made meanwhile
+   * share the next write.
+   */
   #save(): Promise<void> {
     this.#dirty = true;
     this.#writing ??= (async () => {
+      // suspends before anything else, so `#writing` is set before the loop clears it, even when
+      // there is nothing to write
+      await Promise.resolve();
       while (this.#dirty) {
         this.#dirty = false;
         try {
           const entries = this.entries();
-          await writeMappings(this.#o.paths.mappings, entries);
+          const mappings = mappingsText(entries);
+          if (mappings !== this.#written.mappings) {
+            await writeMappings(this.#o.paths.mappings, entries, mappings);
+            this.#written.mappings = mappings;
+          }
           const pids = [...new Set(entries.map((e) => e.pid))].filter((p) => p !== null);
-          await writeFileAtomic(this.#o.paths.children, pids.map((p) => `${p}\n`).join(""));
+          const children = pids.map((p) => `${p}\n`).join("");
+          if (children !== this.#written.children) {
+            await writeFileAtomic(this.#o.paths.children, children);
+            this.#written.children = children;
+          }
         } catch { /* retried with the next change */ }
       }
       this.#writing = undefined;

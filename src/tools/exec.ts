@@ -53,6 +53,19 @@ function childEnv(env: ExecOptions["env"]): { env?: Record<string, string>; clea
   return { env: base, clearEnv: removes };
 }
 
+/**
+ * A pipe's text, decoded chunk by chunk as it arrives. `ChildProcess.output()` gathers each stream
+ * into one buffer of its whole size; in a long-lived process that calls a command with a large
+ * answer every few seconds (the port-forward supervisor's service list), those buffers leave the
+ * native heap fragmented and the resident memory growing. Chunks stay small and short-lived.
+ */
+async function readText(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  return text + decoder.decode();
+}
+
 async function run(argv: string[], options: ExecOptions): Promise<ExecResult> {
   let child: Deno.ChildProcess;
   try {
@@ -80,23 +93,16 @@ async function run(argv: string[], options: ExecOptions): Promise<ExecResult> {
     }, options.timeoutMs)
     : undefined;
   // read while writing: a child that answers before reading all of its input never blocks
-  const output = child.output();
+  const output = Promise.all([readText(child.stdout), readText(child.stderr), child.status]);
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();
     await writer.write(new TextEncoder().encode(options.stdin)).catch(() => {});
     await writer.close().catch(() => {});
   }
-  const out = await output;
+  const [stdout, stderr, status] = await output;
   clearTimeout(timer);
-  const decoder = new TextDecoder();
-  if (timedOut) {
-    return {
-      code: 124,
-      stdout: decoder.decode(out.stdout),
-      stderr: `timed out after ${options.timeoutMs}ms`,
-    };
-  }
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  if (timedOut) return { code: 124, stdout, stderr: `timed out after ${options.timeoutMs}ms` };
+  return { code: status.code, stdout, stderr };
 }
 
 /** Runs `argv` directly (no shell, each argument passed as is). */

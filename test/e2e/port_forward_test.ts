@@ -64,7 +64,7 @@ Deno.test("port-forward: the seed's 8080 → offset mapping and a multi-port ser
     assertMatch(events(), '"event":"ignored","key":"default/external"');
     assertMatch(events(), "carries TCP only");
 
-    // a killed forward is restarted after 100ms and answers again
+    // a killed forward is restarted at once and answers again
     const web = list.find((e) => e.service === "web")!;
     Deno.kill(web.pid!, "SIGKILL");
     await until(
@@ -73,7 +73,7 @@ Deno.test("port-forward: the seed's 8080 → offset mapping and a multi-port ser
         (await answer(web.local_port)) === "svc/default/web:8080\n" &&
         entries(h).find((e) => e.service === "web")!.pid !== web.pid,
     );
-    assertMatch(events(), "restarting in 100ms");
+    assertMatch(events(), "restarting now");
 
     // a new service is picked up, a removed one dropped, without a restart of the supervisor
     const listed = JSON.parse((await h.ok(["cluster", "port-forward", "--list", "--json"])).stdout);
@@ -256,5 +256,27 @@ Deno.test("port-forward: a local port held by another program moves to the next 
       held.close();
       late?.close();
     }
+  });
+});
+
+Deno.test("port-forward: a detached supervisor whose state directory is removed stops, and leaves no forward behind", async () => {
+  const offset = 20000 + Math.floor(Math.random() * 20000);
+  await withSimHost({ config: offsetConfig(offset) }, async (h) => {
+    await withServices(h);
+    await h.ok(["cluster", "port-forward", "--detach"]);
+    const up = await until("up", () => {
+      const e = entries(h);
+      return e.length === 3 && e.every((x) => x.status === "up") && e;
+    });
+    const stateDir = `${h.projectDir}/.firestream`;
+    const supervisor = JSON.parse(
+      Deno.readTextFileSync(`${stateDir}/port-forward.firestream-local.pid`),
+    ).pid;
+    assertOk(alive(supervisor));
+    // what `rm -rf` of a project does: no command could find this supervisor again
+    await Deno.remove(stateDir, { recursive: true });
+    await until("supervisor gone", () => !alive(supervisor), 10000);
+    await until("its forwards gone", () => up.every((e) => !alive(e.pid!)), 10000);
+    assertEquals(await answer(8080 + offset), undefined);
   });
 });
