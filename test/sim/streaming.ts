@@ -1,5 +1,5 @@
 /** kubectl's long-running forms: port-forward (real TCP on loopback) and logs --follow. */
-import { bool, flag, type Parsed, readJson, SimExit, simDir } from "./core.ts";
+import { bool, flag, type Parsed, readJson, simDir, SimExit } from "./core.ts";
 import { podsBehind } from "./endpoints.ts";
 import { logTargets, resolveCluster } from "./kubectl.ts";
 import type { KubeObject, World } from "./world.ts";
