@@ -1,5 +1,5 @@
 /** `firestream cluster port-forward [SERVICE] [--offset N] [-n NS] [--detach|--list|--stop]`. */
-import { ConfigError } from "../errors.ts";
+import { ConfigError, FirestreamError } from "../errors.ts";
 import {
   listForwards,
   runSupervisor,
@@ -169,14 +169,21 @@ export async function portForward(
   // Ctrl-C stops the forwards first, then the command ends as interrupted
   const release = claimInterrupts();
   out.progress(`forwarding services of ${spec.cluster} with offset ${spec.offset}; Ctrl-C stops`);
+  let ended: "stopped" | "lost";
   try {
-    await runSupervisor(spec, abort.signal, (e) => {
+    ended = await runSupervisor(spec, abort.signal, (e) => {
       const text = describe(e);
       if (text) out.progress(text);
     });
   } finally {
     release();
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+  if (ended === "lost") {
+    throw new FirestreamError(
+      `port forwarding stopped: its pid file ${spec.paths.pid} was removed or names another process`,
+      { hint: "another `cluster port-forward` took over, or the state directory was removed" },
+    );
   }
   out.progress(`port forwarding stopped; ${CANCELLED}`);
   return 130;

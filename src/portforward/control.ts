@@ -39,38 +39,48 @@ export async function runningSupervisor(paths: ForwardPaths): Promise<Supervisor
 }
 
 /** How often a running supervisor looks whether its pid file still names it. */
-const OWNER_CHECK_MS = 2000;
+const OWNER_CHECK_MS = 1000;
+
+/** Whether the pid file at `path` names this process (unreadable for another reason than its absence, a full table of open files: yes, until looked at again). */
+async function pidFileNamesUs(path: string): Promise<boolean> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path))?.pid === Deno.pid;
+  } catch (err) {
+    return !(err instanceof Deno.errors.NotFound);
+  }
+}
 
 /**
- * A signal that also aborts once the pid file at `path` is gone or names another process: the
- * state directory was removed, or another supervisor took over. No command could find or stop
+ * A signal that also aborts once the pid file at `path` is gone or names another process (`lost`):
+ * the state directory was removed, or another supervisor took over. No command could find or stop
  * this one any more, so it stops itself, and its forwards with it.
  */
-function whilePidFileNamesUs(path: string, signal: AbortSignal): AbortSignal {
+function whilePidFileNamesUs(
+  path: string,
+  signal: AbortSignal,
+): { signal: AbortSignal; lost: AbortSignal } {
   const lost = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const look = async () => {
-    let ours = true;
-    try {
-      ours = JSON.parse(await Deno.readTextFile(path))?.pid === Deno.pid;
-    } catch (err) {
-      // unreadable for another reason (a full table of open files): looked at again later
-      ours = !(err instanceof Deno.errors.NotFound);
-    }
-    if (!ours) lost.abort();
+    if (!(await pidFileNamesUs(path))) lost.abort();
     else if (!signal.aborted) timer = setTimeout(look, OWNER_CHECK_MS);
   };
   timer = setTimeout(look, OWNER_CHECK_MS);
-  signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
-  return AbortSignal.any([signal, lost.signal]);
+  const stop = () => clearTimeout(timer);
+  signal.addEventListener("abort", stop, { once: true });
+  lost.signal.addEventListener("abort", stop, { once: true });
+  return { signal: AbortSignal.any([signal, lost.signal]), lost: lost.signal };
 }
 
-/** Runs a supervisor in this process until `signal` aborts (foreground, or the detached child). */
+/**
+ * Runs a supervisor in this process until `signal` aborts (foreground, or the detached child):
+ * "stopped"; or until its pid file is gone or names another process: "lost".
+ */
 export async function runSupervisor(
   spec: SupervisorSpec,
   signal: AbortSignal,
   onEvent?: (e: ForwardEvent) => void,
-): Promise<void> {
+): Promise<"stopped" | "lost"> {
   const running = await runningSupervisor(spec.paths);
   if (running && running.pid !== Deno.pid) {
     throw new FirestreamError(
@@ -89,14 +99,18 @@ export async function runSupervisor(
     only: spec.only,
   };
   await writeFileAtomic(spec.paths.pid, JSON.stringify(info) + "\n");
+  const owner = () => pidFileNamesUs(spec.paths.pid);
+  const watched = whilePidFileNamesUs(spec.paths.pid, signal);
   try {
-    const onReady = () =>
-      writeFileAtomic(spec.paths.pid, JSON.stringify({ ...info, ready: true }) + "\n");
+    const onReady = async () => {
+      if (await owner()) {
+        await writeFileAtomic(spec.paths.pid, JSON.stringify({ ...info, ready: true }) + "\n");
+      }
+    };
     // the forwarding loop itself, loaded only where forwards run
     const { Supervisor } = await import("./supervisor.ts");
-    await new Supervisor({ ...spec, onEvent, onReady }).run(
-      whilePidFileNamesUs(spec.paths.pid, signal),
-    );
+    await new Supervisor({ ...spec, onEvent, onReady, owner }).run(watched.signal);
+    return watched.lost.aborted && !signal.aborted ? "lost" : "stopped";
   } finally {
     const still = await readSupervisor(spec.paths.pid);
     if (still?.pid === Deno.pid) await Deno.remove(spec.paths.pid).catch(() => {});

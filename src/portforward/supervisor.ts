@@ -26,6 +26,12 @@ export interface SupervisorOptions extends SupervisorSpec {
   onEvent?: (e: ForwardEvent) => void;
   /** called once the first round of forwards has been started */
   onReady?: () => void | Promise<void>;
+  /**
+   * whether this process still owns the files it shares with the next supervisor (its pid file
+   * names it); asked before each write. Once it does not, the supervisor writes nothing more:
+   * the mappings and children files may be another supervisor's by then
+   */
+  owner?: () => Promise<boolean>;
 }
 
 /** Something that happened to a forward. */
@@ -189,12 +195,13 @@ export class Supervisor {
     const sweep = setInterval(() => this.#sweep(), Math.min(SWEEP_MS, this.#deadlineMs));
     try {
       await this.reconcile(previous);
-      await this.#o.onReady?.();
+      if (!signal.aborted) await this.#o.onReady?.();
       await this.#poll(signal);
     } finally {
       clearInterval(sweep);
+      // also when a start or onReady failed: no child outlives its supervisor
+      await this.stopAll();
     }
-    await this.stopAll();
   }
 
   async #poll(signal: AbortSignal): Promise<void> {
@@ -215,7 +222,9 @@ export class Supervisor {
   #event(e: Omit<ForwardEvent, "time">): void {
     const full = { time: isoNow(), ...e };
     try {
-      Deno.writeTextFileSync(this.#o.paths.events, JSON.stringify(full) + "\n", { append: true });
+      if (!this.#orphaned) {
+        Deno.writeTextFileSync(this.#o.paths.events, JSON.stringify(full) + "\n", { append: true });
+      }
     } catch { /* the log is best effort */ }
     this.#o.onEvent?.(full);
   }
@@ -612,15 +621,29 @@ export class Supervisor {
     if (child) await this.#end(child);
   }
 
-  /** Stops every child and marks the mappings stopped. */
+  /**
+   * Stops every child and marks the mappings stopped; a supervisor that no longer owns its files
+   * only stops its children.
+   */
   async stopAll(): Promise<void> {
     for (const g of this.#groups.values()) g.stopping = true;
     await Promise.all([...this.#groups.values()].map((g) => this.#halt(g)));
     for (const g of this.#groups.values()) g.status = "stopped";
-    this.#event({ event: "stopped" });
-    await this.#save();
-    await Deno.remove(this.#o.paths.children).catch(() => {});
+    if (!this.#orphaned && (await this.#owns())) {
+      this.#event({ event: "stopped" });
+      await this.#save();
+      await Deno.remove(this.#o.paths.children).catch(() => {});
+    }
     this.#watchdog?.kill("SIGTERM");
+  }
+
+  /** Set once the pid file no longer names this process: nothing is written after. */
+  #orphaned = false;
+
+  async #owns(): Promise<boolean> {
+    if (this.#orphaned) return false;
+    if (this.#o.owner && !(await this.#o.owner())) this.#orphaned = true;
+    return !this.#orphaned;
   }
 
   /**
@@ -635,6 +658,7 @@ export class Supervisor {
       await Promise.resolve();
       while (this.#dirty) {
         this.#dirty = false;
+        if (!(await this.#owns())) break;
         try {
           const entries = this.entries();
           const mappings = mappingsText(entries);

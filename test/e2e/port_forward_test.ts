@@ -278,5 +278,46 @@ Deno.test("port-forward: a detached supervisor whose state directory is removed 
     await until("supervisor gone", () => !alive(supervisor), 10000);
     await until("its forwards gone", () => up.every((e) => !alive(e.pid!)), 10000);
     assertEquals(await answer(8080 + offset), undefined);
+
+    // the same, with a new supervisor started at once: the old one stops without touching the
+    // new one's pid, mappings, children or events
+    await h.ok(["cluster", "port-forward", "--detach"]);
+    const old = JSON.parse(Deno.readTextFileSync(`${stateDir}/port-forward.firestream-local.pid`))
+      .pid;
+    await until("up again", () => entries(h).every((x) => x.status === "up"));
+    await Deno.remove(stateDir, { recursive: true });
+    await h.ok(["cluster", "port-forward", "--detach"]);
+    await until("old supervisor gone", () => !alive(old), 10000);
+    await new Promise((r) => setTimeout(r, 500));
+    const listed = JSON.parse((await h.ok(["cluster", "port-forward", "--list", "--json"])).stdout);
+    assertOk(listed.running && listed.running.pid !== old, "the new supervisor is listed");
+    const now = await until("every forward of the new one up", () => {
+      const e = entries(h);
+      return e.length === 3 && e.every((x) => x.status === "up" && alive(x.pid!)) && e;
+    });
+    const children = Deno.readTextFileSync(`${stateDir}/port-forward.firestream-local.children`);
+    assertEquals(
+      children.trim().split("\n").map(Number).sort(),
+      [...new Set(now.map((e) => e.pid!))].sort(),
+    );
+    assertOk(
+      !Deno.readTextFileSync(`${stateDir}/port-forward.firestream-local.log`).includes(
+        `"stopped"`,
+      ),
+      "no stop of the old supervisor in the new one's log",
+    );
+    await h.ok(["cluster", "port-forward", "--stop"]);
+
+    // in the foreground, the command ends saying why, not as if interrupted
+    const fg = h.spawn(["cluster", "port-forward"], { stderr: "piped" });
+    await until("foreground up", () => {
+      const e = entries(h);
+      return e.length === 3 && e.every((x) => x.status === "up" && alive(x.pid!)) && e;
+    });
+    await Deno.remove(stateDir, { recursive: true });
+    const status = await fg.status;
+    const stderr = new TextDecoder().decode(await new Response(fg.stderr).arrayBuffer());
+    assertEquals(status.code, 1, stderr);
+    assertMatch(stderr, "was removed or names another process");
   });
 });
