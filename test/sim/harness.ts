@@ -11,6 +11,16 @@ const SIM_BIN = `${ROOT}/test/sim/bin`;
 /** Deno's cache, shared with the subprocesses (their HOME is a temp dir; e2e runs offline). */
 const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
 
+/**
+ * Replaces the world file whole (a new file renamed over it), as the simulated tools do: the
+ * long-running ones tell a new world by its file, and none reads a half-written one.
+ */
+function writeWorld(simDir: string, world: World): void {
+  const temp = `${simDir}/world.json.tmp-harness`;
+  Deno.writeTextFileSync(temp, JSON.stringify(world));
+  Deno.renameSync(temp, `${simDir}/world.json`);
+}
+
 /** Environment a subprocess keeps from the test runner: TLS trust for Deno and temp dirs. */
 function passThrough(): Record<string, string> {
   const keep = [
@@ -169,7 +179,7 @@ export class SimHost {
   updateWorld(fn: (w: World) => void): void {
     const w = this.world();
     fn(w);
-    Deno.writeTextFileSync(`${this.simDir}/world.json`, JSON.stringify(w));
+    writeWorld(this.simDir, w);
   }
 
   /** Changes one cluster's Kubernetes objects (presets: services, pods, events). */
@@ -326,7 +336,7 @@ export async function simHost(options: SimHostOptions = {}): Promise<SimHost> {
   Deno.writeTextFileSync(host.resolvConf, "nameserver 192.0.2.53\nsearch example.internal\n");
   const world = newWorld();
   world.resolved = options.resolved ?? false;
-  Deno.writeTextFileSync(`${host.simDir}/world.json`, JSON.stringify(world));
+  writeWorld(host.simDir, world);
   if (options.config !== undefined) host.writeConfig(options.config);
   return host;
 }

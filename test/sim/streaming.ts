@@ -4,7 +4,10 @@ import { podsBehind } from "./endpoints.ts";
 import { logTargets, resolveCluster } from "./kubectl.ts";
 import type { KubeObject, World } from "./world.ts";
 
-/** The world as last read, with what identified its file then (writes replace it: a new inode). */
+/**
+ * The world as last read, with what identified its file then: every writer (the simulated tools,
+ * the test harness) replaces the file whole, so a new world is a new inode.
+ */
 let last: { file: string; world: World } | undefined;
 
 /**
