@@ -9,7 +9,7 @@
  * are checked free first. Every forwarding port sits below Linux's ephemeral range (32768–60999).
  */
 import $ from "dax";
-import { poolSize } from "../src/portforward/supervisor.ts";
+import { POOL_SIZE } from "../src/portforward/supervisor.ts";
 import { residentKiB } from "../src/tools/process.ts";
 import { type SimHost, simHost } from "../test/sim/harness.ts";
 import { TARGETS } from "./compile.ts";
@@ -643,7 +643,7 @@ async function portForwarding(count: number): Promise<void> {
       "",
       "",
       "",
-      `${count("started")} kubectl starts (pool of ${poolSize()}), ${
+      `${count("started")} kubectl starts (pool of ${POOL_SIZE}), ${
         count("restarting")
       } restarts, ${count("exited")} exits, ${count("moved")} moves, ${
         count("waiting")

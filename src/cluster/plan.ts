@@ -70,11 +70,8 @@ export function flatten(obj: unknown, prefix = ""): Record<string, unknown> {
 export interface PlanOptions {
   /** plan only the config's cluster (cluster create): clusters removed from the config are left alone */
   onlyConfigCluster?: boolean;
-  /**
-   * the tasks whose checks decide the remaining steps; a promise lets the first read start while
-   * their modules still load
-   */
-  tasks: AnyTask<ClusterContext>[] | Promise<AnyTask<ClusterContext>[]>;
+  /** the tasks whose checks decide the remaining steps */
+  tasks: AnyTask<ClusterContext>[];
   /** where read-only answers are kept, so the run that follows can reuse them */
   live?: LiveCache;
   /** the state as the command already read it */
@@ -102,19 +99,21 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
     notice: () => {},
     live: options.live ?? new LiveCache(),
   };
-  // refresh: every fact the steps read, all at once (a cluster not yet recorded needs only its own)
-  const clusters = ctx.live.refresh(ctx, [clustersRead]);
-  const tasks = await options.tasks;
-  const steps = tasks.filter((t) => !OWN_DIFF.has(t.id));
+  const steps = options.tasks.filter((t) => !OWN_DIFF.has(t.id));
+  // refresh: every fact the steps read, all at once (a cluster not yet recorded needs only its own);
+  // a read the command began before the steps loaded is not made again
   const registry = steps.filter((t) => t.id === "registry");
-  await Promise.all([clusters, refreshTasks(record ? steps : registry, ctx)]);
+  await Promise.all([
+    ctx.live.refresh(ctx, [clustersRead]),
+    refreshTasks(record ? steps : registry, ctx),
+  ]);
   const changes = planCluster(ctx, record);
   // a new pod or service network must not overlap one this host uses: said by the plan already
   if (changes[0].action === "create" || changes[0].action === "replace") {
     checkClusterNetworks(k3d, [...interfaceNetworks(), ...dockerNetworks(await networkSubnets())]);
   }
   const desired: Record<string, K3dConfig | null> = { [k3d.name]: k3d };
-  changes.push(...await planSteps(ctx, record, tasks, changes[0]));
+  changes.push(...await planSteps(ctx, record, options.tasks, changes[0]));
 
   if (!options.onlyConfigCluster) {
     const file = session.loaded.file ?? null;

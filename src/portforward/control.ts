@@ -23,7 +23,7 @@ export interface SupervisorSpec {
   only?: { namespace: string; service: string };
   paths: ForwardPaths;
   pollMs?: number;
-  /** forwards starting at once (default: `poolSize()` of supervisor.ts) */
+  /** forwards starting at once (default: `POOL_SIZE` of supervisor.ts) */
   pool?: number;
   /**
    * a forward that has not bound its ports by then moves to the next free port when another
@@ -41,7 +41,10 @@ export async function runningSupervisor(paths: ForwardPaths): Promise<Supervisor
 /** How often a running supervisor looks whether its pid file still names it. */
 const OWNER_CHECK_MS = 1000;
 
-/** Whether the pid file at `path` names this process (unreadable for another reason than its absence, a full table of open files: yes, until looked at again). */
+/**
+ * Whether the pid file at `path` names this process. A file that cannot be read for another reason
+ * than its absence (a full table of open files) counts as ours until it is looked at again.
+ */
 async function pidFileNamesUs(path: string): Promise<boolean> {
   try {
     return JSON.parse(await Deno.readTextFile(path))?.pid === Deno.pid;

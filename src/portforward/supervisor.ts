@@ -108,9 +108,7 @@ export function backoffMs(failures: number): number {
  * system either way. The bound only keeps a very large cluster from starting hundreds of processes
  * in one burst.
  */
-export function poolSize(): number {
-  return 256;
-}
+export const POOL_SIZE = 256;
 
 /** A forward that lived this long before exiting is restarted as if it had never failed. */
 const HEALTHY_MS = 10_000;
@@ -157,7 +155,7 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
-    this.#poolSize = options.pool ?? poolSize();
+    this.#poolSize = options.pool ?? POOL_SIZE;
     this.#deadlineMs = options.startDeadlineMs ?? START_DEADLINE_MS;
   }
 
@@ -629,7 +627,7 @@ export class Supervisor {
     for (const g of this.#groups.values()) g.stopping = true;
     await Promise.all([...this.#groups.values()].map((g) => this.#halt(g)));
     for (const g of this.#groups.values()) g.status = "stopped";
-    if (!this.#orphaned && (await this.#owns())) {
+    if (await this.#owns()) {
       this.#event({ event: "stopped" });
       await this.#save();
       await Deno.remove(this.#o.paths.children).catch(() => {});
@@ -658,16 +656,18 @@ export class Supervisor {
       await Promise.resolve();
       while (this.#dirty) {
         this.#dirty = false;
-        if (!(await this.#owns())) break;
         try {
           const entries = this.entries();
           const mappings = mappingsText(entries);
+          const pids = [...new Set(entries.map((e) => e.pid))].filter((p) => p !== null);
+          const children = pids.map((p) => `${p}\n`).join("");
+          const changed = mappings !== this.#written.mappings ||
+            children !== this.#written.children;
+          if (!changed || !(await this.#owns())) continue;
           if (mappings !== this.#written.mappings) {
             await writeMappings(this.#o.paths.mappings, entries, mappings);
             this.#written.mappings = mappings;
           }
-          const pids = [...new Set(entries.map((e) => e.pid))].filter((p) => p !== null);
-          const children = pids.map((p) => `${p}\n`).join("");
           if (children !== this.#written.children) {
             await writeFileAtomic(this.#o.paths.children, children);
             this.#written.children = children;

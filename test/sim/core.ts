@@ -73,12 +73,19 @@ export function readJson<T>(name: string, fallback: T): T {
   }
 }
 
+/**
+ * Replaces `path` whole (a new file renamed over it): no reader sees half of it, and the
+ * long-running tools tell a new world by its new file.
+ */
+export function replaceFile(path: string, text: string): void {
+  const temp = `${path}.tmp-${Deno.pid}`;
+  Deno.writeTextFileSync(temp, text);
+  Deno.renameSync(temp, path);
+}
+
 /** Writes a JSON file of the sim dir atomically. */
 export function writeJson(name: string, value: unknown): void {
-  const path = `${simDir()}/${name}`;
-  const temp = `${path}.tmp-${Deno.pid}`;
-  Deno.writeTextFileSync(temp, JSON.stringify(value, null, 1));
-  Deno.renameSync(temp, path);
+  replaceFile(`${simDir()}/${name}`, JSON.stringify(value, null, 1));
 }
 
 /** Runs `fn` on the state named `name` under the lock and saves what it returns. */

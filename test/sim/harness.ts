@@ -1,6 +1,6 @@
 /** Test helpers: a temp project on the simulated host, the CLI run as a subprocess, call-log assertions. */
 import { runProgram, type RunResult } from "../run.ts";
-import type { CallEntry, Fault } from "./core.ts";
+import { type CallEntry, type Fault, replaceFile } from "./core.ts";
 import { addDeployment, addEvent, addPod, addService, rollout } from "./kube.ts";
 import type { KubeStore, World } from "./world.ts";
 import { newWorld } from "./world.ts";
@@ -11,14 +11,9 @@ const SIM_BIN = `${ROOT}/test/sim/bin`;
 /** Deno's cache, shared with the subprocesses (their HOME is a temp dir; e2e runs offline). */
 const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
 
-/**
- * Replaces the world file whole (a new file renamed over it), as the simulated tools do: the
- * long-running ones tell a new world by its file, and none reads a half-written one.
- */
+/** Replaces the world file whole, as the simulated tools do (see {@link replaceFile}). */
 function writeWorld(simDir: string, world: World): void {
-  const temp = `${simDir}/world.json.tmp-harness`;
-  Deno.writeTextFileSync(temp, JSON.stringify(world));
-  Deno.renameSync(temp, `${simDir}/world.json`);
+  replaceFile(`${simDir}/world.json`, JSON.stringify(world));
 }
 
 /** Environment a subprocess keeps from the test runner: TLS trust for Deno and temp dirs. */
