@@ -133,25 +133,71 @@ function isOption(token: string): boolean {
   return token.length > 1 && token.startsWith("-");
 }
 
+/** The values a switch (a flag without a value) may be given with `=`: pflag's habit. */
+const SWITCH_VALUES: Record<string, boolean> = { true: true, false: false };
+
+/** The parts of one option token: each flag it names, with the value written in it (if any). */
+interface Named {
+  name: string;
+  /** the value written in the token itself: `--tail=5`, `-n5`, `-o=json` */
+  inline?: string;
+}
+
+/**
+ * The flags one token names: `--name`, `--name=value`, or a bundle of short flags `-Af`, `-qo json`,
+ * `-nkube-system`, `-o=json` (the rest of a bundle after a flag that takes a value is that value;
+ * a leading `=` is dropped, as kubectl does). `resolve` finds each short flag to know where a
+ * value starts.
+ */
+function namesOf(token: string, resolve: (name: string) => Flag | undefined): Named[] {
+  if (token.startsWith("--")) {
+    const eq = token.indexOf("=");
+    return [eq < 0 ? { name: token } : { name: token.slice(0, eq), inline: token.slice(eq + 1) }];
+  }
+  const out: Named[] = [];
+  for (let j = 1; j < token.length; j++) {
+    const name = `-${token[j]}`;
+    const rest = token.slice(j + 1);
+    const flag = resolve(name);
+    if (flag?.value || rest.startsWith("=")) {
+      out.push(rest ? { name, inline: rest.replace(/^=/, "") } : { name });
+      break;
+    }
+    out.push({ name });
+  }
+  return out;
+}
+
 /**
  * Parses `argv` against `root`. The command is found first (flags may come before or after
- * command words, as kubectl allows), then every flag is read against that command's flags.
+ * command words, as kubectl allows), then every flag is read against that command's flags. A
+ * flag means what it means at the place it stands: before `cluster logs`, `-c` is the global
+ * `--config`; after it, the command's own `--container`. A flag of a command named later may
+ * come before that command's name.
  */
 export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
   // 1. the command path: words that name subcommands, skipping flags and their values
   const path = [root];
   const pathIndexes = new Set<number>();
+  /** how many commands were named before each option token */
+  const depthAt = new Map<number, number>();
   let helpWords: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i];
     if (token === "--") break;
     if (isOption(token)) {
-      if (token.includes("=") || !token.startsWith("--") && token.length > 2) continue;
+      depthAt.set(i, path.length);
       // a flag of a command further down may come before that command's name
-      const flag = lookup(flagsOf(path), token) ??
-        lookup(below(path[path.length - 1]), token);
-      if (!flag && token !== "-h" && token !== "--help") throw unknownOption(token, flagsOf(path));
-      if (flag?.value) i++;
+      const resolve = (name: string) =>
+        lookup(flagsOf(path), name) ?? lookup(below(path[path.length - 1]), name);
+      const names = namesOf(token, resolve);
+      names.forEach(({ name }, k) => {
+        if (!resolve(name) && name !== "-h" && name !== "--help") {
+          throw unknownOption(k === 0 ? token : name, name, flagsOf(path));
+        }
+      });
+      const last = names[names.length - 1];
+      if (last.inline === undefined && resolve(last.name)?.value) i++;
       continue;
     }
     const here = path[path.length - 1];
@@ -191,10 +237,16 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
   const operands: string[] = [];
   let help = false;
   let version = false;
-  const set = (flag: Flag, value: string | undefined) => {
+  const set = (flag: Flag, value: string | undefined, inline: boolean) => {
     if (!flag.value) {
-      values.set(flag, !flag.negate);
-      return;
+      if (!inline) return values.set(flag, !flag.negate);
+      const on = SWITCH_VALUES[value!];
+      if (on === undefined) {
+        throw new UsageError(
+          `option '${flag.spec.flags}' takes no value, or =true or =false; got '${value}'`,
+        );
+      }
+      return values.set(flag, on !== flag.negate);
     }
     if (value === undefined) {
       throw new UsageError(`option '${flag.spec.flags}' argument missing`);
@@ -216,43 +268,27 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
       operands.push(token);
       continue;
     }
-    if (token === "-h" || token === "--help") {
-      help = true;
-      continue;
-    }
-    if (token.startsWith("--")) {
-      const eq = token.indexOf("=");
-      const name = eq < 0 ? token : token.slice(0, eq);
-      const flag = lookup(flags, name);
-      if (!flag) throw unknownOption(name, flags);
-      if (flag.long === "--version") version = true;
-      if (eq >= 0) set(flag, token.slice(eq + 1));
-      else if (flag.value) {
-        set(flag, argv[++i]);
-        if (flag.value === "variadic") {
-          while (i + 1 < argv.length && !isOption(argv[i + 1]) && !pathIndexes.has(i + 1)) {
-            set(flag, argv[++i]);
-          }
-        }
-      } else set(flag, undefined);
-      continue;
-    }
-    // short flags: `-n ns`, `-nns`, `-Af`
-    for (let j = 1; j < token.length; j++) {
-      const name = `-${token[j]}`;
-      if (name === "-h") {
+    // the commands named before the flag first, then those named after it
+    const before = flagsOf(path.slice(0, depthAt.get(i) ?? path.length));
+    const resolve = (name: string) => lookup(before, name) ?? lookup(flags, name);
+    for (const [k, { name, inline }] of namesOf(token, resolve).entries()) {
+      if (name === "-h" || name === "--help") {
         help = true;
         continue;
       }
-      const flag = lookup(flags, name);
-      if (!flag) throw unknownOption(j === 1 ? token : name, flags);
+      const flag = resolve(name);
+      if (!flag) throw unknownOption(k === 0 ? token : name, name, flags);
       if (flag.long === "--version") version = true;
-      if (flag.value) {
-        const rest = token.slice(j + 1);
-        set(flag, rest || argv[++i]);
-        break;
+      if (inline !== undefined || !flag.value) {
+        set(flag, inline, inline !== undefined);
+        continue;
       }
-      set(flag, undefined);
+      set(flag, argv[++i], false);
+      if (flag.value === "variadic") {
+        while (i + 1 < argv.length && !isOption(argv[i + 1]) && !pathIndexes.has(i + 1)) {
+          set(flag, argv[++i], false);
+        }
+      }
     }
   }
   if (help) return { kind: "help", path, toStderr: false };
@@ -325,10 +361,11 @@ function convert(flag: Flag, value: string): unknown {
   }
 }
 
-function unknownOption(token: string, flags: Flag[]): UsageError {
+/** `shown` is what the user wrote (a whole bundle, or `--name=value`); `name` the flag looked for. */
+function unknownOption(shown: string, name: string, flags: Flag[]): UsageError {
   const names = [...flags.map((f) => f.long.slice(2)), "help"];
-  const guess = token.startsWith("--") ? nearest(token.slice(2), names) : undefined;
-  return new UsageError(`unknown option '${token}'`, guess && `--${guess}`);
+  const guess = name.startsWith("--") ? nearest(name.slice(2), names) : undefined;
+  return new UsageError(`unknown option '${shown}'`, guess && `--${guess}`);
 }
 
 // ---------- help ----------

@@ -30,9 +30,8 @@ const GLOBAL_VALUE_FLAGS = new Set([
 const TERRAFORM_FLAGS = new Set(["auto-approve", "detailed-exitcode", "out", "json", "no-color"]);
 
 /**
- * Resolves the spellings other tools' users type: after `cluster logs`, `-c` is kubectl's
- * `--container` (before it, the global `-c/--config`); Terraform's `-auto-approve` (and `-out`,
- * `-detailed-exitcode`) mean their `--` forms, and `--auto-approve` outside `apply` is `--yes`.
+ * Resolves the spellings Terraform users type: `-auto-approve` (and `-out`, `-detailed-exitcode`)
+ * mean their `--` forms, and `--auto-approve` outside `apply` is `--yes` (`=false` too).
  */
 export function normalizeArgs(args: string[]): string[] {
   const words: string[] = [];
@@ -45,13 +44,8 @@ export function normalizeArgs(args: string[]): string[] {
     }
     const tf = /^-([a-z][a-z-]+)(=.*)?$/.exec(arg);
     if (tf && TERRAFORM_FLAGS.has(tf[1])) arg = `--${tf[1]}${tf[2] ?? ""}`;
-    if (arg === "--auto-approve" && words[0] !== "apply") arg = "--yes";
-    const inLogs = words[0] === "cluster" && words[1] === "logs";
-    if (inLogs && /^-c(=|$|[^-])/.test(arg)) {
-      const value = arg.slice(2).replace(/^=/, "");
-      out.push("--container", ...(value ? [value] : []));
-      continue;
-    }
+    const approve = /^--auto-approve(=.*)?$/.exec(arg);
+    if (approve && words[0] !== "apply") arg = `--yes${approve[1] ?? ""}`;
     out.push(arg);
     if (!arg.startsWith("-")) words.push(arg);
     else if (words.length < 2 && GLOBAL_VALUE_FLAGS.has(arg) && i + 1 < args.length) {
