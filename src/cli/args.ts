@@ -3,7 +3,7 @@
  * laid out in sections (Usage, Arguments, Options, Global Options, Commands, then examples).
  * Loading it costs no npm package and no Node module: start-up time is a feature.
  */
-import { nearest } from "../config/suggest.ts";
+import { similarWords } from "../config/suggest.ts";
 
 /** One flag, declared as it is shown: `-c, --config <file>`, `--no-color`, `--store <store...>`. */
 export interface OptionSpec {
@@ -168,40 +168,60 @@ function namesOf(token: string, resolve: (name: string) => Flag | undefined): Na
   return out;
 }
 
+/** A negative number is an operand of a command without subcommands, not a flag (commander's rule). */
+const NEGATIVE_NUMBER = /^-\d*\.?\d+(e[+-]?\d+)?$/;
+
 /**
  * Parses `argv` against `root`. The command is found first (flags may come before or after
  * command words, as kubectl allows), then every flag is read against that command's flags. A
  * flag means what it means at the place it stands: before `cluster logs`, `-c` is the global
  * `--config`; after it, the command's own `--container`. A flag of a command named later may
  * come before that command's name.
+ *
+ * Problems are reported in commander's order: the global flags are read first, wherever they
+ * stand (`--version` answers at once); then a word that is no command; then the command's own
+ * flags in order; `--help` wins over an unknown flag or command and over missing operands.
  */
 export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
-  // 1. the command path: words that name subcommands, skipping flags and their values
+  // 1. the command path: words that name subcommands, skipping flags and their values; it stops
+  // at the first unknown flag or command, which is reported after the global flags are read
   const path = [root];
   const pathIndexes = new Set<number>();
   /** how many commands were named before each option token */
   const depthAt = new Map<number, number>();
   let helpWords: string[] | undefined;
-  for (let i = 0; i < argv.length; i++) {
+  let problem: UsageError | undefined;
+  let end = argv.indexOf("--");
+  if (end < 0) end = argv.length;
+  for (let i = 0; i < argv.length && !problem; i++) {
     const token = argv[i];
-    if (token === "--") break;
+    const here = path[path.length - 1];
+    // a command without subcommands: the path is complete, its flags are read below
+    if (!here.commands?.length) break;
+    if (token === "--") {
+      // after `--` come operands only: a group has none
+      if (i + 1 < argv.length) {
+        problem = new UsageError(`unknown command '${argv[i + 1]}'`);
+      }
+      break;
+    }
     if (isOption(token)) {
       depthAt.set(i, path.length);
       // a flag of a command further down may come before that command's name
-      const resolve = (name: string) =>
-        lookup(flagsOf(path), name) ?? lookup(below(path[path.length - 1]), name);
+      const resolve = (name: string) => lookup(flagsOf(path), name) ?? lookup(below(here), name);
       const names = namesOf(token, resolve);
-      names.forEach(({ name }, k) => {
-        if (!resolve(name) && name !== "-h" && name !== "--help") {
-          throw unknownOption(k === 0 ? token : name, name, flagsOf(path));
-        }
-      });
+      const unknown = names.findIndex(({ name }) =>
+        !resolve(name) && name !== "-h" && name !== "--help"
+      );
+      if (unknown >= 0) {
+        const { name } = names[unknown];
+        problem = unknownOption(unknown === 0 ? token : name, name, flagsOf(path));
+        break;
+      }
       const last = names[names.length - 1];
       if (last.inline === undefined && resolve(last.name)?.value) i++;
       continue;
     }
-    const here = path[path.length - 1];
-    if (!here.commands?.length) break;
     if (token === "help" && !findCommand(here, token)) {
       helpWords = argv.slice(i + 1).filter((w) => !isOption(w));
       break;
@@ -209,7 +229,11 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
     const next = findCommand(here, token);
     if (!next) {
       const names = visible(here).flatMap((c) => [c.name, ...(c.aliases ?? [])]);
-      throw new UsageError(`unknown command '${token}'`, nearest(token, [...names, "help"]));
+      problem = new UsageError(
+        `unknown command '${token}'`,
+        similarWords(token, [...names, "help"]),
+      );
+      break;
     }
     path.push(next);
     pathIndexes.add(i);
@@ -222,7 +246,7 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
         if (!here.commands?.length) break;
         throw new UsageError(
           `unknown command '${word}'`,
-          nearest(word, visible(here).map((c) => c.name)),
+          similarWords(word, visible(here).map((c) => c.name)),
         );
       }
       path.push(next);
@@ -230,13 +254,45 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
     return { kind: "help", path, toStderr: false };
   }
 
-  // 2. the flags and operands, against the command that was found
+  // 2. every flag where it stands, with the value it takes, and the operands
   const command = path[path.length - 1];
   const flags = flagsOf(path);
-  const values = new Map<Flag, unknown>();
   const operands: string[] = [];
+  const given: { flag?: Flag; name: string; shown: string; value?: string; inline: boolean }[] = [];
   let help = false;
-  let version = false;
+  for (let i = 0; i < end; i++) {
+    const token = argv[i];
+    if (pathIndexes.has(i)) continue;
+    if (!isOption(token) || (NEGATIVE_NUMBER.test(token) && !command.commands?.length)) {
+      operands.push(token);
+      continue;
+    }
+    // the commands named before the flag first, then those named after it
+    const before = flagsOf(path.slice(0, depthAt.get(i) ?? path.length));
+    const resolve = (name: string) => lookup(before, name) ?? lookup(flags, name);
+    for (const [k, { name, inline }] of namesOf(token, resolve).entries()) {
+      if (name === "-h" || name === "--help") {
+        // `-h` inside a bundle is only a letter to commander; given alone it asks for help
+        if (token === name) help = true;
+        continue;
+      }
+      const flag = resolve(name);
+      const shown = k === 0 ? token : name;
+      if (!flag?.value || inline !== undefined) {
+        given.push({ flag, name, shown, value: inline, inline: inline !== undefined });
+        continue;
+      }
+      given.push({ flag, name, shown, value: argv[++i], inline: false });
+      if (flag.value === "variadic") {
+        while (i + 1 < end && !isOption(argv[i + 1]) && !pathIndexes.has(i + 1)) {
+          given.push({ flag, name, shown, value: argv[++i], inline: false });
+        }
+      }
+    }
+  }
+  if (end < argv.length) operands.push(...argv.slice(end + 1));
+
+  const values = new Map<Flag, unknown>();
   const set = (flag: Flag, value: string | undefined, inline: boolean) => {
     if (!flag.value) {
       if (!inline) return values.set(flag, !flag.negate);
@@ -257,62 +313,37 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
       values.set(flag, [...(Array.isArray(before) ? before : []), parsed]);
     } else values.set(flag, parsed);
   };
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i];
-    if (pathIndexes.has(i)) continue;
-    if (token === "--") {
-      operands.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!isOption(token)) {
-      operands.push(token);
-      continue;
-    }
-    // the commands named before the flag first, then those named after it
-    const before = flagsOf(path.slice(0, depthAt.get(i) ?? path.length));
-    const resolve = (name: string) => lookup(before, name) ?? lookup(flags, name);
-    for (const [k, { name, inline }] of namesOf(token, resolve).entries()) {
-      if (name === "-h" || name === "--help") {
-        help = true;
-        continue;
-      }
-      const flag = resolve(name);
-      if (!flag) throw unknownOption(k === 0 ? token : name, name, flags);
-      if (flag.long === "--version") version = true;
-      if (inline !== undefined || !flag.value) {
-        set(flag, inline, inline !== undefined);
-        continue;
-      }
-      set(flag, argv[++i], false);
-      if (flag.value === "variadic") {
-        while (i + 1 < argv.length && !isOption(argv[i + 1]) && !pathIndexes.has(i + 1)) {
-          set(flag, argv[++i], false);
-        }
-      }
-    }
+  // the global flags first, wherever they stand: the version is printed as soon as it is asked for
+  const global = new Set((root.options ?? []).map(flagOf));
+  for (const g of given) {
+    if (!g.flag || !global.has(g.flag)) continue;
+    if (g.flag.long === "--version") return { kind: "version" };
+    set(g.flag, g.value, g.inline);
+  }
+  if (problem) {
+    if (help) return { kind: "help", path, toStderr: false };
+    throw problem;
+  }
+  let unknown: UsageError | undefined;
+  for (const g of given.filter((g) => !g.flag || !global.has(g.flag))) {
+    if (!g.flag) unknown ??= unknownOption(g.shown, g.name, flags);
+    else set(g.flag, g.value, g.inline);
+  }
+  if (
+    command.commands?.length && !operands.length && !help &&
+    given.every((g) => g.flag && global.has(g.flag))
+  ) {
+    return { kind: "help", path, toStderr: true };
   }
   if (help) return { kind: "help", path, toStderr: false };
-  if (version) return { kind: "version" };
+  if (unknown) throw unknown;
   if (!command.run) return { kind: "help", path, toStderr: true };
 
+  // missing operands first, then too many, then each operand's value (commander's order)
   const declared = command.arguments ?? [];
-  const args: unknown[] = [];
   declared.forEach((a, i) => {
-    const value = operands[i];
-    const name = a.name.slice(1, -1);
-    if (value === undefined) {
-      if (a.name.startsWith("<")) throw new UsageError(`missing required argument '${name}'`);
-      args.push(undefined);
-      return;
-    }
-    if (!a.parse) return args.push(value);
-    try {
-      args.push(a.parse(value));
-    } catch (err) {
-      if (!(err instanceof InvalidValue)) throw err;
-      throw new UsageError(
-        `command-argument value '${value}' is invalid for argument '${name}'. ${err.message}`,
-      );
+    if (a.name.startsWith("<") && operands[i] === undefined) {
+      throw new UsageError(`missing required argument '${a.name.slice(1, -1)}'`);
     }
   });
   if (operands.length > declared.length) {
@@ -323,21 +354,33 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
       }. Expected ${n} argument${n === 1 ? "" : "s"} but got ${operands.length}.`,
     );
   }
+  const args = declared.map((a, i) => {
+    const value = operands[i];
+    if (value === undefined || !a.parse) return value;
+    try {
+      return a.parse(value);
+    } catch (err) {
+      if (!(err instanceof InvalidValue)) throw err;
+      throw new UsageError(
+        `command-argument value '${value}' is invalid for argument '${
+          a.name.slice(1, -1)
+        }'. ${err.message}`,
+      );
+    }
+  });
+  // each command's options over those of the commands above it (commander's optsWithGlobals)
   const optionsOf = (cmds: CommandSpec[]) => {
     const out: Record<string, unknown> = {};
     for (const flag of cmds.flatMap((c) => (c.options ?? []).map(flagOf))) {
-      const given = values.get(flag);
-      if (given !== undefined) out[flag.key] = given;
-      else if (out[flag.key] !== undefined) continue;
-      else if (flag.spec.default !== undefined) out[flag.key] = flag.spec.default;
-      else if (flag.negate) out[flag.key] = true;
+      const value = values.get(flag) ?? flag.spec.default ?? (flag.negate ? true : undefined);
+      if (value !== undefined) out[flag.key] = value;
     }
     return out;
   };
   return {
     kind: "run",
     path,
-    call: { args, opts: optionsOf([command]), all: optionsOf([...path].reverse()) },
+    call: { args, opts: optionsOf([command]), all: optionsOf(path) },
   };
 }
 
@@ -363,9 +406,9 @@ function convert(flag: Flag, value: string): unknown {
 
 /** `shown` is what the user wrote (a whole bundle, or `--name=value`); `name` the flag looked for. */
 function unknownOption(shown: string, name: string, flags: Flag[]): UsageError {
-  const names = [...flags.map((f) => f.long.slice(2)), "help"];
-  const guess = name.startsWith("--") ? nearest(name.slice(2), names) : undefined;
-  return new UsageError(`unknown option '${shown}'`, guess && `--${guess}`);
+  const names = [...flags.map((f) => f.long), "--help"];
+  const guess = name.startsWith("--") ? similarWords(shown, names) : undefined;
+  return new UsageError(`unknown option '${shown}'`, guess);
 }
 
 // ---------- help ----------
