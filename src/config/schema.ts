@@ -6,21 +6,24 @@ const port = number().int().min(1).max(65535);
 
 /** A k3d cluster name: a lowercase DNS label of at most 32 characters. */
 export const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
-const K3S_VERSION = /^v\d+\.\d+\.\d+-k3s\d+$/;
+/** A k3s image tag. */
+export const K3S_VERSION = /^v\d+\.\d+\.\d+-k3s\d+$/;
 /** A host name (RFC 1123): dot-separated labels of letters, digits and inner hyphens; no wildcard. */
 export const HOSTNAME =
   /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 /** A certificate name: a host name, or one whose first label is the wildcard `*`. */
-const CERT_NAME =
+export const CERT_NAME =
   /^(\*\.)?(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 /** A Kubernetes DNS-1123 label (namespaces): lowercase, at most 63 characters. */
 export const DNS1123_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A Kubernetes DNS-1123 subdomain (object names such as secrets): at most 253 characters. */
 export const DNS1123_SUBDOMAIN =
   /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** An email address, loosely. */
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Control characters: refused in free text. */
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** A list of `min` to `max` distinct entries. */
 function list(item: Shape<string>, max: number, min = 0) {
