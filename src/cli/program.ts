@@ -424,6 +424,20 @@ ${
       ],
     },
     {
+      name: "schema",
+      description:
+        "print the JSON Schema of firestream.toml, for editors (Taplo, Even Better TOML) and CI checks",
+      after: `
+Editors (Taplo) read it when this is the first line of firestream.toml:
+  #:schema ./firestream.schema.json
+${examples("firestream schema > firestream.schema.json")}`,
+      run: async () => {
+        const { configJsonSchemaText } = await import("../config/json_schema.ts");
+        const { Output } = await import("../ui/output.ts");
+        new Output().line(configJsonSchemaText().trimEnd());
+      },
+    },
+    {
       name: "__supervise",
       hidden: true,
       arguments: [{ name: "<spec>", description: "supervisor settings (JSON)" }],

@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { parse as parseToml } from "smol-toml";
 import { assertEquals, assertOk } from "../../test/assert.ts";
+import { applyMutations, type Json, mutations } from "../../test/mutate.ts";
 import { zodConfig, zodState } from "../../test/oracles/zod.ts";
 import { stateDocument } from "../state/shape.ts";
 import { configSchema } from "./schema.ts";
@@ -57,108 +58,6 @@ const STATE = {
   },
 };
 
-type Json = unknown;
-
-/** Every path in `value` (the root too). */
-function paths(value: Json, at: (string | number)[] = []): (string | number)[][] {
-  const out = [at];
-  if (Array.isArray(value)) value.forEach((v, i) => out.push(...paths(v, [...at, i])));
-  else if (value && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) out.push(...paths(v, [...at, k]));
-  }
-  return out;
-}
-
-/** A value a hand or a tool might leave: edge strings, numbers, the wrong types. */
-const replacement: fc.Arbitrary<Json> = fc.oneof(
-  fc.constantFrom(
-    "",
-    " ",
-    "A",
-    "x".repeat(64),
-    "a-",
-    "*.x.local",
-    "a\tb",
-    "10.42.0.0/16",
-    "10.43.0.0/16",
-    "10.42.0.0/15",
-    "8.8.8.0/24",
-    "v1.2.3-k3s1",
-    "u@x.y",
-    "registry.localhost",
-    "resolved",
-    "k3d",
-    "kind",
-  ),
-  fc.string({ maxLength: 8 }),
-  fc.constantFrom(
-    0,
-    1,
-    -1,
-    2,
-    9,
-    10,
-    99,
-    100,
-    80,
-    443,
-    5000,
-    6550,
-    65535,
-    65536,
-    1.5,
-    2 ** 53,
-    NaN,
-  ),
-  fc.integer(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant([]),
-  fc.constant({}),
-  fc.array(fc.constantFrom("default", "a", "a", "Bad_NS"), { maxLength: 3 }),
-  fc.constant({ unknown_key: 1 }),
-);
-
-type Mutation = { path: (string | number)[]; how: "set" | "delete" | "add"; value: Json };
-
-function mutations(base: Json): fc.Arbitrary<Mutation[]> {
-  const all = paths(base);
-  return fc.array(
-    fc.record({
-      path: fc.constantFrom(...all),
-      how: fc.constantFrom("set", "set", "set", "delete", "add") as fc.Arbitrary<Mutation["how"]>,
-      value: replacement,
-    }),
-    { minLength: 1, maxLength: 3 },
-  );
-}
-
-function apply(base: Json, list: Mutation[]): Json {
-  let doc = structuredClone(base);
-  for (const { path, how, value } of list) {
-    // a fresh copy each time: fast-check hands out the same object again
-    const m = { path, how, value: structuredClone(value) };
-    if (m.path.length === 0) {
-      if (m.how === "set") doc = m.value;
-      continue;
-    }
-    let parent = doc as Record<string | number, Json>;
-    for (const k of m.path.slice(0, -1)) {
-      if (!parent || typeof parent !== "object") break;
-      parent = parent[k] as Record<string | number, Json>;
-    }
-    if (!parent || typeof parent !== "object") continue;
-    const key = m.path[m.path.length - 1];
-    if (m.how === "set") parent[key] = m.value;
-    else if (m.how === "delete") {
-      if (Array.isArray(parent)) parent.splice(Number(key), 1);
-      else delete parent[key];
-    } else if (Array.isArray(parent)) parent.push(parent[Number(key)]);
-    else parent[`${key}_x`] = m.value;
-  }
-  return doc;
-}
-
 interface Verdict {
   ok: boolean;
   path?: (string | number)[];
@@ -208,7 +107,7 @@ for (
     let refused = 0;
     fc.assert(
       fc.property(mutations(base), (list) => {
-        const doc = apply(base, list);
+        const doc = applyMutations(base, list);
         const a = ours(shape, doc);
         assertEquals(a, theirs(oracle, doc), JSON.stringify(list));
         if (!a.ok) refused++;
