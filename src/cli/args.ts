@@ -410,7 +410,6 @@ function unknownOption(shown: string, name: string, flags: Flag[]): UsageError {
   const guess = name.startsWith("--") ? similarWords(shown, names) : undefined;
   return new UsageError(`unknown option '${shown}'`, guess);
 }
-
 // ---------- help ----------
 
 /** Wraps `text` into lines of at most `width` columns, breaking at spaces. */

@@ -113,6 +113,8 @@ Deno.test("args: bad input is one line naming the word and what is wrong", () =>
   assertEquals(refused(["--yse"]), "unknown option '--yse' / --yes");
   assertEquals(refused(["cluster", "logs", "--folow"]), "unknown option '--folow' / --follow");
   assertEquals(refused(["--zzzzzzzz", "trust"]), "unknown option '--zzzzzzzz'");
+  assertEquals(refused(["trust", "--headers"]), "unknown option '--headers' / --no-headers");
+  assertEquals(refused(["--color", "trust"]), "unknown option '--color' / --no-color");
   assertEquals(refused(["cluster", "logs", "-x"]), "unknown option '-x'");
   assertEquals(
     refused(["-o", "xml", "trust"]),

@@ -446,13 +446,23 @@ ${examples("firestream schema > firestream.schema.json")}`,
     {
       name: "__complete",
       hidden: true,
-      arguments: [{
-        name: "<kind>",
-        description: "clusters | services | pods | deployments | namespaces",
-      }],
+      arguments: [
+        {
+          name: "<kind>",
+          description:
+            "clusters | serials | services | forwardable | pods | deployments | namespaces | containers",
+        },
+        { name: "[target]", description: "containers: the pods of this `cluster logs` target" },
+        { name: "[name]", description: "containers: the object name after TYPE" },
+      ],
       options: [opt("-n, --namespace <ns>", "namespace of services, pods and deployments")],
       run: async (c) =>
-        (await import("./completions.ts")).completeNames(globals(c), c.args[0] as string),
+        (await import("./completions.ts")).completeNames(
+          globals(c),
+          c.args[0] as string,
+          c.args[1] as string | undefined,
+          c.args[2] as string | undefined,
+        ),
     },
     {
       name: "completions",
