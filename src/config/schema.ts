@@ -1,5 +1,14 @@
 /** The `firestream.toml` schema: every key of the seed's example, with its values as defaults. */
-import { array, boolean, type Infer, number, type Shape, strictObject, string } from "./shape.ts";
+import {
+  array,
+  boolean,
+  type Infer,
+  number,
+  type Problem,
+  type Shape,
+  strictObject,
+  string,
+} from "./shape.ts";
 import { cidrsOverlap, clusterCidrProblem, parseCidr } from "./cidr.ts";
 
 const port = number().int().min(1).max(65535);
@@ -157,13 +166,16 @@ export const k3dSchema = strictObject({
   dev_mode: devModeSchema.prefault({}).describe("port forwards for development"),
 });
 
-/** The whole file. */
-export const configSchema = strictObject({
+/** The file's tables, each key checked on its own. */
+const tables = strictObject({
   project: projectSchema.prefault({}).describe("the project"),
   cluster: strictObject({
     k3d: k3dSchema.prefault({}).describe("the k3d cluster Firestream keeps"),
   }).prefault({}).describe("the cluster"),
-}).verify((cfg) => {
+});
+
+/** What is wrong between keys of a config whose keys are each right: ports, networks. */
+export function crossKeyProblem(cfg: Infer<typeof tables>): Problem | undefined {
   const k = cfg.cluster.k3d;
   const ports: [string, number][] = [
     ["cluster.k3d.api_port", k.api_port],
@@ -193,7 +205,10 @@ export const configSchema = strictObject({
     };
   }
   return undefined;
-});
+}
+
+/** The whole file. */
+export const configSchema = tables.verify(crossKeyProblem);
 
 /** The effective configuration after defaults. */
 export type Config = Infer<typeof configSchema>;

@@ -150,28 +150,9 @@ export abstract class Shape<T> {
   }
 }
 
-/** A shape whose value may be absent; a key of this shape is optional in its object's type. */
-export class OptionalShape<T> extends Shape<T | undefined> {
-  declare readonly optionalKey: true;
-  constructor(private readonly inner: Shape<T>) {
-    super();
-  }
-  override get fields(): Fields | undefined {
-    return this.inner.fields;
-  }
-  override get absentOk(): boolean {
-    return true;
-  }
-  jsonSchema(): JsonSchema {
-    return this.inner.jsonSchema();
-  }
-  read(input: unknown, path: Path): T | undefined {
-    return input === undefined ? undefined : this.inner.read(input, path);
-  }
-}
-
-class DescribedShape<T> extends Shape<T> {
-  constructor(private readonly inner: Shape<T>, private readonly text: string) {
+/** A shape around another: its fields, absence and schema are the inner shape's unless it says. */
+abstract class Wrapper<T, I = T> extends Shape<T> {
+  constructor(protected readonly inner: Shape<I>) {
     super();
   }
   override get fields(): Fields | undefined {
@@ -181,6 +162,26 @@ class DescribedShape<T> extends Shape<T> {
     return this.inner.absentOk;
   }
   jsonSchema(): JsonSchema {
+    return this.inner.jsonSchema();
+  }
+}
+
+/** A shape whose value may be absent; a key of this shape is optional in its object's type. */
+export class OptionalShape<T> extends Wrapper<T | undefined, T> {
+  declare readonly optionalKey: true;
+  override get absentOk(): boolean {
+    return true;
+  }
+  read(input: unknown, path: Path): T | undefined {
+    return input === undefined ? undefined : this.inner.read(input, path);
+  }
+}
+
+class DescribedShape<T> extends Wrapper<T> {
+  constructor(inner: Shape<T>, private readonly text: string) {
+    super(inner);
+  }
+  override jsonSchema(): JsonSchema {
     return { description: this.text, ...this.inner.jsonSchema() };
   }
   read(input: unknown, path: Path): T {
@@ -194,17 +195,14 @@ function copy<T>(value: T): T {
   return value;
 }
 
-class DefaultShape<T> extends Shape<T> {
-  constructor(private readonly inner: Shape<T>, private readonly value: T) {
-    super();
-  }
-  override get fields(): Fields | undefined {
-    return this.inner.fields;
+class DefaultShape<T> extends Wrapper<T> {
+  constructor(inner: Shape<T>, private readonly value: T) {
+    super(inner);
   }
   override get absentOk(): boolean {
     return true;
   }
-  jsonSchema(): JsonSchema {
+  override jsonSchema(): JsonSchema {
     return { ...this.inner.jsonSchema(), default: copy(this.value) };
   }
   read(input: unknown, path: Path): T {
@@ -212,39 +210,27 @@ class DefaultShape<T> extends Shape<T> {
   }
 }
 
-class PrefaultShape<T> extends Shape<T> {
-  constructor(private readonly inner: Shape<T>, private readonly raw: unknown) {
-    super();
-  }
-  override get fields(): Fields | undefined {
-    return this.inner.fields;
+class PrefaultShape<T> extends Wrapper<T> {
+  constructor(inner: Shape<T>, private readonly raw: unknown) {
+    super(inner);
   }
   override get absentOk(): boolean {
     return true;
-  }
-  jsonSchema(): JsonSchema {
-    return this.inner.jsonSchema();
   }
   read(input: unknown, path: Path): T {
     return this.inner.read(input === undefined ? copy(this.raw) : input, path);
   }
 }
 
-class RefinedShape<T> extends Shape<T> {
+class RefinedShape<T> extends Wrapper<T> {
   constructor(
-    private readonly inner: Shape<T>,
+    inner: Shape<T>,
     private readonly schema: JsonSchema | undefined,
     private readonly refinement: Check<T>,
   ) {
-    super();
+    super(inner);
   }
-  override get fields(): Fields | undefined {
-    return this.inner.fields;
-  }
-  override get absentOk(): boolean {
-    return this.inner.absentOk;
-  }
-  jsonSchema(): JsonSchema {
+  override jsonSchema(): JsonSchema {
     const base = this.inner.jsonSchema();
     if (!this.schema) return base;
     return { ...base, allOf: [...(base.allOf as JsonSchema[] ?? []), this.schema] };

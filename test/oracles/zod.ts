@@ -4,11 +4,12 @@
  * one in src/config/schema.ts or src/state/shape.ts; the patterns and checks are the product's own.
  */
 import { z } from "zod";
-import { cidrsOverlap, clusterCidrProblem, parseCidr } from "../../src/config/cidr.ts";
+import { clusterCidrProblem } from "../../src/config/cidr.ts";
 import {
   CERT_NAME,
   CLUSTER_NAME,
   CONTROL,
+  crossKeyProblem,
   DNS1123_LABEL,
   DNS1123_SUBDOMAIN,
   EMAIL,
@@ -115,37 +116,9 @@ export const zodConfig = z.strictObject({
   }).prefault({}),
   cluster: z.strictObject({ k3d: k3d.prefault({}) }).prefault({}),
 }).superRefine((cfg, ctx) => {
-  const k = cfg.cluster.k3d;
-  const ports: [string, number][] = [
-    ["cluster.k3d.api_port", k.api_port],
-    ["cluster.k3d.http_port", k.http_port],
-    ["cluster.k3d.https_port", k.https_port],
-  ];
-  if (k.registry.enabled) ports.push(["cluster.k3d.registry.port", k.registry.port]);
-  const seen = new Map<number, string>();
-  for (const [key, value] of ports) {
-    const other = seen.get(value);
-    if (other) {
-      ctx.addIssue({
-        code: "custom",
-        path: key.split("."),
-        message: `port ${value} is already used by ${other}; every port must be distinct`,
-        input: value,
-      });
-      return;
-    }
-    seen.set(value, key);
-  }
-  const pod = parseCidr(k.network.pod_cidr);
-  const svc = parseCidr(k.network.service_cidr);
-  if (pod && svc && cidrsOverlap(pod, svc)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["cluster", "k3d", "network", "service_cidr"],
-      message: `overlaps pod_cidr ${k.network.pod_cidr}; choose ranges that do not overlap`,
-      input: k.network.service_cidr,
-    });
-  }
+  // the rules between keys are the product's own function: the oracle is for the structure
+  const problem = crossKeyProblem(cfg);
+  if (problem) ctx.addIssue({ code: "custom", ...problem });
 });
 
 const route = z.looseObject({
