@@ -22,6 +22,8 @@ export interface Plan {
   version: 1;
   created_at: string;
   config: { file: string | null; sha256: string };
+  /** the profile in force when the plan was made */
+  profile?: string;
   state: { lineage: string; serial: number };
   /** desired config per cluster the plan touches (absent for deletions) */
   desired: Record<string, K3dConfig | null>;
@@ -137,7 +139,8 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
     format: "firestream-plan",
     version: 1,
     created_at: new Date().toISOString(),
-    config: { file: session.loaded.file ?? null, sha256: await sha256(session.loaded.text) },
+    config: { file: session.loaded.file ?? null, sha256: await sha256(session.loaded.fingerprint) },
+    ...(session.loaded.profile ? { profile: session.loaded.profile } : {}),
     state: { lineage: state.lineage, serial: state.serial },
     desired,
     changes: shown,
