@@ -1,6 +1,5 @@
 /** `firestream profiles`: the config's profiles, each with the keys it changes against the base. */
-import { loadConfig } from "../config/load.ts";
-import { flatten } from "../cluster/plan.ts";
+import { flatten, loadConfig } from "../config/load.ts";
 import { type GlobalFlags, outputFor } from "./session.ts";
 
 /** One key a profile changes. */

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { parse } from "smol-toml";
 import { assertEquals } from "../../test/assert.ts";
-import { flatten } from "../cluster/plan.ts";
 import { KEY_DOCS } from "./key_docs.ts";
+import { flatten } from "./load.ts";
 import { configDefaults } from "./schema.ts";
 import { commentedToml } from "./toml_doc.ts";
 

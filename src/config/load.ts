@@ -344,6 +344,17 @@ export function keysAt(path: string[]): string[] {
   return fields ? Object.keys(fields) : [];
 }
 
+/** Flattened leaf keys of a config table ("registry.port" → 5000). */
+export function flatten(obj: unknown, prefix = ""): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === "object" && !Array.isArray(v)) Object.assign(out, flatten(v, key));
+    else out[key] = v;
+  }
+  return out;
+}
+
 /** Sets a dotted path inside a plain object, creating tables on the way. */
 export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split(".");
