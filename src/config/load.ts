@@ -222,7 +222,8 @@ function ownerOf(layers: Layer[], keyPath: string[]): string | undefined {
   return undefined;
 }
 
-function isTable(value: unknown): value is Record<string, unknown> {
+/** A TOML table as parsed: a plain object (not an array, nor a date). */
+export function isTable(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) &&
     !(value instanceof Date);
 }

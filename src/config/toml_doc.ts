@@ -1,10 +1,6 @@
 /** A TOML document written for people: each key under a comment that says what it means. */
 import { stringify } from "smol-toml";
-
-function isTable(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    !(value instanceof Date);
-}
+import { isTable } from "./load.ts";
 
 /**
  * `doc` as TOML with `# meaning` above every key that `docs` explains (by dotted path). A table is
