@@ -17,6 +17,7 @@ export type ValueKind =
   | "files"
   | "namespaces"
   | "containers"
+  | "profiles"
   | "switch"
   | "free";
 
@@ -65,6 +66,8 @@ function valueKind(flag: ReturnType<typeof flagOf>): ValueKind {
       return "namespaces";
     case "--container":
       return "containers";
+    case "--profile":
+      return "profiles";
   }
   return "free";
 }
@@ -179,6 +182,7 @@ _firestream() {
       dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
       namespaces) COMPREPLY=($(compgen -W "$(_firestream_names namespaces)" -- "$cur")) ;;
       containers) COMPREPLY=($(compgen -W "$(_firestream_names containers "\${positional[@]}")" -- "$cur")) ;;
+      profiles) COMPREPLY=($(compgen -W "$(_firestream_names profiles)" -- "$cur")) ;;
       switch) COMPREPLY=($(compgen -W "true false" -- "$cur")) ;;
       words:*) COMPREPLY=($(compgen -W "\${kind#words:}" -- "$cur")) ;;
       *) COMPREPLY=() ;;
@@ -240,10 +244,10 @@ _firestream_takes() {
   done
   return 1
 }
-# config, state directory and namespace go along to \`__complete\`
+# config, state directory, profile and namespace go along to \`__complete\`
 _firestream_scope() {
   case "$(_firestream_kind "$1" "$2")" in
-    config|dir|namespaces) scope+=("$2" "$3") ;;
+    config|dir|profiles|namespaces) scope+=("$2" "$3") ;;
   esac
 }
 _firestream_kind() {
@@ -293,6 +297,7 @@ function fish(table: Map<string, CompletionEntry>): string {
     dir: " -r -a '(__fish_complete_directories)'",
     namespaces: ` -x -a "(firestream __complete namespaces 2>/dev/null)"`,
     containers: ` -x -a "(firestream __complete containers 2>/dev/null)"`,
+    profiles: ` -x -a "(firestream __complete profiles 2>/dev/null)"`,
     free: " -x",
   };
   for (const [path, v] of table) {
@@ -336,7 +341,7 @@ const QUICK = ["--request-timeout=2s"];
 
 /**
  * `__complete KIND [TARGET] [NAME]`: names for the shell, one a line. KIND: clusters (from the
- * state), serials (of the state's backups), services, pods, deployments, namespaces, forwardable
+ * state), serials (of the state's backups), profiles (of the config), services, pods, deployments, namespaces, forwardable
  * (the services port-forward would forward, as NAME or NAME.NAMESPACE) and containers (of the pods
  * `cluster logs TARGET NAME` would read). Never an error: with no config, no state or no running
  * cluster it prints nothing.
@@ -357,6 +362,8 @@ export async function completeNames(
     const ns = (flags as { namespace?: string }).namespace;
     if (kind === "clusters") {
       names = Object.keys((await session.store.read()).clusters);
+    } else if (kind === "profiles") {
+      names = Object.keys(session.loaded.profiles);
     } else if (kind === "serials") {
       names = (await session.store.backups()).map((b) => String(b.serial)).reverse();
     } else if (kind === "forwardable") {

@@ -475,7 +475,7 @@ ${examples("firestream schema > firestream.schema.json")}`,
         {
           name: "<kind>",
           description:
-            "clusters | serials | services | forwardable | pods | deployments | namespaces | containers",
+            "clusters | serials | profiles | services | forwardable | pods | deployments | namespaces | containers",
         },
         { name: "[target]", description: "containers: the pods of this `cluster logs` target" },
         { name: "[name]", description: "containers: the object name after TYPE" },

@@ -6,10 +6,12 @@
  */
 import { Ajv } from "ajv";
 import fc from "fast-check";
-import { parse as parseToml } from "smol-toml";
-import { assertEquals, assertOk } from "../../test/assert.ts";
+import { parse as parseToml, stringify as toToml } from "smol-toml";
+import { assertEquals, assertMatch, assertOk } from "../../test/assert.ts";
 import { applyMutations, mutations } from "../../test/mutate.ts";
 import { configJsonSchema, configJsonSchemaText, SCHEMA_FILE } from "./json_schema.ts";
+import { ConfigError } from "../errors.ts";
+import { loadConfig } from "./load.ts";
 import { configSchema } from "./schema.ts";
 import { number, oneOf, record, strictObject, string } from "./shape.ts";
 
@@ -74,6 +76,75 @@ Deno.test("json schema: a mutated config is refused by the schema exactly when t
     { numRuns: 3000, seed: 26 },
   );
   assertOk(refused > 1000 && beyond < refused / 10, `${refused} refused, ${beyond} beyond`);
+});
+
+/** The seed with a base to extend and a `ci` profile, as issue-free as the seed. */
+const WITH_PROFILES = {
+  extends: "base.toml",
+  ...structuredClone(SEED),
+  profiles: {
+    ci: {
+      cluster: {
+        k3d: {
+          agents: 0,
+          network: { configure_routes: false, configure_dns: false, patch_etc_hosts: false },
+          tls: { namespaces: ["default", "shop"] },
+        },
+      },
+    },
+    "multi-node": { cluster: { k3d: { servers: 3 } } },
+  },
+};
+
+Deno.test("json schema: profiles and extends are the loader's: a mutated file with profiles gets the loader's verdict, but for the rules JSON Schema cannot state", async () => {
+  const valid = validator();
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/base.toml`, '[project]\nenvironment = "shared"\n');
+    /**
+     * `doc` written as firestream.toml, as an editor reads it back, and the loader's verdict on it;
+     * undefined when TOML cannot hold it.
+     */
+    const loads = async (doc: unknown) => {
+      let text: string;
+      let read: unknown;
+      try {
+        text = toToml(doc as Record<string, unknown>);
+        read = parseToml(text);
+      } catch {
+        return undefined;
+      }
+      await Deno.writeTextFile(`${dir}/firestream.toml`, text);
+      try {
+        await loadConfig({ cwd: dir, file: "firestream.toml" });
+        return { read, verdict: true as const };
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        return { read, verdict: err.message };
+      }
+    };
+    assertEquals((await loads(WITH_PROFILES))?.verdict, true);
+    assertOk(valid(WITH_PROFILES), JSON.stringify(valid.errors));
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(mutations(WITH_PROFILES), async (list) => {
+        const loaded = await loads(applyMutations(WITH_PROFILES, list));
+        if (loaded === undefined) return;
+        const ours = loaded.verdict;
+        const theirs = valid(loaded.read);
+        const where = `${JSON.stringify(list)}: ajv ${JSON.stringify(valid.errors)}`;
+        if (ours === true) return assertOk(theirs, `the schema refuses what loads: ${where}`);
+        refused++;
+        // beyond JSON Schema: the networks' ranges, distinct ports, and a base file that is not there
+        const beyond = /(pod_cidr|service_cidr)`|is already used by|`extends` = .*does not exist/;
+        if (theirs) assertMatch(ours, beyond, `the schema accepts: ${where}`);
+      }),
+      { numRuns: 400, seed: 26 },
+    );
+    assertOk(refused > 100, `only ${refused} refused`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("json schema: a table declared with the shapes is in the schema without more work", () => {

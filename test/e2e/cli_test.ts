@@ -242,7 +242,8 @@ Deno.test("completion scripts: bash parses and completes; zsh and fish are gener
 });
 
 Deno.test("completions name live things: clusters from state, services and namespaces of the running cluster, files, enum values", async () => {
-  await withSimHost({ config: testConfig() }, async (h) => {
+  const profile = "\n[profiles.ci.cluster.k3d]\nagents = 0\n";
+  await withSimHost({ config: testConfig({ extra: profile }) }, async (h) => {
     // `firestream` on PATH, as an installed binary would be
     const bin = `${h.root}/bin`;
     Deno.mkdirSync(bin);
@@ -284,6 +285,8 @@ Deno.test("completions name live things: clusters from state, services and names
       "job log",
     );
     assertMatch(await complete(["firestream", "cluster", "logs", "-c", ""]), /\bapp\b.*\bjob\b/);
+    // the config's profiles
+    assertEquals(await complete(["firestream", "plan", "--profile", ""]), "ci");
     // before `cluster`, -c is the config file
     assertEquals(await complete(["firestream", "-c", "firestream.t"]), "firestream.toml");
     // port-forward offers what it would forward: never the API server's own `kubernetes`
