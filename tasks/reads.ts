@@ -28,6 +28,8 @@ import {
   publishedPorts,
 } from "../src/tools/docker.ts";
 import { firstLine } from "../src/tools/exec.ts";
+import { ingressDomain } from "../src/config/schema.ts";
+import { ingressHosts } from "../src/host/ingress_dns.ts";
 import type { K3dCluster } from "../src/tools/k3d.ts";
 import { clusterNetwork, registryContainer, serverContainer } from "../src/tools/k3d_names.ts";
 import { kubectl, type KubeObject } from "../src/tools/kubectl.ts";
@@ -141,6 +143,23 @@ export function secretCertOf(facts: KubeFacts, name: string, namespace: string) 
   );
   return s ? (s.data?.["tls.crt"] as string | undefined) ?? "" : undefined;
 }
+
+/**
+ * The cluster's Ingress hosts under the ingress domain, from {@link kubeRead} (no call of its own):
+ * [] before the cluster exists, undefined when it does not answer (stopped, starting).
+ */
+export const ingressHostsRead: Read<string[] | undefined> = {
+  key: "kube:ingress-hosts",
+  fetch: async (ctx) => {
+    if (!ctx.record.resources.cluster) return [];
+    await ctx.live.refresh(ctx, [kubeRead]);
+    try {
+      return ingressHosts(ctx.live.now(kubeRead).ingresses, ingressDomain(ctx.k3d));
+    } catch {
+      return undefined;
+    }
+  },
+};
 
 /** The main table's routes, all of them (`ip -j route show`). */
 export const routesRead: Read<IpRoute[]> = { key: "ip:routes", fetch: mainRoutes };

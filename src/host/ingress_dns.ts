@@ -12,6 +12,7 @@
 import { FirestreamError } from "../errors.ts";
 import { exec, firstLine } from "../tools/exec.ts";
 import { getOptional, kubectl, type KubeObject } from "../tools/kubectl.ts";
+import { macResolverPath, probeTarget } from "./dns.ts";
 
 /** The ConfigMap k3s's CoreDNS imports, where it lives. */
 export const COREDNS_CUSTOM = { name: "coredns-custom", namespace: "kube-system" };
@@ -191,6 +192,15 @@ export async function removeIngressKey(context: string, created: boolean): Promi
   await patchIngressKey(context, null);
 }
 
+/**
+ * macOS: the resolver file of the ingress domain, beside the cluster domain's (resolver(5): a file
+ * in /etc/resolver named after a domain sends that domain's names to its `nameserver` lines).
+ */
+export function ingressResolverPath(domain: string): string {
+  const clusterFile = macResolverPath();
+  return `${clusterFile.slice(0, clusterFile.lastIndexOf("/"))}/${domain}`;
+}
+
 /** The name `cluster info` and `doctor` look up: one no Ingress is likely to have. */
 export function probeName(domain: string): string {
   return `firestream-probe.${domain}`;
@@ -213,4 +223,85 @@ export async function hostLookup(name: string): Promise<string[]> {
     throw new FirestreamError(`getent hosts ${name} failed: ${firstLine(r.stderr) || r.code}`);
   }
   return r.stdout.split("\n").map((l) => l.split(/\s+/)[0]).filter(Boolean);
+}
+
+/** Whether a name under the ingress domain resolves on the host right now, and to what. */
+export interface IngressStanding {
+  domain: string;
+  /** what the names answer with: Traefik's addresses (in the cluster), or 127.0.0.1 (hosts block) */
+  answer: string[];
+  /** the name looked up, and what the host's resolver gave ([]: nothing) */
+  lookup?: { name: string; addresses: string[] };
+  status: "pass" | "warn";
+  detail: string;
+  fix?: string;
+}
+
+/**
+ * Looks a name of the ingress domain up the way programs on this host do. With
+ * `FIRESTREAM_DNS_PROBE=HOST:PORT` that server is asked instead (a stand-in kube-dns), and `off`
+ * skips the lookup.
+ */
+export async function lookUpOnHost(name: string): Promise<string[] | "skipped"> {
+  const setting = Deno.env.get("FIRESTREAM_DNS_PROBE");
+  const target = probeTarget("");
+  if (target === "off") return "skipped";
+  if (setting) {
+    return await Deno.resolveDns(name, "A", {
+      nameServer: target,
+      signal: AbortSignal.timeout(2000),
+    }).catch(() => []);
+  }
+  return await hostLookup(name);
+}
+
+/**
+ * The ingress domain as `cluster info` and `doctor` show it: the domain, the answer address, and
+ * whether a name under it resolves on the host now (an Ingress host of the hosts block where the
+ * address is out of the host's reach, else a name no one wrote anywhere).
+ */
+export async function ingressStanding(
+  rec: { domain: string; addresses: string[] },
+  options: { running: boolean; fallbackHosts?: string[] },
+): Promise<IngressStanding> {
+  const fallback = options.fallbackHosts;
+  const answer = fallback ? ["127.0.0.1"] : rec.addresses;
+  const base = { domain: rec.domain, answer };
+  if (!options.running) {
+    return {
+      ...base,
+      status: "warn",
+      detail: "the cluster is not running: its names do not answer",
+    };
+  }
+  const name = fallback ? fallback[0] : probeName(rec.domain);
+  if (!name) {
+    return {
+      ...base,
+      status: "pass",
+      detail:
+        `no Ingress under ${rec.domain} yet; each one's hosts go into the hosts block at 127.0.0.1 (\`firestream apply\`)`,
+    };
+  }
+  const found = await lookUpOnHost(name).catch(() => [] as string[]);
+  if (found === "skipped") {
+    return {
+      ...base,
+      status: "pass",
+      detail: `lookup of ${name} skipped (FIRESTREAM_DNS_PROBE=off)`,
+    };
+  }
+  const lookup = { name, addresses: found };
+  if (found.some((a) => answer.includes(a))) {
+    return { ...base, lookup, status: "pass", detail: `${name} resolves to ${found.join(", ")}` };
+  }
+  return {
+    ...base,
+    lookup,
+    status: "warn",
+    detail: found.length
+      ? `${name} resolves to ${found.join(", ")}, not ${answer.join(", ")}`
+      : `${name} does not resolve on this host`,
+    fix: "run `firestream apply` (CoreDNS loads a changed key within about a minute)",
+  };
 }

@@ -194,3 +194,81 @@ Deno.test("ingress dns: plan shows a changed Traefik address and a removed key a
     assertEquals(customData(h)!["corp.server"], USER_KEYS["corp.server"]);
   });
 });
+
+Deno.test("ingress dns: without routes the cluster's Ingress hosts go into the hosts block; plan shows each one added or gone as drift", async () => {
+  const config = testConfig({ network: true }).replace(
+    "configure_routes = true",
+    "configure_routes = false",
+  );
+  await withSimHost({ config }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    assertEquals((await h.state()).clusters[CLUSTER].resources.hosts_block.ingress_hosts, []);
+    h.kube(CLUSTER, (k, { addIngress }) => {
+      addIngress(k, { namespace: "default", name: "hello", hosts: ["hello.firestream.local"] });
+      addIngress(k, { namespace: "default", name: "elsewhere", hosts: ["app.example.com"] });
+    });
+    let c = change(await planned(h), `cluster.${CLUSTER}.hosts`);
+    assertEquals([c.cause, c.diffs], ["drift", [{
+      key: "ingress host hello.firestream.local",
+      from: null,
+      to: "127.0.0.1",
+      drift: true,
+    }]]);
+    await converges(h);
+    assertMatch(Deno.readTextFileSync(h.hostsFile), "127.0.0.1\thello.firestream.local\n");
+
+    h.kube(CLUSTER, (k) => {
+      delete k.objects.ingresses["default/hello"];
+    });
+    c = change(await planned(h), `cluster.${CLUSTER}.hosts`);
+    assertEquals(c.diffs, [{
+      key: "ingress host hello.firestream.local",
+      from: "127.0.0.1",
+      to: null,
+      drift: true,
+    }]);
+    await converges(h);
+    assertEquals(Deno.readTextFileSync(h.hostsFile).includes("hello.firestream.local"), false);
+    await h.ok(["cluster", "delete", "--yes"]);
+    assertEquals(
+      Deno.readTextFileSync(h.hostsFile),
+      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n",
+    );
+  });
+});
+
+Deno.test("ingress dns: cluster info and doctor show the domain, the answer address and whether a name under it resolves", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    const traefik = h.world().clusters[CLUSTER].kube.objects.services["kube-system/traefik"].spec
+      .clusterIP;
+    const probe = { FIRESTREAM_DNS_PROBE: await h.startDns() };
+    const info = await h.run(["cluster", "info"], { env: probe });
+    assertEquals(info.code, 0, info.stderr);
+    assertMatch(info.stdout, `ingress:    *.firestream.local → ${traefik}`);
+    assertMatch(info.stdout, `firestream-probe.firestream.local resolves to ${traefik}`);
+    const json = JSON.parse((await h.run(["cluster", "info", "--json"], { env: probe })).stdout);
+    const view = Array.isArray(json) ? json[0] : json;
+    assertEquals(view.ingress.lookup, {
+      name: "firestream-probe.firestream.local",
+      addresses: [traefik],
+    });
+    const doctor = await h.run(["doctor", "--json"], { env: probe });
+    const checks = JSON.parse(doctor.stdout).checks ?? JSON.parse(doctor.stdout);
+    const check = checks.find((x: { name: string }) => x.name === "ingress names");
+    assertEquals(check.status, "pass", JSON.stringify(check));
+    assertMatch(check.detail, `*.firestream.local → ${traefik}`);
+
+    // the key gone from CoreDNS: the name no longer resolves, and both say so with the fix
+    await kubectl(h, [
+      "delete",
+      "configmap",
+      "coredns-custom",
+      "-n",
+      "kube-system",
+    ]);
+    const after = await h.run(["cluster", "info"], { env: probe });
+    assertMatch(after.stdout, "firestream-probe.firestream.local does not resolve on this host");
+    assertMatch(after.stdout, "fix: run `firestream apply`");
+  });
+});

@@ -99,7 +99,7 @@ Deno.test("network: a route to another gateway is an error unless --force; force
         "    }",
       ].join("\n"),
     );
-    assertMatch(del.stdout, "Plan: 0 to add, 1 to change, 0 to replace, 4 to destroy.");
+    assertMatch(del.stdout, "Plan: 0 to add, 1 to change, 0 to replace, 5 to destroy.");
     assertEquals(routesOf(h), ["10.43.0.0/16 via 172.17.0.9"]);
   });
 });
