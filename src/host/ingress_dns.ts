@@ -86,6 +86,17 @@ export function corednsServerBlock(
   ].join("\n");
 }
 
+/** The server block of a recorded key (its domain and addresses). */
+export function recordedServerBlock(
+  cluster: string,
+  rec: { domain: string; addresses: string[] },
+): string {
+  return corednsServerBlock(cluster, rec.domain, {
+    v4: rec.addresses.filter((a) => !a.includes(":")),
+    v6: rec.addresses.filter((a) => a.includes(":")),
+  });
+}
+
 /** The domain and addresses a server block of {@link corednsServerBlock} names, or undefined. */
 export function readServerBlock(
   text: string,

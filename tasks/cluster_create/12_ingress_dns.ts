@@ -12,6 +12,7 @@ import {
   type IngressAddresses,
   patchIngressKey,
   readServerBlock,
+  recordedServerBlock,
   removeIngressKey,
   traefikAddresses,
 } from "../../src/host/ingress_dns.ts";
@@ -169,10 +170,7 @@ const ingressDns: Task<ClusterContext, IngressDnsUndo> = {
     if (!rec) {
       return await removeIngressKey(ctx.kubeContext, createdByFirestream(cm));
     }
-    const text = corednsServerBlock(ctx.name, rec.domain, {
-      v4: rec.addresses.filter((a) => !a.includes(":")),
-      v6: rec.addresses.filter((a) => a.includes(":")),
-    });
+    const text = recordedServerBlock(ctx.name, rec);
     if (current !== text) await patchIngressKey(ctx.kubeContext, text);
   },
 };

@@ -2,11 +2,11 @@
 import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import {
-  corednsServerBlock,
   createCorednsCustom,
   getCorednsCustom,
   INGRESS_DNS_KEY,
   patchIngressKey,
+  recordedServerBlock,
   removeIngressKey,
 } from "../../src/host/ingress_dns.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
@@ -15,20 +15,12 @@ import { clustersRead, liveCluster } from "../reads.ts";
 
 type IngressDnsRecord = NonNullable<ClusterResources["ingress_dns"]>;
 
-function blockOf(ctx: ClusterContext, rec: IngressDnsRecord): string {
-  return corednsServerBlock(ctx.name, rec.domain, {
-    v4: rec.addresses.filter((a) => !a.includes(":")),
-    v6: rec.addresses.filter((a) => a.includes(":")),
-  });
-}
-
 /** Puts the recorded key back (the ConfigMap too, when it went). */
 async function putBack(ctx: ClusterContext, rec: IngressDnsRecord): Promise<void> {
+  const text = recordedServerBlock(ctx.name, rec);
   const cm = await getCorednsCustom(ctx.kubeContext);
-  if (!cm) return await createCorednsCustom(ctx.kubeContext, blockOf(ctx, rec), MANAGED_BY);
-  if (cm.data?.[INGRESS_DNS_KEY] !== blockOf(ctx, rec)) {
-    await patchIngressKey(ctx.kubeContext, blockOf(ctx, rec));
-  }
+  if (!cm) return await createCorednsCustom(ctx.kubeContext, text, MANAGED_BY);
+  if (cm.data?.[INGRESS_DNS_KEY] !== text) await patchIngressKey(ctx.kubeContext, text);
 }
 
 const ingressDns: Task<ClusterContext, IngressDnsRecord> = {

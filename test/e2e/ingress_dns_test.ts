@@ -5,6 +5,7 @@
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { change, converges, planned } from "./plans.ts";
 
 const CLUSTER = "firestream-local";
 const CONTEXT = `k3d-${CLUSTER}`;
@@ -36,30 +37,6 @@ function withKeys(h: SimHost, data: Record<string, string>): void {
       data: { ...(existing?.data ?? {}), ...data },
     });
   });
-}
-
-interface Change {
-  address: string;
-  cause: string;
-  diffs: { key: string; from?: unknown; to?: unknown; drift?: boolean }[];
-}
-
-async function planned(h: SimHost): Promise<Change[]> {
-  const r = await h.run(["plan", "--json", "--detailed-exitcode"]);
-  assertEquals(r.code, 2, `plan should see a change\n${r.stdout}\n${r.stderr}`);
-  return JSON.parse(r.stdout).changes;
-}
-
-function change(changes: Change[], address: string): Change {
-  const c = changes.find((x) => x.address === address);
-  assertOk(c, `${address} in ${changes.map((x) => x.address).join(", ")}`);
-  return c!;
-}
-
-async function converges(h: SimHost): Promise<void> {
-  await h.ok(["apply", "--yes"]);
-  const again = await h.run(["plan", "--detailed-exitcode"]);
-  assertEquals(again.code, 0, again.stdout + again.stderr);
 }
 
 Deno.test("ingress dns: create writes one server block answering the domain with Traefik's address; a second create changes nothing", async () => {

@@ -383,20 +383,30 @@ function wait(cluster: SimCluster, p: Parsed): string {
   return lines.join("\n") + "\n";
 }
 
-function apply(cluster: SimCluster, p: Parsed, input: string): string {
+/**
+ * The objects of `-f FILE` (`-` is stdin), with the name kubectl gives the source in its messages;
+ * a document that does not parse fails as kubectl does.
+ */
+function manifests(p: Parsed, input: string): { source: string; objects: KubeObject[] } {
   const file = flag(p, "filename");
   if (!file) throw new SimExit(1, "error: must specify one of -f and -k\n");
   const text = file === "-" ? input : Deno.readTextFileSync(file);
-  const out: string[] = [];
+  const source = file === "-" ? "STDIN" : file;
+  const objects: KubeObject[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length) {
-      throw new SimExit(
-        1,
-        `error: error parsing ${file === "-" ? "STDIN" : file}: ${doc.errors[0].message}\n`,
-      );
+      throw new SimExit(1, `error: error parsing ${source}: ${doc.errors[0].message}\n`);
     }
     const obj = doc.toJSON();
-    if (!obj) continue;
+    if (obj) objects.push(obj);
+  }
+  return { source, objects };
+}
+
+function apply(cluster: SimCluster, p: Parsed, input: string): string {
+  const file = flag(p, "filename")!;
+  const out: string[] = [];
+  for (const obj of manifests(p, input).objects) {
     const kind = KIND_TO_PLURAL[obj.kind];
     const crdMissing = kind === "tlsstores" &&
       (cluster.traefikCrdsAt === null ||
@@ -440,13 +450,9 @@ function apply(cluster: SimCluster, p: Parsed, input: string): string {
  * (kubectl pkg/cmd/create: `Error from server (AlreadyExists): error when creating "STDIN": …`).
  */
 function create(cluster: SimCluster, p: Parsed, input: string): string {
-  const file = flag(p, "filename");
-  if (!file) throw new SimExit(1, "error: must specify one of -f and -k\n");
-  const text = file === "-" ? input : Deno.readTextFileSync(file);
+  const { source, objects } = manifests(p, input);
   const out: string[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    const obj = doc.toJSON();
-    if (!obj) continue;
+  for (const obj of objects) {
     const kind = KIND_TO_PLURAL[obj.kind];
     if (!kind) throw new SimExit(98, `sim: kubectl create of ${obj.kind} is not simulated\n`);
     if (!CLUSTER_SCOPED.has(kind)) obj.metadata.namespace ??= flag(p, "namespace") ?? "default";
@@ -457,9 +463,7 @@ function create(cluster: SimCluster, p: Parsed, input: string): string {
     if (existing) {
       throw new SimExit(
         1,
-        `Error from server (AlreadyExists): error when creating "${
-          file === "-" ? "STDIN" : file
-        }": ${kind} "${obj.metadata.name}" already exists\n`,
+        `Error from server (AlreadyExists): error when creating "${source}": ${kind} "${obj.metadata.name}" already exists\n`,
       );
     }
     put(cluster.kube, kind, obj);
