@@ -115,7 +115,11 @@ function check(ctx: ClusterContext): CheckResult {
 async function restore(ctx: ClusterContext, undo: IngressDnsUndo): Promise<void> {
   if (undo.created) return await removeIngressKey(ctx.kubeContext, true);
   const cm = await getCorednsCustom(ctx.kubeContext);
-  if (!cm) return;
+  // the key went with the ConfigMap Firestream had made: both come back
+  if (!cm) {
+    if (undo.before !== null) await createCorednsCustom(ctx.kubeContext, undo.before, MANAGED_BY);
+    return;
+  }
   if ((cm.data?.[INGRESS_DNS_KEY] ?? null) !== undo.before) {
     await patchIngressKey(ctx.kubeContext, undo.before);
   }
@@ -131,23 +135,26 @@ const ingressDns: Task<ClusterContext, IngressDnsUndo> = {
   check,
   apply: async (ctx) => {
     const rec = ctx.record.resources.ingress_dns;
-    // read afresh: another key may have been added since the refresh
-    const cm = await getCorednsCustom(ctx.kubeContext);
-    const before: string | null = cm?.data?.[INGRESS_DNS_KEY] ?? null;
     const want = wantedIngressDns(ctx, ctx.live.now(kubeRead));
-    if (!want) {
-      if (cm) await removeIngressKey(ctx.kubeContext, rec?.configmap_created ?? false);
-      delete ctx.record.resources.ingress_dns;
-      return { before, created: false };
-    }
+    let before: string | null = null;
     let created = false;
+    // one write at most, and last: a failure leaves the ConfigMap as it was
     try {
-      if (!cm) {
+      // read afresh: another key may have been added since the refresh
+      const cm = await getCorednsCustom(ctx.kubeContext);
+      before = cm?.data?.[INGRESS_DNS_KEY] ?? null;
+      if (!want) {
+        if (cm) await removeIngressKey(ctx.kubeContext, rec?.configmap_created ?? false);
+      } else if (!cm) {
         await createCorednsCustom(ctx.kubeContext, want.text, MANAGED_BY);
         created = true;
       } else await patchIngressKey(ctx.kubeContext, want.text);
     } catch (err) {
       throw new StepFailure(err, { undone: true });
+    }
+    if (!want) {
+      delete ctx.record.resources.ingress_dns;
+      return { before, created: false };
     }
     ctx.record.resources.ingress_dns = {
       domain: want.domain,
