@@ -9,6 +9,8 @@ function refusal(fn: () => unknown): string {
   throw new Error("accepted");
 }
 import { answerFromServers, loadCustomServers, parseServerBlocks } from "../../test/sim/coredns.ts";
+import { configSchema } from "../config/schema.ts";
+import { hostsLines, ingressHostsFallback } from "./hosts.ts";
 import {
   corednsServerBlock,
   INGRESS_DNS_KEY,
@@ -101,4 +103,23 @@ Deno.test("ingress dns: Traefik's addresses and the Ingress hosts under the doma
     ], "firestream.local"),
     ["a.firestream.local", "b.firestream.local", "c.firestream.local"],
   );
+});
+
+Deno.test("ingress dns: Ingress hosts go into the hosts block only where Traefik's address is out of reach", () => {
+  const k3d = (network: Record<string, unknown>, ingress: Record<string, unknown> = {}) =>
+    configSchema.parse({ cluster: { k3d: { network, ingress } } }).cluster.k3d;
+  assertEquals(ingressHostsFallback(k3d({}), "linux"), false);
+  assertEquals(ingressHostsFallback(k3d({}), "darwin"), true);
+  assertEquals(ingressHostsFallback(k3d({ configure_routes: false }), "linux"), true);
+  assertEquals(ingressHostsFallback(k3d({ configure_dns: false }), "linux"), true);
+  assertEquals(
+    ingressHostsFallback(k3d({ configure_routes: false, patch_etc_hosts: false }), "linux"),
+    false,
+  );
+  assertEquals(
+    ingressHostsFallback(k3d({ configure_routes: false }, { wildcard_dns: false }), "linux"),
+    false,
+  );
+  const lines = hostsLines(k3d({}), "", ["hello.firestream.local"]);
+  assertEquals(lines.includes("127.0.0.1\thello.firestream.local"), true);
 });
