@@ -48,6 +48,22 @@ const sh = async (program: string, ...args: string[]) => {
   return r.stdout;
 };
 
+/** An Ingress for `host` to live-web; without `secret`, Traefik's default certificate serves it. */
+const INGRESS = (name: string, host: string, secret?: string) =>
+  `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: ${name} }
+spec:
+  tls: [{ hosts: ["${host}"]${secret ? `, secretName: ${secret}` : ""} }]
+  rules:
+    - host: ${host}
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend: { service: { name: live-web, port: { number: 8080 } } }
+`;
+
 const APP = (image: string, host: string, secret: string) => `
 apiVersion: apps/v1
 kind: Deployment
@@ -71,35 +87,7 @@ spec:
   selector: { app: live-web }
   ports: [{ name: http, port: 8080, targetPort: 8080 }]
 ---
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: live-web }
-spec:
-  tls: [{ hosts: ["${host}"], secretName: ${secret} }]
-  rules:
-    - host: ${host}
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend: { service: { name: live-web, port: { number: 8080 } } }
-`;
-
-/** An Ingress for a name written nowhere: Traefik's default certificate (the wildcard) serves it. */
-const WILDCARD_INGRESS = (host: string) => `
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: live-wildcard }
-spec:
-  tls: [{ hosts: ["${host}"] }]
-  rules:
-    - host: ${host}
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend: { service: { name: live-web, port: { number: 8080 } } }
-`;
+${INGRESS("live-web", host, secret)}`;
 
 /** A pod fetching `url` with the CA from the ConfigMap live-ca; curl retries while CoreDNS reloads. */
 const CURL_POD = (url: string) => `
@@ -236,7 +224,8 @@ Deno.test({
       "jsonpath={.spec.clusterIP}",
     );
     const wildcardFile = `${dir}/wildcard.yaml`;
-    await Deno.writeTextFile(wildcardFile, WILDCARD_INGRESS(wildcard));
+    // an Ingress for a name written nowhere: Traefik's default certificate (the wildcard) serves it
+    await Deno.writeTextFile(wildcardFile, INGRESS("live-wildcard", wildcard));
     await kubectl("apply", "-f", wildcardFile);
     // CoreDNS loads the coredns-custom key within about a minute (kubelet sync, then reload)
     const answered = await eventually(`getent hosts ${wildcard}`, 150_000, async () => {
