@@ -6,6 +6,7 @@
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { freePort, type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { until } from "../wait.ts";
 
 const ESC = String.fromCharCode(27);
 
@@ -85,19 +86,20 @@ Deno.test("a 2-server create that k3d fails reports k3d's ERRO line, without esc
   await withSimHost({ config }, async (h) => {
     const http = Number(/http_port = (\d+)/.exec(config)![1]);
     // the port is taken after preflight looked: k3d fails when it starts the load balancer
-    h.latency(0, { "k3d cluster create": 1500 });
+    h.hold("k3d cluster create");
     const child = h.spawn(["cluster", "create", "--yes", "--json"], {
       stdout: "piped",
       stderr: "piped",
     });
-    const end = Date.now() + 30000;
-    while (
-      !h.calls().some((c) => c.tool === "k3d" && c.argv[0] === "cluster" && c.argv[1] === "create")
-    ) {
-      if (Date.now() > end) throw new Error("k3d cluster create never started");
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until(
+      "k3d cluster create to start",
+      () =>
+        h.calls().some((c) =>
+          c.tool === "k3d" && c.argv[0] === "cluster" && c.argv[1] === "create"
+        ),
+    );
     const taken = Deno.listen({ hostname: "127.0.0.1", port: http });
+    h.release("k3d cluster create");
     const [status, out, err] = await Promise.all([
       child.status,
       new Response(child.stdout).text(),

@@ -211,6 +211,32 @@ export class SimHost {
     );
   }
 
+  /**
+   * Holds every call whose command words start with `prefix` (after its latency) until
+   * {@link release}: the call is logged at once, then waits, so a test can act while it runs.
+   */
+  hold(prefix: string): void {
+    const path = `${this.simDir}/holds.json`;
+    const holds = this.#holds();
+    if (!holds.includes(prefix)) replaceFile(path, JSON.stringify([...holds, prefix]));
+  }
+
+  /** Lets the calls held by {@link hold} of `prefix` go on. */
+  release(prefix: string): void {
+    replaceFile(
+      `${this.simDir}/holds.json`,
+      JSON.stringify(this.#holds().filter((p) => p !== prefix)),
+    );
+  }
+
+  #holds(): string[] {
+    try {
+      return JSON.parse(Deno.readTextFileSync(`${this.simDir}/holds.json`));
+    } catch {
+      return [];
+    }
+  }
+
   /** Starts the loopback DNS responder; returns "127.0.0.1:PORT" for FIRESTREAM_DNS_PROBE. */
   async startDns(): Promise<string> {
     const child = new Deno.Command(Deno.execPath(), {

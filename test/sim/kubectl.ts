@@ -1,5 +1,4 @@
 /** Simulated kubectl 1.32 against the simulated clusters: get, wait, apply, delete, create secret tls, logs, port-forward, top. */
-import { parseAllDocuments } from "yaml";
 import { bool, flag, type Parsed, SimExit } from "./core.ts";
 import { endpointSlices } from "./endpoints.ts";
 import { CLUSTER_SCOPED, put } from "./kube.ts";
@@ -270,7 +269,7 @@ export async function kubectl(
     case "wait":
       return wait(cluster, p);
     case "apply":
-      return apply(cluster, p, await stdin());
+      return await apply(cluster, p, await stdin());
     case "delete":
       return del(cluster, p);
     case "drain":
@@ -373,11 +372,13 @@ function wait(cluster: SimCluster, p: Parsed): string {
   return lines.join("\n") + "\n";
 }
 
-function apply(cluster: SimCluster, p: Parsed, input: string): string {
+async function apply(cluster: SimCluster, p: Parsed, input: string): Promise<string> {
   const file = flag(p, "filename");
   if (!file) throw new SimExit(1, "error: must specify one of -f and -k\n");
   const text = file === "-" ? input : Deno.readTextFileSync(file);
   const out: string[] = [];
+  // loaded only here: the YAML library is most of a simulated call's start-up
+  const { parseAllDocuments } = await import("yaml");
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length) {
       throw new SimExit(
