@@ -163,11 +163,24 @@ Deno.test("Traefik's TLSStore type arrives after the nodes are ready: create wai
     "[cluster.k3d.tls]\nenabled = true",
   );
   await withSimHost({ config }, async (h) => {
-    // real k3s: the traefik-crd HelmChart job applies the CRDs tens of seconds after start
-    h.updateWorld((w) => w.traefikCrdDelayMs = 30_000);
-    const r = await h.ok(["cluster", "create", "--yes"]);
-    assertMatch(r.stderr, "waiting for Traefik's TLSStore type");
-    assertOk(!/Traefik is not installed/.test(r.stderr + r.stdout), r.stderr);
+    // real k3s: the traefik-crd HelmChart job applies the CRDs tens of seconds after start; here
+    // they arrive once create says it waits for them
+    h.updateWorld((w) => w.traefikCrdDelayMs = 24 * 3600_000);
+    const child = h.spawn(["cluster", "create", "--yes"], { stdout: "piped", stderr: "piped" });
+    let stderr = "";
+    const read = (async () => {
+      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) stderr += c;
+    })();
+    const stdout = new Response(child.stdout).text();
+    await until(
+      "create to wait for the type",
+      () => stderr.includes("waiting for Traefik's TLSStore type"),
+    );
+    h.updateWorld((w) => w.clusters["firestream-local"].traefikCrdsAt = new Date().toISOString());
+    const status = await child.status;
+    await read;
+    assertEquals(status.code, 0, stderr);
+    assertOk(!/Traefik is not installed/.test(stderr + (await stdout)), stderr);
     const store = h.world().clusters["firestream-local"].kube.objects.tlsstores?.[
       "kube-system/default"
     ];

@@ -53,6 +53,20 @@ async function withLock<T>(fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
+/**
+ * {@link withLock} for the test process, which changes the sim dir of `dir` between calls: a
+ * simulated call running meanwhile cannot write back a world read before the change.
+ */
+export function withLockSync<T>(dir: string, fn: () => T): T {
+  const file = Deno.openSync(`${dir}/.lock`, { create: true, write: true });
+  try {
+    file.lockSync(true);
+    return fn();
+  } finally {
+    file.close();
+  }
+}
+
 /** Reads a JSON file of the sim dir, or `fallback`. */
 export function readJson<T>(name: string, fallback: T): T {
   try {
