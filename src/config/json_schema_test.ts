@@ -25,12 +25,14 @@ function validator() {
 
 /**
  * The rules JSON Schema cannot state: a network's range (private, /8 to /28, clear of reserved
- * ranges and of the other network) and distinct ports. The schema states a CIDR's form only.
+ * ranges and of the other network), an ingress domain that is no public suffix nor the cluster's
+ * own, and distinct ports. The schema states a CIDR's and a domain's form only.
  */
 function beyondSchema(issue: { code: string; path: (string | number)[]; message: string }) {
   const key = issue.path[issue.path.length - 1];
   return issue.code === "custom" &&
-    (key === "pod_cidr" || key === "service_cidr" || /is already used by/.test(issue.message));
+    (key === "pod_cidr" || key === "service_cidr" || key === "domain" ||
+      /is already used by/.test(issue.message));
 }
 
 Deno.test("json schema: the committed file is the one the validator's declarations make", () => {
@@ -136,7 +138,8 @@ Deno.test("json schema: profiles and extends are the loader's: a mutated file wi
         if (ours === true) return assertOk(theirs, `the schema refuses what loads: ${where}`);
         refused++;
         // beyond JSON Schema: the networks' ranges, distinct ports, and a base file that is not there
-        const beyond = /(pod_cidr|service_cidr)`|is already used by|`extends` = .*does not exist/;
+        const beyond =
+          /(pod_cidr|service_cidr|ingress\.domain)`|is already used by|`extends` = .*does not exist/;
         if (theirs) assertMatch(ours, beyond, `the schema accepts: ${where}`);
       }),
       { numRuns: 400, seed: 26 },

@@ -172,6 +172,10 @@ export class OptionalShape<T> extends Wrapper<T | undefined, T> {
   override get absentOk(): boolean {
     return true;
   }
+  /** Described, and still optional: the key stays optional in its object's type. */
+  override describe(text: string): OptionalShape<T> {
+    return new OptionalShape(this.inner.describe(text));
+  }
   read(input: unknown, path: Path): T | undefined {
     return input === undefined ? undefined : this.inner.read(input, path);
   }

@@ -3,7 +3,9 @@
  * kind of drift plans its exact key, before and after, labelled as drift; apply then converges.
  */
 import { assertEquals, assertOk } from "../assert.ts";
-import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { testConfig, withSimHost } from "../sim/harness.ts";
+import { until } from "../wait.ts";
+import { change, converges, planned } from "./plans.ts";
 
 const CLUSTER = "firestream-local";
 
@@ -14,49 +16,25 @@ function everythingOn(): string {
   );
 }
 
-interface Change {
-  address: string;
-  action: string;
-  cause: string;
-  diffs: {
-    key: string;
-    from?: unknown;
-    to?: unknown;
-    drift?: boolean;
-    forces_replacement?: boolean;
-  }[];
-}
-
-async function planned(h: SimHost): Promise<Change[]> {
-  const r = await h.run(["plan", "--json", "--detailed-exitcode"]);
-  assertEquals(r.code, 2, `plan should see a change\n${r.stdout}\n${r.stderr}`);
-  return JSON.parse(r.stdout).changes;
-}
-
-function change(changes: Change[], address: string): Change {
-  const c = changes.find((x) => x.address === address);
-  assertOk(c, `${address} in ${changes.map((x) => x.address).join(", ")}`);
-  return c!;
-}
-
-/** apply repairs the drift, and the next plan is empty. */
-async function converges(h: SimHost): Promise<void> {
-  await h.ok(["apply", "--yes"]);
-  const again = await h.run(["plan", "--detailed-exitcode"]);
-  assertEquals(again.code, 0, again.stdout + again.stderr);
-}
-
 Deno.test("refresh: a no-op plan makes at most 5 read-only calls, all started before any ends", async () => {
   await withSimHost({ config: everythingOn() }, async (h) => {
     await h.ok(["apply", "--yes"]);
-    // every read takes three seconds: calls issued one after another could not overlap
-    h.latency(3000);
     h.clearCalls();
-    const r = await h.run(["plan", "--detailed-exitcode"]);
-    assertEquals(r.code, 0, r.stdout + r.stderr);
+    const learn = await h.run(["plan", "--detailed-exitcode"]);
+    assertEquals(learn.code, 0, learn.stdout + learn.stderr);
+    const reads = h.ownCalls().length;
+    // every call is held: calls issued one after another could not all start
+    h.clearCalls();
+    h.hold("");
+    const child = h.spawn(["plan", "--detailed-exitcode"]);
+    await until(`all ${reads} reads started, none ended`, () => h.ownCalls().length >= reads);
+    h.release("");
+    const status = await child.status;
+    assertEquals(status.code, 0);
     const calls = h.ownCalls();
     const list = calls.map((c) => `${c.tool} ${c.argv.join(" ")}`).join("\n");
     assertOk(calls.length > 0 && calls.length <= 5, `${calls.length} calls:\n${list}`);
+    assertEquals(calls.length, reads, list);
     assertEquals(calls.filter((c) => c.mutating), [], list);
     const firstEnd = Math.min(...calls.map((c) => Date.parse(c.end!)));
     for (const c of calls) {

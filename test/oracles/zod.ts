@@ -14,6 +14,7 @@ import {
   DNS1123_SUBDOMAIN,
   EMAIL,
   HOSTNAME,
+  ingressDomainProblem,
   K3S_POD_CIDR,
   K3S_SERVICE_CIDR,
   K3S_VERSION,
@@ -100,6 +101,13 @@ const k3d = z.strictObject({
       ),
       256,
     ).default([]),
+  }).prefault({}),
+  ingress: z.strictObject({
+    domain: z.string().superRefine((s, ctx) => {
+      const problem = ingressDomainProblem(s);
+      if (problem) ctx.addIssue({ code: "custom", message: problem, input: s });
+    }).optional(),
+    wildcard_dns: z.boolean().default(true),
   }).prefault({}),
   dev_mode: z.strictObject({
     port_forward_all: z.boolean().default(true),
