@@ -71,6 +71,13 @@ interface Overlay {
   kind: "text" | "confirm" | "apply";
 }
 
+/** `text` in lines of at most `width` characters. */
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += Math.max(1, width)) out.push(text.slice(i, i + width));
+  return out;
+}
+
 function sleep(ms: number, wake: { resolve?: () => void }): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
@@ -561,7 +568,9 @@ class View {
   #lines(name: Pane, width: number, height: number): string[] {
     const p = this.#o.paint;
     const f = this.#m.facts;
-    const errorLine = (e?: string) => (e ? [p("red", `read failed: ${e}`)] : []);
+    // a failed read is said whole, over as many lines as it takes
+    const errorLine = (e?: string) =>
+      e ? wrap(`read failed: ${printable(e)}`, width).map((l) => p("red", l)) : [];
     const mark = (ok: string, text: string) =>
       ok === "ok" ? p("green", text) : ok === "off" ? p("gray", text) : p("yellow", text);
     let lines: string[] = [];
@@ -571,20 +580,21 @@ class View {
         const c = f.cluster.value;
         lines = errorLine(f.cluster.error);
         if (c) {
-          lines.push(
-            `${c.status}  k3s ${c.k3s.join(", ") || "-"}`,
-            `api ${c.api ?? "-"}`,
-          );
+          lines.push(`${c.status}  k3s ${c.k3s.join(", ") || "-"}`);
+          // k3d names every node k3d-<cluster>-<role>-<n>: the role and number say enough here
+          const prefix = `k3d-${c.name}-`;
           for (const n of c.nodes) {
             const m = f.metrics.value?.[n.name];
             const state = n.ready ?? (n.running ? "running" : "stopped");
+            const short = n.name.startsWith(prefix) ? n.name.slice(prefix.length) : n.name;
             lines.push(
-              `${n.name} ${state === "Ready" ? p("green", state) : p("yellow", state)}${
+              `${short} ${state === "Ready" ? p("green", state) : p("yellow", state)}${
                 m ? `  cpu ${m.cpu}  mem ${m.memory}` : ""
               }`,
             );
           }
-          if (f.metrics.error) lines.push(p("gray", f.metrics.error));
+          lines.push(`api ${c.api ?? "-"}`);
+          if (f.metrics.error) lines.push(...wrap(f.metrics.error, width).map((l) => p("gray", l)));
         } else if (!f.cluster.error) lines.push(p("gray", "reading…"));
         break;
       }
@@ -691,7 +701,11 @@ class View {
       // without colour the selection is a marker in a gutter every line keeps
       lines = lines.map((l, i) => `${i === selected ? ">" : " "} ${l}`);
     } else if (selected >= 0) lines[selected] = p("inverse", fit(lines[selected], width));
-    const top = selected >= height ? selected - height + 1 : 0;
+    // a pane without a selection scrolls by its own count
+    const top = selected >= 0
+      ? Math.max(0, selected - height + 1)
+      : Math.min(this.#sel[name], Math.max(0, lines.length - height));
+    if (selected < 0) this.#sel[name] = top;
     return lines.slice(top, top + height);
   }
 

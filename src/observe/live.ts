@@ -9,6 +9,7 @@ import { clustersRead, type LiveCache } from "../../tasks/context.ts";
 import type { Plan, ResourceChange } from "../cluster/plan.ts";
 import { listForwards } from "../portforward/control.ts";
 import { type ForwardEntry, forwardPaths, readEvents } from "../portforward/files.ts";
+import type { ForwardEvent } from "../portforward/supervisor.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { type Child, spawnChild } from "../tools/child.ts";
 import { exec, firstLine } from "../tools/exec.ts";
@@ -242,6 +243,7 @@ export function clusterFact(
 ): ClusterFact {
   if (!found) return { name, status: "missing", k3s: [], nodes: [] };
   const nodes: NodeFact[] = found.nodes.filter((n) => n.role === "server" || n.role === "agent")
+    .sort((a, b) => b.role.localeCompare(a.role) || a.name.localeCompare(b.name))
     .map((n) => {
       const kube = kubeNodes.find((k) => k.metadata.name === n.name);
       const row = kube ? nodeRow(kube) : undefined;
@@ -298,6 +300,31 @@ export async function readRegistry(host: string, port: number): Promise<Registry
     }),
   );
   return { url, healthy, repositories };
+}
+
+/**
+ * A forward with its restarts since the supervisor started, from the supervisor's events: a process
+ * that exited and is started again, or moved to another port. One starting again after such an
+ * exit is shown as `restarting` (the supervisor's files say `starting` once it runs kubectl).
+ */
+export function withRestarts(
+  e: ForwardEntry,
+  events: ForwardEvent[],
+): ForwardEntry & { restarts: number } {
+  const mine = events.filter((x) =>
+    x.key === `${e.namespace}/${e.service}` || x.key === `${e.namespace}/${e.service}:${e.port}`
+  );
+  let restarts = 0;
+  let down = false;
+  for (const x of mine) {
+    const again = x.event === "restarting" ||
+      (x.event === "exited" && /restarting/.test(x.message ?? ""));
+    if (again) restarts++;
+    if (again) down = true;
+    else if (x.event === "up") down = false;
+  }
+  const status = e.status === "starting" && down ? "restarting" : e.status;
+  return { ...e, status, restarts };
 }
 
 /** The live view's reads, run round by round. */
@@ -469,17 +496,8 @@ export class LiveModel {
     try {
       const { running, entries } = await listForwards(paths);
       const events = running ? await readEvents(paths.events, running.started) : [];
-      const restarts = (e: ForwardEntry) =>
-        events.filter((x) =>
-          x.event === "restarting" &&
-          (x.key === `${e.namespace}/${e.service}` ||
-            x.key === `${e.namespace}/${e.service}:${e.port}`)
-        ).length;
       this.facts.forwards = {
-        value: {
-          supervisor: running?.pid,
-          entries: entries.map((e) => ({ ...e, restarts: restarts(e) })),
-        },
+        value: { supervisor: running?.pid, entries: entries.map((e) => withRestarts(e, events)) },
         at: Date.now(),
       };
     } catch (err) {
