@@ -16,6 +16,7 @@ import { exec, firstLine } from "../tools/exec.ts";
 import { apiBinding, type K3dCluster } from "../tools/k3d.ts";
 import { getJson, kubectlArgv, type KubeObject } from "../tools/kubectl.ts";
 import { registryAnswers } from "../tools/registry_health.ts";
+import { caTrusted } from "../tls/trust_store.ts";
 import { eventRow, nodeRow, parseTop, podRow } from "./diagnostics.ts";
 import { logsArgs, type LogTarget, selectPods, targets } from "./logs.ts";
 
@@ -114,28 +115,6 @@ const WATCH_RETRY_MS = 10_000;
 function message(err: unknown): string {
   return firstLine(err instanceof Error ? err.message : String(err));
 }
-
-/** Whether each CA copy a system trust store reads holds this CA. */
-async function caTrusted(ca: string, copies: readonly string[]): Promise<boolean | undefined> {
-  let want: string;
-  try {
-    want = await Deno.readTextFile(ca);
-  } catch {
-    return undefined;
-  }
-  for (const c of copies) {
-    try {
-      if ((await Deno.readTextFile(c)).trim() === want.trim()) return true;
-    } catch { /* not there */ }
-  }
-  return false;
-}
-
-/** Where the system trust stores keep the CA `firestream cluster trust` installs (Linux). */
-export const SYSTEM_CA_COPIES = [
-  "/usr/local/share/ca-certificates/firestream-local-ca.crt",
-  "/etc/pki/ca-trust/source/anchors/firestream-local-ca.crt",
-] as const;
 
 /** The Host pane's items from a plan and the record: ok or drifted, from the plan's own diffs. */
 export function hostItems(
@@ -467,7 +446,7 @@ export class LiveModel {
         f.cluster = { ...f.cluster, error: message(err), at };
       }
       const tls = this.#record?.resources.tls;
-      const trusted = tls ? await caTrusted(tls.ca_cert, SYSTEM_CA_COPIES) : undefined;
+      const trusted = tls ? await caTrusted(tls.ca_cert) : undefined;
       f.host = { value: hostItems(plan, this.#record, trusted), at };
     } catch (err) {
       const e = message(err);

@@ -98,7 +98,7 @@ export function box(
   const { width, height } = size;
   if (width < 4 || height < 2) return Array(Math.max(0, height)).fill(" ".repeat(width));
   const inner = width - 2;
-  const label = fit(` ${title} `, Math.min(inner - 2, title.length + 2)).trimEnd();
+  const label = fit(` ${title} `, Math.min(inner - 2, title.length + 2));
   const head = options.focused ? options.paint("bold", `[${label.trim()}]`) : label;
   const headWidth = options.focused ? label.trim().length + 2 : label.length;
   const edge = (s: string) => (options.focused ? options.paint("cyan", s) : s);
