@@ -423,7 +423,8 @@ class View {
     if (kind === "confirm" && !changes) {
       return this.#say("No changes. The machine matches the configuration: nothing to apply.");
     }
-    const text = renderPlan(plan.value, this.#o.paint);
+    // plain, so that long lines wrap in the overlay
+    const text = renderPlan(plan.value, (_c, s) => s);
     const made = new Date(plan.at ?? Date.now()).toLocaleTimeString();
     this.#confirmText = "";
     this.#overlay = {
@@ -490,7 +491,8 @@ class View {
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "");
     const file = `${this.#o.stateDir}/diagnostics-${stamp}.txt`;
     await Deno.writeTextFile(file, renderDiagnostics(report, new Output({ noColor: true })) + "\n");
-    this.#say(`diagnostics written to ${file}`);
+    const cwd = `${Deno.cwd()}/`;
+    this.#say(`diagnostics written to ${file.startsWith(cwd) ? file.slice(cwd.length) : file}`);
   }
 
   // ---- drawing ----
@@ -712,12 +714,20 @@ class View {
   #overlayRows(w: number, h: number): string[] {
     const o = this.#overlay!;
     const inner = h - 2;
-    o.scroll = Math.min(o.scroll, Math.max(0, o.lines.length - inner));
-    const lines = o.lines.slice(o.scroll, o.scroll + inner).map((l) =>
-      o.kind === "apply" ? printable(l) : l
-    );
-    const more = o.lines.length > inner
-      ? ` (${o.scroll + 1}-${Math.min(o.lines.length, o.scroll + inner)} of ${o.lines.length}, ↑↓)`
+    // long lines continue on the next, indented as they began
+    const all = o.lines.flatMap((raw) => {
+      const l = printable(raw);
+      if (l.length <= w - 2) return [l];
+      const indent = " ".repeat(Math.min(8, /^ */.exec(l)![0].length + 2));
+      return [
+        l.slice(0, w - 2),
+        ...wrap(l.slice(w - 2), w - 2 - indent.length).map((x) => indent + x),
+      ];
+    });
+    o.scroll = Math.min(o.scroll, Math.max(0, all.length - inner));
+    const lines = all.slice(o.scroll, o.scroll + inner);
+    const more = all.length > inner
+      ? ` (${o.scroll + 1}-${Math.min(all.length, o.scroll + inner)} of ${all.length}, ↑↓)`
       : "";
     const hint = o.kind === "confirm"
       ? ""

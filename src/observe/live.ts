@@ -139,7 +139,14 @@ export function hostItems(
   const r = record?.resources;
   const net = k?.network;
   const items: HostItem[] = [];
-  const routes = r?.routes?.map((x) => `${x.cidr} via ${x.via}`).join(", ");
+  // one `via` for all the CIDRs it carries, the most usual case
+  const vias = [...new Set(r?.routes?.map((x) => x.via) ?? [])];
+  const routes = r?.routes?.length
+    ? vias.map((v) =>
+      `${r.routes!.filter((x) => x.via === v).map((x) => x.cidr).join(", ")} via ${v}`
+    )
+      .join("; ")
+    : undefined;
   items.push({
     name: "routes",
     status: status("routes", Boolean(net?.configure_routes)),
@@ -156,7 +163,7 @@ export function hostItems(
     detail: why(
       "hosts",
       r?.hosts_block
-        ? `${r.hosts_block.file}: ${r.hosts_block.lines.map((l) => l.split("\t")[1]).join(", ")}`
+        ? `${r.hosts_block.lines.map((l) => l.split("\t")[1]).join(", ")} in ${r.hosts_block.file}`
         : "none",
     ),
   });

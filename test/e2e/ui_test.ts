@@ -53,7 +53,7 @@ Deno.test("ui: the seed cluster's nodes, host items, registry and forwards; a ki
         (s) =>
           /server-0 Ready/.test(s) &&
           /agent-1 Ready/.test(s) &&
-          /ok\s+routes\s+10\.42\.0\.0\/16 via/.test(s) &&
+          /ok\s+routes\s+10\.42\.0\.0\/16, 10\.43\.0\.0\/16 via/.test(s) &&
           /ok\s+dns\s+resolv\.conf/.test(s) &&
           /ok\s+hosts\s+/.test(s) &&
           /healthy/.test(s) && s.includes("shop/web: 1.0, latest") &&
