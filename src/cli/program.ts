@@ -422,10 +422,10 @@ ${
         "full-screen live view: cluster, host network (ok or drift), registry, forwards, pods and their logs, with keys to plan, apply and restart",
       options: [INTERVAL],
       after: `
-Bare \`firestream\` on a terminal opens it too. Keys: Enter logs, / filter, n namespace,
-p plan, a apply (after showing the plan and asking), r restart a forward, d diagnostics
-to a file, ? help, q quit. Without a terminal: \`firestream cluster info --json\` or
-\`firestream cluster info --watch\`.
+Bare \`firestream\` on a terminal opens it too. Keys: Enter logs, / filter,
+n namespace, p plan, a apply (after showing the plan and asking), r restart
+a forward, d diagnostics to a file, ? help, q quit. Without a terminal:
+\`firestream cluster info --json\` or \`firestream cluster info --watch\`.
 ${examples("firestream ui", "firestream ui --interval 5")}`,
       run: async (c) => (await import("./ui.ts")).ui(globals(c), c.opts),
     },
