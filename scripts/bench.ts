@@ -584,6 +584,21 @@ function directForward(h: SimHost, service: string, specs: string[]): Deno.Child
   }).spawn();
 }
 
+/** An idle `deno run` (the memory reference): started now, its RSS asked when wanted, then stopped. */
+async function idleDeno(): Promise<{ kib: () => number; stop: () => Promise<void> }> {
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  Deno.writeTextFileSync(file, "await new Promise((r) => setTimeout(r, 3_600_000));\n");
+  const idle = new Deno.Command(DENO, { args: ["run", "-A", file], stdout: "null" }).spawn();
+  return {
+    kib: () => residentKiB(idle.pid) ?? 0,
+    stop: async () => {
+      idle.kill();
+      await idle.status;
+      await Deno.remove(file);
+    },
+  };
+}
+
 async function portForwarding(count: number): Promise<void> {
   // service i has port 1000+i; every other one also 2000+i: `count` services, 1.5×count ports
   const services = Array.from({ length: count }, (_, i) => ({
@@ -683,15 +698,11 @@ async function portForwarding(count: number): Promise<void> {
     const supervisor = JSON.parse(
       Deno.readTextFileSync(`${h.projectDir}/.firestream/port-forward.firestream-local.pid`),
     ).pid;
-    const idleFile = await Deno.makeTempFile({ suffix: ".ts" });
-    Deno.writeTextFileSync(idleFile, "await new Promise((r) => setTimeout(r, 3000));\n");
-    const idle = new Deno.Command(DENO, { args: ["run", "-A", idleFile], stdout: "null" }).spawn();
+    const idle = await idleDeno();
     await new Promise((r) => setTimeout(r, 1500));
     const mineKiB = residentKiB(supervisor) ?? 0;
-    const base = residentKiB(idle.pid) ?? 0;
-    idle.kill();
-    await idle.status;
-    await Deno.remove(idleFile);
+    const base = idle.kib();
+    await idle.stop();
     row(
       "supervisor memory (RSS)",
       `${(mineKiB / 1024).toFixed(0)}MiB`,
@@ -796,9 +807,7 @@ async function liveView(seconds: number): Promise<void> {
       stdout: "null",
       stderr: "null",
     }).spawn();
-    const idleFile = await Deno.makeTempFile({ suffix: ".ts" });
-    Deno.writeTextFileSync(idleFile, "await new Promise((r) => setTimeout(r, 600_000));\n");
-    const idle = new Deno.Command(DENO, { args: ["run", "-A", idleFile], stdout: "null" }).spawn();
+    const idle = await idleDeno();
     // settle: the first rounds, the watches and the first metrics are behind it
     await new Promise((r) => setTimeout(r, 5000));
     h.clearCalls();
@@ -816,7 +825,7 @@ async function liveView(seconds: number): Promise<void> {
     const tree = share(ticksBetween(before.tree, treeTicks(view)));
     const ref = share(ticksBetween(before.watch, treeTicks(watch.pid)));
     const rss = residentKiB(view) ?? 0;
-    const idleRss = residentKiB(idle.pid) ?? 0;
+    const idleRss = idle.kib();
     const watchRss = residentKiB(watch.pid) ?? 0;
     const calls = h.calls().filter((c) => c.ppid === view).length;
     const pct = (v: number) => `${v.toFixed(1)}%`;
@@ -844,10 +853,8 @@ async function liveView(seconds: number): Promise<void> {
       verdict(rss / idleRss, 2.5),
       `reference: an idle \`deno run\`; the kubectl watch: ${(watchRss / 1024).toFixed(0)}MiB`,
     );
-    idle.kill();
     watch.kill();
-    await Promise.all([idle.status, watch.status]);
-    await Deno.remove(idleFile);
+    await Promise.all([idle.stop(), watch.status]);
     await t.keys("q");
     await t.waitFor("the view to end", (s) => /exit=0/.test(s));
   } finally {

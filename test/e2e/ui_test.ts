@@ -191,7 +191,8 @@ Deno.test("ui: without a terminal it refuses in one line; cluster info --watch p
     });
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
-    while ((text.match(/^— /gm) ?? []).length < 3) {
+    // three whole rounds: each ends with its servers line
+    while ((text.match(/servers: /g) ?? []).length < 3) {
       const { value, done } = await reader.read();
       if (done) break;
       text += value;
