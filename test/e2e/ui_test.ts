@@ -130,7 +130,7 @@ Deno.test("ui: the seed cluster's nodes, host items, registry and forwards; a ki
   });
 });
 
-Deno.test("ui: colour only without NO_COLOR; 80×24 shows every pane title; a resize redraws", async () => {
+Deno.test("ui: colour only without NO_COLOR; 80×24 shows every pane title; a resize redraws; bare firestream opens it", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
     await h.ok(["cluster", "create", "--yes"]);
     // deno-lint-ignore no-control-regex
@@ -160,7 +160,8 @@ Deno.test("ui: colour only without NO_COLOR; 80×24 shows every pane title; a re
     const colour = new Terminal(h, { NO_COLOR: undefined });
     try {
       await colour.start(80, 24);
-      await colour.firestream(["ui"]);
+      // bare `firestream` on a terminal is the live view
+      await colour.firestream([]);
       await colour.waitFor("the view", (s) => /server-0 Ready/.test(s));
       assertMatch(await colour.capture(true), escape);
       await colour.keys("q");
