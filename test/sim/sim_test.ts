@@ -232,6 +232,49 @@ Deno.test("sim kubectl port-forward: binds loopback for real and answers each TC
   });
 });
 
+Deno.test("sim kubectl get --watch -o name: the objects there, then a line per change; one type only", async () => {
+  await withSimHost({}, async (h) => {
+    assertEquals(
+      (await h.tool("k3d", ["cluster", "create", "wa", "--api-port", `127.0.0.1:${freePort()}`]))
+        .code,
+      0,
+    );
+    const several = await h.tool("kubectl", [
+      "--context",
+      "k3d-wa",
+      "get",
+      "pods,nodes",
+      "--watch",
+      "-o",
+      "name",
+    ]);
+    assertEquals(several.code, 1);
+    assertMatch(several.stderr, "watch is only supported on individual resources");
+    const child = new Deno.Command(new URL("./bin/kubectl", import.meta.url).pathname, {
+      args: ["--context", "k3d-wa", "get", "pods", "-A", "--watch", "-o", "name"],
+      env: h.env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    const until = async (what: string) => {
+      while (!text.includes(what)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the watch ended before ${what}:\n${text}`);
+        text += value;
+      }
+    };
+    await until("pod/coredns-");
+    h.kube("wa", (k, { addPod }) => addPod(k, { namespace: "default", name: "late" }));
+    await until("pod/late\n");
+    child.kill("SIGTERM");
+    await child.status;
+    reader.releaseLock();
+  });
+});
+
 Deno.test("sim faults and latency: the first matching call fails as told, later ones do not; calls wait", async () => {
   await withSimHost({}, async (h) => {
     h.fault("k3d cluster list", "FATA[0000] simulated outage", { exit: 3 });
