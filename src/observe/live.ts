@@ -198,9 +198,20 @@ export function hostItems(
         : "not trusted: `firestream cluster trust`",
     });
   }
-  // the ingress domain: the certificate's name (a wildcard names every host under it)
-  const domain = k?.tls.enabled ? k.tls.certificate.common_name : undefined;
-  if (domain) items.push({ name: "domain", status: "ok", detail: domain });
+  // the ingress domain: its names in cluster DNS when recorded, else the certificate's name
+  const ingress = r?.ingress_dns;
+  if (ingress || k?.ingress?.wildcard_dns) {
+    items.push({
+      name: "ingress",
+      status: status("ingress-dns", Boolean(k?.ingress?.wildcard_dns)),
+      detail: why(
+        "ingress-dns",
+        ingress ? `*.${ingress.domain} → ${ingress.addresses.join(", ")}` : "none",
+      ),
+    });
+  } else if (k?.tls.enabled) {
+    items.push({ name: "domain", status: "ok", detail: k.tls.certificate.common_name });
+  }
   items.push({
     name: "forwards",
     status: status("port-forward", Boolean(k?.dev_mode.port_forward_all)),
