@@ -26,14 +26,22 @@ export async function until<T>(
   }
 }
 
-/** The body a forwarded local port answers with, or undefined. */
-export async function answer(port: number): Promise<string | undefined> {
+/** The body a forwarded local port answers with (`namespace/pod:port`), or undefined. */
+export async function answerPod(port: number): Promise<string | undefined> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
-    return await res.text();
+    return (await res.text()).trimEnd();
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Which deployment's pod answered on a forwarded local port, as `namespace/deployment:port` (the
+ * pod name without its template hash and suffix), or undefined.
+ */
+export async function answer(port: number): Promise<string | undefined> {
+  return (await answerPod(port))?.replace(/-[0-9a-f]{9}-[0-9a-f]{5}:/, ":");
 }
 
 /** The mapping file's rows (none while it does not exist). */

@@ -63,9 +63,9 @@ Deno.test("port-forward: past its deadline a forward whose port was taken moves 
       }, 60_000);
       const moved = up.find((e) => e.service === "web")!;
       assertEquals(moved.local_port, 8081 + offset);
-      assertEquals(await answer(8081 + offset), "svc/default/web:8080\n");
-      assertEquals(await answer(80 + offset), "svc/apps/api:80\n");
-      assertEquals(await answer(9090 + offset), "svc/apps/api:9090\n");
+      assertEquals(await answer(8081 + offset), "default/web:8080");
+      assertEquals(await answer(80 + offset), "apps/api:80");
+      assertEquals(await answer(9090 + offset), "apps/api:9090");
 
       const events = Deno.readTextFileSync(spec.paths.events);
       assertMatch(

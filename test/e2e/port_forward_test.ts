@@ -50,8 +50,8 @@ Deno.test("port-forward: the seed's 8080 → offset mapping and a multi-port ser
       `apps/api:9090→${9090 + offset}`,
       `default/web:8080→${8080 + offset}`,
     ]);
-    assertEquals(await answer(8080 + offset), "svc/default/web:8080\n");
-    assertEquals(await answer(9090 + offset), "svc/apps/api:9090\n");
+    assertEquals(await answer(8080 + offset), "default/web:8080");
+    assertEquals(await answer(9090 + offset), "apps/api:9090");
     const forwards = h.calls().filter((c) =>
       c.tool === "kubectl" && c.argv.includes("port-forward")
     );
@@ -70,7 +70,7 @@ Deno.test("port-forward: the seed's 8080 → offset mapping and a multi-port ser
     await until(
       "web answers again",
       async () =>
-        (await answer(web.local_port)) === "svc/default/web:8080\n" &&
+        (await answer(web.local_port)) === "default/web:8080" &&
         entries(h).find((e) => e.service === "web")!.pid !== web.pid,
     );
     assertMatch(events(), "restarting now");
@@ -84,7 +84,7 @@ Deno.test("port-forward: the seed's 8080 → offset mapping and a multi-port ser
     });
     await until(
       "late forwarded",
-      async () => (await answer(7000 + offset)) === "svc/default/late:7000\n",
+      async () => (await answer(7000 + offset)) === "default/late:7000",
     );
     const apiPids = entries(h).filter((e) => e.service === "api").map((e) => e.pid!);
     h.updateWorld((w) => delete w.clusters["firestream-local"].kube.objects.services["apps/api"]);
@@ -127,7 +127,7 @@ Deno.test("port-forward: kill -9 of the supervisor, Ctrl-C in the foreground and
       const e = entries(h);
       return e.length === 2 && e.every((x) => x.status === "up" && x.service === "api") && e;
     });
-    assertEquals(await answer(80 + offset), "svc/apps/api:80\n");
+    assertEquals(await answer(80 + offset), "apps/api:80");
     child.kill("SIGINT");
     const status = await child.status;
     const stderr = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
@@ -140,7 +140,7 @@ Deno.test("port-forward: kill -9 of the supervisor, Ctrl-C in the foreground and
       const e = entries(h);
       return e.length === 3 && e.every((x) => x.status === "up") && e;
     });
-    assertEquals(await answer(8080 + offset), "svc/default/web:8080\n");
+    assertEquals(await answer(8080 + offset), "default/web:8080");
     const pidFile = `${h.projectDir}/.firestream/port-forward.firestream-local.pid`;
     const devSupervisor = JSON.parse(Deno.readTextFileSync(pidFile)).pid;
     const del = await h.ok(["cluster", "delete", "--yes"]);
@@ -192,15 +192,15 @@ Deno.test("port-forward: one kubectl per service serves all its ports; killing i
     const healed = await until("api answers again on both ports", async () => {
       const e = entries(h).filter((x) => x.service === "api");
       const fresh = e.every((x) => x.status === "up" && x.pid !== null && x.pid !== api[0].pid);
-      return fresh && (await answer(80 + offset)) === "svc/apps/api:80\n" &&
-        (await answer(9090 + offset)) === "svc/apps/api:9090\n" && e;
+      return fresh && (await answer(80 + offset)) === "apps/api:80" &&
+        (await answer(9090 + offset)) === "apps/api:9090" && e;
     });
     assertEquals(healed[0].pid, healed[1].pid);
     assertEquals(portForwardCalls(h, "api").length, 2);
     assertEquals(portForwardCalls(h, "web").length, 1, "web's forward was not restarted");
     assertEquals(entries(h).find((e) => e.service === "web")!.pid, web.pid);
     assertOk(alive(web.pid!));
-    assertEquals(await answer(8080 + offset), "svc/default/web:8080\n");
+    assertEquals(await answer(8080 + offset), "default/web:8080");
 
     // a pod becomes ready behind idle: it is forwarded without a restart of the others
     h.kube("firestream-local", (k, { addDeployment }) => {
@@ -208,7 +208,7 @@ Deno.test("port-forward: one kubectl per service serves all its ports; killing i
     });
     await until(
       "idle forwarded",
-      async () => (await answer(7100 + offset)) === "svc/default/idle:7100\n",
+      async () => (await answer(7100 + offset)) === "default/idle:7100",
     );
     assertEquals(portForwardCalls(h, "web").length, 1);
     await h.ok(["cluster", "port-forward", "--stop"]);
@@ -240,11 +240,11 @@ Deno.test("port-forward: a local port held by another program moves to the next 
       });
       const web = e.find((x) => x.service === "web")!;
       assertEquals(web.local_port, 8081 + offset);
-      assertEquals(await answer(web.local_port), "svc/default/web:8080\n");
+      assertEquals(await answer(web.local_port), "default/web:8080");
       const metrics = e.find((x) => x.port === 9090)!;
       assertEquals(metrics.local_port, 9091 + offset);
-      assertEquals(await answer(9091 + offset), "svc/apps/api:9090\n");
-      assertEquals(await answer(80 + offset), "svc/apps/api:80\n");
+      assertEquals(await answer(9091 + offset), "apps/api:9090");
+      assertEquals(await answer(80 + offset), "apps/api:80");
       const events = Deno.readTextFileSync(
         `${h.projectDir}/.firestream/port-forward.firestream-local.log`,
       );

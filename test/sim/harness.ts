@@ -1,7 +1,17 @@
 /** Test helpers: a temp project on the simulated host, the CLI run as a subprocess, call-log assertions. */
 import { runProgram, type RunResult } from "../run.ts";
 import { type CallEntry, type Fault, replaceFile } from "./core.ts";
-import { addDeployment, addEvent, addPod, addService, rollout } from "./kube.ts";
+import {
+  addDeployment,
+  addEvent,
+  addPod,
+  addService,
+  deploymentPods,
+  removePod,
+  rollout,
+  surgePod,
+  terminatePod,
+} from "./kube.ts";
 import type { KubeStore, World } from "./world.ts";
 import { newWorld } from "./world.ts";
 
@@ -279,7 +289,17 @@ export class SimHost {
   }
 }
 
-const kubeHelpers = { addDeployment, addPod, addService, addEvent, rollout };
+const kubeHelpers = {
+  addDeployment,
+  addPod,
+  addService,
+  addEvent,
+  rollout,
+  deploymentPods,
+  surgePod,
+  terminatePod,
+  removePod,
+};
 
 /** A free TCP port on loopback (bound and released). */
 export function freePort(): number {
