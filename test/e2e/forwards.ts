@@ -8,6 +8,7 @@ export interface Entry {
   port: number;
   local_port: number;
   pid: number | null;
+  pod: string | null;
   status: string;
 }
 
