@@ -56,6 +56,8 @@ interface Group {
   retired: Set<Forwarder>;
   /** pods a kubectl found gone while the cluster still listed them ready */
   lost: Set<string>;
+  /** when each listed pod was first seen (ms): the newest is taken, as a rollout's new pods stay */
+  seen: Map<string, number>;
   status: ForwardEntry["status"];
   since: string;
   failures: number;
@@ -284,6 +286,7 @@ export class Supervisor {
           pods: [],
           retired: new Set(),
           lost: new Set(),
+          seen: new Map(),
           status: "starting",
           since: isoNow(),
           failures: 0,
@@ -300,7 +303,12 @@ export class Supervisor {
       const pods = found.pods.get(key) ?? [];
       // a pod found gone is forgotten once the cluster no longer lists it
       for (const pod of g.lost) if (!pods.some((t) => t.pod === pod)) g.lost.delete(pod);
-      g.pods = pods.filter((t) => !g.lost.has(t.pod));
+      const now = Date.now();
+      for (const t of pods) if (!g.seen.has(t.pod)) g.seen.set(t.pod, now);
+      for (const pod of g.seen.keys()) if (!pods.some((t) => t.pod === pod)) g.seen.delete(pod);
+      // newest first, keeping the cluster's order among pods seen at the same look
+      g.pods = pods.filter((t) => !g.lost.has(t.pod))
+        .sort((a, b) => g.seen.get(b.pod)! - g.seen.get(a.pod)!);
       this.#steer(g);
     }
     this.#save();

@@ -38,29 +38,46 @@ export function cliFlags() {
 
 // ---------- state, locked across concurrent calls ----------
 
+/** One try at the sim dir's lock (a directory); a holder killed mid-update has its lock broken. */
+function tryLock(lock: string, attempt: number): boolean {
+  try {
+    Deno.mkdirSync(lock);
+    return true;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    if (attempt > 2000) dropLock(lock);
+    return false;
+  }
+}
+
+function dropLock(lock: string): void {
+  try {
+    Deno.removeSync(lock);
+  } catch { /* already gone */ }
+}
+
 async function withLock<T>(fn: () => Promise<T> | T): Promise<T> {
   const lock = `${simDir()}/.lock`;
-  for (let i = 0;; i++) {
-    try {
-      Deno.mkdirSync(lock);
-      break;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-      if (i > 2000) {
-        // a holder killed mid-update: break its lock
-        try {
-          Deno.removeSync(lock);
-        } catch { /* raced */ }
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
+  for (let i = 0; !tryLock(lock, i); i++) await new Promise((r) => setTimeout(r, 5));
   try {
     return await fn();
   } finally {
-    try {
-      Deno.removeSync(lock);
-    } catch { /* already gone */ }
+    dropLock(lock);
+  }
+}
+
+/**
+ * Runs `fn` under the lock of the sim dir `dir`, blocking meanwhile: the test process changes the
+ * world under the same lock as the simulated tools, so no change is lost to a concurrent call.
+ */
+export function withLockSync<T>(dir: string, fn: () => T): T {
+  const lock = `${dir}/.lock`;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; !tryLock(lock, i); i++) Atomics.wait(pause, 0, 0, 5);
+  try {
+    return fn();
+  } finally {
+    dropLock(lock);
   }
 }
 

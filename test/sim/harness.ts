@@ -1,6 +1,6 @@
 /** Test helpers: a temp project on the simulated host, the CLI run as a subprocess, call-log assertions. */
 import { runProgram, type RunResult } from "../run.ts";
-import { type CallEntry, type Fault, replaceFile } from "./core.ts";
+import { type CallEntry, type Fault, replaceFile, withLockSync } from "./core.ts";
 import {
   addDeployment,
   addEvent,
@@ -180,11 +180,13 @@ export class SimHost {
     }
   }
 
-  /** Changes the simulated world. */
+  /** Changes the simulated world, under the lock the simulated tools take for theirs. */
   updateWorld(fn: (w: World) => void): void {
-    const w = this.world();
-    fn(w);
-    writeWorld(this.simDir, w);
+    withLockSync(this.simDir, () => {
+      const w = this.world();
+      fn(w);
+      writeWorld(this.simDir, w);
+    });
   }
 
   /** Changes one cluster's Kubernetes objects (presets: services, pods, events). */
