@@ -6,7 +6,7 @@ import {
   startDetached,
   stopSupervisor,
 } from "../portforward/control.ts";
-import { type ForwardEvent, forwardPaths, readEvents } from "../portforward/files.ts";
+import { type ForwardEvent, forwardPaths, podText, readEvents } from "../portforward/files.ts";
 import type { SupervisorSpec } from "../portforward/spec.ts";
 import type { Output } from "../ui/output.ts";
 import { CANCELLED, claimInterrupts } from "../ui/interrupt.ts";
@@ -64,11 +64,6 @@ export function describe(e: ForwardEvent): string {
     default:
       return "";
   }
-}
-
-/** The pod a forward goes to; `waiting` while no pod behind its service is ready. */
-export function podText(e: { status: string; pod?: string | null }): string {
-  return e.pod ? e.pod : e.status === "stopped" ? "-" : "waiting";
 }
 
 function printEntries(

@@ -71,7 +71,20 @@ export interface ClusterView {
     };
     hosts_block?: { file: string; present: boolean; lines: string[] };
   };
-  forwards?: { running: boolean; pid?: number; count: number; up: number };
+  forwards?: {
+    running: boolean;
+    pid?: number;
+    count: number;
+    up: number;
+    /** each forwarded port: where it listens and the pod it goes to (null: waiting) */
+    ports: {
+      service: string;
+      port: number;
+      local_port: number;
+      status: string;
+      pod: string | null;
+    }[];
+  };
   /** the Docker engine does not answer: the cluster is down with it */
   docker_down?: boolean;
   resources?: ClusterRecord["resources"];
@@ -285,6 +298,13 @@ async function addDetails(
       pid: sup?.pid,
       count: entries.length,
       up: entries.filter((e) => e.status === "up").length,
+      ports: entries.map((e) => ({
+        service: `${e.namespace}/${e.service}`,
+        port: e.port,
+        local_port: e.local_port,
+        status: e.status,
+        pod: e.pod ?? null,
+      })),
     };
   }
 }

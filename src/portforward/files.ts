@@ -39,6 +39,11 @@ export interface ForwardEvent {
   message?: string;
 }
 
+/** The pod a forward goes to; `waiting` while no pod behind its service is ready. */
+export function podText(e: { status: string; pod?: string | null }): string {
+  return e.pod ? e.pod : e.status === "stopped" ? "-" : "waiting";
+}
+
 /** The supervisor's pid file content. */
 export interface SupervisorInfo {
   pid: number;

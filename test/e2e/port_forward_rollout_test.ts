@@ -164,3 +164,75 @@ Deno.test("port-forward rollout: the reference, a bare kubectl port-forward svc/
     assertMatch(stderr, "error: lost connection to pod");
   });
 });
+
+interface Listed {
+  service: string;
+  status: string;
+  pod: string | null;
+}
+
+async function listed(h: SimHost): Promise<Listed> {
+  const r = await h.ok(["cluster", "port-forward", "--list", "--json"]);
+  return JSON.parse(r.stdout).forwards.find((e: Listed) => e.service === "web");
+}
+
+/** Polls `--list` until `done`; every row seen after the first `done` one must pass `done` too. */
+async function listUntil(h: SimHost, what: string, done: (e: Listed) => boolean): Promise<Listed> {
+  const seen = await until(what, async () => {
+    const e = await listed(h);
+    return done(e) && e;
+  }, 60_000);
+  for (let i = 0; i < 3; i++) {
+    const e = await listed(h);
+    assertOk(done(e), `${what}, then ${JSON.stringify(e)}`);
+  }
+  return seen;
+}
+
+Deno.test("port-forward rollout: --list names the pod of each forward; a deleted pod gives way to `waiting`, then to the new pod, never back", async () => {
+  await withWeb(async (h) => {
+    h.kube(CLUSTER, (k, { deploymentPods, removePod }) => {
+      // one pod only
+      removePod(k, {
+        namespace: "default",
+        pod: deploymentPods(k, { namespace: "default", name: "web" })[1],
+      });
+    });
+    await h.ok(["cluster", "port-forward", "--detach"]);
+    const first = await listUntil(h, "web up", (e) => e.status === "up");
+    let pods: string[] = [];
+    h.kube(CLUSTER, (k, { deploymentPods }) => {
+      pods = deploymentPods(k, { namespace: "default", name: "web" });
+    });
+    assertEquals(first.pod, pods[0]);
+    const table = (await h.ok(["cluster", "port-forward", "--list"])).stdout;
+    assertMatch(table, new RegExp(`web\\s+8080\\s+127\\.0\\.0\\.1:\\d+\\s+up\\s+${first.pod}\\s`));
+
+    // the pod is deleted and no other is ready: waiting, with no pod
+    h.kube(CLUSTER, (k, { removePod }) => removePod(k, { namespace: "default", pod: first.pod! }));
+    const waiting = await listUntil(h, "web waiting", (e) => e.status === "waiting" && !e.pod);
+    assertEquals(waiting.pod, null);
+    assertMatch(
+      (await h.ok(["cluster", "port-forward", "--list"])).stdout,
+      /web\s+8080\s+127\.0\.0\.1:\d+\s+waiting\s+waiting\s/,
+    );
+
+    // a new pod is ready: the forward goes to it
+    let fresh = "";
+    h.kube(CLUSTER, (k, { surgePod }) => {
+      fresh = surgePod(k, { namespace: "default", name: "web", revision: 2 });
+    });
+    await listUntil(h, "web up on the new pod", (e) => e.status === "up" && e.pod === fresh);
+    const info = JSON.parse((await h.ok(["cluster", "info", "--json"])).stdout);
+    assertMatch(JSON.stringify(info), fresh);
+
+    // deleted while another pod is ready: straight to the other one, never `up` on the gone one
+    let other = "";
+    h.kube(CLUSTER, (k, { surgePod, removePod }) => {
+      other = surgePod(k, { namespace: "default", name: "web", revision: 3 });
+      removePod(k, { namespace: "default", pod: fresh });
+    });
+    await listUntil(h, "web on the other pod", (e) => e.pod === other && e.status !== "waiting");
+    await h.ok(["cluster", "port-forward", "--stop"]);
+  });
+});
