@@ -1,5 +1,13 @@
 /** What the port-forward tests share: the mapping file's rows, waiting, and asking a forwarded port. */
-import type { SimHost } from "../sim/harness.ts";
+import { type SimHost, testConfig } from "../sim/harness.ts";
+
+/** The test config with dev mode's forwards on local port + `offset`. */
+export function offsetConfig(offset: number): string {
+  return testConfig().replace(
+    "port_forward_all = false\n",
+    `port_forward_all = false\nport_offset = ${offset}\n`,
+  );
+}
 
 /** A row of `logs/port_forwards.json`. */
 export interface Entry {

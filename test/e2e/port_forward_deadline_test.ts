@@ -4,8 +4,8 @@
  * answers.
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
-import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
-import { entries, until } from "./forwards.ts";
+import { type SimHost, withSimHost } from "../sim/harness.ts";
+import { entries, offsetConfig, until } from "./forwards.ts";
 
 function forwardCalls(h: SimHost, service: string): number {
   return h.calls().filter((c) =>
@@ -16,11 +16,7 @@ function forwardCalls(h: SimHost, service: string): number {
 
 Deno.test("port-forward: past its deadline a slow forward is reported and left to start; a connection made meanwhile is held and answered", async () => {
   const offset = 20000 + Math.floor(Math.random() * 20000);
-  const config = testConfig().replace(
-    "port_forward_all = false\n",
-    `port_forward_all = false\nport_offset = ${offset}\n`,
-  );
-  await withSimHost({ config }, async (h) => {
+  await withSimHost({ config: offsetConfig(offset) }, async (h) => {
     await h.ok(["cluster", "create", "--yes"]);
     h.kube("firestream-local", (k, { addService, addDeployment }) => {
       addDeployment(k, { namespace: "default", name: "web" });

@@ -6,8 +6,8 @@
  * they do, once the pod it chose is gone.
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
-import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
-import { entries, until } from "./forwards.ts";
+import { type SimHost, withSimHost } from "../sim/harness.ts";
+import { entries, offsetConfig, until } from "./forwards.ts";
 
 const CLUSTER = "firestream-local";
 
@@ -91,11 +91,7 @@ async function rollOut(h: SimHost, client: ReturnType<typeof steadyClient>): Pro
 
 async function withWeb(fn: (h: SimHost) => Promise<void>): Promise<void> {
   const offset = 20000 + Math.floor(Math.random() * 20000);
-  const config = testConfig().replace(
-    "port_forward_all = false\n",
-    `port_forward_all = false\nport_offset = ${offset}\n`,
-  );
-  await withSimHost({ config }, async (h) => {
+  await withSimHost({ config: offsetConfig(offset) }, async (h) => {
     await h.ok(["cluster", "create", "--yes"]);
     h.kube(CLUSTER, (k, { addService, addDeployment }) => {
       addDeployment(k, { namespace: "default", name: "web", replicas: 2 });
@@ -135,13 +131,13 @@ Deno.test("port-forward rollout: 20 requests a second through three rolling upda
 
 Deno.test("port-forward rollout: the reference, a bare kubectl port-forward svc/web, fails requests once its pod is gone", async () => {
   await withWeb(async (h) => {
-    const child = new Deno.Command(new URL("../sim/bin/kubectl", import.meta.url).pathname, {
-      args: ["--context", `k3d-${CLUSTER}`, "port-forward", "svc/web", ":8080"],
-      env: h.env,
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = h.spawnTool("kubectl", [
+      "--context",
+      `k3d-${CLUSTER}`,
+      "port-forward",
+      "svc/web",
+      ":8080",
+    ]);
     const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const port = Number(/127\.0\.0\.1:(\d+) -> 8080/.exec((await out.read()).value ?? "")?.[1]);
     out.releaseLock();

@@ -1,7 +1,7 @@
 /** End-to-end over real TCP: dev-mode forwards answer, heal, follow services, and never outlive their supervisor. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
-import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
-import { answer, entries, until } from "./forwards.ts";
+import { type SimHost, withSimHost } from "../sim/harness.ts";
+import { answer, entries, offsetConfig, until } from "./forwards.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -9,13 +9,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function offsetConfig(offset: number): string {
-  return testConfig().replace(
-    "port_forward_all = false\n",
-    `port_forward_all = false\nport_offset = ${offset}\n`,
-  );
 }
 
 async function withServices(h: SimHost): Promise<void> {

@@ -360,13 +360,15 @@ Deno.test("contract kubectl: port-forward svc/X takes the pod ready longest, out
         "2020-01-01T00:00:00Z";
       fresh = surgePod(k, { namespace: "default", name: "web", revision: 2 });
     });
-    const child = new Deno.Command(new URL("./bin/kubectl", import.meta.url).pathname, {
-      args: ["--context", "k3d-pf", "port-forward", "svc/web", ":8080", "--address", "127.0.0.1"],
-      env: h.env,
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = h.spawnTool("kubectl", [
+      "--context",
+      "k3d-pf",
+      "port-forward",
+      "svc/web",
+      ":8080",
+      "--address",
+      "127.0.0.1",
+    ]);
     const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const first = (await out.read()).value ?? "";
     const port = Number(/^Forwarding from 127\.0\.0\.1:(\d+) -> 8080\n/.exec(first)?.[1]);

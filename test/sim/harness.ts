@@ -139,6 +139,17 @@ export class SimHost {
     return runProgram(`${SIM_BIN}/${tool}`, args, { env: this.env, clearEnv: true });
   }
 
+  /** Starts a simulated tool without waiting (long-running forms), its output piped. */
+  spawnTool(tool: string, args: string[]): Deno.ChildProcess {
+    return new Deno.Command(`${SIM_BIN}/${tool}`, {
+      args,
+      env: this.env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  }
+
   /** Every call the simulated tools received, in order. */
   calls(): CallEntry[] {
     const lines = (file: string) => {
