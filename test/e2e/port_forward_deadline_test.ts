@@ -5,7 +5,8 @@
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, withSimHost } from "../sim/harness.ts";
-import { entries, offsetConfig, until } from "./forwards.ts";
+import { until } from "../wait.ts";
+import { entries, offsetConfig } from "./forwards.ts";
 
 function forwardCalls(h: SimHost, service: string): number {
   return h.calls().filter((c) =>
@@ -24,8 +25,8 @@ Deno.test("port-forward: past its deadline a slow forward is reported and left t
       addDeployment(k, { namespace: "apps", name: "api" });
       addService(k, { namespace: "apps", name: "api", ports: [80, 9090] });
     });
-    // api's kubectl takes 4s before it binds: longer than the 1s deadline
-    h.latency(0, { "kubectl port-forward pod/api-": 4000 });
+    // api's kubectl is held before it binds, past the 1s deadline, until the test lets it go
+    h.hold("kubectl port-forward pod/api-");
     const stateDir = `${h.projectDir}/.firestream`;
     const base = `${stateDir}/port-forward.firestream-local`;
     const spec = {
@@ -42,27 +43,36 @@ Deno.test("port-forward: past its deadline a slow forward is reported and left t
       pollMs: 500,
       startDeadlineMs: 1000,
     };
+    const events = () => {
+      try {
+        return Deno.readTextFileSync(spec.paths.events);
+      } catch {
+        return "";
+      }
+    };
     const supervisor = h.spawn(["__supervise", JSON.stringify(spec)]);
     try {
       const api = await until(
         "api starting",
         () =>
           entries(h).find((e) => e.service === "api" && e.pid !== null && e.status === "starting"),
-        60_000,
       );
-      // the supervisor holds the local port from the start: this connection waits for kubectl
-      const held = await fetch(`http://127.0.0.1:${80 + offset}/`, {
-        signal: AbortSignal.timeout(60_000),
-      });
-      assertMatch(await held.text(), new RegExp(`^apps/${api.pod}:80\n$`));
+      await until(
+        "api reported as still starting",
+        () => /"event":"waiting","key":"apps\/api".*still starting/.test(events()),
+      );
+      // the supervisor holds the local port from the start: a connection made now waits for kubectl
+      const held = await Deno.connect({ hostname: "127.0.0.1", port: 80 + offset });
+      await held.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+      h.release("kubectl port-forward pod/api-");
+      const reply = await new Response(held.readable).text();
+      assertMatch(reply, new RegExp(`\r\n\r\napps/${api.pod}:80\n$`));
       const up = await until("every forward up", () => {
         const e = entries(h);
         return e.length === 3 && e.every((x) => x.status === "up") && e;
-      }, 60_000);
-      const events = Deno.readTextFileSync(spec.paths.events);
+      });
       // api was slow, not broken: reported, never restarted
-      assertMatch(events, /"event":"waiting","key":"apps\/api".*still starting/);
-      assertOk(!/"event":"(restarting|exited)","key":"apps\/api"/.test(events), events);
+      assertOk(!/"event":"(restarting|exited)","key":"apps\/api"/.test(events()), events());
       assertEquals(forwardCalls(h, "api"), 1);
       assertEquals(forwardCalls(h, "web"), 1);
       assertEquals(new Set(up.filter((e) => e.service === "api").map((e) => e.pid)).size, 1);

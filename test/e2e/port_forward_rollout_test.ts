@@ -7,7 +7,8 @@
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, withSimHost } from "../sim/harness.ts";
-import { entries, offsetConfig, until } from "./forwards.ts";
+import { until } from "../wait.ts";
+import { entries, offsetConfig } from "./forwards.ts";
 
 const CLUSTER = "firestream-local";
 
@@ -45,7 +46,7 @@ function steadyClient(port: number) {
     /** waits until `n` more requests than now have been answered (or failed) */
     async after(n: number) {
       const want = results.length + n;
-      await until(`${n} more answers`, () => results.length >= want, 60_000);
+      await until(`${n} more answers`, () => results.length >= want);
     },
     async stop() {
       clearInterval(timer);
@@ -177,7 +178,7 @@ async function listUntil(h: SimHost, what: string, done: (e: Listed) => boolean)
   const seen = await until(what, async () => {
     const e = await listed(h);
     return done(e) && e;
-  }, 60_000);
+  });
   for (let i = 0; i < 3; i++) {
     const e = await listed(h);
     assertOk(done(e), `${what}, then ${JSON.stringify(e)}`);

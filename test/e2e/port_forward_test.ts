@@ -1,15 +1,9 @@
 /** End-to-end over real TCP: dev-mode forwards answer, heal, follow services, and never outlive their supervisor. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, withSimHost } from "../sim/harness.ts";
-import { answer, entries, offsetConfig, until } from "./forwards.ts";
-
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX] /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
-  } catch {
-    return false;
-  }
-}
+import { until } from "../wait.ts";
+import { answer, entries, offsetConfig } from "./forwards.ts";
+import { alive } from "./runs.ts";
 
 async function withServices(h: SimHost): Promise<void> {
   await h.ok(["cluster", "create", "--yes"]);
@@ -112,7 +106,7 @@ Deno.test("port-forward: kill -9 of the supervisor, Ctrl-C in the foreground and
       Deno.readTextFileSync(`${h.projectDir}/.firestream/port-forward.firestream-local.pid`),
     );
     Deno.kill(info.pid, "SIGKILL");
-    await until("children gone after kill -9", () => first.every((e) => !alive(e.pid!)), 10000);
+    await until("children gone after kill -9", () => first.every((e) => !alive(e.pid!)));
 
     // foreground, one service, stopped by Ctrl-C
     const child = h.spawn(["cluster", "port-forward", "api", "-n", "apps"], { stderr: "piped" });
@@ -256,8 +250,8 @@ Deno.test("port-forward: a detached supervisor whose state directory is removed 
     assertOk(alive(supervisor));
     // what `rm -rf` of a project does: no command could find this supervisor again
     await Deno.remove(stateDir, { recursive: true });
-    await until("supervisor gone", () => !alive(supervisor), 10000);
-    await until("its forwards gone", () => up.every((e) => !alive(e.pid!)), 10000);
+    await until("supervisor gone", () => !alive(supervisor));
+    await until("its forwards gone", () => up.every((e) => !alive(e.pid!)));
     assertEquals(await answer(8080 + offset), undefined);
 
     // the same, with a new supervisor started at once: the old one stops without touching the
@@ -268,8 +262,7 @@ Deno.test("port-forward: a detached supervisor whose state directory is removed 
     await until("up again", () => entries(h).every((x) => x.status === "up"));
     await Deno.remove(stateDir, { recursive: true });
     await h.ok(["cluster", "port-forward", "--detach"]);
-    await until("old supervisor gone", () => !alive(old), 10000);
-    await new Promise((r) => setTimeout(r, 500));
+    await until("old supervisor gone", () => !alive(old));
     const listed = JSON.parse((await h.ok(["cluster", "port-forward", "--list", "--json"])).stdout);
     assertOk(listed.running && listed.running.pid !== old, "the new supervisor is listed");
     const now = await until("every forward of the new one up", () => {
