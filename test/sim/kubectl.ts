@@ -93,7 +93,33 @@ export function kubectlMutating(p: Parsed): boolean {
 
 /** The kubectl subcommands that stream until killed and must not hold the world lock. */
 export function kubectlStreams(p: Parsed): boolean {
-  return p.path === "port-forward" || (p.path === "logs" && bool(p, "follow"));
+  return p.path === "port-forward" || (p.path === "logs" && bool(p, "follow")) ||
+    (p.path === "get" && (bool(p, "watch") || bool(p, "watch-only")));
+}
+
+/**
+ * The objects a `get TYPE --watch` follows, as `-o name` prints them. kubectl refuses several types
+ * at once (pkg/cmd/get/get.go, watch(): "watch is only supported on individual resources and
+ * resource collections - more than 1 resource was found").
+ */
+export function watchedObjects(cluster: SimCluster, p: Parsed): Map<string, KubeObject> {
+  const words = (p.args[0] ?? "").split(",");
+  if (words.length !== 1 || !words[0] || p.args.length > 1) {
+    throw new SimExit(
+      1,
+      "error: watch is only supported on individual resources and resource collections - more than 1 resource was found\n",
+    );
+  }
+  const kind = resolveKind(words[0]);
+  requireType(cluster, kind, words[0]);
+  if (flag(p, "output") !== "name") {
+    throw new SimExit(98, "sim: kubectl get --watch is simulated only with -o name\n");
+  }
+  const out = new Map<string, KubeObject>();
+  for (const o of select(cluster, kind, p)) {
+    out.set(`${SINGULAR[KIND_TO_PLURAL[o.kind]] ?? o.kind.toLowerCase()}/${o.metadata.name}`, o);
+  }
+  return out;
 }
 
 /**
