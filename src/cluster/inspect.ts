@@ -76,7 +76,20 @@ export interface ClusterView {
   };
   /** the ingress domain: what its names answer with, and whether one resolves on the host now */
   ingress?: IngressStanding;
-  forwards?: { running: boolean; pid?: number; count: number; up: number };
+  forwards?: {
+    running: boolean;
+    pid?: number;
+    count: number;
+    up: number;
+    /** each forwarded port: where it listens and the pod it goes to (null: waiting) */
+    ports: {
+      service: string;
+      port: number;
+      local_port: number;
+      status: string;
+      pod: string | null;
+    }[];
+  };
   /** the Docker engine does not answer: the cluster is down with it */
   docker_down?: boolean;
   resources?: ClusterRecord["resources"];
@@ -297,6 +310,13 @@ async function addDetails(
       pid: sup?.pid,
       count: entries.length,
       up: entries.filter((e) => e.status === "up").length,
+      ports: entries.map((e) => ({
+        service: `${e.namespace}/${e.service}`,
+        port: e.port,
+        local_port: e.local_port,
+        status: e.status,
+        pod: e.pod ?? null,
+      })),
     };
   }
 }

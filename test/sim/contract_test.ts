@@ -342,3 +342,66 @@ Deno.test("contract k3d: a failing 2-server create logs like k3d, coloured or lo
     });
   }
 });
+
+/** kubectl's klog line for a connection to a pod that is gone (client-go portforward.go v0.32.0). */
+const LOST =
+  /^E\d{4} \d\d:\d\d:\d\d\.\d{6}\s+\d+ portforward\.go:424\] "Unhandled Error" err="an error occurred forwarding (\d+) -> 8080: error forwarding port 8080 to pod [0-9a-f]{64}, uid : failed to find sandbox \\"[0-9a-f]{64}\\" in store: not found"$/;
+
+Deno.test("contract kubectl: port-forward svc/X takes the pod ready longest, outlives it, fails the next connection, then exits", async () => {
+  await withSimHost({}, async (h) => {
+    await cluster(h, "pf");
+    let old = "", fresh = "";
+    h.kube("pf", (k, { addDeployment, addService, deploymentPods, surgePod }) => {
+      addDeployment(k, { namespace: "default", name: "web" });
+      addService(k, { namespace: "default", name: "web", ports: [8080] });
+      [old] = deploymentPods(k, { namespace: "default", name: "web" });
+      // ready since earlier: kubectl prefers it over the new pod of a rollout
+      k.objects.pods[`default/${old}`].status.conditions[0].lastTransitionTime =
+        "2020-01-01T00:00:00Z";
+      fresh = surgePod(k, { namespace: "default", name: "web", revision: 2 });
+    });
+    const child = h.spawnTool("kubectl", [
+      "--context",
+      "k3d-pf",
+      "port-forward",
+      "svc/web",
+      ":8080",
+      "--address",
+      "127.0.0.1",
+    ]);
+    const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const first = (await out.read()).value ?? "";
+    const port = Number(/^Forwarding from 127\.0\.0\.1:(\d+) -> 8080\n/.exec(first)?.[1]);
+    assertOk(port > 0, first);
+    const get = async () => {
+      try {
+        return await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      } catch {
+        return undefined;
+      }
+    };
+    assertEquals(await get(), `default/${old}:8080\n`, "the pod ready longest, not the new one");
+    assertMatch((await out.read()).value ?? "", /^Handling connection for \d+\n/);
+
+    h.kube("pf", (k, { removePod }) => removePod(k, { namespace: "default", pod: old }));
+    // kubectl does not look at its pod again: it still runs and listens after the sim saw the change
+    // (an observation window for something that must not happen; an early exit took 300 ms)
+    const early = await Promise.race([
+      child.status.then(() => "exited"),
+      new Promise((r) => setTimeout(() => r("running"), 1500)),
+    ]);
+    assertEquals(early, "running", "port-forward must keep its listener after its pod goes");
+    // the next connection is accepted, then fails without a byte, and kubectl exits
+    assertEquals(await get(), undefined);
+    assertEquals((await out.read()).value, `Handling connection for ${port}\n`);
+    const status = await child.status;
+    const stderr = (new TextDecoder().decode(await new Response(child.stderr).arrayBuffer()))
+      .trimEnd().split("\n");
+    assertEquals(status.code, 1);
+    assertEquals(stderr.length, 2, stderr.join("\n"));
+    assertEquals(LOST.exec(stderr[0])?.[1], String(port), stderr[0]);
+    assertEquals(stderr[1], "error: lost connection to pod");
+    assertEquals(await get(), undefined, "the listener is closed");
+    assertOk(h.world().clusters.pf.kube.objects.pods[`default/${fresh}`], "the new pod stays");
+  });
+});
