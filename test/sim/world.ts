@@ -74,7 +74,8 @@ export interface SimRoute {
 
 /** Everything the simulated host knows. */
 export interface World {
-  docker: { running: boolean; serverVersion: string };
+  /** the engine, and the docker client's version (29 and later word connection errors anew) */
+  docker: { running: boolean; serverVersion: string; clientVersion: string };
   k3dVersion: string;
   k3sDefault: string;
   kubectlVersion: string;
@@ -101,7 +102,7 @@ export interface World {
 /** A new host: Docker running, no clusters, one default route, systemd-resolved off. */
 export function newWorld(): World {
   return {
-    docker: { running: true, serverVersion: "28.2.2" },
+    docker: { running: true, serverVersion: "28.2.2", clientVersion: "28.2.2" },
     k3dVersion: "v5.8.3",
     k3sDefault: "v1.31.5-k3s1",
     kubectlVersion: "v1.32.4",
