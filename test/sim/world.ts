@@ -81,6 +81,10 @@ export interface World {
   kubectlVersion: string;
   /** systemd-resolved is running (resolvectl answers) */
   resolved: boolean;
+  /** systemd's version: 258 adds `Delegate` sections to `resolvectl status`, 260 speaks varlink */
+  systemdVersion: number;
+  /** DNS delegates of systemd-resolved (systemd 258): name → servers and domains */
+  delegates?: Record<string, { dns: string[]; domains: string[] }>;
   /** sudo -n works */
   sudoOk: boolean;
   /** nodes of new clusters report Ready (false: they stay NotReady, so waits time out) */
@@ -107,6 +111,7 @@ export function newWorld(): World {
     k3sDefault: "v1.31.5-k3s1",
     kubectlVersion: "v1.32.4",
     resolved: false,
+    systemdVersion: 252,
     sudoOk: true,
     nodesStartReady: true,
     containers: {},
