@@ -3,6 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { bool, flag, type Parsed, referenceDir, SimExit } from "./core.ts";
 import { K3dLog } from "./k3d_log.ts";
 import { seedKube, syncNodes } from "./kube.ts";
+import { refuseUnmodelledConfig } from "./modelled.ts";
 import { startRegistry, stopRegistry } from "./registry.ts";
 import {
   addContainer,
@@ -281,6 +282,7 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
       }\nFATA[0000] Failed to validate config file ${path}`,
     );
   }
+  refuseUnmodelledConfig(doc, path);
   return doc as Record<string, unknown>;
 }
 
@@ -330,6 +332,16 @@ async function buildSpec(p: Parsed): Promise<CreateSpec> {
     wait: opts.k3d?.wait ?? true,
   };
   if (p.args.length > 1) throw fatal(`accepts at most 1 arg(s), received ${p.args.length}`);
+  // the simulated create always waits for its servers and ends at once: within any timeout
+  if (flag(p, "wait") === "false" || opts.k3d?.wait === false) {
+    throw new SimExit(98, "sim: k3d cluster create without --wait is not simulated\n");
+  }
+  const timeout = flag(p, "timeout") ?? opts.k3d?.timeout;
+  if (timeout !== undefined && !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$|^0$/.test(String(timeout))) {
+    throw fatal(
+      `invalid argument "${timeout}" for "--timeout" flag: time: invalid duration "${timeout}"`,
+    );
+  }
   const apiFlag = flag(p, "api-port");
   if (apiFlag !== undefined) {
     const m = API_PORT.exec(apiFlag);
@@ -377,11 +389,6 @@ function registryCreateSpec(
   // deno-lint-ignore no-explicit-any
   cfg: any,
 ): CreateSpec["registryCreate"] {
-  for (const key of ["volumes", "proxy"]) {
-    if (cfg?.[key] !== undefined) {
-      throw new SimExit(98, `sim: registries.create.${key} is not simulated\n`);
-    }
-  }
   let create = cfg
     ? {
       name: String(cfg.name ?? ""),
@@ -823,6 +830,9 @@ function clusterEdit(world: World, p: Parsed): string {
 function nodeCreate(world: World, p: Parsed): string {
   const name = p.args[0];
   if (!name) throw fatal("accepts 1 arg(s), received 0");
+  if (flag(p, "wait") === "false") {
+    throw new SimExit(98, "sim: k3d node create without --wait is not simulated\n");
+  }
   const clusterName = flag(p, "cluster") ?? "k3s-default";
   const role = flag(p, "role") ?? "agent";
   if (role !== "agent" && role !== "server") throw fatal(`Unknown node role '${role}'`);
