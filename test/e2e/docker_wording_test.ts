@@ -49,3 +49,22 @@ for (const c of CASES) {
     });
   });
 }
+
+Deno.test("Docker Engine 29 stores k3d's API port key as 6443/tcp: create, info and a converged plan agree", async () => {
+  await withSimHost({ config: testConfig({ registry: false }) }, async (h) => {
+    h.updateWorld((w) => {
+      w.docker.serverVersion = "29.0.0";
+      w.docker.clientVersion = "29.7.2";
+    });
+    await h.ok(["cluster", "create", "--yes"]);
+    const lb = JSON.parse(
+      (await h.tool("docker", ["container", "inspect", "k3d-firestream-local-serverlb"])).stdout,
+    )[0];
+    assertEquals("6443/tcp" in lb.HostConfig.PortBindings, true);
+    const api = lb.HostConfig.PortBindings["6443/tcp"][0].HostPort;
+    const info = JSON.parse((await h.ok(["cluster", "info", "--json"])).stdout);
+    assertEquals(info.api, `https://127.0.0.1:${api}`);
+    const plan = await h.run(["plan", "--detailed-exitcode"]);
+    assertEquals(plan.code, 0, plan.stdout + plan.stderr);
+  });
+});

@@ -505,9 +505,12 @@ async function clusterCreate(world: World, p: Parsed): Promise<string> {
   const lbName = `k3d-${spec.name}-serverlb`;
   // Docker refuses a taken port only when the load balancer starts, after the nodes exist
   let lbProblem = portProblem(world, spec.apiHostIp, apiPort, lbName);
-  // pkg/client/loadbalancer.go LoadbalancerPrepare: Ports[k3d.DefaultAPIPort], the bare "6443"
+  // pkg/client/loadbalancer.go LoadbalancerPrepare: Ports[k3d.DefaultAPIPort], the bare "6443";
+  // Engine 20.10 to 28 keeps that key (fixtures/docker/port-bindings-bare-key.json), Engine 29
+  // stores it as "6443/tcp", and k3d reads back what the engine stores (translate.go:331)
+  const apiKey = Number(world.docker.serverVersion.split(".")[0]) >= 29 ? "6443/tcp" : "6443";
   const lbPorts: Record<string, { HostIp: string; HostPort: string }[]> = {
-    "6443": [{ HostIp: spec.apiHostIp, HostPort: apiPort }],
+    [apiKey]: [{ HostIp: spec.apiHostIp, HostPort: apiPort }],
   };
   for (const x of spec.ports) {
     const m = /^(?:([\d.]+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(x.port);
