@@ -209,6 +209,7 @@ function printView(out: Output, v: ClusterView): void {
   );
   out.line(`  api:        ${v.api ?? "-"}`);
   out.line(`  context:    ${v.context}`);
+  if (v.profile) out.line(`  profile:    ${v.profile}`);
   out.line(`  k3s:        ${v.k3s_versions.join(", ") || "-"}`);
   if (v.registry) {
     out.line(
@@ -247,6 +248,12 @@ function printView(out: Output, v: ClusterView): void {
       out.line(`              ${dns.standing.detail}`);
       if (dns.standing.fix) out.line(`              fix: ${dns.standing.fix}`);
     }
+  }
+  const ingress = v.ingress;
+  if (ingress) {
+    out.line(`  ingress:    *.${ingress.domain} → ${ingress.answer.join(", ")}`);
+    out.line(`              ${ingress.detail}`);
+    if (ingress.fix) out.line(`              fix: ${ingress.fix}`);
   }
   const hosts = v.host?.hosts_block;
   if (hosts) {

@@ -35,6 +35,12 @@ const resources = looseObject({
     secret: looseObject({ name: string(), namespaces: array(string()) }),
   }).optional(),
   routes: array(route).optional(),
+  ingress_dns: looseObject({
+    domain: string(),
+    addresses: array(string()),
+    key: string(),
+    configmap_created: boolean(),
+  }).optional(),
   dns: looseObject({
     mode: oneOf(["resolved", "resolv.conf", "macos-resolver"]),
     interface: string().optional(),
@@ -66,6 +72,7 @@ const clusterRecord = looseObject({
   cluster_type: literal("k3d"),
   managed: boolean(),
   k3d_config: k3dConfig,
+  profile: string().optional(),
   resources,
 });
 

@@ -69,6 +69,8 @@ export const MODELLED: Record<string, Record<string, readonly string[]>> = {
     // the condition is looked at once: a --timeout has run out when it is not met
     "wait": ["all", "for", "selector", "timeout"],
     "apply": ["filename"],
+    "create": ["filename"],
+    "patch": ["patch", "type"],
     "delete": ["ignore-not-found"],
     "drain": ["delete-emptydir-data", "force", "ignore-daemonsets", "timeout"],
     "uncordon": [],
