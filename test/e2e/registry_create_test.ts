@@ -6,7 +6,7 @@
 import { assertEquals, assertMatch } from "../assert.ts";
 import { freePort, withSimHost } from "../sim/harness.ts";
 
-Deno.test("a cluster made with --registry-create myreg:0.0.0.0:PORT, imported with --write-config: plan plans nothing", async () => {
+Deno.test("a cluster made with --registry-create myreg:0.0.0.0:PORT, imported with --write-config: the registry is adopted as it is, nothing is planned for it", async () => {
   await withSimHost({}, async (h) => {
     const port = freePort();
     const made = await h.tool("k3d", [
@@ -32,12 +32,27 @@ Deno.test("a cluster made with --registry-create myreg:0.0.0.0:PORT, imported wi
     assertEquals(rec.resources.registry.container, "myreg");
     assertEquals(rec.k3d_config.registry, { ...rec.k3d_config.registry, name: "myreg", port });
 
-    h.clearCalls();
+    // the registry is adopted as it is: nothing planned for it, nor for the cluster; an imported
+    // cluster only gets the ingress names' key in its CoreDNS
     const plan = await h.run(["plan", "--detailed-exitcode", "--json"]);
-    assertEquals(plan.code, 0, plan.stdout + plan.stderr);
-    assertEquals(JSON.parse(plan.stdout).summary, { create: 0, update: 0, replace: 0, delete: 0 });
+    const planned = JSON.parse(plan.stdout);
+    assertEquals(
+      planned.changes.filter((c: { action: string }) => c.action !== "no-op").map((
+        c: { address: string },
+      ) => c.address),
+      ["cluster.legacy.ingress-dns"],
+      plan.stdout,
+    );
+    h.clearCalls();
     const apply = await h.ok(["apply", "--yes"]);
-    assertEquals(h.mutatingCalls(), [], apply.stdout);
+    assertEquals(
+      h.mutatingCalls().filter((c) => /^(k3d|docker)/.test(c)),
+      [],
+      "no registry or container is touched: " + apply.stdout,
+    );
+    const again = await h.run(["plan", "--detailed-exitcode"]);
+    assertEquals(again.code, 0, again.stdout + again.stderr);
+    assertEquals(h.world().containers["myreg"].running, true);
 
     // k3d deletes the registry it made with the cluster along with it (pkg/client/cluster.go:632)
     await h.ok(["cluster", "delete", "legacy", "--yes"]);

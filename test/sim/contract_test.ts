@@ -351,3 +351,59 @@ Deno.test("contract k3d: a failing 2-server create logs like k3d, coloured or lo
     });
   }
 });
+
+/**
+ * kubectl's words for answers that need an API server, from kubernetes/kubectl v0.32.0 (kubectl
+ * 1.32, the simulated version): `Error from server (REASON): …` (pkg/cmd/util/helpers.go:255, the
+ * NotFound text of apimachinery's NewNotFound, `RESOURCE "NAME" not found`), `error: the server
+ * doesn't have a resource type "X"` (helpers.go:204), `KIND/NAME condition met` (pkg/cmd/wait/
+ * wait.go:106), `KIND/NAME created|unchanged|configured` (pkg/cmd/apply/apply.go:716,751,766),
+ * `KIND "NAME" deleted` (pkg/cmd/delete/delete.go:523; from v0.34 a namespaced object adds
+ * ` from NS namespace`).
+ */
+Deno.test("contract kubectl: NotFound, unknown type, wait, apply and delete lines as kubectl 1.32 prints them", async () => {
+  await withSimHost({}, async (h) => {
+    await cluster(h, "c");
+    const k = (args: string[]) => h.tool("kubectl", ["--context", "k3d-c", ...args]);
+    const missing = await k(["get", "configmap", "nope", "-n", "default", "-o", "json"]);
+    assertEquals([missing.code, missing.stderr], [
+      1,
+      'Error from server (NotFound): configmaps "nope" not found\n',
+    ]);
+    const type = await k(["get", "widgets", "-o", "json"]);
+    assertEquals([type.code, type.stderr], [
+      1,
+      'error: the server doesn\'t have a resource type "widgets"\n',
+    ]);
+    const wait = await k(["wait", "--for=condition=Ready", "nodes", "--all", "--timeout=5s"]);
+    assertEquals([wait.code, wait.stdout], [0, "node/k3d-c-server-0 condition met\n"]);
+    const file = `${h.root}/cm.yaml`;
+    const manifest = (v: string) =>
+      Deno.writeTextFileSync(
+        file,
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: default\ndata:\n  k: "${v}"\n`,
+      );
+    manifest("1");
+    const applied: string[] = [];
+    for (const v of ["1", "1", "2"]) {
+      manifest(v);
+      const r = await k(["apply", "-f", file]);
+      assertEquals(r.code, 0, r.stderr);
+      applied.push(r.stdout);
+    }
+    assertEquals(applied, [
+      "configmap/app created\n",
+      "configmap/app unchanged\n",
+      "configmap/app configured\n",
+    ]);
+    const gone = await k(["delete", "configmap", "app", "-n", "default"]);
+    assertEquals([gone.code, gone.stdout], [0, 'configmap "app" deleted\n']);
+    const del = await k(["delete", "configmap", "nope", "--ignore-not-found"]);
+    assertEquals([del.code, del.stdout], [0, ""]);
+    const delMissing = await k(["delete", "configmap", "nope"]);
+    assertEquals([delMissing.code, delMissing.stderr], [
+      1,
+      'Error from server (NotFound): configmaps "nope" not found\n',
+    ]);
+  });
+});
