@@ -351,8 +351,12 @@ export async function discoverConfig(
     const b = lbBinding(live, port);
     return b ? Number(b.HostPort) : undefined;
   };
+  // the registry k3d made with the cluster (labelled for it, and among its nodes), else one joined
+  // to its network; its container name is read, never derived
   const registries = await listRegistries();
-  const reg = registries.find((r) => r.Networks?.includes(live.network.name));
+  const reg = live.nodes.find((n) => n.role === "registry") ??
+    registries.find((r) => r.runtimeLabels?.["k3d.cluster"] === live.name) ??
+    registries.find((r) => r.Networks?.includes(live.network.name));
   const regPort = reg?.portMappings?.["5000/tcp"]?.[0]?.HostPort;
   const k3d: Record<string, unknown> = {
     name: live.name,

@@ -238,7 +238,7 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 }
 
 /** Go's time.ParseDuration for the simple forms kubectl users pass ("1m", "30s", "500ms", "1m30s"). */
-function goDuration(text: string): number {
+export function goDuration(text: string, option = "pod-running-timeout"): number {
   let ms = 0;
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
   let matched = "";
@@ -247,7 +247,7 @@ function goDuration(text: string): number {
     matched += m[0];
   }
   if (matched !== text || !text) {
-    throw new SimExit(1, `error: invalid argument "${text}" for "--pod-running-timeout" flag\n`);
+    throw new SimExit(1, `error: invalid argument "${text}" for "--${option}" flag\n`);
   }
   return ms;
 }
