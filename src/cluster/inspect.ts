@@ -370,6 +370,8 @@ export async function discoverConfig(
       ...(argValue("--service-cidr") ? { service_cidr: argValue("--service-cidr") } : {}),
     },
     tls: { enabled: false },
+    // as it is: no CoreDNS key of Firestream's answers an ingress domain yet
+    ingress: { wildcard_dns: false },
     dev_mode: { port_forward_all: false },
     registry: reg && regPort
       ? { enabled: true, name: registryName(reg.name), port: Number(regPort) }
