@@ -55,6 +55,7 @@ Deno.test({
       "cluster",
       "dns",
       "hosts_block",
+      "ingress_dns",
       "port_forwards",
       "registry",
       "routes",

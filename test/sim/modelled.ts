@@ -58,14 +58,16 @@ export const MODELLED: Record<string, Record<string, readonly string[]>> = {
     "network connect": [],
   },
   kubectl: {
-    // every call names its context; the namespace applies where the command reads it
-    "": ["context", "namespace"],
+    // every call names its context; the namespace applies where the command reads it; the
+    // simulated API server answers at once, within any --request-timeout
+    "": ["context", "namespace", "request-timeout"],
     "version": ["client", "output"],
     "config current-context": [],
     "config get-contexts": ["output"],
     "create secret tls": ["cert", "key", "dry-run", "output"],
     "create namespace": [],
-    "get": ["all-namespaces", "ignore-not-found", "output", "selector"],
+    // --watch and --watch-only with `-o name` only (watchedObjects in kubectl.ts)
+    "get": ["all-namespaces", "ignore-not-found", "output", "selector", "watch", "watch-only"],
     // the condition is looked at once: a --timeout has run out when it is not met
     "wait": ["all", "for", "selector", "timeout"],
     "apply": ["filename"],
