@@ -49,10 +49,14 @@ export async function tasksFor(
     ...t,
     title: `${kind} (${name} half): ${t.title}`,
   });
+  // the create half starts once the delete half is over: a step that needs only preflight (the
+  // certificate, the hosts block) would otherwise be checked against what the delete then removes
+  const afterDelete = (t: AnyTask<ClusterContext>) =>
+    t.needs ? { ...t, needs: [...t.needs, ...removed.map((r) => r.id)] } : t;
   return [
     preflight,
     ...removed.map(half("delete")),
-    ...(kind === "clean" ? rest.map(half("create")) : rest),
+    ...(kind === "clean" ? rest.map(half("create")).map(afterDelete) : rest),
   ];
 }
 

@@ -1,7 +1,7 @@
 /** /etc/hosts: one marked block per cluster (registry host, configured names, the parent of a wildcard TLS name). */
 import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
-import { readBlock, removeBlock } from "../../src/host/block.ts";
+import { readBlock } from "../../src/host/block.ts";
 import { hostsLines, writeHostsBlock } from "../../src/host/hosts.ts";
 import { hostsFilePath, readSystemFile, systemFileLink } from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
@@ -41,7 +41,7 @@ const hosts: Task<ClusterContext, HostsUndo> = {
     if (!ctx.k3d.network.patch_etc_hosts) {
       return { diffs: [{ key: `hosts block in ${file}`, from: current ?? null, to: null }] };
     }
-    const lines = hostsLines(ctx.k3d, removeBlock(text, ctx.name));
+    const lines = hostsLines(ctx.k3d);
     if (JSON.stringify(current) === JSON.stringify(lines)) {
       return {
         diffs: [],
@@ -69,7 +69,7 @@ const hosts: Task<ClusterContext, HostsUndo> = {
       delete ctx.record.resources.hosts_block;
       return { file, before, link };
     }
-    const lines = hostsLines(ctx.k3d, removeBlock(await readSystemFile(file), ctx.name));
+    const lines = hostsLines(ctx.k3d);
     await writeHostsBlock(ctx.name, ctx.stateDir, file, lines, link);
     ctx.record.resources.hosts_block = await blockRecord(file, lines, link);
     return { file, before, link };
