@@ -36,7 +36,15 @@ export async function remove(
   const target = name ?? session.loaded.config.cluster.k3d.name;
   const state = await session.store.read();
   const record = state.clusters[target];
-  if (!record) await explainUnknown(target, state.clusters);
+  if (!record) {
+    // nothing to undo, as `terraform destroy` on an empty state and `kubectl delete
+    // --ignore-not-found`: a teardown run twice, or after a failed create, succeeds
+    if (await findCluster(target)) await explainUnknown(target, state.clusters);
+    if (session.out.json) return session.out.data({ cluster: target, deleted: false });
+    return session.out.line(
+      `Cluster ${target} does not exist and firestream holds no record of it; nothing to delete.`,
+    );
+  }
   const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
   const { keepRegistry, usedElsewhere } = await import("../../tasks/cluster_delete/07_registry.ts");
   // what the delete steps will find: the cluster as k3d lists it, the registry's networks
@@ -115,15 +123,14 @@ export async function stop(flags: GlobalFlags, name: string | undefined): Promis
     target,
     "stopped",
     result,
-    `Cluster ${target} is stopped; \`firestream apply\` starts it again.`,
+    `Cluster ${target} is stopped; \`firestream cluster start\` starts it again.`,
   );
 }
 
 async function explainUnknown(name: string, managed: Record<string, unknown>): Promise<never> {
   if (await findCluster(name)) {
     throw new FirestreamError(`cluster ${name} exists in k3d but firestream does not manage it`, {
-      hint:
-        `run \`firestream import cluster ${name}\` first, or delete it with \`k3d cluster delete ${name}\``,
+      hint: `run \`firestream import cluster ${name}\` first to manage it with firestream`,
     });
   }
   const known = Object.keys(managed);
@@ -152,6 +159,40 @@ export async function list(flags: GlobalFlags): Promise<void> {
       `${v.agents.running}/${v.agents.total}`,
       v.api ?? "-",
     ]),
+  );
+}
+
+/**
+ * `cluster start [NAME]`: the steps of a create, for the cluster as recorded (not as the config now
+ * says: that is `apply`'s to show first), so k3d starts it, the routes follow the server's address
+ * and the nameserver goes back into resolv.conf.
+ */
+export async function start(flags: GlobalFlags, name: string | undefined): Promise<void> {
+  const session = await openSession(flags);
+  const target = name ?? session.loaded.config.cluster.k3d.name;
+  const state = await session.store.read();
+  const record = state.clusters[target];
+  if (!record) await explainUnknown(target, state.clusters);
+  if (!(await findCluster(target))) {
+    throw new FirestreamError(`cluster ${target} is gone from k3d`, {
+      hint: "`firestream apply` creates it again, `firestream cluster delete` forgets it",
+    });
+  }
+  const { createTasks } = await import("../../tasks/cluster_create/mod.ts");
+  session.out.progress(`Starting cluster ${target}`);
+  const result = await runCluster(session, { k3d: record!.k3d_config, tasks: createTasks });
+  if (session.out.json) {
+    return session.out.data({
+      cluster: target,
+      started: true,
+      applied: result.summary.applied,
+      notices: result.notices,
+    });
+  }
+  session.out.line(
+    result.summary.applied.length
+      ? `Cluster ${target} is running.`
+      : `Cluster ${target} is already running; nothing to do.`,
   );
 }
 
@@ -209,7 +250,7 @@ function printView(out: Output, v: ClusterView): void {
   );
   out.line(`  api:        ${v.api ?? "-"}`);
   out.line(`  context:    ${v.context}`);
-  out.line(`  k3s:        ${v.k3s_versions.join(", ") || "-"}`);
+  out.line(`  k3s:        ${(v.k3s_versions ?? []).join(", ") || "-"}`);
   if (v.registry) {
     out.line(
       `  registry:   ${v.registry.container} at ${v.registry.url} (${

@@ -244,11 +244,20 @@ export const PROGRAM: CommandSpec = {
         {
           name: "stop",
           description:
-            "stop a cluster; its nameserver leaves resolv.conf until `apply` starts it again",
+            "stop a cluster; its nameserver leaves resolv.conf until `cluster start` starts it again",
           arguments: [NAME_ARG],
-          after: examples("firestream cluster stop", "firestream apply   # start again"),
+          after: examples("firestream cluster stop", "firestream cluster start   # start again"),
           run: async (c) =>
             (await import("./cluster.ts")).stop(globals(c), c.args[0] as string | undefined),
+        },
+        {
+          name: "start",
+          description:
+            "start a stopped cluster as recorded: routes, cluster DNS and forwards come back with it",
+          arguments: [NAME_ARG],
+          after: examples("firestream cluster start", "firestream cluster start my-cluster"),
+          run: async (c) =>
+            (await import("./cluster.ts")).start(globals(c), c.args[0] as string | undefined),
         },
         {
           name: "list",

@@ -40,12 +40,14 @@ export interface ClusterView {
   agents: { running: number; total: number; desired?: number };
   api?: string;
   context: string;
-  k3s_versions: string[];
+  /** the nodes' kubelet versions: measured by `cluster info` only (absent from `cluster list`) */
+  k3s_versions?: string[];
   registry?: {
     name: string;
     container: string;
     url: string;
-    healthy: boolean;
+    /** `/v2/` answered: measured by `cluster info` only (absent from `cluster list`) */
+    healthy?: boolean;
     created_by_firestream: boolean;
   };
   tls?: {
@@ -140,15 +142,22 @@ export async function viewCluster(
       ? `https://${binding.HostIp === "0.0.0.0" ? "127.0.0.1" : binding.HostIp}:${binding.HostPort}`
       : undefined,
     context: kubeconfigContext(name),
-    k3s_versions: [],
     resources: record?.resources,
     ...(options.dockerDown ? { docker_down: true } : {}),
   };
   const running = live !== undefined && servers.running > 0;
   const reg = record?.resources.registry;
-  const facts = options.deep
-    ? await (options.facts ?? liveFacts(name, record, running))
-    : { kube: undefined, server: undefined, routes: undefined, healthy: false };
+  if (reg) {
+    view.registry = {
+      name: reg.name,
+      container: reg.container,
+      url: `http://${reg.host}:${reg.port}`,
+      created_by_firestream: reg.created,
+    };
+  }
+  // `cluster list` shows what k3d's list says; health and versions are asked by `cluster info`
+  if (!options.deep) return view;
+  const facts = await (options.facts ?? liveFacts(name, record, running));
   // asked before k3d said whether the cluster runs: a stopped one's answers are not used
   const kube = running ? facts.kube : undefined;
   const { server, routes, healthy } = facts;
@@ -158,16 +167,8 @@ export async function viewCluster(
       items.filter((i) => i.kind === "Node").map((n) => n.status?.nodeInfo?.kubeletVersion),
     ),
   ].filter(Boolean);
-  if (reg) {
-    view.registry = {
-      name: reg.name,
-      container: reg.container,
-      url: `http://${reg.host}:${reg.port}`,
-      healthy,
-      created_by_firestream: reg.created,
-    };
-  }
-  if (options.deep && record) {
+  if (view.registry) view.registry.healthy = healthy;
+  if (record) {
     const secrets = items.filter((i) => i.kind === "Secret");
     await addDetails(view, record, { running, secrets, server, routes }, options);
   }

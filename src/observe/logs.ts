@@ -81,19 +81,23 @@ function matches(pod: KubeObject, selector: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => pod.metadata.labels?.[k] === v);
 }
 
-async function notFound(
+/** Refuses a name the namespace (or, for a namespace, the cluster) does not hold, naming what it has. */
+export async function notFound(
   context: string,
-  kind: string,
+  kind: "pod" | "deployment" | "service" | "namespace",
   name: string,
   namespace: string,
 ): Promise<never> {
-  const plural = kind === "pod" ? "pods" : kind === "deployment" ? "deployments" : "services";
-  const list = await getJson(context, [plural, "-n", namespace]);
+  const list = await getJson(
+    context,
+    kind === "namespace" ? ["namespaces"] : [`${kind}s`, "-n", namespace],
+  );
   const names: string[] = list.items.map((i: KubeObject) => i.metadata.name);
   const close = nearest(name, names);
   const similar = names.filter((n) => n.includes(name) || name.includes(n)).slice(0, 5);
   const suggestions = [...new Set([...(close ? [close] : []), ...similar])];
-  throw new FirestreamError(`no ${kind} named ${name} in namespace ${namespace}`, {
+  const where = kind === "namespace" ? "" : ` in namespace ${namespace}`;
+  throw new FirestreamError(`no ${kind} named ${name}${where}`, {
     hint: suggestions.length
       ? `did you mean ${suggestions.join(", ")}?`
       : names.length

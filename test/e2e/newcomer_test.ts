@@ -1,0 +1,197 @@
+/** End-to-end: the paths a newcomer walks from the README and the hints, on the simulated host. */
+import { assertEquals, assertMatch, assertNotMatch, assertOk } from "../assert.ts";
+import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { answer, entries, until } from "./forwards.ts";
+
+/** The test config with TLS on. */
+function tlsConfig(options: Parameters<typeof testConfig>[0] = {}): string {
+  return testConfig(options).replace(
+    "[cluster.k3d.tls]\nenabled = false",
+    "[cluster.k3d.tls]\nenabled = true",
+  );
+}
+
+/** A service `web` (8080) in default and `api` (80) in apps, each with a ready pod. */
+function addServices(h: SimHost): void {
+  h.kube("firestream-local", (k, { addService, addDeployment }) => {
+    addDeployment(k, { namespace: "default", name: "web" });
+    addService(k, { namespace: "default", name: "web", ports: [8080] });
+    addDeployment(k, { namespace: "apps", name: "api" });
+    addService(k, { namespace: "apps", name: "api", ports: [80] });
+  });
+}
+
+Deno.test("newcomer: create --clean on a converged cluster deletes and recreates it, the TLS secret and hosts block included", async () => {
+  await withSimHost({ config: tlsConfig({ network: true }) }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    const block = Deno.readTextFileSync(h.hostsFile);
+    assertMatch(block, "# BEGIN firestream firestream-local");
+    const r = await h.run(["cluster", "create", "--clean", "--yes"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertNotMatch(r.stderr, "Cannot set properties");
+    assertMatch(r.stdout, "Cluster firestream-local is ready.");
+    // the delete half removed the block, the create half wrote it again
+    assertMatch(r.stderr, "clean (delete half): Remove /etc/hosts entries");
+    assertMatch(r.stderr, "✓ clean (create half): /etc/hosts entries");
+    assertEquals(Deno.readTextFileSync(h.hostsFile), block);
+    const state = await h.state();
+    const tls = state.clusters["firestream-local"].resources.tls;
+    assertEquals(tls.secret.name, "firestream-tls");
+    assertMatch((await h.ok(["plan"])).stdout, "No changes.");
+  });
+});
+
+Deno.test("newcomer: the hosts block follows the file's own lines and names no machine hostname", async () => {
+  await withSimHost({ config: tlsConfig({ network: true }) }, async (h) => {
+    const before = Deno.readTextFileSync(h.hostsFile);
+    await h.ok(["cluster", "create", "--yes"]);
+    const port = (await h.state()).clusters["firestream-local"].resources.registry.port;
+    assertOk(port > 0);
+    assertEquals(
+      Deno.readTextFileSync(h.hostsFile),
+      before + [
+        "# BEGIN firestream firestream-local",
+        "127.0.0.1\tk3d-registry.localhost",
+        "127.0.0.1\tfirestream.local",
+        "# END firestream firestream-local\n",
+      ].join("\n"),
+    );
+    await h.ok(["cluster", "delete", "--yes"]);
+    assertEquals(Deno.readTextFileSync(h.hostsFile), before);
+  });
+});
+
+Deno.test("newcomer: port-forward takes kubectl's svc/NAME, refuses a service or namespace that does not exist naming what does, and -n NS forwards that namespace", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    addServices(h);
+    const offset = 20000 + Math.floor(Math.random() * 20000);
+
+    h.clearCalls();
+    const nosuch = await h.run(["cluster", "port-forward", "nosuch", "--detach"]);
+    assertEquals(nosuch.code, 1);
+    assertMatch(nosuch.stderr, "no service named nosuch in namespace default");
+    assertMatch(nosuch.stderr, "services there: kubernetes, web");
+    const typo = await h.run(["cluster", "port-forward", "svc/wbe", "--detach"]);
+    assertEquals(typo.code, 1);
+    assertMatch(typo.stderr, "did you mean web?");
+    const pod = await h.run(["cluster", "port-forward", "pod/web", "--detach"]);
+    assertEquals(pod.code, 1);
+    assertMatch(pod.stderr, "port-forward forwards services, named NAME or svc/NAME");
+    const ns = await h.run(["cluster", "port-forward", "-n", "nosuch", "--detach"]);
+    assertEquals(ns.code, 1);
+    assertMatch(ns.stderr, "no namespace named nosuch");
+    assertMatch(ns.stderr, "apps");
+    // nothing started for any of them
+    assertEquals(h.calls().filter((c) => c.argv[0] === "port-forward"), []);
+    assertEquals(entries(h), []);
+
+    const svc = await h.ok([
+      "cluster",
+      "port-forward",
+      "svc/web",
+      "--detach",
+      "--offset",
+      String(offset),
+    ]);
+    assertMatch(svc.stdout, "port forwarding runs in the background");
+    await until("web up", () => entries(h).some((e) => e.service === "web" && e.status === "up"));
+    assertEquals(entries(h).map((e) => `${e.namespace}/${e.service}`), ["default/web"]);
+    assertEquals(await answer(8080 + offset), "svc/default/web:8080\n");
+
+    // the same request again keeps it; another offset is refused, as the foreground form refuses
+    const again = await h.ok([
+      "cluster",
+      "port-forward",
+      "svc/web",
+      "--detach",
+      "--offset",
+      String(offset),
+    ]);
+    assertMatch(again.stdout, "already runs in the background");
+    const other = await h.run([
+      "cluster",
+      "port-forward",
+      "--detach",
+      "--offset",
+      String(offset + 1),
+    ]);
+    assertEquals(other.code, 1);
+    assertMatch(
+      other.stderr,
+      `already runs with offset ${offset}, service default/web (pid`,
+    );
+    assertMatch(other.stderr, `not offset ${offset + 1}, every service`);
+    assertMatch(other.stderr, "--stop");
+    const fg = await h.run(["cluster", "port-forward"]);
+    assertEquals(fg.code, 1);
+    assertNotMatch(fg.stderr, "Ctrl-C stops");
+    assertMatch(fg.stderr, "already runs");
+    await h.ok(["cluster", "port-forward", "--stop"]);
+
+    // -n alone: every service of that namespace
+    await h.ok(["cluster", "port-forward", "-n", "apps", "--detach", "--offset", String(offset)]);
+    await until("api up", () => entries(h).some((e) => e.service === "api" && e.status === "up"));
+    assertEquals(entries(h).map((e) => `${e.namespace}/${e.service}`), ["apps/api"]);
+    await h.ok(["cluster", "port-forward", "--stop"]);
+  });
+});
+
+Deno.test("newcomer: a forward moved off a port another program holds is said in --list", async () => {
+  const offset = 20000 + Math.floor(Math.random() * 20000);
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    addServices(h);
+    const held = Deno.listen({ hostname: "127.0.0.1", port: 8080 + offset });
+    try {
+      const r = await h.ok(["cluster", "port-forward", "--detach", "--offset", String(offset)]);
+      assertMatch(r.stderr, `127.0.0.1:${8080 + offset} is in use`);
+      await until("web up", () => entries(h).some((e) => e.service === "web" && e.status === "up"));
+      const list = (await h.ok(["cluster", "port-forward", "--list"])).stdout;
+      assertMatch(list, `127.0.0.1:${8081 + offset} (${8080 + offset} was taken)`);
+      await h.ok(["cluster", "port-forward", "--stop"]);
+    } finally {
+      held.close();
+    }
+  });
+});
+
+Deno.test("newcomer: cluster list --json prints what k3d's list measured, nothing it did not ask", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    const [listed] = JSON.parse((await h.ok(["cluster", "list", "--json"])).stdout);
+    const info = JSON.parse((await h.ok(["cluster", "info", "--json"])).stdout);
+    assertEquals(info.registry.healthy, true);
+    assertEquals(info.k3s_versions, ["v1.31.2+k3s1"]);
+    assertOk(!("k3s_versions" in listed), "list does not ask the nodes' versions");
+    assertOk(!("healthy" in listed.registry), "list does not ask the registry");
+    assertEquals(listed.status, "running");
+    assertEquals(listed.servers, info.servers);
+  });
+});
+
+Deno.test("newcomer: cluster stop, then the hints name `firestream cluster start`, which brings DNS and routes back", async () => {
+  await withSimHost({ config: testConfig({ network: true }) }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    const resolv = Deno.readTextFileSync(h.resolvConf);
+    const stopped = await h.ok(["cluster", "stop"]);
+    assertMatch(stopped.stdout, "`firestream cluster start` starts it again");
+    assertNotMatch(Deno.readTextFileSync(h.resolvConf), "# BEGIN firestream");
+    for (
+      const args of [["cluster", "logs"], ["cluster", "diagnostics"], ["cluster", "port-forward"]]
+    ) {
+      const r = await h.run(args);
+      assertEquals(r.code, 1, args.join(" "));
+      assertMatch(
+        r.stderr,
+        "cluster firestream-local is stopped; start it with `firestream cluster start firestream-local`",
+      );
+      assertNotMatch(r.stderr, "k3d cluster start");
+    }
+    const started = await h.ok(["cluster", "start"]);
+    assertMatch(started.stdout, "Cluster firestream-local is running.");
+    assertEquals(Deno.readTextFileSync(h.resolvConf), resolv);
+    assertMatch((await h.ok(["plan"])).stdout, "No changes.");
+    assertMatch((await h.ok(["cluster", "start"])).stdout, "already running; nothing to do");
+  });
+});
