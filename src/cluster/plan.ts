@@ -300,6 +300,7 @@ export function diffCluster(
   const stopped = live.nodes.filter((n) => !n.State.Running && n.role !== "registry").map((n) =>
     n.name
   );
+  const stoppedByUs = Boolean(record.resources.cluster?.stopped_at);
   const replace = diffs.some((d) => d.forces_replacement);
   const action: Action = replace ? "replace" : diffs.length || stopped.length ? "update" : "no-op";
   const note = replace
@@ -307,13 +308,17 @@ export function diffCluster(
       `${d.key}: ${REPLACE_KEYS[d.key] ?? "the nodes' mirror config must name the registry"}`
     ).join("; ")
     : stopped.length
-    ? `stopped nodes will be started: ${stopped.join(", ")}`
+    ? `${
+      stoppedByUs ? "stopped by `firestream cluster stop`: " : ""
+    }stopped nodes will be started: ${stopped.join(", ")}`
     : undefined;
   return {
     address: `cluster.${record.name}`,
     cluster: record.name,
     action,
-    cause: diffs.some((d) => d.drift) || (stopped.length && !diffs.length) ? "drift" : "config",
+    cause: diffs.some((d) => d.drift) || (stopped.length && !diffs.length && !stoppedByUs)
+      ? "drift"
+      : "config",
     destructive: replace,
     diffs,
     note,

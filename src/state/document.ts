@@ -25,6 +25,10 @@ export interface ClusterResources {
   cluster?: {
     config_file: string;
     context: string;
+    /** `firestream cluster stop` stopped it then; cleared when a run starts it */
+    stopped_at?: string;
+    /** the port forwarding that `cluster stop` paused, started again with the cluster */
+    paused_forwards?: { offset: number; only?: { namespace: string; service: string } };
     created: boolean;
     created_at: string;
   };

@@ -170,13 +170,29 @@ Deno.test("newcomer: cluster list --json prints what k3d's list measured, nothin
   });
 });
 
-Deno.test("newcomer: cluster stop, then the hints name `firestream cluster start`, which brings DNS and routes back", async () => {
+Deno.test("newcomer: cluster stop pauses port forwarding and plan calls it firestream's own stop; cluster start, named by every hint, brings DNS and forwards back", async () => {
+  const offset = 20000 + Math.floor(Math.random() * 20000);
   await withSimHost({ config: testConfig({ network: true }) }, async (h) => {
     await h.ok(["cluster", "create", "--yes"]);
+    addServices(h);
+    await h.ok(["cluster", "port-forward", "svc/web", "--detach", "--offset", String(offset)]);
+    await until("web up", () => entries(h).some((e) => e.service === "web" && e.status === "up"));
     const resolv = Deno.readTextFileSync(h.resolvConf);
+
     const stopped = await h.ok(["cluster", "stop"]);
     assertMatch(stopped.stdout, "`firestream cluster start` starts it again");
+    assertMatch(stopped.stderr, "Pause port forwarding");
     assertNotMatch(Deno.readTextFileSync(h.resolvConf), "# BEGIN firestream");
+    // no kubectl keeps trying a stopped API
+    assertEquals(await answer(8080 + offset), undefined);
+    h.clearCalls();
+    const info = (await h.ok(["cluster", "info"])).stdout;
+    assertMatch(info, "forwards:   0/1 up (supervisor not running)");
+    const plan = (await h.ok(["plan"])).stdout;
+    assertMatch(plan, "stopped by `firestream cluster stop`: stopped nodes will be started");
+    assertNotMatch(plan, "drift");
+    assertEquals(h.calls().filter((c) => c.argv[0] === "port-forward"), []);
+
     for (
       const args of [["cluster", "logs"], ["cluster", "diagnostics"], ["cluster", "port-forward"]]
     ) {
@@ -190,8 +206,11 @@ Deno.test("newcomer: cluster stop, then the hints name `firestream cluster start
     }
     const started = await h.ok(["cluster", "start"]);
     assertMatch(started.stdout, "Cluster firestream-local is running.");
+    assertMatch(started.stderr, "port forwarding runs again");
     assertEquals(Deno.readTextFileSync(h.resolvConf), resolv);
+    await until("web answers again", async () => await answer(8080 + offset));
     assertMatch((await h.ok(["plan"])).stdout, "No changes.");
     assertMatch((await h.ok(["cluster", "start"])).stdout, "already running; nothing to do");
+    await h.ok(["cluster", "port-forward", "--stop"]);
   });
 });
