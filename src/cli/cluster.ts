@@ -11,6 +11,7 @@ import { type ClusterRunResult, runCluster, withStateLock } from "../cluster/run
 import { DEFAULT_CONFIG_FILE, parseTomlText } from "../config/load.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
+import { refuseIfLocked } from "../state/lock.ts";
 import { deletePlan } from "../cluster/delete_plan.ts";
 import { inspectObjects, isContainer } from "../tools/docker.ts";
 import { findCluster } from "../tools/k3d.ts";
@@ -69,6 +70,7 @@ export async function remove(
     );
     session.out.line("");
   }
+  await refuseIfLocked(session.stateDir);
   const ok = await confirmAction(
     `Delete cluster ${target} and everything firestream created for it?`,
     {
@@ -223,6 +225,12 @@ export async function info(flags: GlobalFlags, name: string | undefined): Promis
   printView(session.out, view);
 }
 
+/** `, set by --agents 3` when a flag set the recorded value for one run. */
+function byFlag(v: ClusterView, key: string): string {
+  const flag = v.set_by_flags?.[key];
+  return flag ? `, set by \`cluster create ${flag}\`` : "";
+}
+
 function printView(out: Output, v: ClusterView): void {
   const status = {
     running: "green",
@@ -240,12 +248,14 @@ function printView(out: Output, v: ClusterView): void {
   for (const d of v.drift) out.line(`  drift:      ${d}`);
   out.line(
     `  servers:    ${v.servers.running}/${v.servers.total} running${
-      v.servers.desired !== undefined ? ` (config: ${v.servers.desired})` : ""
+      v.servers.desired !== undefined
+        ? ` (recorded: ${v.servers.desired}${byFlag(v, "servers")})`
+        : ""
     }`,
   );
   out.line(
     `  agents:     ${v.agents.running}/${v.agents.total} running${
-      v.agents.desired !== undefined ? ` (config: ${v.agents.desired})` : ""
+      v.agents.desired !== undefined ? ` (recorded: ${v.agents.desired}${byFlag(v, "agents")})` : ""
     }`,
   );
   out.line(`  api:        ${v.api ?? "-"}`);

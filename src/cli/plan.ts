@@ -163,6 +163,7 @@ export async function rollback(flags: GlobalFlags): Promise<void> {
       }
       const forward = plan.some((p) => p.direction === "forward");
       const question = forward ? "Undo (or finish) these runs?" : "Undo these changes?";
+      await (await import("../state/lock.ts")).refuseIfLocked(session.stateDir);
       if (!(await confirmAction(question, { yes: flags.yes }))) {
         throw new FirestreamError("rollback cancelled; nothing was changed");
       }

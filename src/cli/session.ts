@@ -69,6 +69,7 @@ export async function openSession(
         `(cluster ${loaded.config.cluster.k3d.name}); \`firestream init\` writes one`,
     );
   }
+  const command = ["firestream", ...Deno.args].join(" ");
   return {
     flags,
     out,
@@ -76,8 +77,9 @@ export async function openSession(
     stateDir,
     store: new StateStore(stateDir, {
       writer: `${currentUser()}@${Deno.hostname()} firestream ${VERSION}`,
+      command,
     }),
-    command: ["firestream", ...Deno.args].join(" "),
+    command,
   };
 }
 

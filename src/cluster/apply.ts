@@ -2,6 +2,7 @@
 import type { Workspace } from "./workspace.ts";
 import type { AnyTask } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
+import { refuseIfLocked } from "../state/lock.ts";
 import { confirmAction } from "../ui/confirm.ts";
 import type { ClusterContext, ClusterRunOptions, LiveCache } from "../../tasks/context.ts";
 import { hasChanges, type Plan, renderPlan } from "./plan.ts";
@@ -77,6 +78,8 @@ export async function applyPlan(
   }
   const destructive = plan.changes.filter((c) => c.destructive);
   if (options.confirm === "always" || destructive.length) {
+    // a held lock is said before the question, not after the answer
+    await refuseIfLocked(session.stateDir);
     const what = destructive.length
       ? `This destroys ${destructive.map((c) => c.address).join(", ")}. Apply these changes?`
       : "Apply these changes?";

@@ -74,6 +74,8 @@ export interface ClusterView {
     hosts_block?: { file: string; present: boolean; lines: string[] };
   };
   forwards?: { running: boolean; pid?: number; count: number; up: number };
+  /** recorded values a flag set for one run (key → `--agents 3`) */
+  set_by_flags?: Record<string, string>;
   /** the Docker engine does not answer: the cluster is down with it */
   docker_down?: boolean;
   resources?: ClusterRecord["resources"];
@@ -143,6 +145,7 @@ export async function viewCluster(
       : undefined,
     context: kubeconfigContext(name),
     resources: record?.resources,
+    ...(record?.set_by_flags ? { set_by_flags: record.set_by_flags } : {}),
     ...(options.dockerDown ? { docker_down: true } : {}),
   };
   const running = live !== undefined && servers.running > 0;

@@ -297,6 +297,15 @@ export function diffCluster(
   if (!record.resources.cluster) {
     diffs.push({ key: "state", from: "cluster not recorded", to: "recorded", drift: true });
   }
+  // a value a flag set for one run goes back to the file's, and the plan says why
+  for (const d of diffs) {
+    const flag = record.set_by_flags?.[d.key];
+    if (flag && JSON.stringify(recorded[d.key]) !== JSON.stringify(d.to)) {
+      d.reason = `set by \`cluster create ${flag}\` for that run only; the config says ${
+        JSON.stringify(d.to)
+      }`;
+    }
+  }
   const stopped = live.nodes.filter((n) => !n.State.Running && n.role !== "registry").map((n) =>
     n.name
   );

@@ -28,6 +28,8 @@ export interface LoadedConfig {
   projectDir: string;
   /** the raw file text, for staleness checks of saved plans */
   text: string;
+  /** command-line flags layered over the file for this run (`cluster create --agents 3`) */
+  overrides?: Override[];
 }
 
 /** Options for {@link loadConfig}. */
@@ -65,7 +67,13 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   const raw = file ? parseTomlText(text, label) : {};
   for (const o of options.overrides ?? []) setPath(raw, o.path, o.value);
   const config = validate(raw, label, options.overrides ?? []);
-  return { config, file, projectDir: file ? dirname(file) : cwd, text };
+  return {
+    config,
+    file,
+    projectDir: file ? dirname(file) : cwd,
+    text,
+    ...(options.overrides?.length ? { overrides: options.overrides } : {}),
+  };
 }
 
 /** Parses TOML text, reporting syntax errors with line and column. */

@@ -80,6 +80,11 @@ export interface ClusterRecord {
   /** the firestream.toml that describes it; a cluster gone from that file plans as a delete */
   config_file?: string;
   imported?: boolean;
+  /**
+   * values the last run took from a flag instead of the config file (key → `--agents 3`): the
+   * next plan says where they came from
+   */
+  set_by_flags?: Record<string, string>;
   /** ports the imported cluster does not publish: no clash with them, no diff while the config keeps them */
   unpublished_ports?: UnpublishedPort[];
   resources: ClusterResources;
@@ -94,6 +99,8 @@ export interface StateDocument {
   serial: number;
   last_modified: string;
   last_modified_by: string;
+  /** the command that wrote this version (`firestream cluster create --agents 3`) */
+  last_command?: string;
   clusters: Record<string, ClusterRecord>;
 }
 

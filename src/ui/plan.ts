@@ -11,6 +11,8 @@ export interface KeyDiff {
   /** the live value differs from the recorded one (someone changed the machine) */
   drift?: boolean;
   forces_replacement?: boolean;
+  /** why the current value is what it is, when the config does not say (a one-off flag) */
+  reason?: string;
 }
 
 /** A planned change to one resource. */
@@ -112,6 +114,7 @@ export function renderPlan(
       const tags = [
         d.forces_replacement ? paint("red", "# forces replacement") : "",
         d.drift ? paint("yellow", "# drift") : "",
+        d.reason ? paint("gray", `# ${d.reason}`) : "",
       ].filter(Boolean).join(" ");
       const mark = gone
         ? paint("red", "-")
