@@ -221,8 +221,11 @@ export async function info(flags: GlobalFlags, name: string | undefined): Promis
     projectDir: session.loaded.projectDir,
     stateDir: session.stateDir,
   });
-  if (session.out.json) return session.out.data(view);
+  const { deadRuns } = await import("../cluster/unfinished.ts");
+  const unfinished = await deadRuns(session.stateDir, [target]);
+  if (session.out.json) return session.out.data({ ...view, unfinished_runs: unfinished });
   printView(session.out, view);
+  for (const r of unfinished) session.out.line(`  unfinished: ${r.message}`);
 }
 
 /** `, set by --agents 3` when a flag set the recorded value for one run. */

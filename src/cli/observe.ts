@@ -160,6 +160,7 @@ export interface DiagnosticsFlags {
   events?: boolean;
   all?: boolean;
   namespace: string;
+  allNamespaces?: boolean;
 }
 
 /** `cluster diagnostics`. */
@@ -174,7 +175,7 @@ export async function diagnostics(flags: GlobalFlags, opts: DiagnosticsFlags): P
     sections: opts.all || picked.length === 0
       ? ["nodes", "pods", "services", "events"]
       : [...picked],
-    namespace: opts.namespace,
+    namespace: opts.allNamespaces ? "all" : opts.namespace,
     summary: !opts.all && picked.length === 0,
   };
   const report = await diagnose(req);

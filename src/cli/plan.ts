@@ -34,6 +34,11 @@ export async function plan(
   const { session, state, live, planning, tasks } = await startPlan(flags);
   const { hasChanges, makePlan, renderPlan } = planning;
   const p = await makePlan(session, { tasks, live, state });
+  // a killed run's changes are in the plan's refresh; what it left to do is said here
+  const { deadRuns } = await import("../cluster/unfinished.ts");
+  for (const r of await deadRuns(session.stateDir, Object.keys(p.desired))) {
+    session.out.warn(r.message);
+  }
   if (opts.out) await writeFileAtomic(opts.out, JSON.stringify(p, null, 2) + "\n");
   if (session.out.json) session.out.data(p);
   else {

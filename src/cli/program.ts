@@ -366,8 +366,10 @@ ${
             opt("--events", "recent events"),
             opt("--all", "every section"),
             opt("-n, --namespace <ns>", "namespace, or `all`", { default: "default" }),
+            opt("-A, --all-namespaces", "every namespace (as `-n all`)"),
           ],
           after: examples(
+            "firestream cluster diagnostics",
             "firestream cluster diagnostics --all",
             "firestream cluster diagnostics --nodes --pods",
             "firestream cluster diagnostics --services --events",

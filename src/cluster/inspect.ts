@@ -283,7 +283,11 @@ async function addDetails(
       stateDir: options.stateDir,
       cluster: record.name,
     });
-    const { running: sup, entries } = await listForwards(paths);
+    const { running: sup, entries: listed } = await listForwards(paths);
+    // the mappings file is the project's: its rows are this cluster's only when this cluster's
+    // supervisor runs or ever ran here (its log exists)
+    const ours = sup || await Deno.stat(paths.events).then(() => true, () => false);
+    const entries = ours ? listed : [];
     view.forwards = {
       running: Boolean(sup),
       pid: sup?.pid,

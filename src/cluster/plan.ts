@@ -1,6 +1,6 @@
 /** Refresh, then diff: the desired config against what state recorded and what is live. */
 import type { K3dConfig } from "../config/schema.ts";
-import { checkTasks, refreshTasks } from "../engine/runner.ts";
+import { checkTasks, refreshTasks, slotGet } from "../engine/runner.ts";
 import type { AnyTask, CheckResult } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
 import { checkClusterNetworks, dockerNetworks, interfaceNetworks } from "../host/networks.ts";
@@ -188,12 +188,18 @@ function planCluster(ctx: ClusterContext, record: ClusterRecord | undefined): Re
   return out;
 }
 
-/** A step's check as a planned change. */
-function stepChange(ctx: ClusterContext, id: string, title: string, found: CheckResult) {
+/** A step's check as a planned change: an add when the record holds nothing of it yet. */
+function stepChange(
+  ctx: ClusterContext,
+  task: Pick<AnyTask<ClusterContext>, "id" | "title" | "slots">,
+  found: CheckResult,
+) {
+  const { id, title } = task;
+  const recorded = (task.slots ?? []).some((s) => slotGet(ctx.record, s) !== undefined);
   return {
     address: `cluster.${ctx.name}.${id}`,
     cluster: ctx.name,
-    action: found.action ?? "update",
+    action: found.action ?? (task.slots?.length && !recorded ? "create" : "update"),
     cause: found.diffs.some((d) => d.drift) ? "drift" : "config",
     destructive: false,
     diffs: found.diffs,
@@ -212,9 +218,25 @@ async function planSteps(
   const registry = tasks.find((t) => t.id === "registry");
   if (registry && (!registry.enabled || registry.enabled(ctx))) {
     const found = registry.check(ctx);
-    if (found.diffs.length) out.push(stepChange(ctx, registry.id, registry.title, found));
+    if (found.diffs.length) out.push(stepChange(ctx, registry, found));
   }
   const rest = tasks.filter((t) => !OWN_DIFF.has(t.id) && t.id !== "registry");
+  if (!record && main.action === "create") {
+    // a new cluster: each resource made with it is an add, as its delete counts each one
+    for (const t of rest) {
+      if (t.enabled && !t.enabled(ctx)) continue;
+      out.push({
+        address: `cluster.${ctx.name}.${t.id}`,
+        cluster: ctx.name,
+        action: "create",
+        cause: "config",
+        destructive: false,
+        diffs: [],
+        note: `${t.title} (made with the cluster)`,
+      });
+    }
+    return out;
+  }
   if (!record || !rest.length || main.action === "create" || main.action === "replace") return out;
   // a stopped cluster answers no kubectl: the steps after `ready` wait for it to start
   const ready = tasks.find((t) => t.id === "ready");
@@ -224,8 +246,9 @@ async function planSteps(
     : rest;
   for (const r of await checkTasks(checked, ctx)) {
     if (r.id === "ready") continue;
-    if (r.status === "would-apply") out.push(stepChange(ctx, r.id, r.title, r.found));
-    else if (r.status === "pending") {
+    if (r.status === "would-apply") {
+      out.push(stepChange(ctx, tasks.find((t) => t.id === r.id) ?? r, r.found));
+    } else if (r.status === "pending") {
       out.push({
         address: `cluster.${ctx.name}.${r.id}`,
         cluster: ctx.name,

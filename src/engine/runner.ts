@@ -213,7 +213,8 @@ export interface Applied<C> {
 }
 
 /** The record's value at a dotted path ("tls.secret"), or undefined. */
-function slotGet(record: object, path: string): unknown {
+/** The value at a dotted path of a record (undefined when any part is missing). */
+export function slotGet(record: object, path: string): unknown {
   return path.split(".").reduce<unknown>(
     (o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined),
     record,

@@ -214,3 +214,116 @@ Deno.test("newcomer: cluster stop pauses port forwarding and plan calls it fires
     await h.ok(["cluster", "port-forward", "--stop"]);
   });
 });
+
+Deno.test("newcomer: cluster create on an existing cluster shows the plan and asks, as apply does; a flag's one-off value is named by plan and info", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    const fresh = await h.run(["cluster", "create"]);
+    assertEquals(fresh.code, 0, fresh.stderr);
+    assertNotMatch(fresh.stderr, "Firestream will perform");
+
+    h.clearCalls();
+    const asked = await h.run(["cluster", "create", "--agents", "3"]);
+    assertEquals(asked.code, 1);
+    assertMatch(asked.stderr, "~ agents = 2 -> 3");
+    assertMatch(asked.stderr, "--yes");
+    assertEquals(h.mutatingCalls(), []);
+    await h.ok(["cluster", "create", "--agents", "3", "--yes"]);
+
+    const plan = (await h.ok(["plan"])).stdout;
+    assertMatch(
+      plan,
+      "~ agents = 3 -> 2 # set by `cluster create --agents 3` for that run only; the config says 2",
+    );
+    const info = (await h.ok(["cluster", "info"])).stdout;
+    assertMatch(info, "agents:     3/3 running (recorded: 3, set by `cluster create --agents 3`)");
+    assertNotMatch(info, "config:");
+    // the config's value again: nothing is left to explain
+    await h.ok(["apply", "--yes"]);
+    assertMatch((await h.ok(["plan"])).stdout, "No changes.");
+    assertOk(!("set_by_flags" in (await h.state()).clusters["firestream-local"]));
+  });
+});
+
+Deno.test("newcomer: a held lock is said before any question; plan and info mention a killed run", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    const killed = await h.run(["cluster", "create", "--yes"], {
+      env: { FIRESTREAM_KILL_AFTER: "task-done:registry" },
+    });
+    assertOk(killed.code !== 0);
+    const plan = await h.ok(["plan"]);
+    assertMatch(plan.stderr, "did not finish, 1 step(s) of it in place");
+    assertMatch(plan.stderr, "`firestream rollback`");
+    const info = await h.ok(["cluster", "info"]);
+    assertMatch(info.stdout, "unfinished: run ");
+    assertEquals(
+      JSON.parse((await h.ok(["cluster", "info", "--json"])).stdout).unfinished_runs[0].command,
+      "firestream cluster create --yes",
+    );
+    await h.ok(["cluster", "create", "--yes"]);
+    assertNotMatch((await h.ok(["plan"])).stderr, "did not finish");
+
+    const sleeper = new Deno.Command("sleep", { args: ["60"] }).spawn();
+    try {
+      Deno.writeTextFileSync(
+        `${h.projectDir}/.firestream/state.lock`,
+        JSON.stringify({
+          pid: sleeper.pid,
+          user: "ci",
+          host: Deno.hostname(),
+          command: "firestream apply",
+          time: new Date().toISOString(),
+        }),
+      );
+      for (
+        const args of [["cluster", "create", "--agents", "3"], ["cluster", "delete"], ["apply"]]
+      ) {
+        const r = await h.run(args);
+        assertEquals(r.code, 1, args.join(" "));
+        assertMatch(r.stderr, `state is locked by pid ${sleeper.pid}`);
+        assertNotMatch(r.stderr, "--yes");
+        assertNotMatch(r.stderr, "--auto-approve");
+      }
+    } finally {
+      sleeper.kill();
+      await sleeper.status;
+    }
+  });
+});
+
+Deno.test("newcomer: a fresh plan counts every resource its delete counts; TLS turned back on is an add", async () => {
+  await withSimHost({ config: tlsConfig({ network: true }) }, async (h) => {
+    const fresh = JSON.parse((await h.ok(["plan", "--json"])).stdout);
+    const added = fresh.changes.map((c: { address: string; action: string }) =>
+      `${c.address.replace("cluster.firestream-local", "")} ${c.action}`
+    );
+    assertEquals(added, [
+      " create",
+      ".registry create",
+      ".tls-cert create",
+      ".tls-secret create",
+      ".routes create",
+      ".dns create",
+      ".hosts create",
+    ]);
+    assertEquals(fresh.summary.create, 7);
+    await h.ok(["apply", "--yes"]);
+    const preview = await h.run(["cluster", "delete"]);
+    // the delete counts the same resources (the certificate files are kept, and said so)
+    assertMatch(preview.stdout, "Plan: 0 to add, 0 to change, 0 to replace, 6 to destroy.");
+    assertMatch(preview.stdout, "cluster.firestream-local.tls-cert is kept");
+
+    const path = `${h.projectDir}/firestream.toml`;
+    const on = Deno.readTextFileSync(path);
+    Deno.writeTextFileSync(
+      path,
+      on.replace("[cluster.k3d.tls]\nenabled = true", "[cluster.k3d.tls]\nenabled = false"),
+    );
+    await h.ok(["apply", "--yes"]);
+    Deno.writeTextFileSync(path, on);
+    const back = JSON.parse((await h.ok(["plan", "--json"])).stdout);
+    const tls = back.changes.filter((c: { address: string }) => /tls/.test(c.address));
+    assertOk(tls.length > 0);
+    for (const c of tls) assertEquals(c.action, "create", c.address);
+    assertEquals(back.summary.create, tls.length);
+  });
+});
