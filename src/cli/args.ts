@@ -47,6 +47,8 @@ export interface CommandSpec {
   commands?: CommandSpec[];
   /** text printed after the help (examples) */
   after?: string;
+  /** words other tools use for a command here (`destroy`), and the command to suggest instead */
+  synonyms?: Record<string, string>;
   /** runs the command; a number is the exit code */
   run?: (call: Invocation) => Promise<number | void>;
 }
@@ -163,7 +165,10 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
     const next = findCommand(here, token);
     if (!next) {
       const names = visible(here).flatMap((c) => [c.name, ...(c.aliases ?? [])]);
-      throw new UsageError(`unknown command '${token}'`, nearest(token, [...names, "help"]));
+      throw new UsageError(
+        `unknown command '${token}'`,
+        here.synonyms?.[token] ?? nearest(token, [...names, "help"]),
+      );
     }
     path.push(next);
     pathIndexes.add(i);

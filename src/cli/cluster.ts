@@ -281,7 +281,11 @@ function printView(out: Output, v: ClusterView): void {
         v.tls.not_after.slice(0, 10)
       } (${v.tls.days_left} days)`,
     );
-    out.line(`              secret ${v.tls.secret} in ${secrets || "-"}`);
+    out.line(
+      `              secret ${v.tls.secret} ${
+        secrets ? `in ${secrets}` : `(not looked at: the cluster is ${v.status})`
+      }`,
+    );
   }
   for (const r of v.host?.routes ?? []) {
     out.line(

@@ -81,6 +81,14 @@ export const PROGRAM: CommandSpec = {
   name: "firestream",
   description:
     "State-managed local Kubernetes clusters on k3d: one firestream.toml, a plan before every change, rollback on failure.",
+  // Terraform's and k3d's words for what firestream names otherwise
+  synonyms: {
+    destroy: "cluster delete",
+    create: "cluster create",
+    delete: "cluster delete",
+    start: "cluster start",
+    stop: "cluster stop",
+  },
   options: [
     opt("-V, --version", "print version, Deno version and platform"),
     opt(
@@ -327,7 +335,7 @@ export const PROGRAM: CommandSpec = {
               "one container (after `logs`, -c is the container, as in kubectl; the global -c/--config goes before `cluster`)",
             ),
             opt("--all-containers", "every container of each pod"),
-            opt("--previous", "the previous container instance"),
+            opt("-p, --previous", "the previous container instance"),
             opt("--tail <lines>", "lines from the end", { parse: int("--tail") }),
             opt("--since <duration>", "only newer than, e.g. 10m"),
             opt("--timestamps", "prefix each line with its time"),
@@ -405,6 +413,12 @@ ${
     {
       name: "state",
       description: "inspect and repair the state file",
+      synonyms: {
+        list: "show",
+        ls: "show",
+        pull: "show --json",
+        rm: "`firestream cluster delete NAME`",
+      },
       after: examples("firestream state show", "firestream state backups"),
       commands: [
         {

@@ -31,7 +31,9 @@ export async function show(flags: GlobalFlags): Promise<void> {
       `  servers ${k.servers}, agents ${k.agents}, k3s ${k.k3s_version}, api :${k.api_port}`,
     );
     for (const [kind, value] of Object.entries(rec.resources)) {
-      s.out.line(`  ${kind}: ${JSON.stringify(value)}`);
+      // one value a line: a record is read here, not parsed (that is `--json`)
+      const text = JSON.stringify(value, null, 2).split("\n").join("\n  ");
+      s.out.line(`  ${kind}: ${text}`);
     }
   }
 }

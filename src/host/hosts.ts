@@ -14,6 +14,11 @@ export function hostsLines(k3d: K3dConfig): string[] {
   return [...new Set(names)].map((n) => `127.0.0.1\t${n}`);
 }
 
+/** The block's lines as plan and delete preview show them: `127.0.0.1 name`, no tab escapes. */
+export function shownLines(lines: string[]): string[] {
+  return lines.map((l) => l.replace(/\s+/g, " "));
+}
+
 /**
  * Sets cluster `name`'s block to `lines`, or removes it (undefined); nothing else in the file
  * changes. A new block goes at the end: glibc answers an address lookup (`getent hosts 127.0.0.1`)

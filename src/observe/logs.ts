@@ -41,7 +41,8 @@ const KINDS: Record<string, "pod" | "deployment" | "service"> = {
 
 /** The normalized kind, or a clear error. */
 export function kindOf(kind: string): "pod" | "deployment" | "service" {
-  const k = KINDS[kind.toLowerCase()];
+  // kubectl's fully qualified forms: `deployments.apps`, `deployment.v1.apps`
+  const k = KINDS[kind.toLowerCase()] ?? KINDS[kind.toLowerCase().split(".")[0]];
   if (!k) {
     throw new FirestreamError(`unknown kind "${kind}": use pod, deployment or service`, {
       hint: "e.g. `firestream cluster logs deployment my-deployment`",
@@ -72,7 +73,7 @@ export function parseTarget(
     kindOf(kind);
     return { kind, name: object };
   }
-  if (KINDS[target.toLowerCase()] || name) return { kind: target, name };
+  if (KINDS[target.toLowerCase().split(".")[0]] || name) return { kind: target, name };
   // `logs my-pod`, as kubectl reads a bare name
   return { kind: "pod", name: target };
 }

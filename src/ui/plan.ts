@@ -109,7 +109,10 @@ export function renderPlan(
     lines.push(`  ${paint(color[c.action], symbol[c.action])} ${c.address} {`);
     for (const d of c.diffs) {
       const gone = c.action !== "create" && removed(d);
-      const from = d.from === undefined ? "" : `${JSON.stringify(d.from)} -> `;
+      // an add has nothing before it: `+ key = value`, as Terraform shows a new attribute
+      const from = d.from === undefined || (d.from === null && c.action === "create")
+        ? ""
+        : `${JSON.stringify(d.from)} -> `;
       const to = JSON.stringify(d.to ?? null);
       const tags = [
         d.forces_replacement ? paint("red", "# forces replacement") : "",

@@ -2,7 +2,7 @@
 import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { readBlock } from "../../src/host/block.ts";
-import { hostsLines, writeHostsBlock } from "../../src/host/hosts.ts";
+import { hostsLines, shownLines, writeHostsBlock } from "../../src/host/hosts.ts";
 import { hostsFilePath, readSystemFile, systemFileLink } from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import { fileRead } from "../reads.ts";
@@ -39,7 +39,13 @@ const hosts: Task<ClusterContext, HostsUndo> = {
     const { text, link } = ctx.live.now(fileRead(file));
     const current = readBlock(text, ctx.name);
     if (!ctx.k3d.network.patch_etc_hosts) {
-      return { diffs: [{ key: `hosts block in ${file}`, from: current ?? null, to: null }] };
+      return {
+        diffs: [{
+          key: `hosts block in ${file}`,
+          from: current ? shownLines(current) : null,
+          to: null,
+        }],
+      };
     }
     const lines = hostsLines(ctx.k3d);
     if (JSON.stringify(current) === JSON.stringify(lines)) {
@@ -53,8 +59,8 @@ const hosts: Task<ClusterContext, HostsUndo> = {
     return {
       diffs: [{
         key: `hosts block in ${file}`,
-        from: current ?? null,
-        to: lines,
+        from: current ? shownLines(current) : null,
+        to: shownLines(lines),
         ...(drift ? { drift } : {}),
       }],
     };

@@ -151,11 +151,11 @@ Deno.test("delete: leaves nothing behind; info and list match the simulated host
     h.clearCalls();
     const gone = await h.run(["cluster", "delete", "--yes"]);
     assertEquals(gone.code, 0, gone.stderr);
-    assertMatch(gone.stdout, "Cluster firestream-local does not exist");
+    assertMatch(gone.stdout, "Cluster alpha does not exist");
     assertMatch(gone.stdout, "nothing to delete");
     assertEquals(h.mutatingCalls(), []);
-    const other = await h.run(["cluster", "delete", "alpha", "--yes", "--json"]);
-    assertEquals(JSON.parse(other.stdout), { cluster: "alpha", deleted: false });
+    const other = await h.run(["cluster", "delete", "beta", "--yes", "--json"]);
+    assertEquals(JSON.parse(other.stdout), { cluster: "beta", deleted: false });
   });
 });
 
