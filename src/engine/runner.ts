@@ -167,7 +167,9 @@ export async function runTasks<C extends TaskContext<C>>(
         ? `interrupted past the point of no return (${
           forwardProgress(tasks, results)
         }); run the command again (or \`firestream rollback\`) to finish`
-        : `interrupted after ${applied.length} step(s); run \`firestream rollback\` to undo them or run the command again to finish`,
+        : applied.length
+        ? `interrupted after ${applied.length} step(s); run \`firestream rollback\` to undo them or run the command again to finish`
+        : "interrupted before any step changed anything; nothing was changed",
     );
   }
   await journal.append({ event: "run-end", outcome: "succeeded" });
