@@ -317,7 +317,11 @@ function printView(out: Output, v: ClusterView): void {
   if (v.forwards && (v.forwards.running || v.forwards.count)) {
     out.line(
       `  forwards:   ${v.forwards.up}/${v.forwards.count} up${
-        v.forwards.running ? ` (supervisor pid ${v.forwards.pid})` : " (supervisor not running)"
+        v.forwards.running
+          ? ` (supervisor pid ${v.forwards.pid})`
+          : v.resources?.cluster?.paused_forwards
+          ? " (paused by `cluster stop`; `firestream cluster start` resumes it)"
+          : " (supervisor not running)"
       }`,
     );
   }

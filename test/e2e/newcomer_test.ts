@@ -123,6 +123,11 @@ Deno.test("newcomer: port-forward takes kubectl's svc/NAME, refuses a service or
     );
     assertMatch(other.stderr, `not offset ${offset + 1}, every service`);
     assertMatch(other.stderr, "--stop");
+    // another cluster of the same folder has no forwards of its own to show
+    Deno.writeTextFileSync(`${h.projectDir}/other.toml`, testConfig({ name: "other", registry: false }));
+    await h.ok(["-c", "other.toml", "cluster", "create", "--yes"]);
+    assertMatch((await h.ok(["cluster", "info"])).stdout, "forwards:   1/1 up");
+    assertNotMatch((await h.ok(["cluster", "info", "other"])).stdout, "forwards:");
     const fg = await h.run(["cluster", "port-forward"]);
     assertEquals(fg.code, 1);
     assertNotMatch(fg.stderr, "Ctrl-C stops");
@@ -187,7 +192,10 @@ Deno.test("newcomer: cluster stop pauses port forwarding and plan calls it fires
     assertEquals(await answer(8080 + offset), undefined);
     h.clearCalls();
     const info = (await h.ok(["cluster", "info"])).stdout;
-    assertMatch(info, "forwards:   0/1 up (supervisor not running)");
+    assertMatch(
+      info,
+      "forwards:   0/1 up (paused by `cluster stop`; `firestream cluster start` resumes it)",
+    );
     const plan = (await h.ok(["plan"])).stdout;
     assertMatch(plan, "stopped by `firestream cluster stop`: stopped nodes will be started");
     assertNotMatch(plan, "drift");
