@@ -124,7 +124,10 @@ Deno.test("newcomer: port-forward takes kubectl's svc/NAME, refuses a service or
     assertMatch(other.stderr, `not offset ${offset + 1}, every service`);
     assertMatch(other.stderr, "--stop");
     // another cluster of the same folder has no forwards of its own to show
-    Deno.writeTextFileSync(`${h.projectDir}/other.toml`, testConfig({ name: "other", registry: false }));
+    Deno.writeTextFileSync(
+      `${h.projectDir}/other.toml`,
+      testConfig({ name: "other", registry: false }),
+    );
     await h.ok(["-c", "other.toml", "cluster", "create", "--yes"]);
     assertMatch((await h.ok(["cluster", "info"])).stdout, "forwards:   1/1 up");
     assertNotMatch((await h.ok(["cluster", "info", "other"])).stdout, "forwards:");
