@@ -40,6 +40,8 @@ export interface ClusterView {
   agents: { running: number; total: number; desired?: number };
   api?: string;
   context: string;
+  /** the config profile the cluster was last applied with */
+  profile?: string;
   /** the nodes' kubelet versions: measured by `cluster info` only (absent from `cluster list`) */
   k3s_versions?: string[];
   registry?: {
@@ -144,6 +146,7 @@ export async function viewCluster(
       ? `https://${binding.HostIp === "0.0.0.0" ? "127.0.0.1" : binding.HostIp}:${binding.HostPort}`
       : undefined,
     context: kubeconfigContext(name),
+    ...(record?.profile ? { profile: record.profile } : {}),
     resources: record?.resources,
     ...(record?.set_by_flags ? { set_by_flags: record.set_by_flags } : {}),
     ...(options.dockerDown ? { docker_down: true } : {}),

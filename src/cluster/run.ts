@@ -87,29 +87,6 @@ export interface ClusterScope {
   existed: boolean;
 }
 
-/** The record a successful run leaves: the config it applied, and which values came from flags. */
-function finalRecord(
-  record: ClusterRecord,
-  k3d: K3dConfig,
-  loaded: Workspace["loaded"],
-): ClusterRecord {
-  const { set_by_flags: kept, ...rest } = record;
-  const same = JSON.stringify(record.k3d_config) === JSON.stringify(k3d);
-  // a run without flags that applies the same values (`cluster start`) keeps where they came from
-  const flags = !loaded.overrides && same ? kept ?? {} : Object.fromEntries(
-    (loaded.overrides ?? []).filter((o) => o.path.startsWith("cluster.k3d.")).map((o) => [
-      o.path.slice("cluster.k3d.".length),
-      typeof o.value === "boolean" ? o.flag : `${o.flag} ${o.value}`,
-    ]),
-  );
-  return {
-    ...rest,
-    k3d_config: k3d,
-    ...(loaded.file ? { config_file: loaded.file } : {}),
-    ...(Object.keys(flags).length ? { set_by_flags: flags } : {}),
-  };
-}
-
 /** Builds a cluster's context from the state (call with the lock held). */
 export async function openScope(
   session: Workspace,
@@ -146,7 +123,7 @@ export async function openScope(
     const drop = final && run.onSuccess === "drop";
     const next = structuredClone(state);
     if (!drop && (Object.keys(record.resources).length > 0 || existed)) {
-      next.clusters[name] = final ? finalRecord(record, run.k3d, session.loaded) : record;
+      next.clusters[name] = final ? appliedRecord(record, run.k3d, session.loaded) : record;
     } else delete next.clusters[name];
     const text = JSON.stringify(next.clusters[name] ?? null);
     if (text === onDisk) return;
@@ -291,4 +268,32 @@ async function runLocked(session: Workspace, run: ClusterRun): Promise<ClusterRu
   } finally {
     journal.close();
   }
+}
+
+/**
+ * The record a successful run leaves: the config it applied, with the profile in force and the
+ * values flags set for that run. A run without flags that applies the recorded config again
+ * (`cluster start`) keeps where the values came from.
+ */
+function appliedRecord(
+  record: ClusterRecord,
+  k3d: K3dConfig,
+  loaded: Pick<Workspace["loaded"], "file" | "profile" | "overrides">,
+): ClusterRecord {
+  const { profile, set_by_flags: kept, ...rest } = record;
+  const again = !loaded.overrides && JSON.stringify(record.k3d_config) === JSON.stringify(k3d);
+  const flags = again ? kept ?? {} : Object.fromEntries(
+    (loaded.overrides ?? []).filter((o) => o.path.startsWith("cluster.k3d.")).map((o) => [
+      o.path.slice("cluster.k3d.".length),
+      typeof o.value === "boolean" ? o.flag : `${o.flag} ${o.value}`,
+    ]),
+  );
+  const inForce = again && !loaded.profile ? profile : loaded.profile;
+  return {
+    ...rest,
+    k3d_config: k3d,
+    ...(loaded.file ? { config_file: loaded.file } : {}),
+    ...(inForce ? { profile: inForce } : {}),
+    ...(Object.keys(flags).length ? { set_by_flags: flags } : {}),
+  };
 }

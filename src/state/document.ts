@@ -85,6 +85,8 @@ export interface ClusterRecord {
    * next plan says where they came from
    */
   set_by_flags?: Record<string, string>;
+  /** the config profile of the last run that applied this cluster */
+  profile?: string;
   /** ports the imported cluster does not publish: no clash with them, no diff while the config keeps them */
   unpublished_ports?: UnpublishedPort[];
   resources: ClusterResources;
