@@ -110,16 +110,22 @@ function reportRun(
   });
 }
 
-/** `cluster stop [NAME]`: the host stops asking kube-dns first, then k3d stops the cluster. */
-export async function stop(flags: GlobalFlags, name: string | undefined): Promise<void> {
+/** The session and the record of the managed cluster `name` (default: the config's), or a refusal. */
+async function managed(flags: GlobalFlags, name: string | undefined) {
   const session = await openSession(flags);
   const target = name ?? session.loaded.config.cluster.k3d.name;
   const state = await session.store.read();
   const record = state.clusters[target];
   if (!record) await explainUnknown(target, state.clusters);
+  return { session, target, record: record! };
+}
+
+/** `cluster stop [NAME]`: the host stops asking kube-dns first, then k3d stops the cluster. */
+export async function stop(flags: GlobalFlags, name: string | undefined): Promise<void> {
+  const { session, target, record } = await managed(flags, name);
   const { stopTasks } = await import("../../tasks/cluster_stop/mod.ts");
   session.out.progress(`Stopping cluster ${target}`);
-  const result = await runCluster(session, { k3d: record!.k3d_config, tasks: stopTasks });
+  const result = await runCluster(session, { k3d: record.k3d_config, tasks: stopTasks });
   reportRun(
     session,
     target,
@@ -170,11 +176,7 @@ export async function list(flags: GlobalFlags): Promise<void> {
  * and the nameserver goes back into resolv.conf.
  */
 export async function start(flags: GlobalFlags, name: string | undefined): Promise<void> {
-  const session = await openSession(flags);
-  const target = name ?? session.loaded.config.cluster.k3d.name;
-  const state = await session.store.read();
-  const record = state.clusters[target];
-  if (!record) await explainUnknown(target, state.clusters);
+  const { session, target, record } = await managed(flags, name);
   if (!(await findCluster(target))) {
     throw new FirestreamError(`cluster ${target} is gone from k3d`, {
       hint: "`firestream apply` creates it again, `firestream cluster delete` forgets it",
@@ -182,7 +184,7 @@ export async function start(flags: GlobalFlags, name: string | undefined): Promi
   }
   const { createTasks } = await import("../../tasks/cluster_create/mod.ts");
   session.out.progress(`Starting cluster ${target}`);
-  const result = await runCluster(session, { k3d: record!.k3d_config, tasks: createTasks });
+  const result = await runCluster(session, { k3d: record.k3d_config, tasks: createTasks });
   if (session.out.json) {
     return session.out.data({
       cluster: target,

@@ -86,28 +86,15 @@ Deno.test("newcomer: port-forward takes kubectl's svc/NAME, refuses a service or
     assertEquals(h.calls().filter((c) => c.argv[0] === "port-forward"), []);
     assertEquals(entries(h), []);
 
-    const svc = await h.ok([
-      "cluster",
-      "port-forward",
-      "svc/web",
-      "--detach",
-      "--offset",
-      String(offset),
-    ]);
+    const webOnly = ["cluster", "port-forward", "svc/web", "--detach", "--offset", String(offset)];
+    const svc = await h.ok(webOnly);
     assertMatch(svc.stdout, "port forwarding runs in the background");
     await until("web up", () => entries(h).some((e) => e.service === "web" && e.status === "up"));
     assertEquals(entries(h).map((e) => `${e.namespace}/${e.service}`), ["default/web"]);
     assertEquals(await answer(8080 + offset), "svc/default/web:8080\n");
 
     // the same request again keeps it; another offset is refused, as the foreground form refuses
-    const again = await h.ok([
-      "cluster",
-      "port-forward",
-      "svc/web",
-      "--detach",
-      "--offset",
-      String(offset),
-    ]);
+    const again = await h.ok(webOnly);
     assertMatch(again.stdout, "already runs in the background");
     const other = await h.run([
       "cluster",
@@ -275,16 +262,7 @@ Deno.test("newcomer: a held lock is said before any question; plan and info ment
 
     const sleeper = new Deno.Command("sleep", { args: ["60"] }).spawn();
     try {
-      Deno.writeTextFileSync(
-        `${h.projectDir}/.firestream/state.lock`,
-        JSON.stringify({
-          pid: sleeper.pid,
-          user: "ci",
-          host: Deno.hostname(),
-          command: "firestream apply",
-          time: new Date().toISOString(),
-        }),
-      );
+      h.holdLock(sleeper.pid);
       for (
         const args of [["cluster", "create", "--agents", "3"], ["cluster", "delete"], ["apply"]]
       ) {

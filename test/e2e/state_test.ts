@@ -65,16 +65,7 @@ Deno.test("state: show, backups and restore as a new serial; unlock refuses a li
     const lock = `${h.projectDir}/.firestream/state.lock`;
     const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
     try {
-      Deno.writeTextFileSync(
-        lock,
-        JSON.stringify({
-          pid: sleeper.pid,
-          user: "ci",
-          host: Deno.hostname(),
-          command: "firestream apply",
-          time: new Date().toISOString(),
-        }),
-      );
+      h.holdLock(sleeper.pid);
       // a change to make, so apply needs the lock (reading the state does not)
       Deno.writeTextFileSync(path, Deno.readTextFileSync(path).replace("agents = 3", "agents = 4"));
       const blocked = await h.run(["apply", "--yes"]);
