@@ -215,7 +215,15 @@ export async function info(flags: GlobalFlags, name: string | undefined): Promis
     return undefined;
   });
   const record = state.clusters[target];
-  if (!record && !live) await explainUnknown(target, state.clusters);
+  const { deadRuns } = await import("../cluster/unfinished.ts");
+  const unfinished = await deadRuns(session.stateDir, [target]);
+  if (!record && !live) {
+    // a create killed before it recorded anything: that run is what there is to say
+    if (unfinished.length) {
+      throw new FirestreamError(`cluster ${target} is not recorded: ${unfinished[0].message}`);
+    }
+    await explainUnknown(target, state.clusters);
+  }
   const view = await viewCluster(target, record, live, {
     dockerDown,
     facts,
@@ -223,8 +231,6 @@ export async function info(flags: GlobalFlags, name: string | undefined): Promis
     projectDir: session.loaded.projectDir,
     stateDir: session.stateDir,
   });
-  const { deadRuns } = await import("../cluster/unfinished.ts");
-  const unfinished = await deadRuns(session.stateDir, [target]);
   if (session.out.json) return session.out.data({ ...view, unfinished_runs: unfinished });
   printView(session.out, view);
   for (const r of unfinished) session.out.line(`  unfinished: ${r.message}`);

@@ -13,9 +13,10 @@ function tlsConfig(options: Parameters<typeof testConfig>[0] = {}): string {
 
 /** A service `web` (8080) in default and `api` (80) in apps, each with a ready pod. */
 function addServices(h: SimHost): void {
-  h.kube("firestream-local", (k, { addService, addDeployment }) => {
+  h.kube("firestream-local", (k, { addService, addDeployment, addNamespace }) => {
     addDeployment(k, { namespace: "default", name: "web" });
     addService(k, { namespace: "default", name: "web", ports: [8080] });
+    addNamespace(k, "apps");
     addDeployment(k, { namespace: "apps", name: "api" });
     addService(k, { namespace: "apps", name: "api", ports: [80] });
   });
@@ -251,14 +252,26 @@ Deno.test("newcomer: a held lock is said before any question; plan and info ment
     const plan = await h.ok(["plan"]);
     assertMatch(plan.stderr, "did not finish, 1 step(s) of it in place");
     assertMatch(plan.stderr, "`firestream rollback`");
+    // killed before the cluster was recorded: the run is what there is to say
+    const bare = await h.run(["cluster", "info"]);
+    assertEquals(bare.code, 1);
+    assertMatch(bare.stderr, "cluster firestream-local is not recorded: run ");
+    assertMatch(bare.stderr, "of `firestream cluster create --yes`");
+    await h.ok(["cluster", "create", "--yes"]);
+    assertNotMatch((await h.ok(["plan"])).stderr, "did not finish");
+
+    const more = await h.run(["cluster", "create", "--agents", "3", "--yes"], {
+      env: { FIRESTREAM_KILL_AFTER: "task-done:agents" },
+    });
+    assertOk(more.code !== 0);
     const info = await h.ok(["cluster", "info"]);
     assertMatch(info.stdout, "unfinished: run ");
     assertEquals(
       JSON.parse((await h.ok(["cluster", "info", "--json"])).stdout).unfinished_runs[0].command,
-      "firestream cluster create --yes",
+      "firestream cluster create --agents 3 --yes",
     );
-    await h.ok(["cluster", "create", "--yes"]);
-    assertNotMatch((await h.ok(["plan"])).stderr, "did not finish");
+    await h.ok(["rollback", "--yes"]);
+    assertNotMatch((await h.ok(["cluster", "info"])).stdout, "unfinished");
 
     const sleeper = new Deno.Command("sleep", { args: ["60"] }).spawn();
     try {
