@@ -74,12 +74,13 @@ function lockedError(holder: LockHolder): FirestreamError {
 }
 
 /**
- * Throws, as {@link acquireLock} would, when a live process holds the lock in `dir`: a command
- * that asks first looks before it asks, so that a "yes" is not answered for nothing.
+ * Throws, as {@link acquireLock} would, when another live process holds the lock in `dir`: a
+ * command that asks first looks before it asks, so that a "yes" is not answered for nothing.
  */
 export async function refuseIfLocked(dir: string): Promise<void> {
   const holder = await readHolder(`${dir}/${LOCK_FILE}`);
-  if (holder && !isHolderDead(holder)) throw lockedError(holder);
+  const mine = holder?.pid === Deno.pid && holder.host === Deno.hostname();
+  if (holder && !mine && !isHolderDead(holder)) throw lockedError(holder);
 }
 
 /** Reads the lock file's holder, if any. */
