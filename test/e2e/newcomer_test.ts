@@ -273,6 +273,12 @@ Deno.test("newcomer: a held lock is said before any question; plan and info ment
     await h.ok(["rollback", "--yes"]);
     assertNotMatch((await h.ok(["cluster", "info"])).stdout, "unfinished");
 
+    // a change to make, so each command would ask
+    const path = `${h.projectDir}/firestream.toml`;
+    Deno.writeTextFileSync(
+      path,
+      Deno.readTextFileSync(path).replace(/(\[cluster\.k3d\]\nname = .*\n)/, "$1agents = 3\n"),
+    );
     const sleeper = new Deno.Command("sleep", { args: ["60"] }).spawn();
     try {
       h.holdLock(sleeper.pid);
