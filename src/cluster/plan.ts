@@ -182,7 +182,10 @@ function planCluster(ctx: ClusterContext, record: ClusterRecord | undefined): Re
   return out;
 }
 
-/** A step's check as a planned change: an add when the record holds nothing of it yet. */
+/**
+ * A step's check as a planned change: an add when the record holds nothing of it yet, a destroy
+ * when every key goes to null (turned off), else an update in place.
+ */
 function stepChange(
   ctx: ClusterContext,
   task: Pick<AnyTask<ClusterContext>, "id" | "title" | "slots">,
@@ -193,7 +196,12 @@ function stepChange(
   return {
     address: `cluster.${ctx.name}.${id}`,
     cluster: ctx.name,
-    action: found.action ?? (task.slots?.length && !recorded ? "create" : "update"),
+    action: found.action ??
+      (task.slots?.length && !recorded
+        ? "create"
+        : recorded && found.diffs.every((d) => d.to === null)
+        ? "delete"
+        : "update"),
     cause: found.diffs.some((d) => d.drift) ? "drift" : "config",
     destructive: false,
     diffs: found.diffs,

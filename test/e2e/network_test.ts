@@ -34,7 +34,8 @@ Deno.test("network: create sets routes, the resolv.conf block and the hosts bloc
       hosts,
       "# BEGIN firestream firestream-local\r\n127.0.0.1\tk3d-registry.localhost\r\n",
     );
-    assertOk(hosts.endsWith(hostsBefore));
+    // the block follows the file's own lines
+    assertOk(hosts.startsWith(hostsBefore), hosts);
     assertMatch(r.stderr, "DNS test: kubernetes.default.svc.cluster.local → 10.43.0.1");
     const rec = (await h.state()).clusters["firestream-local"].resources;
     assertEquals(rec.routes.map((x: { cidr: string }) => x.cidr), ["10.42.0.0/16", "10.43.0.0/16"]);
