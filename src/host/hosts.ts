@@ -4,13 +4,27 @@ import { registryContainer } from "../tools/k3d.ts";
 import { removeBlock, setBlock } from "./block.ts";
 import { readSystemFile, writeSystemFile } from "./system_file.ts";
 
-/** The block's lines for this cluster: the registry, the certificate's name and `network.hosts`. */
-export function hostsLines(k3d: K3dConfig): string[] {
+/**
+ * Whether the ingress address (Traefik's cluster IP) is out of the host's reach, so the cluster's
+ * Ingress hosts go into the hosts block at 127.0.0.1 (the load balancer's published ports): without
+ * the routes or the host DNS settings, and on macOS, where Docker's network is inside a VM.
+ */
+export function ingressHostsFallback(k3d: K3dConfig, os: string = Deno.build.os): boolean {
+  return k3d.ingress.wildcard_dns && k3d.network.patch_etc_hosts &&
+    (os === "darwin" || !k3d.network.configure_routes || !k3d.network.configure_dns);
+}
+
+/**
+ * The block's lines for this cluster: the registry, the certificate's name, `network.hosts` and
+ * Ingress hosts, if any; never the machine's own name.
+ */
+export function hostsLines(k3d: K3dConfig, ingress: string[] = []): string[] {
   const names: string[] = [];
   if (k3d.registry.enabled) names.push(registryContainer(k3d.registry.name));
   const cn = k3d.tls.certificate.common_name;
   if (k3d.tls.enabled) names.push(cn.startsWith("*.") ? cn.slice(2) : cn);
   names.push(...k3d.network.hosts);
+  names.push(...ingress);
   return [...new Set(names)].map((n) => `127.0.0.1\t${n}`);
 }
 

@@ -1,7 +1,16 @@
 /** Test helpers: a temp project on the simulated host, the CLI run as a subprocess, call-log assertions. */
 import { runProgram, type RunResult } from "../run.ts";
 import { type CallEntry, type Fault, replaceFile } from "./core.ts";
-import { addDeployment, addEvent, addNamespace, addPod, addService, rollout } from "./kube.ts";
+import {
+  addDeployment,
+  addEvent,
+  addIngress,
+  addNamespace,
+  addPod,
+  addService,
+  put,
+  rollout,
+} from "./kube.ts";
 import type { KubeStore, World } from "./world.ts";
 import { newWorld } from "./world.ts";
 
@@ -294,7 +303,16 @@ export class SimHost {
   }
 }
 
-const kubeHelpers = { addDeployment, addPod, addService, addEvent, addNamespace, rollout };
+const kubeHelpers = {
+  addDeployment,
+  addPod,
+  addService,
+  addEvent,
+  addIngress,
+  addNamespace,
+  put,
+  rollout,
+};
 
 /** A free TCP port on loopback (bound and released). */
 export function freePort(): number {
