@@ -309,15 +309,16 @@ Deno.test("newcomer: a fresh plan counts every resource its delete counts; TLS t
       ".registry create",
       ".tls-cert create",
       ".tls-secret create",
+      ".ingress-dns create",
       ".routes create",
       ".dns create",
       ".hosts create",
     ]);
-    assertEquals(fresh.summary.create, 7);
+    assertEquals(fresh.summary.create, 8);
     await h.ok(["apply", "--yes"]);
     const preview = await h.run(["cluster", "delete"]);
     // the delete counts the same resources (the certificate files are kept, and said so)
-    assertMatch(preview.stdout, "Plan: 0 to add, 0 to change, 0 to replace, 6 to destroy.");
+    assertMatch(preview.stdout, "Plan: 0 to add, 0 to change, 0 to replace, 7 to destroy.");
     assertMatch(preview.stdout, "cluster.firestream-local.tls-cert is kept");
 
     const path = `${h.projectDir}/firestream.toml`;
