@@ -1,7 +1,8 @@
 /** End-to-end: the paths a newcomer walks from the README and the hints, on the simulated host. */
 import { assertEquals, assertMatch, assertNotMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
-import { answer, entries, until } from "./forwards.ts";
+import { until } from "../wait.ts";
+import { answer, entries } from "./forwards.ts";
 
 /** The test config with TLS on. */
 function tlsConfig(options: Parameters<typeof testConfig>[0] = {}): string {
@@ -279,7 +280,7 @@ Deno.test("newcomer: a held lock is said before any question; plan and info ment
       path,
       Deno.readTextFileSync(path).replace(/(\[cluster\.k3d\]\nname = .*\n)/, "$1agents = 3\n"),
     );
-    const sleeper = new Deno.Command("sleep", { args: ["60"] }).spawn();
+    const sleeper = new Deno.Command("sleep", { args: ["3600"] }).spawn();
     try {
       h.holdLock(sleeper.pid);
       for (

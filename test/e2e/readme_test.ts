@@ -5,6 +5,7 @@
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, withSimHost } from "../sim/harness.ts";
+import { until } from "../wait.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -59,17 +60,14 @@ async function privateNetwork(h: SimHost) {
   }).spawn();
   Deno.writeTextFileSync(`${h.simDir}/pids`, `${holder.pid}\n`, { append: true });
   // the namespace is ready once lo is up in it
-  const end = Date.now() + 30_000;
-  while (true) {
+  await until("the private network namespace", async () => {
     const r = await new Deno.Command("nsenter", {
       args: [`--net=/proc/${holder.pid}/ns/net`, "ip", "-o", "link", "show", "lo"],
       stdout: "piped",
       stderr: "null",
     }).output();
-    if (new TextDecoder().decode(r.stdout).includes("UP")) break;
-    if (Date.now() > end) throw new Error("the private network namespace did not come up");
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return new TextDecoder().decode(r.stdout).includes("UP");
+  });
   const bin = `${h.root}/bin`;
   Deno.mkdirSync(bin, { recursive: true });
   Deno.writeTextFileSync(

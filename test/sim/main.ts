@@ -1,5 +1,6 @@
 /** Entry of the simulated host: `main.ts <tool> args…`, run through the shims in bin/. */
 import {
+  heldFor,
   latencyFor,
   logCall,
   logCallEnd,
@@ -66,6 +67,7 @@ async function run(tool: string, argv: string[]): Promise<number> {
   logCall(tool, argv, mutating);
   const delay = latencyFor(command);
   if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+  while (heldFor(command)) await new Promise((r) => setTimeout(r, 20));
   const fault = await takeFault(command);
   if (fault) {
     throw new SimExit(fault.exit, fault.stderr.endsWith("\n") ? fault.stderr : fault.stderr + "\n");
