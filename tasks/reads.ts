@@ -31,7 +31,12 @@ import { firstLine } from "../src/tools/exec.ts";
 import { ingressDomain } from "../src/config/schema.ts";
 import { ingressHosts } from "../src/host/ingress_dns.ts";
 import type { K3dCluster } from "../src/tools/k3d.ts";
-import { clusterNetwork, registryContainer, serverContainer } from "../src/tools/k3d_names.ts";
+import {
+  clusterNetwork,
+  registryContainer,
+  registryContainerOf,
+  serverContainer,
+} from "../src/tools/k3d_names.ts";
 import { kubectl, type KubeObject } from "../src/tools/kubectl.ts";
 
 export { clustersRead };
@@ -41,10 +46,14 @@ export function liveCluster(ctx: ClusterContext): K3dCluster | undefined {
   return ctx.live.now(clustersRead).find((c) => c.name === ctx.name);
 }
 
-/** The Docker objects a cluster's steps look at: its registry (wanted and recorded), first server and network. */
+/**
+ * The Docker objects a cluster's steps look at: its registry (recorded, made with the cluster under
+ * its exact name, or made by `k3d registry create`), first server and network.
+ */
 export function dockerNames(ctx: ClusterContext): string[] {
   const names = [
     registryContainer(ctx.k3d.registry.name),
+    ctx.k3d.registry.enabled ? ctx.k3d.registry.name : undefined,
     ctx.record.resources.registry?.container,
     serverContainer(ctx.name),
     clusterNetwork(ctx.name),
@@ -62,6 +71,20 @@ export const dockerRead: Read<Map<string, ContainerInfo | NetworkInfo>> = {
 export function container(ctx: ClusterContext, name: string): ContainerInfo | undefined {
   const doc = ctx.live.now(dockerRead).get(name);
   return isContainer(doc) ? doc : undefined;
+}
+
+/**
+ * The container of the wanted registry ({@link registryContainerOf}): the recorded one, or the one
+ * Docker's k3d labels show was made with this cluster under exactly that name, or `k3d-NAME`.
+ */
+export function registryContainerIn(ctx: ClusterContext): string {
+  const name = ctx.k3d.registry.name;
+  const labels = container(ctx, name)?.Config.Labels ?? {};
+  const made = labels["k3d.role"] === "registry" && labels["k3d.cluster"] === ctx.name;
+  return registryContainerOf(name, {
+    recorded: ctx.record.resources.registry,
+    madeWithCluster: made ? name : undefined,
+  });
 }
 
 /** The cluster's Docker network, or undefined. */
@@ -209,7 +232,7 @@ export const registryHttpRead: Read<boolean> = {
   key: "registry:http",
   fetch: async (ctx) => {
     await ctx.live.refresh(ctx, [dockerRead]);
-    const info = container(ctx, registryContainer(ctx.k3d.registry.name));
+    const info = container(ctx, registryContainerIn(ctx));
     const port = Number(info?.HostConfig.PortBindings?.["5000/tcp"]?.[0]?.HostPort);
     if (!info?.State.Running || port !== ctx.k3d.registry.port) return false;
     return await waitForRegistry(port, { timeoutMs: 3000 });

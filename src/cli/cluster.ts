@@ -12,6 +12,7 @@ import { DEFAULT_CONFIG_FILE, parseTomlText } from "../config/load.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { refuseIfLocked } from "../state/lock.ts";
+import { podText } from "../portforward/files.ts";
 import { deletePlan } from "../cluster/delete_plan.ts";
 import { inspectObjects, isContainer } from "../tools/docker.ts";
 import { findCluster } from "../tools/k3d.ts";
@@ -203,6 +204,13 @@ export async function start(flags: GlobalFlags, name: string | undefined): Promi
 /** `cluster info [NAME]`. */
 export async function info(flags: GlobalFlags, name: string | undefined): Promise<void> {
   const session = await openSession(flags);
+  const view = await infoView(session, name);
+  if (session.out.json) return session.out.data(view);
+  printView(session.out, view);
+}
+
+/** The view `cluster info` prints (also each round of `cluster info --watch`). */
+export async function infoView(session: Session, name: string | undefined): Promise<ClusterView> {
   const target = name ?? session.loaded.config.cluster.k3d.name;
   const state = await session.store.read();
   let dockerDown = false;
@@ -231,9 +239,7 @@ export async function info(flags: GlobalFlags, name: string | undefined): Promis
     projectDir: session.loaded.projectDir,
     stateDir: session.stateDir,
   });
-  if (session.out.json) return session.out.data({ ...view, unfinished_runs: unfinished });
-  printView(session.out, view);
-  for (const r of unfinished) session.out.line(`  unfinished: ${r.message}`);
+  return { ...view, unfinished_runs: unfinished };
 }
 
 /** `, set by --agents 3` when a flag set the recorded value for one run. */
@@ -242,7 +248,8 @@ function byFlag(v: ClusterView, key: string): string {
   return flag ? `, set by \`cluster create ${flag}\`` : "";
 }
 
-function printView(out: Output, v: ClusterView): void {
+/** `cluster info`'s text of a view. */
+export function printView(out: Output, v: ClusterView): void {
   const status = {
     running: "green",
     drifted: "yellow",
@@ -339,7 +346,13 @@ function printView(out: Output, v: ClusterView): void {
           : " (supervisor not running)"
       }`,
     );
+    for (const f of v.forwards.ports) {
+      out.line(
+        `    ${f.service}:${f.port} → 127.0.0.1:${f.local_port}  ${f.status}  ${podText(f)}`,
+      );
+    }
   }
+  for (const r of v.unfinished_runs ?? []) out.line(`  unfinished: ${r.message}`);
 }
 
 /** `import cluster NAME [--write-config]`. */

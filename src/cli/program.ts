@@ -32,9 +32,8 @@ const GLOBAL_VALUE_FLAGS = new Set([
 const TERRAFORM_FLAGS = new Set(["auto-approve", "detailed-exitcode", "out", "json", "no-color"]);
 
 /**
- * Resolves the spellings other tools' users type: after `cluster logs`, `-c` is kubectl's
- * `--container` (before it, the global `-c/--config`); Terraform's `-auto-approve` (and `-out`,
- * `-detailed-exitcode`) mean their `--` forms, and `--auto-approve` outside `apply` is `--yes`.
+ * Resolves the spellings Terraform users type: `-auto-approve` (and `-out`, `-detailed-exitcode`)
+ * mean their `--` forms, and `--auto-approve` outside `apply` is `--yes` (`=false` too).
  */
 export function normalizeArgs(args: string[]): string[] {
   const words: string[] = [];
@@ -47,13 +46,8 @@ export function normalizeArgs(args: string[]): string[] {
     }
     const tf = /^-([a-z][a-z-]+)(=.*)?$/.exec(arg);
     if (tf && TERRAFORM_FLAGS.has(tf[1])) arg = `--${tf[1]}${tf[2] ?? ""}`;
-    if (arg === "--auto-approve" && words[0] !== "apply") arg = "--yes";
-    const inLogs = words[0] === "cluster" && words[1] === "logs";
-    if (inLogs && /^-c(=|$|[^-])/.test(arg)) {
-      const value = arg.slice(2).replace(/^=/, "");
-      out.push("--container", ...(value ? [value] : []));
-      continue;
-    }
+    const approve = /^--auto-approve(=.*)?$/.exec(arg);
+    if (approve && words[0] !== "apply") arg = `--yes${approve[1] ?? ""}`;
     out.push(arg);
     if (!arg.startsWith("-")) words.push(arg);
     else if (words.length < 2 && GLOBAL_VALUE_FLAGS.has(arg) && i + 1 < args.length) {
@@ -77,6 +71,17 @@ const NO_HEADERS = opt("--no-headers", "print the table without its header line"
 const FORCE_ROUTES = opt("--force", "replace conflicting host routes");
 const SKIP_HOST = opt("--skip-host-network", "skip routes, DNS and /etc/hosts");
 const DEV_MODE = opt("--dev-mode", "forward every service port after create");
+const INTERVAL = opt("--interval <seconds>", "seconds between refreshes (default 2)", {
+  parse: (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value.trim()) || n < 0.5 || n > 3600) {
+      throw new InvalidValue(
+        `--interval must be a number of seconds from 0.5 to 3600, got "${value}"`,
+      );
+    }
+    return n;
+  },
+});
 
 /** The whole `firestream` command tree. */
 export const PROGRAM: CommandSpec = {
@@ -298,9 +303,23 @@ export const PROGRAM: CommandSpec = {
           name: "info",
           description: "state and live view of a cluster",
           arguments: [NAME_ARG],
-          after: examples("firestream cluster info my-cluster", "firestream cluster info"),
+          options: [
+            opt("--watch", "print the view again every interval, as plain text"),
+            INTERVAL,
+          ],
+          after: examples(
+            "firestream cluster info my-cluster",
+            "firestream cluster info",
+            "firestream cluster info --watch --interval 5",
+          ),
           run: async (c) =>
-            (await import("./cluster.ts")).info(globals(c), c.args[0] as string | undefined),
+            c.opts.watch
+              ? (await import("./info_watch.ts")).watchInfo(
+                globals(c),
+                c.args[0] as string | undefined,
+                c.opts,
+              )
+              : (await import("./cluster.ts")).info(globals(c), c.args[0] as string | undefined),
         },
         {
           name: "port-forward",
@@ -436,6 +455,19 @@ ${
       run: async (c) => (await import("./profiles.ts")).profiles(globals(c)),
     },
     {
+      name: "ui",
+      description:
+        "full-screen live view: cluster, host network (ok or drift), registry, forwards, pods and their logs, with keys to plan, apply and restart",
+      options: [INTERVAL],
+      after: `
+Bare \`firestream\` on a terminal opens it too. Keys: Enter logs, / filter,
+n namespace, p plan, a apply (after showing the plan and asking), r restart
+a forward, d diagnostics to a file, ? help, q quit. Without a terminal:
+\`firestream cluster info --json\` or \`firestream cluster info --watch\`.
+${examples("firestream ui", "firestream ui --interval 5")}`,
+      run: async (c) => (await import("./ui.ts")).ui(globals(c), c.opts),
+    },
+    {
       name: "state",
       description: "inspect and repair the state file",
       synonyms: {
@@ -480,6 +512,20 @@ ${
       ],
     },
     {
+      name: "schema",
+      description:
+        "print the JSON Schema of firestream.toml, for editors (Taplo, Even Better TOML) and CI checks",
+      after: `
+Editors (Taplo) read it when this is the first line of firestream.toml:
+  #:schema ./firestream.schema.json
+${examples("firestream schema > firestream.schema.json")}`,
+      run: async () => {
+        const { configJsonSchemaText } = await import("../config/json_schema.ts");
+        const { Output } = await import("../ui/output.ts");
+        new Output().line(configJsonSchemaText().trimEnd());
+      },
+    },
+    {
       name: "__supervise",
       hidden: true,
       arguments: [{ name: "<spec>", description: "supervisor settings (JSON)" }],
@@ -488,13 +534,23 @@ ${
     {
       name: "__complete",
       hidden: true,
-      arguments: [{
-        name: "<kind>",
-        description: "clusters | services | pods | deployments | namespaces",
-      }],
+      arguments: [
+        {
+          name: "<kind>",
+          description:
+            "clusters | serials | profiles | services | forwardable | pods | deployments | namespaces | containers",
+        },
+        { name: "[target]", description: "containers: the pods of this `cluster logs` target" },
+        { name: "[name]", description: "containers: the object name after TYPE" },
+      ],
       options: [opt("-n, --namespace <ns>", "namespace of services, pods and deployments")],
       run: async (c) =>
-        (await import("./completions.ts")).completeNames(globals(c), c.args[0] as string),
+        (await import("./completions.ts")).completeNames(
+          globals(c),
+          c.args[0] as string,
+          c.args[1] as string | undefined,
+          c.args[2] as string | undefined,
+        ),
     },
     {
       name: "completions",

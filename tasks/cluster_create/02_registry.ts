@@ -11,7 +11,12 @@ import {
   inspectContainer,
   inspectNetwork,
 } from "../../src/tools/docker.ts";
-import { container as containerOf, dockerRead, registryHttpRead } from "../reads.ts";
+import {
+  container as containerOf,
+  dockerRead,
+  registryContainerIn,
+  registryHttpRead,
+} from "../reads.ts";
 import { createRegistry, deleteRegistry } from "../../src/tools/k3d.ts";
 import { clusterNetwork, registryContainer } from "../../src/tools/k3d_names.ts";
 
@@ -59,7 +64,7 @@ function diff(ctx: ClusterContext): CheckResult {
         : `${rec?.container} stays: firestream did not create it`,
     };
   }
-  const container = registryContainer(want.name);
+  const container = registryContainerIn(ctx);
   const info = containerOf(ctx, container);
   const diffs: KeyDiff[] = [];
   // renamed: a registry of ours goes; one we did not create is only forgotten
@@ -118,8 +123,11 @@ async function retire(ctx: ClusterContext, rec: RegistryRecord): Promise<boolean
   return true;
 }
 
-/** Makes the registry and waits until it answers; a running cluster gets it on its network. */
-async function make(ctx: ClusterContext, name: string, port: number): Promise<void> {
+/**
+ * Makes the registry with `k3d registry create NAME` and waits until it answers; a running cluster
+ * gets it on its network. Returns the container k3d made.
+ */
+async function make(ctx: ClusterContext, name: string, port: number): Promise<string> {
   const container = registryContainer(name);
   // k3d joins a registry to a cluster's network only at cluster create; a remade one is joined here.
   // The read comes first: when it fails, no registry has been made
@@ -141,6 +149,7 @@ async function make(ctx: ClusterContext, name: string, port: number): Promise<vo
     await deleteRegistry(container).catch(() => {});
     throw err;
   }
+  return container;
 }
 
 const registry: Task<ClusterContext, RegistryUndo> = {
@@ -158,9 +167,9 @@ const registry: Task<ClusterContext, RegistryUndo> = {
       return { removed: removed ? previous : undefined };
     }
     const { name, port } = ctx.k3d.registry;
-    const container = registryContainer(name);
     const undo: RegistryUndo = {};
     await ctx.live.refresh(ctx, [dockerRead, registryHttpRead]);
+    const container = registryContainerIn(ctx);
     const info = containerOf(ctx, container);
     const why = info ? problem(ctx, info) : "is missing";
     if (info && why) {
@@ -178,15 +187,13 @@ const registry: Task<ClusterContext, RegistryUndo> = {
       ctx.notice(`registry ${container} ${why}: recreating it`);
       await deleteRegistry(container);
     }
-    if (why) {
-      await make(ctx, name, port);
-      undo.created = container;
-    }
+    if (why) undo.created = await make(ctx, name, port);
+    const made = undo.created ?? container;
     const created = undo.created !== undefined ||
-      (previous?.container === container && previous.created);
-    ctx.record.resources.registry = { name, container, host: HOST_IP, port, created };
+      (previous?.container === made && previous.created);
+    ctx.record.resources.registry = { name, container: made, host: HOST_IP, port, created };
     // renamed: the old registry goes when it was ours and nobody else uses it
-    if (previous && previous.container !== container && (await retire(ctx, previous))) {
+    if (previous && previous.container !== made && (await retire(ctx, previous))) {
       undo.removed = previous;
     }
     return undo;

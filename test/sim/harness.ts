@@ -8,8 +8,12 @@ import {
   addNamespace,
   addPod,
   addService,
+  deploymentPods,
   put,
+  removePod,
   rollout,
+  surgePod,
+  terminatePod,
 } from "./kube.ts";
 import type { KubeStore, World } from "./world.ts";
 import { newWorld } from "./world.ts";
@@ -134,6 +138,17 @@ export class SimHost {
   /** Runs a simulated tool directly (as a user would in a shell). */
   tool(tool: string, args: string[]): Promise<CliResult> {
     return runProgram(`${SIM_BIN}/${tool}`, args, { env: this.env, clearEnv: true });
+  }
+
+  /** Starts a simulated tool without waiting (long-running forms), its output piped. */
+  spawnTool(tool: string, args: string[]): Deno.ChildProcess {
+    return new Deno.Command(`${SIM_BIN}/${tool}`, {
+      args,
+      env: this.env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
   }
 
   /** Every call the simulated tools received, in order. */
@@ -342,6 +357,10 @@ const kubeHelpers = {
   addNamespace,
   put,
   rollout,
+  deploymentPods,
+  surgePod,
+  terminatePod,
+  removePod,
 };
 
 /** A free TCP port on loopback (bound and released). */

@@ -1,4 +1,5 @@
 /** Entry of the simulated host: `main.ts <tool> args…`, run through the shims in bin/. */
+import { refuseUnmodelled } from "./modelled.ts";
 import {
   heldFor,
   latencyFor,
@@ -16,7 +17,7 @@ import { ip, ipMutating } from "./ip.ts";
 import { k3d, k3dMutating } from "./k3d.ts";
 import { kubectl, kubectlMutating, kubectlStreams } from "./kubectl.ts";
 import { resolvectl, resolvectlMutating } from "./resolvectl.ts";
-import { followLogs, portForward } from "./streaming.ts";
+import { followLogs, portForward, watchObjects } from "./streaming.ts";
 import { newWorld, type World } from "./world.ts";
 
 function out(text: string, stream: "out" | "err"): void {
@@ -45,6 +46,7 @@ async function run(tool: string, argv: string[]): Promise<number> {
   if (tool === "k3d" || tool === "kubectl" || tool === "docker") {
     try {
       parsed = parseArgs(tool, argv);
+      refuseUnmodelled(tool, parsed);
     } catch (err) {
       logCall(tool, argv, false);
       throw err;
@@ -75,6 +77,7 @@ async function run(tool: string, argv: string[]): Promise<number> {
 
   if (tool === "sudo") return await sudo(argv);
   if (tool === "kubectl" && parsed && kubectlStreams(parsed)) {
+    if (parsed.path === "get") return await watchObjects(parsed);
     return parsed.path === "port-forward" ? await portForward(parsed) : await followLogs(parsed);
   }
   const readsStdin = parsed?.path === "apply" ||
