@@ -93,7 +93,7 @@ Deno.test("newcomer: port-forward takes kubectl's svc/NAME, refuses a service or
     assertMatch(svc.stdout, "port forwarding runs in the background");
     await until("web up", () => entries(h).some((e) => e.service === "web" && e.status === "up"));
     assertEquals(entries(h).map((e) => `${e.namespace}/${e.service}`), ["default/web"]);
-    assertEquals(await answer(8080 + offset), "svc/default/web:8080\n");
+    assertEquals(await answer(8080 + offset), "default/web:8080");
 
     // the same request again keeps it; another offset is refused, as the foreground form refuses
     const again = await h.ok(webOnly);

@@ -116,6 +116,10 @@ Deno.test({
     "firestream import cluster firestream-local --write-config": (_h, sh) =>
       sh("firestream cluster delete --yes && k3d cluster create firestream-local"),
   };
+  // what a line that needs a terminal says without one, as the README says it does
+  const needsTerminal: Record<string, RegExp> = {
+    "firestream ui": /needs a terminal: use `firestream cluster info --json`/,
+  };
   // what each line must say, besides succeeding
   const says: Record<string, RegExp> = {
     "firestream --version": /^firestream 0\.1\.0/,
@@ -147,6 +151,11 @@ Deno.test({
         seen.set(line, n);
         if (n === 1) await before[line]?.(h, net.sh);
         let r = await net.sh(line);
+        if (needsTerminal[line]) {
+          assertEquals(r.code, 1, line);
+          assertMatch(r.stderr, needsTerminal[line], line);
+          continue;
+        }
         // without a terminal, consent is a flag, as the README says: the refusal names it, then
         // the line runs again with it
         const flag = /--auto-approve/.test(r.stderr)
