@@ -1,6 +1,6 @@
 /**
  * The command line: a command tree declared as data and parsed here, without any library. Help is
- * laid out in sections (Usage, Arguments, Options, Global Options, Commands, then examples).
+ * laid out in sections (Usage, Arguments, Options, Commands, Global Options, then examples).
  * Loading it costs no npm package and no Node module: start-up time is a feature.
  */
 import { similarWords } from "../config/suggest.ts";
@@ -47,6 +47,8 @@ export interface CommandSpec {
   commands?: CommandSpec[];
   /** text printed after the help (examples) */
   after?: string;
+  /** words other tools use for a command here (`destroy`), and the command to suggest instead */
+  synonyms?: Record<string, string>;
   /** runs the command; a number is the exit code */
   run?: (call: Invocation) => Promise<number | void>;
 }
@@ -231,7 +233,7 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
       const names = visible(here).flatMap((c) => [c.name, ...(c.aliases ?? [])]);
       problem = new UsageError(
         `unknown command '${token}'`,
-        similarWords(token, [...names, "help"]),
+        here.synonyms?.[token] ?? similarWords(token, [...names, "help"]),
       );
       break;
     }
@@ -475,7 +477,8 @@ export function renderHelp(path: CommandSpec[], width = 80): string {
   if (command.description) sections.push(wrap(command.description, width));
   if (args.length) sections.push(["Arguments:", ...args.map(item)].join("\n"));
   sections.push(["Options:", ...own.map(item)].join("\n"));
-  if (globals.length) sections.push(["Global Options:", ...globals.map(item)].join("\n"));
+  // a group's subcommands are what its reader looks for: before the global options
   if (subs.length) sections.push(["Commands:", ...subs.map(item)].join("\n"));
+  if (globals.length) sections.push(["Global Options:", ...globals.map(item)].join("\n"));
   return `${sections.join("\n\n")}\n${command.after ? `${command.after}\n` : ""}`;
 }

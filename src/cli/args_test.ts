@@ -180,12 +180,12 @@ Deno.test("args: help lists arguments, options, global options and commands in o
   assertEquals(text.includes("Global Options:\n  -c, --config <file>    config\n"), true);
   assertEquals(text.includes('(choices: "json", "yaml")'), true);
   assertEquals(
-    renderHelp([TREE, TREE.commands![0]], 80).split("Commands:\n")[1],
+    // a group's commands come before the global options
+    renderHelp([TREE, TREE.commands![0]], 80).split("Commands:\n")[1].split("\n\n")[0],
     [
       "  delete|rm [options] [name]",
       "  logs [options] [target] [name]",
       "  help [command]                  display help for command",
-      "",
     ].join("\n"),
   );
 });

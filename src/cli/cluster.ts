@@ -11,6 +11,7 @@ import { type ClusterRunResult, runCluster, withStateLock } from "../cluster/run
 import { DEFAULT_CONFIG_FILE, parseTomlText } from "../config/load.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
+import { refuseIfLocked } from "../state/lock.ts";
 import { podText } from "../portforward/files.ts";
 import { deletePlan } from "../cluster/delete_plan.ts";
 import { inspectObjects, isContainer } from "../tools/docker.ts";
@@ -37,7 +38,15 @@ export async function remove(
   const target = name ?? session.loaded.config.cluster.k3d.name;
   const state = await session.store.read();
   const record = state.clusters[target];
-  if (!record) await explainUnknown(target, state.clusters);
+  if (!record) {
+    // nothing to undo, as `terraform destroy` on an empty state and `kubectl delete
+    // --ignore-not-found`: a teardown run twice, or after a failed create, succeeds
+    if (await findCluster(target)) await explainUnknown(target, state.clusters);
+    if (session.out.json) return session.out.data({ cluster: target, deleted: false });
+    return session.out.line(
+      `Cluster ${target} does not exist and firestream holds no record of it; nothing to delete.`,
+    );
+  }
   const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
   const { keepRegistry, usedElsewhere } = await import("../../tasks/cluster_delete/07_registry.ts");
   // what the delete steps will find: the cluster as k3d lists it, the registry's networks
@@ -62,6 +71,7 @@ export async function remove(
     );
     session.out.line("");
   }
+  await refuseIfLocked(session.stateDir);
   const ok = await confirmAction(
     `Delete cluster ${target} and everything firestream created for it?`,
     {
@@ -101,30 +111,35 @@ function reportRun(
   });
 }
 
-/** `cluster stop [NAME]`: the host stops asking kube-dns first, then k3d stops the cluster. */
-export async function stop(flags: GlobalFlags, name: string | undefined): Promise<void> {
+/** The session and the record of the managed cluster `name` (default: the config's), or a refusal. */
+async function managed(flags: GlobalFlags, name: string | undefined) {
   const session = await openSession(flags);
   const target = name ?? session.loaded.config.cluster.k3d.name;
   const state = await session.store.read();
   const record = state.clusters[target];
   if (!record) await explainUnknown(target, state.clusters);
+  return { session, target, record: record! };
+}
+
+/** `cluster stop [NAME]`: the host stops asking kube-dns first, then k3d stops the cluster. */
+export async function stop(flags: GlobalFlags, name: string | undefined): Promise<void> {
+  const { session, target, record } = await managed(flags, name);
   const { stopTasks } = await import("../../tasks/cluster_stop/mod.ts");
   session.out.progress(`Stopping cluster ${target}`);
-  const result = await runCluster(session, { k3d: record!.k3d_config, tasks: stopTasks });
+  const result = await runCluster(session, { k3d: record.k3d_config, tasks: stopTasks });
   reportRun(
     session,
     target,
     "stopped",
     result,
-    `Cluster ${target} is stopped; \`firestream apply\` starts it again.`,
+    `Cluster ${target} is stopped; \`firestream cluster start\` starts it again.`,
   );
 }
 
 async function explainUnknown(name: string, managed: Record<string, unknown>): Promise<never> {
   if (await findCluster(name)) {
     throw new FirestreamError(`cluster ${name} exists in k3d but firestream does not manage it`, {
-      hint:
-        `run \`firestream import cluster ${name}\` first, or delete it with \`k3d cluster delete ${name}\``,
+      hint: `run \`firestream import cluster ${name}\` first to manage it with firestream`,
     });
   }
   const known = Object.keys(managed);
@@ -156,6 +171,36 @@ export async function list(flags: GlobalFlags): Promise<void> {
   );
 }
 
+/**
+ * `cluster start [NAME]`: the steps of a create, for the cluster as recorded (not as the config now
+ * says: that is `apply`'s to show first), so k3d starts it, the routes follow the server's address
+ * and the nameserver goes back into resolv.conf.
+ */
+export async function start(flags: GlobalFlags, name: string | undefined): Promise<void> {
+  const { session, target, record } = await managed(flags, name);
+  if (!(await findCluster(target))) {
+    throw new FirestreamError(`cluster ${target} is gone from k3d`, {
+      hint: "`firestream apply` creates it again, `firestream cluster delete` forgets it",
+    });
+  }
+  const { createTasks } = await import("../../tasks/cluster_create/mod.ts");
+  session.out.progress(`Starting cluster ${target}`);
+  const result = await runCluster(session, { k3d: record.k3d_config, tasks: createTasks });
+  if (session.out.json) {
+    return session.out.data({
+      cluster: target,
+      started: true,
+      applied: result.summary.applied,
+      notices: result.notices,
+    });
+  }
+  session.out.line(
+    result.summary.applied.length
+      ? `Cluster ${target} is running.`
+      : `Cluster ${target} is already running; nothing to do.`,
+  );
+}
+
 /** `cluster info [NAME]`. */
 export async function info(flags: GlobalFlags, name: string | undefined): Promise<void> {
   const session = await openSession(flags);
@@ -178,7 +223,15 @@ export async function infoView(session: Session, name: string | undefined): Prom
     return undefined;
   });
   const record = state.clusters[target];
-  if (!record && !live) await explainUnknown(target, state.clusters);
+  const { deadRuns } = await import("../cluster/unfinished.ts");
+  const unfinished = await deadRuns(session.stateDir, [target]);
+  if (!record && !live) {
+    // a create killed before it recorded anything: that run is what there is to say
+    if (unfinished.length) {
+      throw new FirestreamError(`cluster ${target} is not recorded: ${unfinished[0].message}`);
+    }
+    await explainUnknown(target, state.clusters);
+  }
   const view = await viewCluster(target, record, live, {
     dockerDown,
     facts,
@@ -186,7 +239,13 @@ export async function infoView(session: Session, name: string | undefined): Prom
     projectDir: session.loaded.projectDir,
     stateDir: session.stateDir,
   });
-  return view;
+  return { ...view, unfinished_runs: unfinished };
+}
+
+/** `, set by --agents 3` when a flag set the recorded value for one run. */
+function byFlag(v: ClusterView, key: string): string {
+  const flag = v.set_by_flags?.[key];
+  return flag ? `, set by \`cluster create ${flag}\`` : "";
 }
 
 /** `cluster info`'s text of a view. */
@@ -207,18 +266,20 @@ export function printView(out: Output, v: ClusterView): void {
   for (const d of v.drift) out.line(`  drift:      ${d}`);
   out.line(
     `  servers:    ${v.servers.running}/${v.servers.total} running${
-      v.servers.desired !== undefined ? ` (config: ${v.servers.desired})` : ""
+      v.servers.desired !== undefined
+        ? ` (recorded: ${v.servers.desired}${byFlag(v, "servers")})`
+        : ""
     }`,
   );
   out.line(
     `  agents:     ${v.agents.running}/${v.agents.total} running${
-      v.agents.desired !== undefined ? ` (config: ${v.agents.desired})` : ""
+      v.agents.desired !== undefined ? ` (recorded: ${v.agents.desired}${byFlag(v, "agents")})` : ""
     }`,
   );
   out.line(`  api:        ${v.api ?? "-"}`);
   out.line(`  context:    ${v.context}`);
   if (v.profile) out.line(`  profile:    ${v.profile}`);
-  out.line(`  k3s:        ${v.k3s_versions.join(", ") || "-"}`);
+  out.line(`  k3s:        ${(v.k3s_versions ?? []).join(", ") || "-"}`);
   if (v.registry) {
     out.line(
       `  registry:   ${v.registry.container} at ${v.registry.url} (${
@@ -236,7 +297,11 @@ export function printView(out: Output, v: ClusterView): void {
         v.tls.not_after.slice(0, 10)
       } (${v.tls.days_left} days)`,
     );
-    out.line(`              secret ${v.tls.secret} in ${secrets || "-"}`);
+    out.line(
+      `              secret ${v.tls.secret} ${
+        secrets ? `in ${secrets}` : `(not looked at: the cluster is ${v.status})`
+      }`,
+    );
   }
   for (const r of v.host?.routes ?? []) {
     out.line(
@@ -274,7 +339,11 @@ export function printView(out: Output, v: ClusterView): void {
   if (v.forwards && (v.forwards.running || v.forwards.count)) {
     out.line(
       `  forwards:   ${v.forwards.up}/${v.forwards.count} up${
-        v.forwards.running ? ` (supervisor pid ${v.forwards.pid})` : " (supervisor not running)"
+        v.forwards.running
+          ? ` (supervisor pid ${v.forwards.pid})`
+          : v.resources?.cluster?.paused_forwards
+          ? " (paused by `cluster stop`; `firestream cluster start` resumes it)"
+          : " (supervisor not running)"
       }`,
     );
     for (const f of v.forwards.ports) {
@@ -283,6 +352,7 @@ export function printView(out: Output, v: ClusterView): void {
       );
     }
   }
+  for (const r of v.unfinished_runs ?? []) out.line(`  unfinished: ${r.message}`);
 }
 
 /** `import cluster NAME [--write-config]`. */

@@ -56,6 +56,7 @@ export async function create(flags: GlobalFlags, opts: CreateFlags): Promise<voi
     session = await openSession(flags, sessionOptions);
     const k3d = session.loaded.config.cluster.k3d;
     const { confirmAction } = await import("../ui/confirm.ts");
+    await (await import("../state/lock.ts")).refuseIfLocked(session.stateDir);
     const ok = await confirmAction(
       `Delete cluster ${k3d.name} and everything firestream created for it, then create it again?`,
       { yes: flags.yes },
@@ -79,12 +80,17 @@ export async function create(flags: GlobalFlags, opts: CreateFlags): Promise<voi
       state,
     });
     const { applyPlan } = await import("../cluster/apply.ts");
+    // a new cluster is made as `k3d cluster create` makes it; a change to an existing one is shown
+    // and asked for, as `apply` does
+    const fresh = plan.changes.some((c) =>
+      c.address === `cluster.${c.cluster}` && c.action === "create"
+    );
     runs = (await applyPlan(session, plan, {
       yes: flags.yes,
-      confirm: "destructive",
+      confirm: fresh ? "destructive" : "always",
       live,
       runOptions,
-      show: plan.changes.some((c) => c.destructive),
+      show: !fresh,
     })).runs;
   }
   const k3d = session.loaded.config.cluster.k3d;

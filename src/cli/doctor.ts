@@ -17,15 +17,17 @@ export async function doctor(flags: GlobalFlags): Promise<number> {
     warn: session.out.paint("yellow", "! warn"),
     fail: session.out.paint("red", "✗ fail"),
   };
+  // --quiet: only what failed, then the result line
   for (const c of checks) {
+    if (session.out.quiet && c.status !== "fail") continue;
     session.out.line(`${mark[c.status]}  ${c.name}: ${c.detail}`);
     if (c.fix && c.status !== "pass") session.out.line(`         fix: ${c.fix}`);
   }
   const warned = checks.filter((c) => c.status === "warn").length;
   session.out.line(
-    `\n${checks.length} checks: ${
+    `${session.out.quiet ? "" : "\n"}${checks.length} checks: ${
       checks.length - failed - warned
-    } passed, ${warned} warnings, ${failed} failed`,
+    } passed, ${warned} ${warned === 1 ? "warning" : "warnings"}, ${failed} failed`,
   );
   return code;
 }

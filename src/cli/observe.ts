@@ -63,14 +63,16 @@ export async function logs(
       }`,
     );
   }
-  // several streams get `pod/container |` prefixes; a follow that may pick up more pods always does
-  const mayGrow = Boolean(req.follow && (!req.kind || kindOf(req.kind) !== "pod"));
-  const many = Boolean(req.allContainers || streams.length > 1 || mayGrow);
+  // `pod/container |` prefixes go with the form, not with how many pods answer this time: a
+  // deployment, a service, a selector or every pod may be several (and more while following), so
+  // they always carry them, followed or not; one pod only with several containers
+  const selectsPods = !req.kind || kindOf(req.kind) !== "pod";
+  const many = Boolean(req.allContainers || streams.length > 1 || selectsPods);
   const namespaces = new Set(streams.map((t) => t.namespace));
   const print = printer(
     out,
     many,
-    namespaces.size > 1 || Boolean(req.allNamespaces && mayGrow),
+    namespaces.size > 1 || Boolean(req.allNamespaces && selectsPods),
   );
   if (!req.follow) {
     const results = await Promise.all(
@@ -160,6 +162,7 @@ export interface DiagnosticsFlags {
   events?: boolean;
   all?: boolean;
   namespace: string;
+  allNamespaces?: boolean;
 }
 
 /** `cluster diagnostics`. */
@@ -174,7 +177,7 @@ export async function diagnostics(flags: GlobalFlags, opts: DiagnosticsFlags): P
     sections: opts.all || picked.length === 0
       ? ["nodes", "pods", "services", "events"]
       : [...picked],
-    namespace: opts.namespace,
+    namespace: opts.allNamespaces ? "all" : opts.namespace,
     summary: !opts.all && picked.length === 0,
   };
   const report = await diagnose(req);

@@ -34,6 +34,11 @@ export async function plan(
   const { session, state, live, planning, tasks } = await startPlan(flags);
   const { hasChanges, makePlan, renderPlan } = planning;
   const p = await makePlan(session, { tasks, live, state });
+  // a killed run's changes are in the plan's refresh; what it left to do is said here
+  const { deadRuns } = await import("../cluster/unfinished.ts");
+  for (const r of await deadRuns(session.stateDir, Object.keys(p.desired))) {
+    session.out.warn(r.message);
+  }
   if (opts.out) await writeFileAtomic(opts.out, JSON.stringify(p, null, 2) + "\n");
   if (session.out.json) session.out.data(p);
   else {
@@ -48,14 +53,37 @@ export async function plan(
 }
 
 async function readPlanFile(path: string): Promise<Plan> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) {
+      throw new FirestreamError(`cannot read plan file ${path}: ${(err as Error).message}`);
+    }
+    throw new FirestreamError(`no plan file ${path}`, {
+      hint:
+        `save one with \`firestream plan --out ${path}\`; \`firestream apply\` alone plans and applies firestream.toml`,
+    });
+  }
   let p: Plan;
   try {
-    p = JSON.parse(await Deno.readTextFile(path));
-  } catch (err) {
-    throw new FirestreamError(`cannot read plan file ${path}: ${(err as Error).message}`);
+    p = JSON.parse(text);
+  } catch {
+    // kubectl's `apply -f FILE` habit: the config is read by every command, never given to apply
+    if (/\.toml$/i.test(path) || /^\s*\[/m.test(text)) {
+      throw new FirestreamError(`${path} is a config file, not a saved plan`, {
+        hint:
+          `\`firestream apply\` reads ./firestream.toml itself; for another file: \`firestream -c ${path} apply\``,
+      });
+    }
+    throw new FirestreamError(`${path} is not a firestream plan file (not JSON)`, {
+      hint: "save a plan with `firestream plan --out FILE`",
+    });
   }
-  if (p.format !== "firestream-plan" || p.version !== 1) {
-    throw new FirestreamError(`${path} is not a firestream plan file`);
+  if (p?.format !== "firestream-plan" || p.version !== 1) {
+    throw new FirestreamError(`${path} is not a firestream plan file`, {
+      hint: "save a plan with `firestream plan --out FILE`",
+    });
   }
   return p;
 }
@@ -94,11 +122,12 @@ export async function apply(
   planfile: string | undefined,
   opts: { autoApprove?: boolean; force?: boolean; skipHostNetwork?: boolean },
 ): Promise<void> {
+  // a file that is no plan is refused before anything is read of the machine
+  const saved = planfile ? await readPlanFile(planfile) : undefined;
   const { session, state, live, planning, tasks } = await startPlan(flags);
   const fresh = await planning.makePlan(session, { tasks, live, state });
   let p = fresh;
-  if (planfile) {
-    const saved = await readPlanFile(planfile);
+  if (saved) {
     checkStale(saved, fresh);
     p = saved;
   }
@@ -163,6 +192,7 @@ export async function rollback(flags: GlobalFlags): Promise<void> {
       }
       const forward = plan.some((p) => p.direction === "forward");
       const question = forward ? "Undo (or finish) these runs?" : "Undo these changes?";
+      await (await import("../state/lock.ts")).refuseIfLocked(session.stateDir);
       if (!(await confirmAction(question, { yes: flags.yes }))) {
         throw new FirestreamError("rollback cancelled; nothing was changed");
       }

@@ -2,11 +2,18 @@
 import { ConfigError, FirestreamError } from "../errors.ts";
 import {
   listForwards,
+  runningSupervisor,
   runSupervisor,
   startDetached,
   stopSupervisor,
 } from "../portforward/control.ts";
-import { type ForwardEvent, forwardPaths, podText, readEvents } from "../portforward/files.ts";
+import {
+  type ForwardEvent,
+  forwardPaths,
+  podText,
+  readEvents,
+  type SupervisorInfo,
+} from "../portforward/files.ts";
 import type { SupervisorSpec } from "../portforward/spec.ts";
 import type { Output } from "../ui/output.ts";
 import { CANCELLED, claimInterrupts } from "../ui/interrupt.ts";
@@ -22,11 +29,27 @@ export interface PortForwardFlags {
   stop?: boolean;
 }
 
-/** `svc`, `svc.ns` or `svc` with -n → which service. */
+/** kubectl's prefixes for a service (`kubectl port-forward svc/web`). */
+const SERVICE_KINDS = ["svc", "service", "services"];
+
+/** `svc`, `svc.ns`, `svc/NAME` (kubectl's form) or `svc` with -n → which service. */
 export function parseService(
   service: string,
   namespace?: string,
 ): { namespace: string; service: string } {
+  const slash = service.indexOf("/");
+  if (slash >= 0) {
+    const kind = service.slice(0, slash);
+    if (!SERVICE_KINDS.includes(kind.toLowerCase()) || slash === service.length - 1) {
+      throw new FirestreamError(
+        `cannot forward ${service}: port-forward forwards services, named NAME or svc/NAME`,
+        {
+          hint: "e.g. `firestream cluster port-forward svc/web` or `... port-forward web -n apps`",
+        },
+      );
+    }
+    service = service.slice(slash + 1);
+  }
   if (namespace) return { namespace, service };
   const dot = service.indexOf(".");
   return dot > 0
@@ -78,6 +101,7 @@ function printEntries(
     pid: number | null;
     since: string;
   }[],
+  offset?: number,
 ): void {
   if (!entries.length) return out.line("no port forwards");
   out.table(
@@ -88,7 +112,10 @@ function printEntries(
       e.namespace,
       e.service,
       String(e.port),
-      `127.0.0.1:${e.local_port}`,
+      // a port another program held moved the forward: said wherever the forwards are listed
+      offset !== undefined && e.local_port !== e.port + offset
+        ? `127.0.0.1:${e.local_port} (${e.port + offset} was taken)`
+        : `127.0.0.1:${e.local_port}`,
       e.status,
       podText(e),
       e.pid === null ? "-" : String(e.pid),
@@ -112,7 +139,8 @@ export async function supervisorSpec(
     cluster: k3d.name,
     context: kubeconfigContext(k3d.name),
     offset,
-    namespaces: k3d.dev_mode.namespaces,
+    // `-n NS` alone forwards every service of that namespace, as kubectl's `-n` scopes a command
+    namespaces: !opts.service && opts.namespace ? [opts.namespace] : k3d.dev_mode.namespaces,
     only: opts.service ? parseService(opts.service, opts.namespace) : undefined,
     paths: forwardPaths({
       projectDir: session.loaded.projectDir,
@@ -121,6 +149,56 @@ export async function supervisorSpec(
     }),
   };
   return { session, spec };
+}
+
+/** Refuses a service or namespace the cluster does not have, naming what it has. */
+async function requireTarget(spec: SupervisorSpec): Promise<void> {
+  const { getOptional } = await import("../tools/kubectl.ts");
+  const { notFound } = await import("../observe/logs.ts");
+  if (spec.only) {
+    const { namespace, service } = spec.only;
+    if (!(await getOptional(spec.context, ["service", service, "-n", namespace]))) {
+      await notFound(spec.context, "service", service, namespace);
+    }
+  } else if (spec.namespaces.length === 1) {
+    const [namespace] = spec.namespaces;
+    if (!(await getOptional(spec.context, ["namespace", namespace]))) {
+      await notFound(spec.context, "namespace", namespace, "");
+    }
+  }
+}
+
+/**
+ * A supervisor already runs: the foreground form cannot start a second one, and `--detach` keeps
+ * it only when it forwards what was asked (another offset or service needs `--stop` first).
+ */
+function refuseOther(spec: SupervisorSpec, running: SupervisorInfo, detach?: boolean): void {
+  const hint = "stop it with `firestream cluster port-forward --stop`, then start it again";
+  if (!detach) {
+    throw new FirestreamError(
+      `port forwarding for ${spec.cluster} already runs (pid ${running.pid})`,
+      { hint: `see \`firestream cluster port-forward --list\`, or ${hint}` },
+    );
+  }
+  const same = running.offset === spec.offset &&
+    JSON.stringify(running.only ?? null) === JSON.stringify(spec.only ?? null) &&
+    (running.namespaces === undefined ||
+      JSON.stringify(running.namespaces) === JSON.stringify(spec.namespaces));
+  if (same) return;
+  const what = (i: { offset: number; only?: SupervisorSpec["only"]; namespaces?: string[] }) =>
+    `offset ${i.offset}, ${
+      i.only
+        ? `service ${i.only.namespace}/${i.only.service}`
+        : i.namespaces?.length
+        ? `namespaces ${i.namespaces.join(", ")}`
+        : "every service"
+    }`;
+  throw new FirestreamError(
+    `port forwarding for ${spec.cluster} already runs with ${
+      what(running)
+    } (pid ${running.pid}), not ${what(spec)}`,
+    { hint },
+  );
 }
 
 /** The command. */
@@ -139,7 +217,7 @@ export async function portForward(
         ? `supervisor running (pid ${running.pid}, offset ${running.offset})`
         : "supervisor not running",
     );
-    return printEntries(out, entries);
+    return printEntries(out, entries, running?.offset);
   }
   if (opts.stop) {
     const was = await stopSupervisor(spec.paths);
@@ -151,7 +229,18 @@ export async function portForward(
     );
   }
   await requireRunning(spec.cluster);
+  await requireTarget(spec);
+  const running = await runningSupervisor(spec.paths);
+  if (running) refuseOther(spec, running, opts.detach);
   if (opts.detach) {
+    if (running) {
+      if (out.json) {
+        return out.data({ running, forwards: (await listForwards(spec.paths)).entries });
+      }
+      return out.line(
+        `port forwarding already runs in the background (pid ${running.pid}); \`--list\` shows it, \`--stop\` ends it`,
+      );
+    }
     const info = await startDetached(spec);
     const { entries } = await listForwards(spec.paths);
     // what the user must know: ports moved off a taken one, services waiting for a pod
@@ -163,7 +252,7 @@ export async function portForward(
       `port forwarding runs in the background (pid ${info.pid}); \`--list\` shows it, \`--stop\` ends it`,
     );
     for (const e of notes) out.warn(describe(e));
-    return printEntries(out, entries);
+    return printEntries(out, entries, info.offset);
   }
   const abort = new AbortController();
   const onSignal = () => abort.abort();

@@ -88,6 +88,14 @@ export const PROGRAM: CommandSpec = {
   name: "firestream",
   description:
     "State-managed local Kubernetes clusters on k3d: one firestream.toml, a plan before every change, rollback on failure.",
+  // Terraform's and k3d's words for what firestream names otherwise
+  synonyms: {
+    destroy: "cluster delete",
+    create: "cluster create",
+    delete: "cluster delete",
+    start: "cluster start",
+    stop: "cluster stop",
+  },
   options: [
     opt("-V, --version", "print version, Deno version and platform"),
     opt(
@@ -264,11 +272,20 @@ export const PROGRAM: CommandSpec = {
         {
           name: "stop",
           description:
-            "stop a cluster; its nameserver leaves resolv.conf until `apply` starts it again",
+            "stop a cluster; its nameserver leaves resolv.conf until `cluster start` starts it again",
           arguments: [NAME_ARG],
-          after: examples("firestream cluster stop", "firestream apply   # start again"),
+          after: examples("firestream cluster stop", "firestream cluster start   # start again"),
           run: async (c) =>
             (await import("./cluster.ts")).stop(globals(c), c.args[0] as string | undefined),
+        },
+        {
+          name: "start",
+          description:
+            "start a stopped cluster as recorded: routes, cluster DNS and forwards come back with it",
+          arguments: [NAME_ARG],
+          after: examples("firestream cluster start", "firestream cluster start my-cluster"),
+          run: async (c) =>
+            (await import("./cluster.ts")).start(globals(c), c.args[0] as string | undefined),
         },
         {
           name: "list",
@@ -352,7 +369,7 @@ export const PROGRAM: CommandSpec = {
               "one container (after `logs`, -c is the container, as in kubectl; the global -c/--config goes before `cluster`)",
             ),
             opt("--all-containers", "every container of each pod"),
-            opt("--previous", "the previous container instance"),
+            opt("-p, --previous", "the previous container instance"),
             opt("--tail <lines>", "lines from the end", { parse: int("--tail") }),
             opt("--since <duration>", "only newer than, e.g. 10m"),
             opt("--timestamps", "prefix each line with its time"),
@@ -391,8 +408,10 @@ ${
             opt("--events", "recent events"),
             opt("--all", "every section"),
             opt("-n, --namespace <ns>", "namespace, or `all`", { default: "default" }),
+            opt("-A, --all-namespaces", "every namespace (as `-n all`)"),
           ],
           after: examples(
+            "firestream cluster diagnostics",
             "firestream cluster diagnostics --all",
             "firestream cluster diagnostics --nodes --pods",
             "firestream cluster diagnostics --services --events",
@@ -451,6 +470,12 @@ ${examples("firestream ui", "firestream ui --interval 5")}`,
     {
       name: "state",
       description: "inspect and repair the state file",
+      synonyms: {
+        list: "show",
+        ls: "show",
+        pull: "show --json",
+        rm: "`firestream cluster delete NAME`",
+      },
       after: examples("firestream state show", "firestream state backups"),
       commands: [
         {

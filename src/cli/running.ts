@@ -13,7 +13,7 @@ export async function requireRunning(name: string): Promise<void> {
   const servers = live.nodes.filter((n) => n.role === "server");
   if (!servers.some((n) => n.State?.Running)) {
     throw new FirestreamError(
-      `cluster ${name} is stopped; start it with \`k3d cluster start ${name}\``,
+      `cluster ${name} is stopped; start it with \`firestream cluster start ${name}\``,
     );
   }
 }

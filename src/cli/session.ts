@@ -72,6 +72,7 @@ export async function openSession(
         `(cluster ${loaded.config.cluster.k3d.name}); \`firestream init\` writes one`,
     );
   }
+  const command = ["firestream", ...Deno.args].join(" ");
   return {
     flags,
     out,
@@ -79,8 +80,9 @@ export async function openSession(
     stateDir,
     store: new StateStore(stateDir, {
       writer: `${currentUser()}@${Deno.hostname()} firestream ${VERSION}`,
+      command,
     }),
-    command: ["firestream", ...Deno.args].join(" "),
+    command,
   };
 }
 

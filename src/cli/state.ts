@@ -8,6 +8,7 @@ import {
   LOCK_FILE,
   readHolder,
 } from "../state/lock.ts";
+import type { StateDocument } from "../state/document.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
 
 /** Prints the state document. */
@@ -30,7 +31,9 @@ export async function show(flags: GlobalFlags): Promise<void> {
       `  servers ${k.servers}, agents ${k.agents}, k3s ${k.k3s_version}, api :${k.api_port}`,
     );
     for (const [kind, value] of Object.entries(rec.resources)) {
-      s.out.line(`  ${kind}: ${JSON.stringify(value)}`);
+      // one value a line: a record is read here, not parsed (that is `--json`)
+      const text = JSON.stringify(value, null, 2).split("\n").join("\n  ");
+      s.out.line(`  ${kind}: ${text}`);
     }
   }
 }
@@ -42,19 +45,60 @@ export async function backups(flags: GlobalFlags): Promise<void> {
   if (s.out.json) return s.out.data(list);
   if (list.length === 0) return s.out.line(`no backups in ${s.store.backupDir}`);
   s.out.table(
-    ["SERIAL", "MODIFIED", "CLUSTERS"],
-    list.map((b) => [String(b.serial), b.last_modified, b.clusters.join(",") || "-"]),
+    ["SERIAL", "MODIFIED", "CLUSTERS", "WRITTEN BY"],
+    list.map((b) => [
+      String(b.serial),
+      b.last_modified,
+      b.clusters.join(",") || "-",
+      b.command ?? "-",
+    ]),
   );
 }
 
-/** Restores a backup under the lock. */
+/** What putting `backup` in place of `current` changes, one line a cluster. */
+function restorePreview(current: StateDocument, backup: StateDocument): string[] {
+  const names = [...new Set([...Object.keys(current.clusters), ...Object.keys(backup.clusters)])];
+  return names.sort().map((n) => {
+    const now = current.clusters[n];
+    const then = backup.clusters[n];
+    if (!now) return `  + cluster ${n}: recorded again`;
+    if (!then) return `  - cluster ${n}: its record goes (the cluster itself is left as it is)`;
+    if (JSON.stringify(now) === JSON.stringify(then)) return `    cluster ${n}: unchanged`;
+    const keys = [...new Set([...Object.keys(now.resources), ...Object.keys(then.resources)])]
+      .filter((k) =>
+        JSON.stringify(now.resources[k as keyof typeof now.resources]) !==
+          JSON.stringify(then.resources[k as keyof typeof then.resources])
+      );
+    const config = JSON.stringify(now.k3d_config) !== JSON.stringify(then.k3d_config);
+    return `  ~ cluster ${n}: ${[...(config ? ["config"] : []), ...keys].join(", ") || "record"}`;
+  });
+}
+
+/** Restores a backup under the lock, after showing what it changes and asking. */
 export async function restore(flags: GlobalFlags, serial: number): Promise<void> {
   const s = await openSession(flags);
   const lock = await acquireLock(s.stateDir, s.command);
   try {
+    const current = await s.store.read();
+    const backup = await s.store.backup(serial);
+    if (!s.out.json) {
+      s.out.line(
+        `Backup ${serial} (${backup.last_modified}${
+          backup.last_command ? `, written by \`${backup.last_command}\`` : ""
+        }) replaces the state at serial ${current.serial}:`,
+      );
+      for (const l of restorePreview(current, backup)) s.out.line(l);
+      s.out.line("");
+    }
+    const { confirmAction } = await import("../ui/confirm.ts");
+    if (!(await confirmAction(`Restore backup ${serial}?`, { yes: flags.yes }))) {
+      throw new FirestreamError("restore cancelled; nothing was changed");
+    }
     const doc = await s.store.restore(serial);
     if (s.out.json) return s.out.data({ restored: serial, serial: doc.serial });
-    s.out.line(`restored backup ${serial} as serial ${doc.serial}`);
+    s.out.line(
+      `restored backup ${serial} as serial ${doc.serial}; \`firestream plan\` shows how the machine compares`,
+    );
   } finally {
     await lock.release();
   }

@@ -2,6 +2,7 @@
 import type { Workspace } from "./workspace.ts";
 import type { AnyTask } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
+import { refuseIfLocked } from "../state/lock.ts";
 import { confirmAction } from "../ui/confirm.ts";
 import type { ClusterContext, ClusterRunOptions, LiveCache } from "../../tasks/context.ts";
 import { hasChanges, type Plan, renderPlan } from "./plan.ts";
@@ -49,10 +50,14 @@ export async function tasksFor(
     ...t,
     title: `${kind} (${name} half): ${t.title}`,
   });
+  // the create half starts once the delete half is over: a step that needs only preflight (the
+  // certificate, the hosts block) would otherwise be checked against what the delete then removes
+  const afterDelete = (t: AnyTask<ClusterContext>) =>
+    t.needs ? { ...t, needs: [...t.needs, ...removed.map((r) => r.id)] } : t;
   return [
     preflight,
     ...removed.map(half("delete")),
-    ...(kind === "clean" ? rest.map(half("create")) : rest),
+    ...(kind === "clean" ? rest.map(half("create")).map(afterDelete) : rest),
   ];
 }
 
@@ -73,6 +78,8 @@ export async function applyPlan(
   }
   const destructive = plan.changes.filter((c) => c.destructive);
   if (options.confirm === "always" || destructive.length) {
+    // a held lock is said before the question, not after the answer
+    await refuseIfLocked(session.stateDir);
     const what = destructive.length
       ? `This destroys ${destructive.map((c) => c.address).join(", ")}. Apply these changes?`
       : "Apply these changes?";

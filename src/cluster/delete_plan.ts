@@ -4,6 +4,7 @@
  */
 import type { ClusterContext } from "../../tasks/context.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
+import { shownLines } from "../host/hosts.ts";
 import { certPaths } from "../tls/certs.ts";
 import type { K3dCluster } from "../tools/k3d.ts";
 import { kubeconfigContext } from "../tools/k3d_names.ts";
@@ -142,7 +143,7 @@ export function deletePlan(
     add(
       "hosts",
       "delete",
-      [gone(`hosts block in ${b.file}`, b.lines.map((l) => l.replace(/\s+/g, " ")))],
+      [gone(`hosts block in ${b.file}`, shownLines(b.lines))],
       { note: `the \`# BEGIN firestream ${name}\` block` },
     );
   }

@@ -43,12 +43,14 @@ export interface ClusterView {
   context: string;
   /** the config profile the cluster was last applied with */
   profile?: string;
-  k3s_versions: string[];
+  /** the nodes' kubelet versions: measured by `cluster info` only (absent from `cluster list`) */
+  k3s_versions?: string[];
   registry?: {
     name: string;
     container: string;
     url: string;
-    healthy: boolean;
+    /** `/v2/` answered: measured by `cluster info` only (absent from `cluster list`) */
+    healthy?: boolean;
     created_by_firestream: boolean;
   };
   tls?: {
@@ -76,6 +78,10 @@ export interface ClusterView {
   };
   /** the ingress domain: what its names answer with, and whether one resolves on the host now */
   ingress?: IngressStanding;
+  /** recorded values a flag set for one run (key → `--agents 3`) */
+  set_by_flags?: Record<string, string>;
+  /** runs a dead process left unfinished (`cluster info` only) */
+  unfinished_runs?: { message: string; command: string; run: string }[];
   forwards?: {
     running: boolean;
     pid?: number;
@@ -159,15 +165,23 @@ export async function viewCluster(
       : undefined,
     context: kubeconfigContext(name),
     ...(record?.profile ? { profile: record.profile } : {}),
-    k3s_versions: [],
     resources: record?.resources,
+    ...(record?.set_by_flags ? { set_by_flags: record.set_by_flags } : {}),
     ...(options.dockerDown ? { docker_down: true } : {}),
   };
   const running = live !== undefined && servers.running > 0;
   const reg = record?.resources.registry;
-  const facts = options.deep
-    ? await (options.facts ?? liveFacts(name, record, running))
-    : { kube: undefined, server: undefined, routes: undefined, healthy: false };
+  if (reg) {
+    view.registry = {
+      name: reg.name,
+      container: reg.container,
+      url: `http://${reg.host}:${reg.port}`,
+      created_by_firestream: reg.created,
+    };
+  }
+  // `cluster list` shows what k3d's list says; health and versions are asked by `cluster info`
+  if (!options.deep) return view;
+  const facts = await (options.facts ?? liveFacts(name, record, running));
   // asked before k3d said whether the cluster runs: a stopped one's answers are not used
   const kube = running ? facts.kube : undefined;
   const { server, routes, healthy } = facts;
@@ -177,16 +191,8 @@ export async function viewCluster(
       items.filter((i) => i.kind === "Node").map((n) => n.status?.nodeInfo?.kubeletVersion),
     ),
   ].filter(Boolean);
-  if (reg) {
-    view.registry = {
-      name: reg.name,
-      container: reg.container,
-      url: `http://${reg.host}:${reg.port}`,
-      healthy,
-      created_by_firestream: reg.created,
-    };
-  }
-  if (options.deep && record) {
+  if (view.registry) view.registry.healthy = healthy;
+  if (record) {
     const secrets = items.filter((i) => i.kind === "Secret");
     await addDetails(view, record, { running, secrets, server, routes }, options);
   }
@@ -304,7 +310,11 @@ async function addDetails(
       stateDir: options.stateDir,
       cluster: record.name,
     });
-    const { running: sup, entries } = await listForwards(paths);
+    const { running: sup, entries: listed } = await listForwards(paths);
+    // the mappings file is the project's: its rows are this cluster's only when this cluster's
+    // supervisor runs or ever ran here (its log exists)
+    const ours = sup || await Deno.stat(paths.events).then(() => true, () => false);
+    const entries = ours ? listed : [];
     view.forwards = {
       running: Boolean(sup),
       pid: sup?.pid,

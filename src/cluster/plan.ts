@@ -1,6 +1,6 @@
 /** Refresh, then diff: the desired config against what state recorded and what is live. */
 import type { K3dConfig } from "../config/schema.ts";
-import { checkTasks, refreshTasks } from "../engine/runner.ts";
+import { checkTasks, refreshTasks, slotGet } from "../engine/runner.ts";
 import type { AnyTask, CheckResult } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
 import { ingressCertificateGap } from "../tls/certs.ts";
@@ -202,12 +202,26 @@ function planCluster(ctx: ClusterContext, record: ClusterRecord | undefined): Re
   return out;
 }
 
-/** A step's check as a planned change. */
-function stepChange(ctx: ClusterContext, id: string, title: string, found: CheckResult) {
+/**
+ * A step's check as a planned change: an add when the record holds nothing of it yet, a destroy
+ * when every key goes to null (turned off), else an update in place.
+ */
+function stepChange(
+  ctx: ClusterContext,
+  task: Pick<AnyTask<ClusterContext>, "id" | "title" | "slots">,
+  found: CheckResult,
+) {
+  const { id, title } = task;
+  const recorded = (task.slots ?? []).some((s) => slotGet(ctx.record, s) !== undefined);
   return {
     address: `cluster.${ctx.name}.${id}`,
     cluster: ctx.name,
-    action: found.action ?? "update",
+    action: found.action ??
+      (task.slots?.length && !recorded
+        ? "create"
+        : recorded && found.diffs.every((d) => d.to === null)
+        ? "delete"
+        : "update"),
     cause: found.diffs.some((d) => d.drift) ? "drift" : "config",
     destructive: false,
     diffs: found.diffs,
@@ -226,9 +240,25 @@ async function planSteps(
   const registry = tasks.find((t) => t.id === "registry");
   if (registry && (!registry.enabled || registry.enabled(ctx))) {
     const found = registry.check(ctx);
-    if (found.diffs.length) out.push(stepChange(ctx, registry.id, registry.title, found));
+    if (found.diffs.length) out.push(stepChange(ctx, registry, found));
   }
   const rest = tasks.filter((t) => !OWN_DIFF.has(t.id) && t.id !== "registry");
+  if (!record && main.action === "create") {
+    // a new cluster: each resource made with it is an add, as its delete counts each one
+    for (const t of rest) {
+      if (t.enabled && !t.enabled(ctx)) continue;
+      out.push({
+        address: `cluster.${ctx.name}.${t.id}`,
+        cluster: ctx.name,
+        action: "create",
+        cause: "config",
+        destructive: false,
+        diffs: [],
+        note: `${t.title} (made with the cluster)`,
+      });
+    }
+    return out;
+  }
   if (!record || !rest.length || main.action === "create" || main.action === "replace") return out;
   // a stopped cluster answers no kubectl: the steps after `ready` wait for it to start
   const ready = tasks.find((t) => t.id === "ready");
@@ -238,8 +268,9 @@ async function planSteps(
     : rest;
   for (const r of await checkTasks(checked, ctx)) {
     if (r.id === "ready") continue;
-    if (r.status === "would-apply") out.push(stepChange(ctx, r.id, r.title, r.found));
-    else if (r.status === "pending") {
+    if (r.status === "would-apply") {
+      out.push(stepChange(ctx, tasks.find((t) => t.id === r.id) ?? r, r.found));
+    } else if (r.status === "pending") {
       out.push({
         address: `cluster.${ctx.name}.${r.id}`,
         cluster: ctx.name,
@@ -311,9 +342,19 @@ export function diffCluster(
   if (!record.resources.cluster) {
     diffs.push({ key: "state", from: "cluster not recorded", to: "recorded", drift: true });
   }
+  // a value a flag set for one run goes back to the file's, and the plan says why
+  for (const d of diffs) {
+    const flag = record.set_by_flags?.[d.key];
+    if (flag && JSON.stringify(recorded[d.key]) !== JSON.stringify(d.to)) {
+      d.reason = `set by \`cluster create ${flag}\` for that run only; the config says ${
+        JSON.stringify(d.to)
+      }`;
+    }
+  }
   const stopped = live.nodes.filter((n) => !n.State.Running && n.role !== "registry").map((n) =>
     n.name
   );
+  const stoppedByUs = Boolean(record.resources.cluster?.stopped_at);
   const replace = diffs.some((d) => d.forces_replacement);
   const action: Action = replace ? "replace" : diffs.length || stopped.length ? "update" : "no-op";
   const note = replace
@@ -321,13 +362,17 @@ export function diffCluster(
       `${d.key}: ${REPLACE_KEYS[d.key] ?? "the nodes' mirror config must name the registry"}`
     ).join("; ")
     : stopped.length
-    ? `stopped nodes will be started: ${stopped.join(", ")}`
+    ? `${
+      stoppedByUs ? "stopped by `firestream cluster stop`: " : ""
+    }stopped nodes will be started: ${stopped.join(", ")}`
     : undefined;
   return {
     address: `cluster.${record.name}`,
     cluster: record.name,
     action,
-    cause: diffs.some((d) => d.drift) || (stopped.length && !diffs.length) ? "drift" : "config",
+    cause: diffs.some((d) => d.drift) || (stopped.length && !diffs.length && !stoppedByUs)
+      ? "drift"
+      : "config",
     destructive: replace,
     diffs,
     note,

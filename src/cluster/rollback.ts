@@ -143,8 +143,8 @@ export function renderRollbackPlan(plan: RollbackRunPlan[]): string {
       p.ended === "killed" ? "killed before it ended" : p.ended
     })`;
     const what = p.direction === "forward"
-      ? "is past its point of no return (the cluster is gone): it is finished, not undone"
-      : "is undone";
+      ? "is past its point of no return (the cluster is gone): it will be finished, not undone"
+      : "will be undone";
     const steps = p.steps.length
       ? p.steps.map((s) => `  ${verb[s.action]} ${s.title}`)
       : ["  (no step changed anything; the run is closed)"];

@@ -119,11 +119,15 @@ export async function openScope(
     live: run.live && run.live.serial === state.serial ? run.live.cache : new LiveCache(),
   };
   let onDisk = JSON.stringify(state.clusters[name] ?? null);
+  // steps record what they changed (agents one by one): the run compares with where it began
+  const begun = structuredClone(record.k3d_config);
   const write = async (final: boolean) => {
     const drop = final && run.onSuccess === "drop";
     const next = structuredClone(state);
     if (!drop && (Object.keys(record.resources).length > 0 || existed)) {
-      next.clusters[name] = final ? appliedRecord(record, run.k3d, session.loaded) : record;
+      next.clusters[name] = final
+        ? appliedRecord(record, run.k3d, { ...session.loaded, begun })
+        : record;
     } else delete next.clusters[name];
     const text = JSON.stringify(next.clusters[name] ?? null);
     if (text === onDisk) return;
@@ -270,17 +274,33 @@ async function runLocked(session: Workspace, run: ClusterRun): Promise<ClusterRu
   }
 }
 
-/** The record a successful run leaves: the config it applied, from which file, with which profile. */
+/**
+ * The record a successful run leaves: the config it applied, with the profile in force and the
+ * values flags set for that run. A run without flags that applies the recorded config again
+ * (`cluster start`) keeps where the values came from.
+ */
 function appliedRecord(
   record: ClusterRecord,
   k3d: K3dConfig,
-  loaded: { file?: string; profile?: string },
+  loaded: Pick<Workspace["loaded"], "file" | "profile" | "overrides"> & {
+    /** the recorded config when the run began */
+    begun: K3dConfig;
+  },
 ): ClusterRecord {
-  const { profile: _, ...rest } = record;
+  const { profile, set_by_flags: kept, ...rest } = record;
+  const again = !loaded.overrides && JSON.stringify(loaded.begun) === JSON.stringify(k3d);
+  const flags = again ? kept ?? {} : Object.fromEntries(
+    (loaded.overrides ?? []).filter((o) => o.path.startsWith("cluster.k3d.")).map((o) => [
+      o.path.slice("cluster.k3d.".length),
+      typeof o.value === "boolean" ? o.flag : `${o.flag} ${o.value}`,
+    ]),
+  );
+  const inForce = again && !loaded.profile ? profile : loaded.profile;
   return {
     ...rest,
     k3d_config: k3d,
     ...(loaded.file ? { config_file: loaded.file } : {}),
-    ...(loaded.profile ? { profile: loaded.profile } : {}),
+    ...(inForce ? { profile: inForce } : {}),
+    ...(Object.keys(flags).length ? { set_by_flags: flags } : {}),
   };
 }

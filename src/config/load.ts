@@ -28,6 +28,8 @@ export interface LoadedConfig {
   projectDir: string;
   /** the raw file text */
   text: string;
+  /** command-line flags layered over the file for this run (`cluster create --agents 3`) */
+  overrides?: Override[];
   /** what the config was made from (every file's text and the profile), for staleness checks */
   fingerprint: string;
   /** the profile in force (`--profile` or FIRESTREAM_PROFILE), if any */
@@ -135,6 +137,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     file,
     projectDir: file ? dirname(file) : cwd,
     text,
+    ...(options.overrides?.length ? { overrides: options.overrides } : {}),
     fingerprint,
     profile: wanted,
     profiles,
@@ -248,9 +251,18 @@ export function parseTomlText(text: string, label: string): Record<string, unkno
     return parseToml(text) as Record<string, unknown>;
   } catch (err) {
     if (err instanceof TomlError) {
-      const first = err.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+      // a table header without its `]`: the parser stops where the key began; the `]` is missing
+      // at the end of the line
+      const line = text.split(/\r?\n/)[err.line - 1] ?? "";
+      const header = /^\s*\[\[?[^\]]*$/.test(line) && !line.includes("=");
+      const column = header ? line.trimEnd().length + 1 : err.column;
+      const first = header
+        ? `table header \`${line.trim()}\` has no closing \`${
+          line.trim().startsWith("[[") ? "]]" : "]"
+        }\``
+        : err.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
       throw new ConfigError(
-        `${label}:${err.line}:${err.column}: invalid TOML: ${first}`,
+        `${label}:${err.line}:${column}: invalid TOML: ${first}`,
         "fix the syntax at that line and column",
       );
     }

@@ -106,6 +106,13 @@ Deno.test("config: a TOML syntax error names line and column", async () => {
   await Deno.writeTextFile(`${dir}/firestream.toml`, '[cluster.k3d]\nname = "ok"\nagents = = 2\n');
   const err = await assertRejects(() => loadConfig({ cwd: dir }), ConfigError);
   assertMatch(err.message, /^firestream\.toml:3:\d+: invalid TOML/);
+  // a header missing its `]` is pointed at where the `]` belongs
+  await Deno.writeTextFile(`${dir}/firestream.toml`, '[project\nname = "x"\n');
+  const header = await assertRejects(() => loadConfig({ cwd: dir }), ConfigError);
+  assertEquals(
+    header.message,
+    "firestream.toml:1:9: invalid TOML: table header `[project` has no closing `]`",
+  );
 });
 
 Deno.test("config: the first problem is found depth first in the schema's order, a table's unknown keys after its known ones", () => {

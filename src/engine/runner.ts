@@ -167,7 +167,9 @@ export async function runTasks<C extends TaskContext<C>>(
         ? `interrupted past the point of no return (${
           forwardProgress(tasks, results)
         }); run the command again (or \`firestream rollback\`) to finish`
-        : `interrupted after ${applied.length} step(s); run \`firestream rollback\` to undo them or run the command again to finish`,
+        : applied.length
+        ? `interrupted after ${applied.length} step(s); run \`firestream rollback\` to undo them or run the command again to finish`
+        : "interrupted before any step changed anything; nothing was changed",
     );
   }
   await journal.append({ event: "run-end", outcome: "succeeded" });
@@ -213,7 +215,8 @@ export interface Applied<C> {
 }
 
 /** The record's value at a dotted path ("tls.secret"), or undefined. */
-function slotGet(record: object, path: string): unknown {
+/** The value at a dotted path of a record (undefined when any part is missing). */
+export function slotGet(record: object, path: string): unknown {
   return path.split(".").reduce<unknown>(
     (o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined),
     record,

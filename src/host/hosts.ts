@@ -4,12 +4,6 @@ import { registryContainer } from "../tools/k3d.ts";
 import { removeBlock, setBlock } from "./block.ts";
 import { readSystemFile, writeSystemFile } from "./system_file.ts";
 
-function mentions(text: string, name: string): boolean {
-  return text.split(/\r?\n/).some((l) =>
-    !l.trim().startsWith("#") && l.trim().split(/\s+/).slice(1).includes(name)
-  );
-}
-
 /**
  * Whether the ingress address (Traefik's cluster IP) is out of the host's reach, so the cluster's
  * Ingress hosts go into the hosts block at 127.0.0.1 (the load balancer's published ports): without
@@ -20,23 +14,29 @@ export function ingressHostsFallback(k3d: K3dConfig, os: string = Deno.build.os)
     (os === "darwin" || !k3d.network.configure_routes || !k3d.network.configure_dns);
 }
 
-/** The block's lines for this cluster, given the rest of the file (and Ingress hosts, if any). */
-export function hostsLines(k3d: K3dConfig, rest: string, ingress: string[] = []): string[] {
+/**
+ * The block's lines for this cluster: the registry, the certificate's name, `network.hosts` and
+ * Ingress hosts, if any; never the machine's own name.
+ */
+export function hostsLines(k3d: K3dConfig, ingress: string[] = []): string[] {
   const names: string[] = [];
   if (k3d.registry.enabled) names.push(registryContainer(k3d.registry.name));
   const cn = k3d.tls.certificate.common_name;
   if (k3d.tls.enabled) names.push(cn.startsWith("*.") ? cn.slice(2) : cn);
   names.push(...k3d.network.hosts);
   names.push(...ingress);
-  // the machine's own name, only when the file does not already resolve it
-  const self = Deno.hostname();
-  if (self && !mentions(rest, self)) names.push(self);
   return [...new Set(names)].map((n) => `127.0.0.1\t${n}`);
+}
+
+/** The block's lines as plan and delete preview show them: `127.0.0.1 name`, no tab escapes. */
+export function shownLines(lines: string[]): string[] {
+  return lines.map((l) => l.replace(/\s+/g, " "));
 }
 
 /**
  * Sets cluster `name`'s block to `lines`, or removes it (undefined); nothing else in the file
- * changes. The file before is backed up under `stateDir`.
+ * changes. A new block goes at the end: glibc answers an address lookup (`getent hosts 127.0.0.1`)
+ * with the first line that has it, which stays the file's own `localhost`. The file before is backed up under `stateDir`.
  * `link`: the file was this symbolic link when the block was written (it stays, or comes back, a link).
  */
 export async function writeHostsBlock(
@@ -47,7 +47,7 @@ export async function writeHostsBlock(
   link?: string,
 ): Promise<void> {
   const text = await readSystemFile(file);
-  const next = lines ? setBlock(text, name, lines) : removeBlock(text, name);
+  const next = lines ? setBlock(text, name, lines, { at: "end" }) : removeBlock(text, name);
   if (next !== text) {
     await writeSystemFile(file, next, {
       backup: `${stateDir}/backups/hosts.${name}.bak`,

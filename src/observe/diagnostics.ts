@@ -150,7 +150,8 @@ export async function diagnose(req: DiagnosticsRequest): Promise<DiagnosticsRepo
       )
       : undefined,
     (async (): Promise<DiagnosticsReport["metrics"]> => {
-      if (!want.has("nodes") && !want.has("pods")) return { ok: false, error: "not requested" };
+      // the nodes' usage goes with the nodes section (`--pods` alone asks for pods only)
+      if (!want.has("nodes")) return { ok: false, error: "not requested" };
       const n = await exec(kubectlArgv(req.context, ["top", "node"]), { check: false });
       if (n.code !== 0) {
         return { ok: false, error: `metrics-server does not answer (${firstLine(n.stderr)})` };
@@ -205,20 +206,27 @@ export function renderDiagnostics(r: DiagnosticsReport, out: Output, summary = f
       continue;
     }
     if (summary) {
+      // counts, then the rows that need a look: nodes not Ready, pods not running, warnings
       const bad = name === "nodes"
-        ? s.items.filter((i) => i.status !== "Ready").length
+        ? s.items.filter((i) => i.status !== "Ready")
         : name === "pods"
-        ? s.items.filter((i) => i.status !== "Running" && i.status !== "Succeeded").length
+        ? s.items.filter((i) => i.status !== "Running" && i.status !== "Succeeded")
         : name === "events"
-        ? s.items.filter((i) => i.type === "Warning").length
-        : 0;
+        ? s.items.filter((i) => i.type === "Warning")
+        : [];
       lines.push(
         `  ${s.items.length} ${name}${
-          bad
-            ? out.paint("yellow", `, ${bad} ${name === "events" ? "warnings" : "not healthy"}`)
+          bad.length
+            ? out.paint(
+              "yellow",
+              `, ${bad.length} ${
+                name === "events" ? (bad.length === 1 ? "warning" : "warnings") : "not healthy"
+              }:`,
+            )
             : ""
         }`,
       );
+      if (bad.length) lines.push(...table(bad, cols[name]).map((l) => `  ${l}`));
       continue;
     }
     if (!s.items.length) {
@@ -241,6 +249,12 @@ export function renderDiagnostics(r: DiagnosticsReport, out: Output, summary = f
     }
   } else if (r.metrics.error !== "not requested") {
     lines.push("", `${out.paint("gray", "resource usage:")} ${r.metrics.error}`);
+  }
+  if (summary) {
+    lines.push(
+      "",
+      "Every row: `--all`, or one section: `--nodes`, `--pods`, `--services`, `--events`.",
+    );
   }
   return lines.join("\n");
 }

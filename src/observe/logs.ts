@@ -41,7 +41,8 @@ const KINDS: Record<string, "pod" | "deployment" | "service"> = {
 
 /** The normalized kind, or a clear error. */
 export function kindOf(kind: string): "pod" | "deployment" | "service" {
-  const k = KINDS[kind.toLowerCase()];
+  // kubectl's fully qualified forms: `deployments.apps`, `deployment.v1.apps`
+  const k = KINDS[kind.toLowerCase()] ?? KINDS[kind.toLowerCase().split(".")[0]];
   if (!k) {
     throw new FirestreamError(`unknown kind "${kind}": use pod, deployment or service`, {
       hint: "e.g. `firestream cluster logs deployment my-deployment`",
@@ -72,7 +73,7 @@ export function parseTarget(
     kindOf(kind);
     return { kind, name: object };
   }
-  if (KINDS[target.toLowerCase()] || name) return { kind: target, name };
+  if (KINDS[target.toLowerCase().split(".")[0]] || name) return { kind: target, name };
   // `logs my-pod`, as kubectl reads a bare name
   return { kind: "pod", name: target };
 }
@@ -81,19 +82,23 @@ function matches(pod: KubeObject, selector: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => pod.metadata.labels?.[k] === v);
 }
 
-async function notFound(
+/** Refuses a name the namespace (or, for a namespace, the cluster) does not hold, naming what it has. */
+export async function notFound(
   context: string,
-  kind: string,
+  kind: "pod" | "deployment" | "service" | "namespace",
   name: string,
   namespace: string,
 ): Promise<never> {
-  const plural = kind === "pod" ? "pods" : kind === "deployment" ? "deployments" : "services";
-  const list = await getJson(context, [plural, "-n", namespace]);
+  const list = await getJson(
+    context,
+    kind === "namespace" ? ["namespaces"] : [`${kind}s`, "-n", namespace],
+  );
   const names: string[] = list.items.map((i: KubeObject) => i.metadata.name);
   const close = nearest(name, names);
   const similar = names.filter((n) => n.includes(name) || name.includes(n)).slice(0, 5);
   const suggestions = [...new Set([...(close ? [close] : []), ...similar])];
-  throw new FirestreamError(`no ${kind} named ${name} in namespace ${namespace}`, {
+  const where = kind === "namespace" ? "" : ` in namespace ${namespace}`;
+  throw new FirestreamError(`no ${kind} named ${name}${where}`, {
     hint: suggestions.length
       ? `did you mean ${suggestions.join(", ")}?`
       : names.length

@@ -83,6 +83,7 @@ export async function runSupervisor(
     offset: spec.offset,
     started: isoNow(),
     only: spec.only,
+    namespaces: spec.namespaces,
   };
   await writeFileAtomic(spec.paths.pid, JSON.stringify(info) + "\n");
   const owner = () => pidFileNamesUs(spec.paths.pid);

@@ -51,6 +51,8 @@ export interface SupervisorInfo {
   offset: number;
   started: string;
   only?: { namespace: string; service: string };
+  /** the namespaces it forwards (empty: all but the system ones) */
+  namespaces?: string[];
   /** the first round of forwards has been started */
   ready?: boolean;
 }

@@ -25,6 +25,10 @@ export interface ClusterResources {
   cluster?: {
     config_file: string;
     context: string;
+    /** `firestream cluster stop` stopped it then; cleared when a run starts it */
+    stopped_at?: string;
+    /** the port forwarding that `cluster stop` paused, started again with the cluster */
+    paused_forwards?: { offset: number; only?: { namespace: string; service: string } };
     created: boolean;
     created_at: string;
   };
@@ -90,6 +94,11 @@ export interface ClusterRecord {
   /** the firestream.toml that describes it; a cluster gone from that file plans as a delete */
   config_file?: string;
   imported?: boolean;
+  /**
+   * values the last run took from a flag instead of the config file (key → `--agents 3`): the
+   * next plan says where they came from
+   */
+  set_by_flags?: Record<string, string>;
   /** the config profile of the last run that applied this cluster */
   profile?: string;
   /** ports the imported cluster does not publish: no clash with them, no diff while the config keeps them */
@@ -106,6 +115,8 @@ export interface StateDocument {
   serial: number;
   last_modified: string;
   last_modified_by: string;
+  /** the command that wrote this version (`firestream cluster create --agents 3`) */
+  last_command?: string;
   clusters: Record<string, ClusterRecord>;
 }
 

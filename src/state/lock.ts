@@ -57,11 +57,7 @@ export async function acquireLock(dir: string, command: string): Promise<Lock> {
       await Deno.remove(temp).catch(() => {});
     }
     const holder = await readHolder(path);
-    if (holder && !isHolderDead(holder)) {
-      throw new FirestreamError(`state is locked by ${describeHolder(holder)}`, {
-        hint: `wait for it to finish; if it is gone, run \`firestream state unlock --force\``,
-      });
-    }
+    if (holder && !isHolderDead(holder)) throw lockedError(holder);
     // dead holder (or an unreadable, half-written lock): take it over
     tookOverFrom = holder ?? undefined;
     await Deno.remove(path).catch(() => {});
@@ -69,6 +65,22 @@ export async function acquireLock(dir: string, command: string): Promise<Lock> {
   throw new FirestreamError(`could not take the state lock at ${path}`, {
     hint: "another firestream is racing for it; run the command again",
   });
+}
+
+function lockedError(holder: LockHolder): FirestreamError {
+  return new FirestreamError(`state is locked by ${describeHolder(holder)}`, {
+    hint: `wait for it to finish; if it is gone, run \`firestream state unlock --force\``,
+  });
+}
+
+/**
+ * Throws, as {@link acquireLock} would, when another live process holds the lock in `dir`: a
+ * command that asks first looks before it asks, so that a "yes" is not answered for nothing.
+ */
+export async function refuseIfLocked(dir: string): Promise<void> {
+  const holder = await readHolder(`${dir}/${LOCK_FILE}`);
+  const mine = holder?.pid === Deno.pid && holder.host === Deno.hostname();
+  if (holder && !mine && !isHolderDead(holder)) throw lockedError(holder);
 }
 
 /** Reads the lock file's holder, if any. */

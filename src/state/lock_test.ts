@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch, assertOk, assertRejects } from "../../test/assert.ts";
 import { FirestreamError } from "../errors.ts";
-import { acquireLock, forceUnlock, isHolderDead, LOCK_FILE } from "./lock.ts";
+import { acquireLock, forceUnlock, isHolderDead, LOCK_FILE, refuseIfLocked } from "./lock.ts";
 
 Deno.test("lock: two concurrent writers, one wins and the other is told who holds it", async () => {
   const dir = await Deno.makeTempDir();
@@ -66,4 +66,33 @@ Deno.test("lock: force unlock removes any holder", async () => {
   assertEquals(removed?.command, "stuck");
   assertOk(!(await Deno.stat(`${dir}/${LOCK_FILE}`).catch(() => false)));
   assertEquals(await forceUnlock(dir), undefined);
+});
+
+Deno.test("lock: refuseIfLocked says another live holder before a question, never this process", async () => {
+  const dir = await Deno.makeTempDir();
+  await refuseIfLocked(dir);
+  const mine = await acquireLock(dir, "firestream rollback");
+  await refuseIfLocked(dir);
+  await mine.release();
+  const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  try {
+    Deno.writeTextFileSync(
+      `${dir}/${LOCK_FILE}`,
+      JSON.stringify({
+        pid: sleeper.pid,
+        user: "ci",
+        host: Deno.hostname(),
+        command: "firestream apply",
+        time: "t",
+      }),
+    );
+    await assertRejects(
+      () => refuseIfLocked(dir),
+      FirestreamError,
+      `state is locked by pid ${sleeper.pid}`,
+    );
+  } finally {
+    sleeper.kill();
+    await sleeper.status;
+  }
 });

@@ -14,6 +14,8 @@ export interface BackupInfo {
   serial: number;
   path: string;
   last_modified: string;
+  /** the command that wrote that version, when it was recorded */
+  command?: string;
   clusters: string[];
 }
 
@@ -21,6 +23,8 @@ export interface BackupInfo {
 export interface StateStoreOptions {
   /** who is writing, recorded as last_modified_by @default "firestream" */
   writer?: string;
+  /** the command writing, recorded as last_command */
+  command?: string;
   /** test hook passed to the atomic writer */
   beforeRename?: AtomicWriteOptions["beforeRename"];
 }
@@ -30,6 +34,8 @@ export class StateStore {
   /** the state directory */
   readonly dir: string;
   readonly #options: StateStoreOptions;
+  /** the version this store first replaced is backed up; a command's later writes are not */
+  #backedUp = false;
 
   constructor(dir: string, options: StateStoreOptions = {}) {
     this.dir = dir;
@@ -117,8 +123,14 @@ export class StateStore {
       serial: (previous?.serial ?? doc.serial) + 1,
       last_modified: new Date().toISOString(),
       last_modified_by: this.#options.writer ?? "firestream",
+      ...(this.#options.command ? { last_command: this.#options.command } : {}),
     };
-    if (previousText !== undefined && previous) await this.#backup(previous.serial, previousText);
+    // one backup per command, of the version it started from, as Terraform keeps the state it
+    // replaced: a create's steps each write the state, and would otherwise fill every slot
+    if (previousText !== undefined && previous && !this.#backedUp) {
+      await this.#backup(previous.serial, previousText);
+    }
+    this.#backedUp = true;
     await writeFileAtomic(this.path, JSON.stringify(next, null, 2) + "\n", {
       beforeRename: this.#options.beforeRename,
     });
@@ -144,14 +156,22 @@ export class StateStore {
         const path = `${this.backupDir}/${entry.name}`;
         let last_modified = "";
         let clusters: string[] = [];
+        let command: string | undefined;
         try {
           const doc = JSON.parse(await Deno.readTextFile(path)) as StateDocument;
           last_modified = doc.last_modified;
+          command = doc.last_command;
           clusters = Object.keys(doc.clusters ?? {});
         } catch {
           last_modified = "(unreadable)";
         }
-        out.push({ serial: Number(m[1]), path, last_modified, clusters });
+        out.push({
+          serial: Number(m[1]),
+          path,
+          last_modified,
+          ...(command ? { command } : {}),
+          clusters,
+        });
       }
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
@@ -159,14 +179,20 @@ export class StateStore {
     return out.sort((a, b) => a.serial - b.serial);
   }
 
-  /** Puts backup `serial` back in place as a new serial (the current file is backed up first). */
-  async restore(serial: number): Promise<StateDocument> {
-    const backup = (await this.backups()).find((b) => b.serial === serial);
+  /** The document of backup `serial`; refuses an unknown serial, naming those there are. */
+  async backup(serial: number): Promise<StateDocument> {
+    const all = await this.backups();
+    const backup = all.find((b) => b.serial === serial);
     if (!backup) {
-      const known = (await this.backups()).map((b) => b.serial).join(", ") || "none";
+      const known = all.map((b) => b.serial).join(", ") || "none";
       throw new FirestreamError(`no backup with serial ${serial} (available: ${known})`);
     }
-    const restored = this.#parse(await Deno.readTextFile(backup.path), backup.path);
+    return this.#parse(await Deno.readTextFile(backup.path), backup.path);
+  }
+
+  /** Puts backup `serial` back in place as a new serial (the current file is backed up first). */
+  async restore(serial: number): Promise<StateDocument> {
+    const restored = await this.backup(serial);
     const currentText = await readTextIfExists(this.path);
     let serialBase = restored.serial;
     if (currentText !== undefined) {
@@ -189,6 +215,7 @@ export class StateStore {
       serial: serialBase + 1,
       last_modified: new Date().toISOString(),
       last_modified_by: this.#options.writer ?? "firestream",
+      ...(this.#options.command ? { last_command: this.#options.command } : {}),
     };
     await writeFileAtomic(this.path, JSON.stringify(next, null, 2) + "\n");
     return next;

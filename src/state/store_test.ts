@@ -11,7 +11,8 @@ Deno.test("state: first write sets serial 1 and keeps lineage; later writes bump
   const first = await store.write(emptyState());
   assertEquals(first.serial, 1);
   assertEquals(first.last_modified_by, "test");
-  const second = await store.write({
+  // the next command backs up the version it replaces
+  const second = await new StateStore(dir, { writer: "test" }).write({
     ...first,
     clusters: {
       a: { name: "a", cluster_type: "k3d", managed: true, k3d_config: k3d, resources: {} },
@@ -63,7 +64,8 @@ Deno.test("state: backups are bounded and restore brings one back as a new seria
   const store = new StateStore(dir);
   let doc = await store.write(emptyState());
   for (let i = 0; i < MAX_BACKUPS + 5; i++) {
-    doc = await store.write({
+    // one command each: a command backs up the version it started from
+    doc = await new StateStore(dir).write({
       ...doc,
       clusters: {
         [`c${i}`]: {
@@ -84,6 +86,17 @@ Deno.test("state: backups are bounded and restore brings one back as a new seria
   assertOk(restored.serial > doc.serial);
   assertEquals(restored.lineage, doc.lineage);
   await assertRejects(() => store.restore(99999), FirestreamError, "no backup with serial");
+});
+
+Deno.test("state: a command's many writes keep one backup, of the version it started from, naming the command that wrote it", async () => {
+  const dir = await Deno.makeTempDir();
+  const before = await new StateStore(dir, { command: "firestream init-ish" }).write(emptyState());
+  const store = new StateStore(dir, { command: "firestream cluster create" });
+  let doc = before;
+  for (let i = 0; i < 8; i++) doc = await store.write(doc);
+  assertEquals(doc.last_command, "firestream cluster create");
+  const backups = await store.backups();
+  assertEquals(backups.map((b) => [b.serial, b.command]), [[1, "firestream init-ish"]]);
 });
 
 Deno.test("state: a write from a stale reader is refused", async () => {

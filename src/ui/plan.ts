@@ -11,6 +11,8 @@ export interface KeyDiff {
   /** the live value differs from the recorded one (someone changed the machine) */
   drift?: boolean;
   forces_replacement?: boolean;
+  /** why the current value is what it is, when the config does not say (a one-off flag) */
+  reason?: string;
 }
 
 /** A planned change to one resource. */
@@ -115,11 +117,15 @@ export function renderPlan(
     lines.push(`  ${paint(color[c.action], symbol[c.action])} ${c.address} {`);
     for (const d of c.diffs) {
       const gone = c.action !== "create" && removed(d);
-      const from = d.from === undefined ? "" : `${JSON.stringify(d.from)} -> `;
+      // an add has nothing before it: `+ key = value`, as Terraform shows a new attribute
+      const from = d.from === undefined || (d.from === null && c.action === "create")
+        ? ""
+        : `${JSON.stringify(d.from)} -> `;
       const to = JSON.stringify(d.to ?? null);
       const tags = [
         d.forces_replacement ? paint("red", "# forces replacement") : "",
         d.drift ? paint("yellow", "# drift") : "",
+        d.reason ? paint("gray", `# ${d.reason}`) : "",
       ].filter(Boolean).join(" ");
       const mark = gone
         ? paint("red", "-")

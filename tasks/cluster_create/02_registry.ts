@@ -75,12 +75,11 @@ function diff(ctx: ClusterContext): CheckResult {
     const ours = rec?.container === container;
     return {
       action: "create",
-      diffs: diffs.length ? diffs : [{
-        key: "registry",
-        from: ours ? "missing" : null,
-        to: `${container} on ${HOST_IP}:${want.port}`,
-        ...(ours ? { drift: true } : {}),
-      }],
+      // the keys the delete preview shows going to null
+      diffs: diffs.length ? diffs : [
+        { key: "container", from: ours ? "missing" : null, to: container },
+        { key: "address", to: `${HOST_IP}:${want.port}` },
+      ].map((d) => ours ? { ...d, drift: true } : d),
     };
   }
   const port = publishedPort(info);

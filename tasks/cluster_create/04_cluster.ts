@@ -6,6 +6,8 @@ import type { Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import { writeFileAtomic } from "../../src/state/fs.ts";
 import { createCluster, deleteCluster, findCluster, startCluster } from "../../src/tools/k3d.ts";
+import { runningSupervisor, startDetached } from "../../src/portforward/control.ts";
+import { devModeSpec } from "../../src/portforward/spec.ts";
 import { clustersRead, liveCluster } from "../reads.ts";
 
 /** What rollback needs. */
@@ -15,6 +17,15 @@ export interface ClusterUndo {
 
 /** Bound on k3d's own wait for the cluster. */
 export const CLUSTER_TIMEOUT_S = 300;
+
+/** The cluster's record without the mark of `firestream cluster stop` (it runs again). */
+function runningRecord(
+  rec: ClusterContext["record"]["resources"]["cluster"],
+): ClusterContext["record"]["resources"]["cluster"] {
+  if (!rec?.stopped_at && !rec?.paused_forwards) return rec;
+  const { stopped_at: _, paused_forwards: __, ...running } = rec;
+  return running;
+}
 
 const cluster: Task<ClusterContext, ClusterUndo> = {
   id: "cluster",
@@ -39,15 +50,18 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
     }
     const stopped = found.nodes.filter((n) => !n.State.Running).map((n) => n.name);
     if (stopped.length) {
+      const ours = ctx.record.resources.cluster?.stopped_at;
       return {
-        diffs: [{ key: "running", from: false, to: true, drift: true }],
-        note: `stopped nodes will be started: ${stopped.join(", ")}`,
+        diffs: [{ key: "running", from: false, to: true, ...(ours ? {} : { drift: true }) }],
+        note: `${
+          ours ? "stopped by `firestream cluster stop`: " : ""
+        }stopped nodes will be started: ${stopped.join(", ")}`,
       };
     }
     // made by a run that died before recording it: the record of this managed cluster adopts it
     return {
       diffs: [],
-      record: ctx.record.resources.cluster ?? {
+      record: runningRecord(ctx.record.resources.cluster) ?? {
         config_file: k3dConfigPath(ctx.stateDir, ctx.name),
         context: ctx.kubeContext,
         created: true,
@@ -70,6 +84,17 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
     if (found) {
       ctx.notice(`cluster ${ctx.name} is stopped: starting it`);
       await startCluster(ctx.name);
+      // the forwarding `cluster stop` paused comes back with the cluster (dev mode's own, if it
+      // is on, is the port-forward step's)
+      const paused = ctx.record.resources.cluster?.paused_forwards;
+      if (paused && !ctx.k3d.dev_mode.port_forward_all) {
+        const spec = devModeSpec(ctx);
+        if (!(await runningSupervisor(spec.paths))) {
+          const info = await startDetached({ ...spec, offset: paused.offset, only: paused.only });
+          ctx.notice(`port forwarding runs again (pid ${info.pid})`);
+        }
+      }
+      ctx.record.resources.cluster = runningRecord(ctx.record.resources.cluster);
       return { action: "started" };
     }
     const file = k3dConfigPath(ctx.stateDir, ctx.name);

@@ -1,8 +1,13 @@
 /** /etc/hosts: one marked block per cluster (registry host, configured names, the parent of a wildcard TLS name). */
 import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
-import { readBlock, removeBlock } from "../../src/host/block.ts";
-import { hostsLines, ingressHostsFallback, writeHostsBlock } from "../../src/host/hosts.ts";
+import { readBlock } from "../../src/host/block.ts";
+import {
+  hostsLines,
+  ingressHostsFallback,
+  shownLines,
+  writeHostsBlock,
+} from "../../src/host/hosts.ts";
 import { hostsFilePath, readSystemFile, systemFileLink } from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
 import { fileRead, ingressHostsRead } from "../reads.ts";
@@ -62,11 +67,16 @@ const hosts: Task<ClusterContext, HostsUndo> = {
     const { text, link } = ctx.live.now(fileRead(file));
     const current = readBlock(text, ctx.name);
     if (!ctx.k3d.network.patch_etc_hosts) {
-      return { diffs: [{ key: `hosts block in ${file}`, from: current ?? null, to: null }] };
+      return {
+        diffs: [{
+          key: `hosts block in ${file}`,
+          from: current ? shownLines(current) : null,
+          to: null,
+        }],
+      };
     }
     const ingress = ingressNow(ctx);
-    const rest = removeBlock(text, ctx.name);
-    const lines = hostsLines(ctx.k3d, rest, ingress);
+    const lines = hostsLines(ctx.k3d, ingress);
     if (JSON.stringify(current) === JSON.stringify(lines)) {
       const base = rec ?? (link === undefined ? { file, lines } : { file, lines, link });
       const { ingress_hosts: _, ...plain } = base;
@@ -79,7 +89,7 @@ const hosts: Task<ClusterContext, HostsUndo> = {
     const had = rec?.ingress_hosts ?? [];
     if (
       ingress && rec &&
-      JSON.stringify(current) === JSON.stringify(hostsLines(ctx.k3d, rest, had))
+      JSON.stringify(current) === JSON.stringify(hostsLines(ctx.k3d, had))
     ) {
       return {
         diffs: [
@@ -104,8 +114,8 @@ const hosts: Task<ClusterContext, HostsUndo> = {
     return {
       diffs: [{
         key: `hosts block in ${file}`,
-        from: current ?? null,
-        to: lines,
+        from: current ? shownLines(current) : null,
+        to: shownLines(lines),
         ...(drift ? { drift } : {}),
       }],
     };
@@ -122,7 +132,7 @@ const hosts: Task<ClusterContext, HostsUndo> = {
     }
     if (ingressHostsFallback(ctx.k3d)) await ctx.live.refresh(ctx, [ingressHostsRead]);
     const ingress = ingressNow(ctx);
-    const lines = hostsLines(ctx.k3d, removeBlock(await readSystemFile(file), ctx.name), ingress);
+    const lines = hostsLines(ctx.k3d, ingress);
     await writeHostsBlock(ctx.name, ctx.stateDir, file, lines, link);
     ctx.record.resources.hosts_block = await blockRecord(file, lines, link, ingress);
     return { file, before, link };

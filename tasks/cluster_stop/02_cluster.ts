@@ -9,6 +9,7 @@ const cluster: Task<ClusterContext, null> = {
   id: "stop-cluster",
   title: "Stop k3d cluster",
   reads: () => [clustersRead],
+  slots: ["resources.cluster"],
   check: (ctx): CheckResult => {
     try {
       const found = liveCluster(ctx);
@@ -24,6 +25,9 @@ const cluster: Task<ClusterContext, null> = {
   },
   apply: async (ctx) => {
     await stopCluster(ctx.name);
+    // firestream's own stop: plan says so instead of calling it drift
+    const rec = ctx.record.resources.cluster;
+    if (rec) ctx.record.resources.cluster = { ...rec, stopped_at: new Date().toISOString() };
     return null;
   },
   rollback: async (ctx) => await startCluster(ctx.name),

@@ -40,7 +40,7 @@ Deno.test("dns: a cluster stopped outside firestream is a failed doctor check wi
 
     h.clearCalls();
     const stop = await h.ok(["cluster", "stop"]);
-    assertMatch(stop.stdout, "`firestream apply` starts it again");
+    assertMatch(stop.stdout, "`firestream cluster start` starts it again");
     assertEquals(Deno.readTextFileSync(h.resolvConf), before, "the file's own bytes, exactly");
     assertEquals(h.mutatingCalls(), [], "stopped already: k3d is not asked to stop it again");
     const out = await dnsCheck(h);

@@ -91,8 +91,9 @@ Deno.test("logs TYPE/NAME and -l: deployment/web, svc/…, a label selector, and
     assertMatch(slash.stdout, /^web-\w+-\w+\/web \| /m);
     assertEquals((await h.ok(["cluster", "logs", "deploy/web"])).stdout, slash.stdout);
 
+    // a selector may pick several pods: its lines carry the prefix even when one pod answers
     const selected = await h.ok(["cluster", "logs", "-l", "tier=front", "-c", "main"]);
-    assertEquals(selected.stdout, "main says hi\nmain again\n");
+    assertEquals(selected.stdout, "my-pod/main | main says hi\nmy-pod/main | main again\n");
     const both = await h.ok(["cluster", "logs", "--selector", "app=mine", "-A", "-c", "main"]);
     assertEquals(
       both.stdout,
@@ -223,7 +224,7 @@ Deno.test("logs, diagnostics and port-forward on a missing or stopped cluster: o
         "port-forward",
         "--detach",
       ]],
-      "cluster firestream-local is stopped; start it with `k3d cluster start firestream-local`",
+      "cluster firestream-local is stopped; start it with `firestream cluster start firestream-local`",
     );
     assertOk(!h.calls().some((c) => c.tool === "kubectl" && c.argv.includes("logs")));
   });

@@ -34,7 +34,8 @@ Deno.test("network: create sets routes, the resolv.conf block and the hosts bloc
       hosts,
       "# BEGIN firestream firestream-local\r\n127.0.0.1\tk3d-registry.localhost\r\n",
     );
-    assertOk(hosts.endsWith(hostsBefore));
+    // the block follows the file's own lines
+    assertOk(hosts.startsWith(hostsBefore), hosts);
     assertMatch(r.stderr, "DNS test: kubernetes.default.svc.cluster.local → 10.43.0.1");
     const rec = (await h.state()).clusters["firestream-local"].resources;
     assertEquals(rec.routes.map((x: { cidr: string }) => x.cidr), ["10.42.0.0/16", "10.43.0.0/16"]);
@@ -131,7 +132,7 @@ Deno.test("network: a failed DNS test is a warning, or with --strict an error th
   });
 });
 
-Deno.test("network: toggles change in place; --skip-host-network leaves the host alone", async () => {
+Deno.test("network: toggles change in place, each step turned off a destroy and back on an add; --skip-host-network leaves the host alone", async () => {
   await withSimHost({ config: testConfig({ network: true }) }, async (h) => {
     const hosts = Deno.readTextFileSync(h.hostsFile);
     const resolv = Deno.readTextFileSync(h.resolvConf);
@@ -145,14 +146,21 @@ Deno.test("network: toggles change in place; --skip-host-network leaves the host
       ),
     );
     const plan = await h.ok(["plan"]);
-    assertMatch(plan.stdout, "cluster.firestream-local.dns will be updated in place");
-    assertMatch(plan.stdout, "cluster.firestream-local.hosts will be updated in place");
+    // turned off, each goes as a destroy (the cluster itself changes in place); back on, an add
+    assertMatch(plan.stdout, "cluster.firestream-local.dns will be destroyed");
+    assertMatch(plan.stdout, "cluster.firestream-local.hosts will be destroyed");
     await h.ok(["apply", "--yes"]);
     assertEquals(Deno.readTextFileSync(h.hostsFile), hosts);
     assertEquals(Deno.readTextFileSync(h.resolvConf), resolv);
     assertEquals(routesOf(h).length, 2, "routes stay on");
     const rec = (await h.state()).clusters["firestream-local"].resources;
     assertEquals([rec.dns, rec.hosts_block], [undefined, undefined]);
+    Deno.writeTextFileSync(
+      path,
+      Deno.readTextFileSync(path).replace("patch_etc_hosts = false", "patch_etc_hosts = true"),
+    );
+    assertMatch((await h.ok(["plan"])).stdout, "cluster.firestream-local.hosts will be created");
+    await h.ok(["apply", "--yes"]);
 
     await h.ok(["cluster", "delete", "--yes"]);
     h.writeConfig(testConfig({ network: true, name: "skipper" }));

@@ -1,5 +1,5 @@
 /** End-to-end: every `cluster logs` form of the seed, diagnostics as one document, doctor's checks. */
-import { assertEquals, assertMatch, assertOk } from "../assert.ts";
+import { assertEquals, assertMatch, assertNotMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
 import { HANG_MS, until } from "../wait.ts";
 
@@ -165,7 +165,7 @@ Deno.test("logs --follow: a service's two pods stream at once, a third is picked
   });
 });
 
-Deno.test("diagnostics: --all --json holds every section; a failing section reports its error in place", async () => {
+Deno.test("diagnostics: --all --json holds every section; a failing section reports its error in place; without flags counts and the rows that need a look; -A", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
     await withApps(h);
     const report = JSON.parse((await h.ok(["cluster", "diagnostics", "--all", "--json"])).stdout);
@@ -189,7 +189,14 @@ Deno.test("diagnostics: --all --json holds every section; a failing section repo
 
     const summary = await h.ok(["cluster", "diagnostics"]);
     assertMatch(summary.stdout, "3 nodes");
-    assertMatch(summary.stdout, "1 warnings");
+    // counts, and the rows that need a look
+    assertMatch(summary.stdout, "1 warning:");
+    assertMatch(summary.stdout, "BackOff");
+    assertMatch(summary.stdout, "`--all`");
+    const everywhere = await h.ok(["cluster", "diagnostics", "--pods", "-A"]);
+    assertMatch(everywhere.stdout, "(namespace all)");
+    assertMatch(everywhere.stdout, "coredns");
+    assertNotMatch(everywhere.stdout, "Resource usage");
     const pods = JSON.parse(
       (await h.ok(["cluster", "diagnostics", "--pods", "-n", "default", "--json"])).stdout,
     );

@@ -192,7 +192,7 @@ Deno.test("crash mid-apply: the dead lock is recognised and `rollback` leaves no
     assertEquals(asked.code, 1, asked.stderr);
     assertMatch(asked.stderr, "took over the state lock of pid");
     assertMatch(asked.stderr, "what it left is shown below and undone once confirmed");
-    assertMatch(asked.stderr, "killed before it ended) is undone:");
+    assertMatch(asked.stderr, "killed before it ended) will be undone:");
     assertMatch(asked.stderr, "undo Local registry");
     assertMatch(asked.stderr, "re-run with --yes");
     assertEquals(h.mutatingCalls(), []);

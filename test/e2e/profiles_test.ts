@@ -30,7 +30,7 @@ Deno.test("profiles: plan --profile ci shows exactly what the profile changes; a
     const ci = await h.ok(["plan", "--profile", "ci", "--json", "--detailed-exitcode"], 2);
     assertEquals(planChanges(ci.stdout, h.hostsFile), [
       "update cluster.firestream-local agents,network.patch_etc_hosts",
-      "update cluster.firestream-local.hosts hosts block in HOSTS",
+      "delete cluster.firestream-local.hosts hosts block in HOSTS",
     ]);
     assertEquals(JSON.parse(ci.stdout).profile, "ci");
     const text = await h.ok(["plan", "--profile", "ci"], 0);
@@ -60,9 +60,10 @@ Deno.test("profiles: plan --profile ci shows exactly what the profile changes; a
       0,
     );
     const back = await h.ok(["plan", "--json", "--detailed-exitcode"], 2);
+    // the block comes back: an add, as it went as a destroy
     assertEquals(planChanges(back.stdout, h.hostsFile), [
       "update cluster.firestream-local agents,network.patch_etc_hosts",
-      "update cluster.firestream-local.hosts hosts block in HOSTS",
+      "create cluster.firestream-local.hosts hosts block in HOSTS",
     ]);
     // a saved plan made with one profile is stale under another
     await h.ok(["plan", "--profile", "ci", "--out", "ci.plan"]);

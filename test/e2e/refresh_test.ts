@@ -3,6 +3,7 @@
  * kind of drift plans its exact key, before and after, labelled as drift; apply then converges.
  */
 import { assertEquals, assertOk } from "../assert.ts";
+import { shownLines } from "../../src/host/hosts.ts";
 import { testConfig, withSimHost } from "../sim/harness.ts";
 import { until } from "../wait.ts";
 import { change, converges, planned } from "./plans.ts";
@@ -54,12 +55,14 @@ Deno.test("refresh: each kind of drift plans its key with before, after and the 
     const hosts = Deno.readTextFileSync(h.hostsFile);
     const lines: string[] = rec.hosts_block.lines;
     Deno.writeTextFileSync(h.hostsFile, hosts.replace(`${lines[0]}\n`, ""));
+    // the plan shows them as the delete preview does: `127.0.0.1 name`
+    const shown = shownLines(lines);
     let c = change(await planned(h), `cluster.${CLUSTER}.hosts`);
     assertEquals([c.cause, c.diffs.length], ["drift", 1]);
     assertEquals(c.diffs[0], {
       key: `hosts block in ${h.hostsFile}`,
-      from: lines.slice(1),
-      to: lines,
+      from: shown.slice(1),
+      to: shown,
       drift: true,
     });
     await converges(h);
@@ -73,7 +76,7 @@ Deno.test("refresh: each kind of drift plans its key with before, after and the 
     assertEquals(c.diffs[0], {
       key: `hosts block in ${h.hostsFile}`,
       from: null,
-      to: lines,
+      to: shown,
       drift: true,
     });
     await converges(h);

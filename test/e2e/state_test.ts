@@ -22,15 +22,26 @@ Deno.test("state: show, backups and restore as a new serial; unlock refuses a li
     assertMatch(text.stdout, `serial:    ${state.serial}`);
     assertMatch(text.stdout, "cluster firestream-local");
 
+    // one backup per command: the second apply kept the version the first one left
     const backups = JSON.parse((await h.ok(["state", "backups", "--json"])).stdout);
-    assertOk(backups.length >= 2);
+    assertEquals(backups.map((b: { command: string }) => b.command), ["firestream apply --yes"]);
+    assertMatch((await h.ok(["state", "backups"])).stdout, "WRITTEN BY");
     const withTwo = backups.filter((b: { serial: number }) => b.serial < state.serial).reverse()
       .find((b: { path: string }) =>
         JSON.parse(Deno.readTextFileSync(b.path)).clusters["firestream-local"]?.k3d_config
           .agents === 2
       );
     assertOk(withTwo, "a backup from before the change");
-    const restored = await h.ok(["state", "restore", String(withTwo.serial)]);
+    // shown first, and asked: without a terminal only --yes gives consent
+    const asked = await h.run(["state", "restore", String(withTwo.serial)]);
+    assertEquals(asked.code, 1);
+    assertMatch(asked.stdout, `Backup ${withTwo.serial} (`);
+    assertMatch(asked.stdout, "written by `firestream apply --yes`");
+    assertMatch(asked.stdout, `replaces the state at serial ${state.serial}:`);
+    assertMatch(asked.stdout, "  ~ cluster firestream-local: config");
+    assertMatch(asked.stderr, "--yes");
+    assertEquals((await h.state()).serial, state.serial);
+    const restored = await h.ok(["state", "restore", String(withTwo.serial), "--yes"]);
     assertMatch(restored.stdout, `restored backup ${withTwo.serial} as serial ${state.serial + 1}`);
     const now = await h.state();
     assertEquals([now.serial, now.lineage], [state.serial + 1, state.lineage]);
@@ -46,7 +57,7 @@ Deno.test("state: show, backups and restore as a new serial; unlock refuses a li
     assertEquals(h.mutatingCalls(), [], "nothing on the machine changes");
     assertEquals((await h.state()).clusters["firestream-local"].k3d_config.agents, 3);
 
-    const missing = await h.run(["state", "restore", "99999"]);
+    const missing = await h.run(["state", "restore", "99999", "--yes"]);
     assertEquals(missing.code, 1);
     assertMatch(missing.stderr, "no backup with serial 99999");
 
@@ -55,16 +66,7 @@ Deno.test("state: show, backups and restore as a new serial; unlock refuses a li
     // alive until killed below, however long the commands take
     const sleeper = new Deno.Command("sleep", { args: ["3600"] }).spawn();
     try {
-      Deno.writeTextFileSync(
-        lock,
-        JSON.stringify({
-          pid: sleeper.pid,
-          user: "ci",
-          host: Deno.hostname(),
-          command: "firestream apply",
-          time: new Date().toISOString(),
-        }),
-      );
+      h.holdLock(sleeper.pid);
       // a change to make, so apply needs the lock (reading the state does not)
       Deno.writeTextFileSync(path, Deno.readTextFileSync(path).replace("agents = 3", "agents = 4"));
       const blocked = await h.run(["apply", "--yes"]);

@@ -53,6 +53,8 @@ export interface DnsOutcome {
   /** queries kube-dns received while the cluster was stopped */
   stoppedQueries?: string[];
   stop?: string;
+  /** `getent hosts 127.0.0.1` while the block is in the hosts file: the name glibc gives the address */
+  loopbackName?: string;
   restored: { resolv: string; hosts: string };
 }
 
@@ -278,6 +280,8 @@ async function main(c: DnsCase): Promise<DnsOutcome> {
         label: "cluster running",
         rows: await withKubeDns(h.root, ingress, lookUpNow()),
       });
+      const r = await run(findProgram("getent")!, ["hosts", "127.0.0.1"]);
+      out.loopbackName = r.code === 0 ? r.stdout.trim().split(/\s+/)[1] : "";
     }
     if (c.stop) {
       out.stop = await cli(h, ["cluster", "stop"]);

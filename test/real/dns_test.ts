@@ -59,7 +59,7 @@ function printTable(shape: string, label: string, rows: { name: string; answer: 
 
 Deno.test({
   name:
-    "dns: glibc resolves cluster, short, public, hosts-file and any ingress-domain names through what create wrote, for each starting resolv.conf; delete restores the bytes",
+    "dns: glibc resolves cluster, short, public, hosts-file and any ingress-domain names through what create wrote (127.0.0.1 still answers localhost), for each starting resolv.conf; delete restores the bytes",
   ignore: !available,
 }, async () => {
   const entries = Object.entries(SHAPES);
@@ -87,6 +87,18 @@ Deno.test({
     assertEquals(o.restored.resolv, resolv, `${shape}: resolv.conf restored byte for byte`);
     assertEquals(o.restored.hosts, HOSTS, `${shape}: hosts restored byte for byte`);
     assertOk(o.written.resolv.startsWith(resolv.length ? "# BEGIN firestream" : ""));
+    // the block follows the file's own lines and adds no name of the machine's own
+    assertEquals(
+      o.written.hosts,
+      HOSTS + [
+        "# BEGIN firestream firestream-local",
+        "127.0.0.1\tk3d-registry.localhost",
+        "127.0.0.1\tfirestream.local",
+        "127.0.0.1\tapp.firestream.local",
+        "# END firestream firestream-local\n",
+      ].join("\n"),
+    );
+    assertEquals(o.loopbackName, "localhost", `${shape}: getent hosts 127.0.0.1`);
   }
   const many = outcomes.find(([s]) => s.startsWith("no final newline"))![2];
   assertMatch(many.create, "left out d.example, e.example");

@@ -5,6 +5,7 @@ import {
   addDeployment,
   addEvent,
   addIngress,
+  addNamespace,
   addPod,
   addService,
   deploymentPods,
@@ -287,6 +288,21 @@ export class SimHost {
     Deno.writeTextFileSync(`${this.projectDir}/firestream.toml`, text);
   }
 
+  /** Writes the state lock as process `pid` (`firestream apply` of ci@this host) would hold it. */
+  holdLock(pid: number): void {
+    Deno.mkdirSync(`${this.projectDir}/.firestream`, { recursive: true });
+    Deno.writeTextFileSync(
+      `${this.projectDir}/.firestream/state.lock`,
+      JSON.stringify({
+        pid,
+        user: "ci",
+        host: Deno.hostname(),
+        command: "firestream apply",
+        time: new Date().toISOString(),
+      }),
+    );
+  }
+
   /** The state document via `state show --json`. */
   async state() {
     const r = await this.ok(["state", "show", "--json"]);
@@ -338,6 +354,7 @@ const kubeHelpers = {
   addService,
   addEvent,
   addIngress,
+  addNamespace,
   put,
   rollout,
   deploymentPods,

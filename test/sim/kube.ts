@@ -396,16 +396,21 @@ export function addEvent(
   });
 }
 
+/** A namespace, as `kubectl create namespace NAME` makes it. */
+export function addNamespace(kube: KubeStore, name: string): void {
+  put(kube, "namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name },
+    status: { phase: "Active" },
+  });
+}
+
 /** The objects k3s starts with: namespaces, nodes, CoreDNS, Traefik, metrics-server, kube-dns and kubernetes services. */
 export function seedKube(world: World, cluster: SimCluster): void {
   const kube = cluster.kube;
   for (const ns of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
-    put(kube, "namespaces", {
-      apiVersion: "v1",
-      kind: "Namespace",
-      metadata: { name: ns },
-      status: { phase: "Active" },
-    });
+    addNamespace(kube, ns);
   }
   syncNodes(world, cluster);
   const svcBase = cluster.serviceCidr.split("/")[0].split(".").slice(0, 3).join(".");
