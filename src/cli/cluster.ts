@@ -19,6 +19,7 @@ import { renderPlan } from "../ui/plan.ts";
 import type { Output } from "../ui/output.ts";
 import { type GlobalFlags, openSession, type Session } from "./session.ts";
 import { kubeconfigContext } from "../tools/k3d_names.ts";
+import { machineClusters, managedElsewhere, managedElsewhereError } from "../state/owners.ts";
 
 /** Flags of `cluster delete`. */
 export interface DeleteFlags {
@@ -38,20 +39,26 @@ export async function remove(
   const record = state.clusters[target];
   if (!record) await explainUnknown(target, state.clusters);
   const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
-  const { keepRegistry, usedElsewhere } = await import("../../tasks/cluster_delete/07_registry.ts");
-  // what the delete steps will find: the cluster as k3d lists it, the registry's networks
+  const { keepRegistry } = await import("../../tasks/cluster_delete/07_registry.ts");
+  const { usedElsewhere } = await import("../../tasks/reads.ts");
+  // what the delete steps will find: the cluster as k3d lists it, the registry's networks, and
+  // who else on this machine uses the registry or the CA
   const registry = record!.resources.registry?.container;
-  const [live, objects] = await Promise.all([
+  const [live, objects, machine] = await Promise.all([
     findCluster(target),
     registry ? inspectObjects([registry]) : undefined,
+    machineClusters(),
   ]);
+  const other = managedElsewhere(machine, target, state.lineage);
+  if (other) throw managedElsewhereError(other, true);
   const info = registry ? objects?.get(registry) : undefined;
   const preview = deletePlan(
     record!,
     state,
     opts,
     live,
-    (ctx) => keepRegistry(ctx) ?? usedElsewhere(isContainer(info) ? info : undefined, target),
+    (ctx, m) => keepRegistry(ctx, m) ?? usedElsewhere(isContainer(info) ? info : undefined, target),
+    machine,
   );
   if (!session.out.json) {
     session.out.line(

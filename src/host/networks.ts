@@ -2,6 +2,7 @@
 import { cidrsOverlap, formatCidr, parseCidr } from "../config/cidr.ts";
 import type { K3dConfig } from "../config/schema.ts";
 import { FirestreamError } from "../errors.ts";
+import type { User } from "../state/owners.ts";
 
 /** A network in use on the host, with what uses it. */
 export interface UsedNetwork {
@@ -43,4 +44,22 @@ export function checkClusterNetworks(k: K3dConfig, used: UsedNetwork[]): void {
       );
     }
   }
+}
+
+/**
+ * The pod and service networks of other managed clusters, when `k` routes them or asks their DNS on
+ * this host: routes (and kube-dns addresses) of two clusters on one network would clash. Clusters
+ * that do neither are left out.
+ */
+export function managedNetworks(k: K3dConfig, users: User[]): UsedNetwork[] {
+  const onHost = (n: K3dConfig["network"]) => n.configure_routes || n.configure_dns;
+  if (!onHost(k.network)) return [];
+  return users.filter((u) => onHost(u.record.k3d_config.network)).flatMap((u) => {
+    const n = u.record.k3d_config.network;
+    const of = `cluster ${u.cluster}${u.folder ? ` (managed from ${u.folder})` : ""}`;
+    return [
+      { cidr: n.pod_cidr, what: `the pod network of ${of}` },
+      { cidr: n.service_cidr, what: `the service network of ${of}` },
+    ];
+  });
 }

@@ -53,10 +53,8 @@ Deno.test("two folders, one cluster name at once: the second refuses before any 
     h.clearCalls();
     const again = await h.run(["cluster", "create", "--yes"], { cwd: b });
     assertEquals(again.code, 1);
-    assertMatch(
-      again.stderr,
-      `k3d cluster ${NAME} already exists but firestream does not manage it`,
-    );
+    assertMatch(again.stderr, `k3d cluster ${NAME} is managed from ${h.projectDir}\n`);
+    assertEquals(again.stderr.includes("import"), false, "never suggests importing it");
     assertEquals(h.mutatingCalls(), []);
     const plan = await h.run(["plan", "--detailed-exitcode"]);
     assertEquals(plan.code, 0, plan.stdout + plan.stderr);
@@ -92,10 +90,10 @@ Deno.test("a registry shared by clusters of two folders stays, attached and unch
       r.stdout,
       "# cluster.firestream-local.registry is kept\n    cluster.firestream-local.registry {\n      # k3d-registry.localhost (127.0.0.1:",
     );
-    assertMatch(r.stdout, ") kept: cluster other still uses it\n");
+    assertMatch(r.stdout, `) kept: also used by ${b} (cluster other)\n`);
     assertMatch(
       r.stderr + r.stdout,
-      "keeping registry k3d-registry.localhost: cluster other still uses it",
+      `keeping registry k3d-registry.localhost: also used by ${b} (cluster other)`,
     );
     assertEquals(registry()?.id, before.id, "the registry is the same container");
     assertEquals("k3d-other" in registry().networks, true, "still attached to the other cluster");
