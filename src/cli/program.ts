@@ -179,8 +179,17 @@ export const PROGRAM: CommandSpec = {
         name: "cluster",
         description: "record a k3d cluster created elsewhere as managed",
         arguments: [{ name: "<name>", description: "k3d cluster name" }],
-        options: [opt("--write-config", "write its [cluster.k3d] table into firestream.toml")],
-        after: examples("firestream import cluster firestream-local"),
+        options: [
+          opt("--write-config", "write its [cluster.k3d] table into firestream.toml"),
+          opt(
+            "--take-over",
+            "take it from the folder that manages it (that folder's next plan says so)",
+          ),
+        ],
+        after: examples(
+          "firestream import cluster firestream-local",
+          "firestream import cluster firestream-local --write-config",
+        ),
         run: async (c) =>
           (await import("./cluster.ts")).importCluster(globals(c), c.args[0] as string, c.opts),
       }],
@@ -426,6 +435,14 @@ ${
           options: [opt("--force", "remove it even when its holder may be alive")],
           after: examples("firestream state unlock", "firestream state unlock --force"),
           run: async (c) => (await import("./state.ts")).unlock(globals(c), c.opts),
+        },
+        {
+          name: "rm",
+          description:
+            "stop managing a cluster without touching it (another folder can then import it)",
+          arguments: [{ name: "<cluster>", description: "a cluster this state manages" }],
+          after: examples("firestream state rm firestream-local"),
+          run: async (c) => (await import("./state.ts")).rm(globals(c), c.args[0] as string),
         },
       ],
     },
