@@ -1,5 +1,4 @@
 /** `firestream cluster delete|stop|list|info` and `import cluster`. */
-import { stringify as stringifyToml } from "smol-toml";
 import {
   type ClusterView,
   discoverConfig,
@@ -8,7 +7,7 @@ import {
   viewCluster,
 } from "../cluster/inspect.ts";
 import { type ClusterRunResult, runCluster, withStateLock } from "../cluster/run.ts";
-import { DEFAULT_CONFIG_FILE, parseTomlText } from "../config/load.ts";
+import { DEFAULT_CONFIG_FILE, parseTomlText, stringifyConfig } from "../config/load.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { deletePlan } from "../cluster/delete_plan.ts";
@@ -460,6 +459,6 @@ async function writeClusterTable(session: Session, path: string, k3d: unknown): 
   const cluster = (doc.cluster ?? {}) as Record<string, unknown>;
   cluster.k3d = k3d;
   doc.cluster = cluster;
-  await writeFileAtomic(path, stringifyToml(doc) + "\n");
+  await writeFileAtomic(path, stringifyConfig(doc) + "\n");
   return path;
 }

@@ -1,5 +1,5 @@
 /** Loads firestream.toml, layers CLI flags over it, and turns every problem into one clear line. */
-import { parse as parseToml, TomlError } from "smol-toml";
+import { parse as parseToml, stringify as stringifyToml, TomlError } from "smol-toml";
 import { ConfigError } from "../errors.ts";
 import { type Config, configSchema } from "./schema.ts";
 import type { Issue } from "./shape.ts";
@@ -66,6 +66,14 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   for (const o of options.overrides ?? []) setPath(raw, o.path, o.value);
   const config = validate(raw, label, options.overrides ?? []);
   return { config, file, projectDir: file ? dirname(file) : cwd, text };
+}
+
+/**
+ * A config document as TOML, without the header of a table that holds only tables (`[cluster]`
+ * before `[cluster.k3d]`).
+ */
+export function stringifyConfig(doc: Record<string, unknown>): string {
+  return stringifyToml(doc).replace(/^\[[^\]\n]+\]\n(?=\[)/gm, "");
 }
 
 /** Parses TOML text, reporting syntax errors with line and column. */
