@@ -10,6 +10,7 @@ import {
 import { ConfigError, FirestreamError } from "../errors.ts";
 import { hostPorts, probePort } from "../host/ports.ts";
 import { readTextIfExists, writeFileAtomic } from "../state/fs.ts";
+import { registerProject } from "../state/owners.ts";
 import { registryContainer } from "../tools/k3d_names.ts";
 import { canPrompt } from "../ui/confirm.ts";
 import { type GlobalFlags, outputFor, resolveStateDir } from "./session.ts";
@@ -78,9 +79,10 @@ export function defaultAnswers(
     registryPort: flags.registryPort ?? machine?.registryPort ?? k.registry.port,
     tls: flags.tls ?? k.tls.enabled,
     domain: flags.domain ?? k.tls.certificate.common_name.replace(/^\*\./, ""),
-    routes: flags.hostNetwork ?? k.network.configure_routes,
-    dns: flags.hostNetwork ?? k.network.configure_dns,
-    hosts: flags.hostNetwork ?? k.network.patch_etc_hosts,
+    // `--no-host-network` turns all three off; the host's cluster.local leads to one cluster only
+    routes: flags.hostNetwork !== false && k.network.configure_routes,
+    dns: flags.hostNetwork !== false && !machine?.dnsTakenBy && k.network.configure_dns,
+    hosts: flags.hostNetwork !== false && k.network.patch_etc_hosts,
     podCidr: machine?.podCidr ?? k.network.pod_cidr,
     serviceCidr: machine?.serviceCidr ?? k.network.service_cidr,
     devMode: flags.devMode ?? k.dev_mode.port_forward_all,
@@ -288,11 +290,9 @@ export async function init(flags: GlobalFlags, opts: InitFlags): Promise<void> {
   }
   const folder = full.slice(0, full.lastIndexOf("/")) || "/";
   const stateDir = resolveStateDir(flags, folder);
-  const [machine, own, taken] = await Promise.all([
-    projectDefaults(folder, { stateDir, ownRegistry: opts.ownRegistry }),
-    projectDefaults(folder, { stateDir, ownRegistry: true }),
-    takenClusters(stateDir),
-  ]);
+  const taken = await takenClusters(stateDir, full);
+  const machine = projectDefaults(folder, { taken, ownRegistry: opts.ownRegistry });
+  const own = projectDefaults(folder, { taken, ownRegistry: true });
   const defaults = defaultAnswers(opts, folder, machine);
   const interactive = !flags.yes && canPrompt();
   const answers = interactive
@@ -327,6 +327,8 @@ export async function init(flags: GlobalFlags, opts: InitFlags): Promise<void> {
     }
   }
   await writeFileAtomic(full, text);
+  // the next `init` on this machine avoids what this project will use
+  await registerProject(full);
   const ignored = await ignoreInGit(folder);
   if (out.json) return out.data({ written: full, config: doc, gitignore: ignored ?? null });
   out.line(`Wrote ${path}. Next: \`firestream plan\`, then \`firestream cluster create\`.`);
@@ -335,6 +337,11 @@ export async function init(flags: GlobalFlags, opts: InitFlags): Promise<void> {
   ) {
     out.line(
       `The registry ${answers.registryName} is shared with ${machine.registrySharedWith} (\`init --own-registry\` gives this project its own).`,
+    );
+  }
+  if (machine.dnsTakenBy && !answers.dns) {
+    out.line(
+      `Cluster DNS on this host stays with ${machine.dnsTakenBy}: configure_dns = false here.`,
     );
   }
   if (ignored) out.line(`Added ${GIT_IGNORED.join(" and ")} to ${ignored}.`);

@@ -8,8 +8,11 @@ import { CLUSTER_NAME, configDefaults, folderName } from "../config/schema.ts";
 import { interfaceNetworks } from "../host/networks.ts";
 import { hostPorts, probePort } from "../host/ports.ts";
 import type { ClusterRecord } from "../state/document.ts";
-import { folderOf, machineClusters } from "../state/owners.ts";
+import { folderOf, knownProjects, machineClusters } from "../state/owners.ts";
 import { registryContainer } from "../tools/k3d_names.ts";
+import { HOST_IP } from "../tools/k3d_config.ts";
+import { loadConfig } from "../config/load.ts";
+import { newRecord } from "../../tasks/context.ts";
 
 /** A managed cluster of another project, and the folder it is managed from. */
 export interface TakenCluster {
@@ -30,6 +33,8 @@ export interface ProjectDefaults {
   podCidr: string;
   serviceCidr: string;
   offset: number;
+  /** the folder whose cluster has (or will have) cluster DNS on this host, when another has it */
+  dnsTakenBy?: string;
 }
 
 /** What {@link chooseDefaults} decides from. */
@@ -114,8 +119,14 @@ export function chooseDefaults(input: DefaultsInput): ProjectDefaults {
     range(0, 40).map((i) => k.dev_mode.port_offset + i * 1000).find((o) => !offsets.has(o)) ??
       k.dev_mode.port_offset;
 
+  // cluster.local on the host leads to one cluster only
+  const dns = input.taken.find((t) =>
+    t.record.resources.dns || t.record.k3d_config.network.configure_dns
+  );
+
   return {
     name,
+    dnsTakenBy: dns?.folder,
     apiPort,
     httpPort,
     httpsPort,
@@ -128,22 +139,49 @@ export function chooseDefaults(input: DefaultsInput): ProjectDefaults {
   };
 }
 
-/** The clusters the other projects on this machine manage (not the state in `stateDir`). */
-export async function takenClusters(stateDir: string): Promise<TakenCluster[]> {
-  return (await machineClusters()).filter((m) => m.mark.state_dir !== stateDir).map((m) => ({
+/**
+ * The clusters the other projects on this machine manage (not the state in `stateDir`), and those
+ * the configs of other projects `init` set up describe, made or not yet.
+ */
+export async function takenClusters(stateDir: string, configFile: string): Promise<TakenCluster[]> {
+  const [machine, projects] = await Promise.all([machineClusters(), knownProjects()]);
+  const taken: TakenCluster[] = machine.filter((m) => m.mark.state_dir !== stateDir).map((m) => ({
     record: m.record,
     folder: folderOf(m.mark),
   }));
+  const managedHere = new Set(
+    machine.filter((m) => m.mark.state_dir === stateDir).map((m) => m.mark.cluster),
+  );
+  for (const file of projects) {
+    if (file === configFile) continue;
+    const k3d = await loadConfig({ file }).then((l) => l.config.cluster.k3d, () => undefined);
+    if (!k3d || managedHere.has(k3d.name) || taken.some((t) => t.record.name === k3d.name)) {
+      continue;
+    }
+    const folder = file.slice(0, file.lastIndexOf("/"));
+    const record = newRecord(k3d, folder, file);
+    if (k3d.registry.enabled) {
+      record.resources.registry = {
+        name: k3d.registry.name,
+        container: registryContainer(k3d.registry.name),
+        host: HOST_IP,
+        port: k3d.registry.port,
+        created: true,
+      };
+    }
+    taken.push({ record, folder });
+  }
+  return taken;
 }
 
-/** The defaults for the project in `folder` on this machine. */
-export async function projectDefaults(
+/** The defaults for the project in `folder` on this machine, given what is `taken`. */
+export function projectDefaults(
   folder: string,
-  options: { stateDir: string; ownRegistry?: boolean },
-): Promise<ProjectDefaults> {
+  options: { taken: TakenCluster[]; ownRegistry?: boolean },
+): ProjectDefaults {
   return chooseDefaults({
     folder,
-    taken: await takenClusters(options.stateDir),
+    taken: options.taken,
     ownRegistry: options.ownRegistry,
     isFree: (port) => probePort(port).free,
     hostNetworks: interfaceNetworks().map((n) => n.cidr),

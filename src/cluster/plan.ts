@@ -4,6 +4,7 @@ import { checkTasks, refreshTasks } from "../engine/runner.ts";
 import type { AnyTask, CheckResult } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
 import {
+  checkClusterDns,
   checkClusterNetworks,
   dockerNetworks,
   interfaceNetworks,
@@ -120,6 +121,7 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
     refreshTasks(record ? steps : registry, ctx),
   ]);
   const changes = planCluster(ctx, record);
+  checkClusterDns(k3d, Boolean(record?.resources.dns), otherUsers(ctx, () => true));
   // a new pod or service network must not overlap one this host uses: said by the plan already
   if (changes[0].action === "create" || changes[0].action === "replace") {
     checkClusterNetworks(k3d, [

@@ -1,7 +1,7 @@
 /** This cluster's block in /etc/hosts: its lines, and writing or removing it. */
 import type { K3dConfig } from "../config/schema.ts";
 import { registryContainer } from "../tools/k3d.ts";
-import { removeBlock, setBlock } from "./block.ts";
+import { blockIds, removeBlock, setBlock } from "./block.ts";
 import { readSystemFile, writeSystemFile } from "./system_file.ts";
 
 function mentions(text: string, name: string): boolean {
@@ -17,9 +17,11 @@ export function hostsLines(k3d: K3dConfig, rest: string): string[] {
   const cn = k3d.tls.certificate.common_name;
   if (k3d.tls.enabled) names.push(cn.startsWith("*.") ? cn.slice(2) : cn);
   names.push(...k3d.network.hosts);
-  // the machine's own name, only when the file does not already resolve it
+  // the machine's own name, only when the file itself (not another cluster's block, which may
+  // go) already resolves it
   const self = Deno.hostname();
-  if (self && !mentions(rest, self)) names.push(self);
+  const own = blockIds(rest).reduce((text, id) => removeBlock(text, id), rest);
+  if (self && !mentions(own, self)) names.push(self);
   return [...new Set(names)].map((n) => `127.0.0.1\t${n}`);
 }
 

@@ -63,3 +63,22 @@ export function managedNetworks(k: K3dConfig, users: User[]): UsedNetwork[] {
     ];
   });
 }
+
+/**
+ * Throws when `k` wants cluster DNS on the host while another managed cluster has it: the host can
+ * send `cluster.local` to one cluster's kube-dns only. `has` is whether this cluster already has it.
+ */
+export function checkClusterDns(k: K3dConfig, has: boolean, users: User[]): void {
+  if (!k.network.configure_dns || has) return;
+  const other = users.find((u) => u.record.resources.dns);
+  if (!other) return;
+  throw new FirestreamError(
+    `cluster DNS on this host already serves cluster ${other.cluster}${
+      other.folder ? ` (managed from ${other.folder})` : ""
+    }: cluster.local names can lead to one cluster only`,
+    {
+      hint:
+        "set cluster.k3d.network.configure_dns = false in firestream.toml (or turn it off for the other cluster first)",
+    },
+  );
+}

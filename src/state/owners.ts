@@ -29,11 +29,57 @@ export interface ManagedCluster {
   record: ClusterRecord;
 }
 
-/** Where the marks live: `$XDG_STATE_HOME/firestream/clusters` (else `~/.local/state/...`). */
-export function ownersDir(): string {
+/** Firestream's machine-wide directory: `$XDG_STATE_HOME/firestream` (else `~/.local/state/...`). */
+function machineDir(): string {
   const base = Deno.env.get("XDG_STATE_HOME") ||
     `${Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? "/tmp"}/.local/state`;
-  return `${base}/firestream/clusters`;
+  return `${base}/firestream`;
+}
+
+/** Where the cluster marks live. */
+export function ownersDir(): string {
+  return `${machineDir()}/clusters`;
+}
+
+/** Where `init` lists the config files it wrote (projects whose clusters may not exist yet). */
+function projectsDir(): string {
+  return `${machineDir()}/projects`;
+}
+
+async function projectEntry(configFile: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(configFile));
+  const hex = [...new Uint8Array(d)].slice(0, 12).map((b) => b.toString(16).padStart(2, "0"));
+  return `${projectsDir()}/${hex.join("")}.json`;
+}
+
+/** Lists a project's config file, so that the next `init` elsewhere avoids what it will use. */
+export async function registerProject(configFile: string): Promise<void> {
+  await Deno.mkdir(projectsDir(), { recursive: true });
+  await writeFileAtomic(
+    await projectEntry(configFile),
+    JSON.stringify({ config_file: configFile }) + "\n",
+  );
+}
+
+/** The config files `init` wrote on this machine that still exist (the list forgets the others). */
+export async function knownProjects(): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(projectsDir())) {
+      if (!e.isFile || !e.name.endsWith(".json")) continue;
+      const path = `${projectsDir()}/${e.name}`;
+      try {
+        const file = JSON.parse(await Deno.readTextFile(path)).config_file as string;
+        if (await Deno.stat(file).then(() => true, () => false)) out.push(file);
+        else await Deno.remove(path).catch(() => {});
+      } catch {
+        // an unreadable entry names nothing
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return out.sort();
 }
 
 function markPath(cluster: string): string {

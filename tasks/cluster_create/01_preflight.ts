@@ -1,6 +1,6 @@
 /** Preflight: Docker, k3d and kubectl present; the name and every host port usable; sudo when needed. */
 import type { ClusterContext } from "../context.ts";
-import { checkClusterNetworks, managedNetworks } from "../../src/host/networks.ts";
+import { checkClusterDns, checkClusterNetworks, managedNetworks } from "../../src/host/networks.ts";
 import { managedElsewhereError } from "../../src/state/owners.ts";
 import { type Task, UP_TO_DATE } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
@@ -25,6 +25,7 @@ const preflight: Task<ClusterContext, null> = {
     const bad = facts.ports.find((p) => !p.ok);
     if (bad) throw new FirestreamError(bad.detail, { hint: bad.fix });
     // the pod and service networks against the host's interfaces and every Docker network
+    checkClusterDns(ctx.k3d, Boolean(ctx.record.resources.dns), otherUsers(ctx, () => true));
     // a cluster to be made: also against the pod and service networks of every other managed one
     checkClusterNetworks(ctx.k3d, [
       ...facts.networks,
