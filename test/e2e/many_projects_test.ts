@@ -140,15 +140,23 @@ Deno.test("many projects: --purge-certs keeps a CA another project's cluster use
     assertEquals(checks.find((c) => c.name === "CA (blog)")?.status, "pass");
     assertEquals(checks.find((c) => c.name === "registry (blog)")?.status, "pass");
 
-    // a registry gone from under the cluster is a failed check with its fix
-    await h.tool("docker", ["rm", "-f", REGISTRY]);
-    const bad = await h.run(["doctor", "--json"], { cwd: b });
-    const failed =
-      (JSON.parse(bad.stdout).checks as { name: string; status: string; fix?: string }[])
-        .find((c) => c.name === "registry (blog)");
-    assertEquals(failed?.status, "fail");
-    assertMatch(failed?.fix ?? "", "firestream apply");
+    // a registry stopped, or gone, from under the cluster is a failed check with its fix
+    const registryCheck = async () => {
+      const r = await h.run(["doctor", "--json"], { cwd: b });
+      return (JSON.parse(r.stdout).checks as { name: string; status: string; fix?: string }[])
+        .find((c) => c.name === "registry (blog)")!;
+    };
+    await h.tool("docker", ["stop", REGISTRY]);
+    const stopped = await registryCheck();
+    assertEquals(stopped.status, "fail");
+    assertMatch(stopped.fix ?? "", `docker start ${REGISTRY}`);
+    await h.tool("k3d", ["registry", "delete", REGISTRY]);
+    const missing = await registryCheck();
+    assertEquals(missing.status, "fail");
+    assertMatch(missing.fix ?? "", "run `firestream apply`");
     await expectCode(h.run(["apply", "--yes"], { cwd: b }), 0);
+    assertEquals((await registryCheck()).status, "pass");
+    await converged(h, b);
 
     // the last user takes the CA with it
     const last = await expectCode(
