@@ -2,6 +2,7 @@
 import { FirestreamError } from "../errors.ts";
 import { certPaths } from "../tls/certs.ts";
 import { exec, firstLine, which } from "../tools/exec.ts";
+import { existsSync } from "../state/fs.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
 
 const NAME = "firestream-local-ca.crt";
@@ -43,15 +44,6 @@ export async function trustCommands(ca: string, uninstall: boolean): Promise<str
 /** The nickname of the CA in NSS databases. */
 export const NSS_NICKNAME = "firestream local CA";
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The NSS databases browsers read, as mkcert finds them: Chrome/Chromium's `~/.pki/nssdb` (also the
  * snap's) and every Firefox profile; `sql:` for cert9.db, `dbm:` for the old cert8.db.
@@ -70,7 +62,7 @@ export function nssDatabases(home: string): string[] {
     } catch { /* no such browser */ }
   }
   return dirs.sort().flatMap((d) =>
-    exists(`${d}/cert9.db`) ? [`sql:${d}`] : exists(`${d}/cert8.db`) ? [`dbm:${d}`] : []
+    existsSync(`${d}/cert9.db`) ? [`sql:${d}`] : existsSync(`${d}/cert8.db`) ? [`dbm:${d}`] : []
   );
 }
 

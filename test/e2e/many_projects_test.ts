@@ -3,6 +3,7 @@
  * scenario ends with every project's `plan --detailed-exitcode` at 0 and the others' things intact.
  */
 import { assertEquals, assertMatch } from "../assert.ts";
+import { existsSync } from "../../src/state/fs.ts";
 import { type CliResult, type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
 
 /** A project folder under the machine's root, with `init --yes` run in it (extra flags after). */
@@ -133,7 +134,7 @@ Deno.test("many projects: --purge-certs keeps a CA another project's cluster use
     assertMatch(r.stdout, `the CA ${ca} is kept: also used by ${b} (cluster blog)`);
     assertMatch(r.stdout + r.stderr, `keeping the CA ${ca}: also used by ${b} (cluster blog)`);
     assertEquals(Deno.readTextFileSync(ca), caText, "the CA is the same one");
-    assertEquals(exists(`${h.home}/certs/shop`), false, "its own certificates went");
+    assertEquals(existsSync(`${h.home}/certs/shop`), false, "its own certificates went");
     await converged(h, b);
     const ok = await expectCode(h.run(["doctor", "--json"], { cwd: b }), 0);
     const checks = JSON.parse(ok.stdout).checks as { name: string; status: string }[];
@@ -164,18 +165,9 @@ Deno.test("many projects: --purge-certs keeps a CA another project's cluster use
       0,
     );
     assertMatch(last.stdout, `- CA = "${ca}" -> null`);
-    assertEquals(exists(ca), false, "the last user removed the CA");
+    assertEquals(existsSync(ca), false, "the last user removed the CA");
   });
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("many projects: another folder (a subfolder on the defaults) is told where the cluster is managed, never to import it; import refuses; it then makes its own", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
@@ -207,7 +199,7 @@ Deno.test("many projects: another folder (a subfolder on the defaults) is told w
     );
     assertMatch(del.stderr, `cluster firestream-local is managed from ${h.projectDir}`);
     assertEquals(h.mutatingCalls(), []);
-    assertEquals(exists(`${sub}/.firestream/state.json`), false, "nothing recorded there");
+    assertEquals(existsSync(`${sub}/.firestream/state.json`), false, "nothing recorded there");
 
     // its own project, made beside the first
     await expectCode(h.run(["init", "--yes", "--no-dev-mode"], { cwd: sub }), 0);
@@ -255,7 +247,10 @@ Deno.test("many projects: state rm, then import in another folder, moves a clust
     assertMatch(rm.stdout, "Cluster firestream-local is no longer managed from here");
     assertEquals(h.mutatingCalls(), [], "the cluster is not touched");
     assertEquals((await h.state()).clusters["firestream-local"], undefined);
-    assertEquals(exists(`${h.home}/.local/state/firestream/clusters/firestream-local.json`), false);
+    assertEquals(
+      existsSync(`${h.home}/.local/state/firestream/clusters/firestream-local.json`),
+      false,
+    );
 
     const b = `${h.root}/moved`;
     Deno.mkdirSync(b);
