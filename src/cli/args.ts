@@ -289,12 +289,15 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
   }
   const optionsOf = (cmds: CommandSpec[]) => {
     const out: Record<string, unknown> = {};
-    for (const flag of cmds.flatMap((c) => (c.options ?? []).map(flagOf))) {
+    const flags = cmds.flatMap((c) => (c.options ?? []).map(flagOf));
+    // as commander: `--no-x` alone makes x true by default; beside `--x` it leaves x unset
+    const positive = new Set(flags.filter((f) => !f.negate).map((f) => f.key));
+    for (const flag of flags) {
       const given = values.get(flag);
       if (given !== undefined) out[flag.key] = given;
       else if (out[flag.key] !== undefined) continue;
       else if (flag.spec.default !== undefined) out[flag.key] = flag.spec.default;
-      else if (flag.negate) out[flag.key] = true;
+      else if (flag.negate && !positive.has(flag.key)) out[flag.key] = true;
     }
     return out;
   };

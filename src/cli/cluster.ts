@@ -241,6 +241,7 @@ function printView(out: Output, v: ClusterView): void {
   );
   out.line(`  api:        ${v.api ?? "-"}`);
   out.line(`  context:    ${v.context}`);
+  if (v.profile) out.line(`  profile:    ${v.profile}`);
   out.line(`  k3s:        ${v.k3s_versions.join(", ") || "-"}`);
   if (v.registry) {
     out.line(

@@ -1,5 +1,7 @@
 /** `firestream init`: a few questions (or defaults and flags without a terminal), then firestream.toml. */
-import { DEFAULT_CONFIG_FILE, stringifyConfig, validate } from "../config/load.ts";
+import { DEFAULT_CONFIG_FILE, mergeInto, validate } from "../config/load.ts";
+import { KEY_DOCS } from "../config/key_docs.ts";
+import { commentedToml } from "../config/toml_doc.ts";
 import { CLUSTER_NAME, configDefaults, folderName } from "../config/schema.ts";
 import {
   type ProjectDefaults,
@@ -14,6 +16,7 @@ import { registerProject } from "../state/owners.ts";
 import { registryContainer } from "../tools/k3d_names.ts";
 import { canPrompt } from "../ui/confirm.ts";
 import { type GlobalFlags, outputFor, resolveStateDir } from "./session.ts";
+import { findTemplate, PROFILE_EXAMPLE, type Template, TEMPLATES } from "./templates.ts";
 
 /** Flags of `init`. */
 export interface InitFlags {
@@ -31,6 +34,10 @@ export interface InitFlags {
   hostNetwork?: boolean;
   devMode?: boolean;
   offset?: number;
+  /** start from this template (`--template`) */
+  template?: string;
+  /** list the templates and write nothing */
+  listTemplates?: boolean;
 }
 
 /** The answers, whether typed or defaulted. */
@@ -88,6 +95,58 @@ export function defaultAnswers(
     devMode: flags.devMode ?? k.dev_mode.port_forward_all,
     offset: flags.offset ?? machine?.offset ?? k.dev_mode.port_offset,
   };
+}
+
+/**
+ * The template's answers over init's defaults, except where a flag was given: a flag always wins.
+ * Negatable flags (`--no-registry`) read `true` when not given.
+ */
+export function withTemplate(
+  answers: InitAnswers,
+  template: Template | undefined,
+  flags: InitFlags,
+): InitAnswers {
+  if (!template) return answers;
+  const given: Record<keyof Template["answers"], boolean> = {
+    servers: flags.servers !== undefined,
+    agents: flags.agents !== undefined,
+    registry: flags.registry === false,
+    tls: flags.tls === false,
+    routes: flags.hostNetwork === false,
+    dns: flags.hostNetwork === false,
+    hosts: flags.hostNetwork === false,
+    devMode: flags.devMode !== undefined,
+  };
+  const out = { ...answers };
+  for (const [key, value] of Object.entries(template.answers)) {
+    const k = key as keyof Template["answers"];
+    if (!given[k]) (out as Record<string, unknown>)[k] = value;
+  }
+  return out;
+}
+
+/** The template `--template` names; an unknown name is refused with the ones that exist. */
+function chosenTemplate(name: string | undefined): Template | undefined {
+  if (name === undefined) return undefined;
+  const template = findTemplate(name);
+  if (!template) {
+    throw new ConfigError(
+      `--template: unknown template \`${name}\`; templates: ${
+        TEMPLATES.map((t) => t.name).join(", ")
+      }`,
+      "`firestream init --list-templates` says what each one sets",
+    );
+  }
+  return template;
+}
+
+/** The file init writes: every key under a comment saying what it means. */
+export function configText(doc: Record<string, unknown>, template?: Template): string {
+  const text = commentedToml(doc, KEY_DOCS, [
+    "firestream.toml: the local cluster this project uses (see README)",
+    ...(template ? [`made from the \`${template.name}\` template: ${template.summary}`] : []),
+  ]);
+  return template?.name === "ci" ? text : `${text}${PROFILE_EXAMPLE.join("\n")}\n`;
 }
 
 /** The config document the answers describe. */
@@ -282,6 +341,8 @@ async function ignoreInGit(folder: string): Promise<string | undefined> {
 /** The command. */
 export async function init(flags: GlobalFlags, opts: InitFlags): Promise<void> {
   const out = outputFor(flags);
+  if (opts.listTemplates) return listTemplates(flags);
+  const template = chosenTemplate(opts.template);
   const path = flags.config ?? DEFAULT_CONFIG_FILE;
   const full = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
   const exists = await Deno.stat(full).then(() => true, () => false);
@@ -293,7 +354,7 @@ export async function init(flags: GlobalFlags, opts: InitFlags): Promise<void> {
   const taken = await takenClusters(stateDir, full);
   const machine = projectDefaults(folder, { taken, ownRegistry: opts.ownRegistry });
   const own = projectDefaults(folder, { taken, ownRegistry: true });
-  const defaults = defaultAnswers(opts, folder, machine);
+  const defaults = withTemplate(defaultAnswers(opts, folder, machine), template, opts);
   const interactive = !flags.yes && canPrompt();
   const answers = interactive
     ? await ask(defaults, taken, {
@@ -310,15 +371,15 @@ export async function init(flags: GlobalFlags, opts: InitFlags): Promise<void> {
       throw new ConfigError(`\`cluster.k3d.registry.port\` = ${answers.registryPort}: ${port}`);
     }
   }
-  const doc = configDocument(answers);
+  const doc = template?.everyKey
+    ? mergeInto(configDefaults() as unknown as Record<string, unknown>, configDocument(answers))
+    : configDocument(answers);
   try {
     validate(doc, "init");
   } catch (err) {
     throw new ConfigError((err as Error).message.replace(/^init: /, ""));
   }
-  const text = `# firestream.toml: the local cluster this project uses (see README)\n${
-    stringifyConfig(doc)
-  }\n`;
+  const text = configText(doc, template);
   if (interactive) {
     out.progress("\n" + text);
     const { confirm } = await import("@inquirer/prompts");
@@ -352,4 +413,18 @@ export async function init(flags: GlobalFlags, opts: InitFlags): Promise<void> {
       } out of version control (e.g. in .gitignore): they hold this machine's state and logs.`,
     );
   }
+}
+
+/** `init --list-templates`: each template with what it sets. */
+function listTemplates(flags: GlobalFlags): void {
+  const out = outputFor(flags);
+  if (out.json) {
+    return out.data({
+      templates: TEMPLATES.map((t) => ({ name: t.name, summary: t.summary, sets: t.answers })),
+    });
+  }
+  const width = Math.max(...TEMPLATES.map((t) => t.name.length));
+  for (const t of TEMPLATES) out.line(`${t.name.padEnd(width)}  ${t.summary}`);
+  out.line("");
+  out.line("write one with `firestream init --template NAME` (flags still override it)");
 }

@@ -3,6 +3,7 @@ import { VERSION, versionLine } from "../version.ts";
 import { type CommandSpec, InvalidValue, type Invocation, type OptionSpec } from "./args.ts";
 import type { DiagnosticsFlags, LogsFlags } from "./observe.ts";
 import type { GlobalFlags } from "./session.ts";
+import { TEMPLATES } from "./templates.ts";
 
 function int(flag: string) {
   return (value: string): number => {
@@ -22,6 +23,7 @@ const GLOBAL_VALUE_FLAGS = new Set([
   "-c",
   "--config",
   "--state-dir",
+  "--profile",
   "--log-level",
   "-o",
   "--output",
@@ -91,6 +93,10 @@ export const PROGRAM: CommandSpec = {
       "--state-dir <dir>",
       "state directory (default: .firestream next to the config; env FIRESTREAM_STATE_DIR)",
     ),
+    opt(
+      "--profile <name>",
+      "put a [profiles.NAME] table of the config in force (env FIRESTREAM_PROFILE)",
+    ),
     opt("-y, --yes", "answer yes to every confirmation"),
     opt("--json", "machine-readable output on stdout (same as -o json)"),
     opt("-o, --output <format>", "structured output on stdout", { choices: ["json", "yaml"] }),
@@ -129,8 +135,17 @@ export const PROGRAM: CommandSpec = {
         DEV_MODE,
         opt("--no-dev-mode", "do not forward service ports after create"),
         opt("--offset <n>", "dev-mode port offset", { parse: int("--offset") }),
+        opt("--template <name>", "start from a template (see --list-templates)", {
+          choices: TEMPLATES.map((t) => t.name),
+        }),
+        opt("--list-templates", "list the templates and write nothing"),
       ],
-      after: examples("firestream init", "firestream init --yes --name demo --agents 1"),
+      after: examples(
+        "firestream init",
+        "firestream init --yes --name demo --agents 1",
+        "firestream init --template ci --yes",
+        "firestream init --list-templates",
+      ),
       run: async (c) => (await import("./init.ts")).init(globals(c), c.opts),
     },
     {
@@ -404,6 +419,16 @@ ${
           run: async (c) => (await import("./trust.ts")).trust(globals(c), c.opts),
         },
       ],
+    },
+    {
+      name: "profiles",
+      description: "list the config's profiles and the keys each one changes",
+      after: examples(
+        "firestream profiles",
+        "firestream profiles --json",
+        "firestream plan --profile ci",
+      ),
+      run: async (c) => (await import("./profiles.ts")).profiles(globals(c)),
     },
     {
       name: "state",

@@ -15,6 +15,8 @@ import { VERSION } from "../version.ts";
 export interface GlobalFlags {
   config?: string;
   stateDir?: string;
+  /** `--profile NAME` */
+  profile?: string;
   yes?: boolean;
   json?: boolean;
   /** `-o json|yaml` */
@@ -64,6 +66,7 @@ export async function openSession(
   const loaded = await loadConfig({
     file: options.configFile ?? flags.config,
     overrides: options.overrides,
+    profile: flags.profile,
   });
   const stateDir = resolveStateDir(flags, loaded.projectDir);
   configureLog({ file: `${stateDir}/firestream.log` });

@@ -44,6 +44,8 @@ export interface ClusterView {
   agents: { running: number; total: number; desired?: number };
   api?: string;
   context: string;
+  /** the config profile the cluster was last applied with */
+  profile?: string;
   k3s_versions: string[];
   registry?: {
     name: string;
@@ -147,6 +149,7 @@ export async function viewCluster(
       ? `https://${binding.HostIp === "0.0.0.0" ? "127.0.0.1" : binding.HostIp}:${binding.HostPort}`
       : undefined,
     context: kubeconfigContext(name),
+    ...(record?.profile ? { profile: record.profile } : {}),
     k3s_versions: [],
     resources: record?.resources,
     ...(options.dockerDown ? { docker_down: true } : {}),

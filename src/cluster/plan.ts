@@ -25,9 +25,11 @@ import {
 } from "../../tasks/reads.ts";
 import { type ClusterContext, LiveCache, newRecord } from "../../tasks/context.ts";
 import type { Workspace } from "./workspace.ts";
+import { flatten } from "../config/load.ts";
 
 export type { Action, KeyDiff, ResourceChange } from "../ui/plan.ts";
 export { renderPlan } from "../ui/plan.ts";
+export { flatten };
 
 /** A saved or printed plan. */
 export interface Plan {
@@ -35,6 +37,8 @@ export interface Plan {
   version: 1;
   created_at: string;
   config: { file: string | null; sha256: string };
+  /** the profile in force when the plan was made */
+  profile?: string;
   state: { lineage: string; serial: number };
   /** desired config per cluster the plan touches (absent for deletions) */
   desired: Record<string, K3dConfig | null>;
@@ -66,17 +70,6 @@ function forcesReplacement(key: string, to: unknown): boolean {
 export async function sha256(text: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Flattened leaf keys of a config table ("registry.port" → 5000). */
-export function flatten(obj: unknown, prefix = ""): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v && typeof v === "object" && !Array.isArray(v)) Object.assign(out, flatten(v, key));
-    else out[key] = v;
-  }
-  return out;
 }
 
 /** Options for {@link makePlan}. */
@@ -155,7 +148,8 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
     format: "firestream-plan",
     version: 1,
     created_at: new Date().toISOString(),
-    config: { file: session.loaded.file ?? null, sha256: await sha256(session.loaded.text) },
+    config: { file: session.loaded.file ?? null, sha256: await sha256(session.loaded.fingerprint) },
+    ...(session.loaded.profile ? { profile: session.loaded.profile } : {}),
     state: { lineage: state.lineage, serial: state.serial },
     desired,
     changes: shown,

@@ -130,13 +130,7 @@ export async function openScope(
     const drop = final && run.onSuccess === "drop";
     const next = structuredClone(state);
     if (!drop && (Object.keys(record.resources).length > 0 || existed)) {
-      next.clusters[name] = final
-        ? {
-          ...record,
-          k3d_config: run.k3d,
-          ...(session.loaded.file ? { config_file: session.loaded.file } : {}),
-        }
-        : record;
+      next.clusters[name] = final ? appliedRecord(record, run.k3d, session.loaded) : record;
     } else delete next.clusters[name];
     const text = JSON.stringify(next.clusters[name] ?? null);
     if (text !== onDisk) {
@@ -299,4 +293,19 @@ async function runLocked(session: Workspace, run: ClusterRun): Promise<ClusterRu
   } finally {
     journal.close();
   }
+}
+
+/** The record a successful run leaves: the config it applied, from which file, with which profile. */
+function appliedRecord(
+  record: ClusterRecord,
+  k3d: K3dConfig,
+  loaded: { file?: string; profile?: string },
+): ClusterRecord {
+  const { profile: _, ...rest } = record;
+  return {
+    ...rest,
+    k3d_config: k3d,
+    ...(loaded.file ? { config_file: loaded.file } : {}),
+    ...(loaded.profile ? { profile: loaded.profile } : {}),
+  };
 }

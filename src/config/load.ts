@@ -26,8 +26,18 @@ export interface LoadedConfig {
   file?: string;
   /** the directory the project lives in (config file's directory or cwd) */
   projectDir: string;
-  /** the raw file text, for staleness checks of saved plans */
+  /** the raw file text */
   text: string;
+  /** what the config was made from (every file's text and the profile), for staleness checks */
+  fingerprint: string;
+  /** the profile in force (`--profile` or FIRESTREAM_PROFILE), if any */
+  profile?: string;
+  /** every profile the file (and what it extends) defines, by name, as written */
+  profiles: Record<string, Record<string, unknown>>;
+  /** the files merged before `file` through `extends`, the first one first */
+  bases: string[];
+  /** the validated config without any profile */
+  base: Config;
 }
 
 /** Options for {@link loadConfig}. */
@@ -38,6 +48,23 @@ export interface LoadOptions {
   overrides?: Override[];
   /** working directory @default Deno.cwd() */
   cwd?: string;
+  /** the profile to put in force; absent: FIRESTREAM_PROFILE, if set */
+  profile?: string;
+}
+
+/** The environment variable that selects a profile when `--profile` is not given. */
+export const PROFILE_ENV = "FIRESTREAM_PROFILE";
+
+/** Top-level keys of a firestream.toml besides the config's own tables. */
+const FILE_KEYS = ["extends", "profiles"];
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+/** One file of the chain `extends` names, the file given first. */
+interface Layer {
+  path: string;
+  label: string;
+  text: string;
+  raw: Record<string, unknown>;
 }
 
 /** Reads, merges and validates the configuration. Throws ConfigError with one line. */
@@ -62,10 +89,156 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     }
   }
   const label = file ? displayName(cwd, file) : "defaults";
-  const raw = file ? parseTomlText(text, label) : {};
+  // the chain of files, the one given first, then what each extends
+  const layers: Layer[] = file ? await readChain(cwd, file, text, label) : [];
+  const merged: Record<string, unknown> = {};
+  const profiles: Record<string, Record<string, unknown>> = {};
+  for (const layer of [...layers].reverse()) {
+    const { extends: _, profiles: own, ...rest } = layer.raw;
+    mergeInto(merged, rest);
+    for (const [name, table] of Object.entries(profileTables(own, layer.label))) {
+      profiles[name] = mergeInto(profiles[name] ?? {}, table);
+    }
+  }
+  const where = (keyPath: string[]) => ownerOf(layers, keyPath) ?? label;
+  const base = validateLayered(merged, where, []);
+  // every profile is checked, the one in force or not: a typo in `ci` fails on the laptop too
+  for (const [name, table] of Object.entries(profiles)) {
+    validateLayered(mergeInto(structuredClone(merged), table), where, [], ["profiles", name]);
+  }
+  const wanted = options.profile ?? (Deno.env.get(PROFILE_ENV) || undefined);
+  if (wanted !== undefined && !Object.hasOwn(profiles, wanted)) {
+    const names = Object.keys(profiles);
+    const from = options.profile !== undefined ? "--profile" : PROFILE_ENV;
+    throw new ConfigError(
+      `${from}: unknown profile \`${wanted}\`; ${
+        names.length
+          ? `${label} defines ${names.map((n) => `\`${n}\``).join(", ")}`
+          : `${label} defines no profiles`
+      }`,
+      names.length
+        ? (nearest(wanted, names) ? `did you mean \`${nearest(wanted, names)}\`?` : undefined)
+        : "add a [profiles.NAME] table to the config, or leave the profile out",
+    );
+  }
+  const raw = structuredClone(merged);
+  if (wanted !== undefined) mergeInto(raw, structuredClone(profiles[wanted]));
   for (const o of options.overrides ?? []) setPath(raw, o.path, o.value);
-  const config = validate(raw, label, options.overrides ?? []);
-  return { config, file, projectDir: file ? dirname(file) : cwd, text };
+  const config = wanted === undefined && !options.overrides?.length
+    ? base
+    : validateLayered(raw, where, options.overrides ?? []);
+  const fingerprint = [...layers.map((l) => `${l.path}\n${l.text}`), `profile=${wanted ?? ""}`]
+    .join("\n\0");
+  return {
+    config,
+    file,
+    projectDir: file ? dirname(file) : cwd,
+    text,
+    fingerprint,
+    profile: wanted,
+    profiles,
+    bases: layers.slice(1).map((l) => l.path),
+    base,
+  };
+}
+
+/** The file, then the file its `extends` names, and so on; a cycle is refused naming both files. */
+async function readChain(cwd: string, file: string, text: string, label: string): Promise<Layer[]> {
+  const layers: Layer[] = [{ path: file, label, text, raw: parseTomlText(text, label) }];
+  for (;;) {
+    const last = layers[layers.length - 1];
+    const ref = last.raw.extends;
+    if (ref === undefined) return layers;
+    if (typeof ref !== "string" || ref.trim() === "") {
+      throw new ConfigError(
+        `${last.label}: \`extends\`${ref === undefined ? "" : ` = ${JSON.stringify(ref)}`}: ` +
+          "must be the path of another firestream.toml, relative to this file",
+      );
+    }
+    const path = normalize(resolvePath(dirname(last.path), expandHome(ref)));
+    const seen = layers.find((l) => l.path === path);
+    if (seen) {
+      throw new ConfigError(
+        `${last.label}: \`extends\` = ${JSON.stringify(ref)} leads back to ${seen.label}: ` +
+          "a cycle of extends",
+        `remove \`extends\` from ${seen.label} or from ${last.label}`,
+      );
+    }
+    let baseText: string;
+    try {
+      baseText = await Deno.readTextFile(path);
+    } catch (err) {
+      throw new ConfigError(
+        `${last.label}: \`extends\` = ${JSON.stringify(ref)}: ${
+          err instanceof Deno.errors.NotFound
+            ? `${path} does not exist`
+            : `cannot read ${path}: ${(err as Error).message}`
+        }`,
+        "the path is relative to the file that names it",
+      );
+    }
+    const baseLabel = displayName(cwd, path);
+    layers.push({
+      path,
+      label: baseLabel,
+      text: baseText,
+      raw: parseTomlText(baseText, baseLabel),
+    });
+  }
+}
+
+/** The `[profiles]` table of one file, each entry a table; anything else is refused. */
+function profileTables(value: unknown, label: string): Record<string, Record<string, unknown>> {
+  if (value === undefined) return {};
+  if (!isTable(value)) {
+    throw new ConfigError(
+      `${label}: \`profiles\` must be a table of profiles, e.g. [profiles.ci]`,
+    );
+  }
+  for (const [name, table] of Object.entries(value)) {
+    if (!PROFILE_NAME.test(name)) {
+      throw new ConfigError(
+        `${label}: profile name \`${name}\` must be letters, digits, '-' and '_' (at most 63)`,
+      );
+    }
+    if (!isTable(table)) {
+      throw new ConfigError(
+        `${label}: \`profiles.${name}\` must be a table of config keys, e.g. [profiles.${name}.cluster.k3d]`,
+      );
+    }
+  }
+  return value as Record<string, Record<string, unknown>>;
+}
+
+/** The label of the last file of the chain that sets `keyPath` (the one whose value is in force). */
+function ownerOf(layers: Layer[], keyPath: string[]): string | undefined {
+  for (const layer of layers) {
+    let node: unknown = layer.raw;
+    for (const part of keyPath) {
+      node = isTable(node) && Object.hasOwn(node, part) ? node[part] : undefined;
+    }
+    if (node !== undefined) return layer.label;
+  }
+  return undefined;
+}
+
+/** A TOML table as parsed: a plain object (not an array, nor a date). */
+export function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof Date);
+}
+
+/** Deep merge of TOML tables: tables merge key by key, any other value replaces. */
+export function mergeInto(
+  target: Record<string, unknown>,
+  source: Record<string, unknown>,
+): Record<string, unknown> {
+  for (const [key, value] of Object.entries(source)) {
+    const have = target[key];
+    if (isTable(value) && isTable(have)) mergeInto(have, value);
+    else target[key] = isTable(value) ? mergeInto({}, value) : value;
+  }
+  return target;
 }
 
 /**
@@ -94,24 +267,47 @@ export function parseTomlText(text: string, label: string): Record<string, unkno
 
 /** Validates a raw object against the schema; the first problem becomes a ConfigError. */
 export function validate(raw: unknown, label: string, overrides: Override[] = []): Config {
-  const result = configSchema.check(raw);
-  if (result.ok) return result.value;
-  throw new ConfigError(describeIssue(result.issue, label, overrides));
+  return validateLayered(raw, () => label, overrides);
 }
 
-function describeIssue(issue: Issue, label: string, overrides: Override[]): string {
-  const key = issue.path.join(".");
+/**
+ * {@link validate}, naming the file that set the key at fault (`where`), and showing the key under
+ * `prefix` (a profile's keys as `profiles.NAME.…`).
+ */
+function validateLayered(
+  raw: unknown,
+  where: (keyPath: string[]) => string,
+  overrides: Override[],
+  prefix: string[] = [],
+): Config {
+  const result = configSchema.check(raw);
+  if (result.ok) return result.value;
+  const path = result.issue.path.map(String);
+  const at = result.issue.code === "unrecognized_keys" ? [...path, result.issue.keys[0]] : path;
+  throw new ConfigError(describeIssue(result.issue, where([...prefix, ...at]), overrides, prefix));
+}
+
+function describeIssue(
+  issue: Issue,
+  label: string,
+  overrides: Override[],
+  prefix: string[] = [],
+): string {
+  const key = [...prefix, ...issue.path].join(".");
   if (issue.code === "unrecognized_keys") {
     const unknown = issue.keys[0];
     const full = key ? `${key}.${unknown}` : unknown;
-    const valid = keysAt(issue.path.map(String));
+    const valid = [
+      ...keysAt(issue.path.map(String)),
+      ...(issue.path.length === 0 && prefix.length === 0 ? FILE_KEYS : []),
+    ];
     const guess = nearest(unknown, valid);
     const tail = guess
       ? `; did you mean \`${guess}\`?`
       : `; valid keys here: ${valid.map((k) => `\`${k}\``).join(", ")}`;
     return `${label}: unknown key \`${full}\`${tail}`;
   }
-  const flag = overrides.find((o) => o.path === key)?.flag;
+  const flag = prefix.length ? undefined : overrides.find((o) => o.path === key)?.flag;
   const where = flag ? `${flag}` : `${label}: \`${key}\``;
   const shown = issue.input === undefined ? "" : ` = ${JSON.stringify(issue.input)}`;
   return `${where}${shown}: ${explain(issue)}`;
@@ -157,6 +353,17 @@ export function keysAt(path: string[]): string[] {
   return fields ? Object.keys(fields) : [];
 }
 
+/** Flattened leaf keys of a config table ("registry.port" → 5000). */
+export function flatten(obj: unknown, prefix = ""): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === "object" && !Array.isArray(v)) Object.assign(out, flatten(v, key));
+    else out[key] = v;
+  }
+  return out;
+}
+
 /** Sets a dotted path inside a plain object, creating tables on the way. */
 export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split(".");
@@ -171,6 +378,23 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
 
 function resolvePath(cwd: string, path: string): string {
   return path.startsWith("/") ? path : `${cwd.replace(/\/$/, "")}/${path}`;
+}
+
+/** `~/x` as $HOME/x. */
+function expandHome(path: string): string {
+  const home = Deno.env.get("HOME");
+  return home && (path === "~" || path.startsWith("~/")) ? home + path.slice(1) : path;
+}
+
+/** An absolute path without `.` and `..` segments. */
+function normalize(path: string): string {
+  const out: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return `/${out.join("/")}`;
 }
 
 function dirname(path: string): string {

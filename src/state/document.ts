@@ -76,6 +76,8 @@ export interface ClusterRecord {
   /** the firestream.toml that describes it; a cluster gone from that file plans as a delete */
   config_file?: string;
   imported?: boolean;
+  /** the config profile of the last run that applied this cluster */
+  profile?: string;
   /** ports the imported cluster does not publish: no clash with them, no diff while the config keeps them */
   unpublished_ports?: UnpublishedPort[];
   resources: ClusterResources;

@@ -66,6 +66,7 @@ const clusterRecord = looseObject({
   cluster_type: literal("k3d"),
   managed: boolean(),
   k3d_config: k3dConfig,
+  profile: string().optional(),
   resources,
 });
 

@@ -28,6 +28,8 @@ export interface ResourceChange {
 
 /** What the renderer needs of a plan. */
 export interface PlanView {
+  /** the config profile in force, named in the heading */
+  profile?: string;
   changes: ResourceChange[];
   summary: { create: number; update: number; replace: number; delete: number };
 }
@@ -76,7 +78,9 @@ export function renderPlan(
     "no-op": "is kept",
   };
   if (!plan.changes.some((c) => c.action !== "no-op")) {
-    return "No changes. The machine matches the configuration.";
+    return `No changes. The machine matches the configuration${
+      plan.profile ? ` (profile ${plan.profile})` : ""
+    }.`;
   }
   // the symbols this plan uses, explained once as Terraform does
   const changes = plan.changes.filter((c) => c.action !== "no-op" || c.note);
@@ -93,7 +97,11 @@ export function renderPlan(
   for (const a of used) {
     lines.push(`${paint(color[a], symbol[a].padStart(5))} ${legend[a]}`);
   }
-  lines.push("", options.heading ?? "Firestream will perform the following actions:", "");
+  const heading = options.heading ??
+    `Firestream will perform the following actions${
+      plan.profile ? ` (profile ${plan.profile})` : ""
+    }:`;
+  lines.push("", heading, "");
   for (const c of changes) {
     const why = c.cause === "drift" ? " (drift: the machine changed outside firestream)" : "";
     lines.push(
