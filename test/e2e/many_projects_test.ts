@@ -48,7 +48,7 @@ Deno.test("many projects: init --yes in three folders, then cluster create in ea
     const [shop, blog, docs] = dirs.map(toml);
     // the cluster is named after its folder; ports and networks differ; the registry is shared
     for (const [i, name] of ["shop", "blog", "docs"].entries()) {
-      assertMatch(toml(dirs[i]), `[cluster.k3d]\nname = "${name}"\n`);
+      assertMatch(toml(dirs[i]), new RegExp(`\\[cluster\\.k3d\\]\\n(#.*\\n)*name = "${name}"\\n`));
     }
     assertEquals(new Set([shop, blog, docs].map((t) => value(t, "api_port"))).size, 3);
     assertEquals(new Set([shop, blog, docs].map((t) => value(t, "pod_cidr"))).size, 3);
@@ -60,7 +60,7 @@ Deno.test("many projects: init --yes in three folders, then cluster create in ea
       "false",
       "false",
     ]);
-    assertMatch(shop, "port_forward_all = false");
+    assertEquals(value(shop, "port_forward_all"), "false");
     const w = h.world();
     assertEquals(Object.keys(w.clusters).sort(), ["blog", "docs", "shop"]);
     assertEquals(
