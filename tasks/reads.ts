@@ -1,8 +1,8 @@
 /**
  * The live facts the cluster steps read (Terraform's refresh). Each is one external call at most,
  * made once per snapshot and concurrently with the others: `k3d cluster list`, one `docker inspect`
- * naming every container and network of interest, one `kubectl get` of nodes, deployments, secrets
- * and Traefik's TLSStores, one `ip -j route show`, one `resolvectl status`; the rest are files.
+ * naming every container and network of interest, one `kubectl get` of nodes, deployments, secrets,
+ * services, configmaps, ingresses and Traefik's TLSStores, one `ip -j route show`, one `resolvectl status`; the rest are files.
  */
 import { type ClusterContext, clustersRead, type Read } from "./context.ts";
 import type { ClusterRecord } from "../src/state/document.ts";
@@ -29,6 +29,8 @@ import {
   publishedPorts,
 } from "../src/tools/docker.ts";
 import { firstLine } from "../src/tools/exec.ts";
+import { ingressDomain } from "../src/config/schema.ts";
+import { ingressHosts } from "../src/host/ingress_dns.ts";
 import type { K3dCluster } from "../src/tools/k3d.ts";
 import {
   clusterNetwork,
@@ -112,15 +114,26 @@ export interface KubeFacts {
   nodes: KubeObject[];
   deployments: KubeObject[];
   secrets: KubeObject[];
+  services: KubeObject[];
+  configmaps: KubeObject[];
+  ingresses: KubeObject[];
   /** the default TLSStore's secret, "absent", or "no-traefik" when its type is not installed */
   tlsStore: string | "absent" | "no-traefik";
 }
 
-const KINDS = ["nodes", "deployments.apps", "secrets"];
+const KINDS = [
+  "nodes",
+  "deployments.apps",
+  "secrets",
+  "services",
+  "configmaps",
+  "ingresses.networking.k8s.io",
+];
 const TLS_STORES = "tlsstores.traefik.io";
 
 /**
- * One `kubectl get` of nodes, deployments, secrets and Traefik's TLSStores in every namespace; when
+ * One `kubectl get` of nodes, deployments, secrets, services, configmaps, ingresses and Traefik's
+ * TLSStores in every namespace; when
  * the TLSStore type is not installed (yet), kubectl refuses the whole list and it is asked without it.
  */
 async function kubeFacts(ctx: ClusterContext): Promise<KubeFacts> {
@@ -148,6 +161,9 @@ async function kubeFacts(ctx: ClusterContext): Promise<KubeFacts> {
     nodes: of("Node"),
     deployments: of("Deployment"),
     secrets: of("Secret"),
+    services: of("Service"),
+    configmaps: of("ConfigMap"),
+    ingresses: of("Ingress"),
     tlsStore: !traefik
       ? "no-traefik"
       : store
@@ -166,6 +182,23 @@ export function secretCertOf(facts: KubeFacts, name: string, namespace: string) 
   );
   return s ? (s.data?.["tls.crt"] as string | undefined) ?? "" : undefined;
 }
+
+/**
+ * The cluster's Ingress hosts under the ingress domain, from {@link kubeRead} (no call of its own):
+ * [] before the cluster exists, undefined when it does not answer (stopped, starting).
+ */
+export const ingressHostsRead: Read<string[] | undefined> = {
+  key: "kube:ingress-hosts",
+  fetch: async (ctx) => {
+    if (!ctx.record.resources.cluster) return [];
+    await ctx.live.refresh(ctx, [kubeRead]);
+    try {
+      return ingressHosts(ctx.live.now(kubeRead).ingresses, ingressDomain(ctx.k3d));
+    } catch {
+      return undefined;
+    }
+  },
+};
 
 /** The main table's routes, all of them (`ip -j route show`). */
 export const routesRead: Read<IpRoute[]> = { key: "ip:routes", fetch: mainRoutes };

@@ -107,6 +107,26 @@ export const HOSTILE_FIELDS: HostileField[] = [
     ),
   },
   {
+    key: "cluster.k3d.ingress.domain",
+    valid: "apps.example.test",
+    hostile: fc.oneof(
+      poisoned("firestream.local", NAME_POISON),
+      fc.constantFrom(
+        "local",
+        "com",
+        "cluster.local",
+        "svc.cluster.local",
+        "co.uk",
+        "github.io",
+        "nip.io",
+        "app.localhost",
+        "*.firestream.local",
+        "a..b",
+        "",
+      ),
+    ),
+  },
+  {
     key: "cluster.k3d.tls.certificate.common_name",
     valid: "*.firestream.local",
     hostile: fc.oneof(

@@ -281,6 +281,12 @@ function printView(out: Output, v: ClusterView): void {
       if (dns.standing.fix) out.line(`              fix: ${dns.standing.fix}`);
     }
   }
+  const ingress = v.ingress;
+  if (ingress) {
+    out.line(`  ingress:    *.${ingress.domain} → ${ingress.answer.join(", ")}`);
+    out.line(`              ${ingress.detail}`);
+    if (ingress.fix) out.line(`              fix: ${ingress.fix}`);
+  }
   const hosts = v.host?.hosts_block;
   if (hosts) {
     out.line(

@@ -99,6 +99,20 @@ export function deletePlan(
     );
   }
 
+  if (r.ingress_dns) {
+    const d = r.ingress_dns;
+    add(
+      "ingress-dns",
+      "delete",
+      [gone(`coredns-custom ${d.key}`, `${d.domain} → ${d.addresses.join(", ")}`)],
+      {
+        note: d.configmap_created
+          ? "the coredns-custom ConfigMap goes when nothing else is in it"
+          : "only this key of coredns-custom; its other keys stay",
+      },
+    );
+  }
+
   if (r.routes?.length) {
     const restored = r.routes.filter((route) => route.replaced_via);
     add(

@@ -14,6 +14,7 @@ import {
 import { getJson, type KubeObject } from "../tools/kubectl.ts";
 import { readBlock } from "../host/block.ts";
 import { type DnsStanding, dnsStanding, hasResolvConfBlocks } from "../host/dns.ts";
+import { type IngressStanding, ingressStanding } from "../host/ingress_dns.ts";
 import { type IpRoute, mainRoutes } from "../host/routes.ts";
 import { readSystemFile } from "../host/system_file.ts";
 import { listForwards } from "../portforward/control.ts";
@@ -77,6 +78,8 @@ export interface ClusterView {
     };
     hosts_block?: { file: string; present: boolean; lines: string[] };
   };
+  /** the ingress domain: what its names answer with, and whether one resolves on the host now */
+  ingress?: IngressStanding;
   forwards?: { running: boolean; pid?: number; count: number; up: number };
   /** the Docker engine does not answer: the cluster is down with it */
   docker_down?: boolean;
@@ -274,6 +277,12 @@ async function addDetails(
       present,
       standing: dnsStanding(r.dns, { cluster: record.name, liveness, blocks: present ?? false }),
     };
+  }
+  if (r.ingress_dns) {
+    view.ingress = await ingressStanding(r.ingress_dns, {
+      running: facts.running,
+      fallbackHosts: r.hosts_block?.ingress_hosts,
+    });
   }
   if (r.hosts_block) {
     const text = await readSystemFile(r.hosts_block.file);

@@ -3,6 +3,7 @@ import type { K3dConfig } from "../config/schema.ts";
 import { checkTasks, refreshTasks } from "../engine/runner.ts";
 import type { AnyTask, CheckResult } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
+import { ingressCertificateGap } from "../tls/certs.ts";
 import {
   checkClusterDns,
   checkClusterNetworks,
@@ -125,6 +126,23 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
   }
   const desired: Record<string, K3dConfig | null> = { [k3d.name]: k3d };
   changes.push(...await planSteps(ctx, record, options.tasks, changes[0]));
+  const gap = ingressCertificateGap(k3d);
+  if (gap) {
+    const address = `cluster.${k3d.name}.ingress-dns`;
+    const step = changes.find((c) => c.address === address);
+    if (step) step.note = `${step.note}; ${gap}`;
+    else {
+      changes.push({
+        address,
+        cluster: k3d.name,
+        action: "no-op",
+        cause: "config",
+        destructive: false,
+        diffs: [],
+        note: gap,
+      });
+    }
+  }
 
   if (!options.onlyConfigCluster) {
     const file = session.loaded.file ?? null;
@@ -142,7 +160,9 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
       });
     }
   }
-  const shown = changes.filter((c) => c.action !== "no-op" || c.address === `cluster.${k3d.name}`);
+  const shown = changes.filter((c) =>
+    c.action !== "no-op" || c.address === `cluster.${k3d.name}` || c.note
+  );
   const count = (a: Action) => shown.filter((c) => c.action === a).length;
   return {
     format: "firestream-plan",

@@ -32,6 +32,8 @@ export const KEY_DOCS: Record<string, string> = {
   "cluster.k3d.network.pod_cidr": "pod network (k3s --cluster-cidr), a private range",
   "cluster.k3d.network.service_cidr": "service network (k3s --service-cidr, kube-dns at .10)",
   "cluster.k3d.network.hosts": "extra names for the hosts block and the certificate",
+  "cluster.k3d.ingress.wildcard_dns":
+    "every name of the ingress domain (ingress.domain, else the wildcard CN's parent) answers with Traefik",
   "cluster.k3d.dev_mode.port_forward_all": "forward every service to 127.0.0.1 after create",
   "cluster.k3d.dev_mode.port_offset": "local port = service port + offset (8080 -> 18080)",
   "cluster.k3d.dev_mode.namespaces":

@@ -123,6 +123,101 @@ export const networkSchema = strictObject({
   ).default([]),
 });
 
+/** The cluster's own DNS domain: no ingress domain may be it, under it, or above it. */
+const CLUSTER_DNS_DOMAIN = "cluster.local";
+
+/**
+ * Public suffixes an ingress domain may not be: a short built-in list of the common ones (generic
+ * top-level domains, country-code second levels, shared hosting and dynamic DNS domains), not the
+ * whole Public Suffix List. A single-label name is refused on its own: every top-level domain is a
+ * public suffix.
+ */
+export const PUBLIC_SUFFIXES = new Set([
+  "co.uk",
+  "org.uk",
+  "ac.uk",
+  "gov.uk",
+  "com.au",
+  "net.au",
+  "org.au",
+  "co.nz",
+  "co.jp",
+  "ne.jp",
+  "or.jp",
+  "com.br",
+  "com.cn",
+  "com.mx",
+  "co.in",
+  "co.za",
+  "com.tr",
+  "co.kr",
+  "com.tw",
+  "com.sg",
+  "github.io",
+  "gitlab.io",
+  "pages.dev",
+  "workers.dev",
+  "vercel.app",
+  "netlify.app",
+  "herokuapp.com",
+  "appspot.com",
+  "azurewebsites.net",
+  "cloudfront.net",
+  "amazonaws.com",
+  "blogspot.com",
+  "nip.io",
+  "sslip.io",
+  "xip.io",
+  "localho.st",
+  "duckdns.org",
+  "ngrok.io",
+  "ngrok-free.app",
+  "trycloudflare.com",
+]);
+
+/** What is wrong with `domain` as the ingress domain, or undefined. */
+export function ingressDomainProblem(domain: string): string | undefined {
+  const d = domain.toLowerCase();
+  if (!HOSTNAME.test(d)) {
+    return "must be a DNS name (RFC 1123: letters, digits, '-' and '.'; no wildcard, no spaces) such as firestream.local";
+  }
+  if (!d.includes(".")) {
+    return "must have at least two labels (a single label is a top-level domain) such as firestream.local";
+  }
+  const cluster = CLUSTER_DNS_DOMAIN;
+  if (d === cluster || d.endsWith(`.${cluster}`) || cluster.endsWith(`.${d}`)) {
+    return `must not be ${cluster}, inside it or above it: the cluster's own names live there`;
+  }
+  if (d === "localhost" || d.endsWith(".localhost")) {
+    return "must not be under localhost: resolvers answer those names themselves";
+  }
+  if (PUBLIC_SUFFIXES.has(d)) {
+    return "is a public suffix: choose a name of your own under it, or a private one such as firestream.local";
+  }
+  return undefined;
+}
+
+/** `[cluster.k3d.ingress]` */
+export const ingressSchema = strictObject({
+  /** default: the parent of the certificate's wildcard common name (see {@link ingressDomain}) */
+  domain: string().verify(ingressDomainProblem).optional(),
+  wildcard_dns: boolean().default(true),
+});
+
+/** The domain whose every name answers with the ingress: the configured one, else the wildcard certificate's. */
+export function ingressDomain(k3d: K3dConfig): string {
+  // a record written before the table existed has none
+  const set = (k3d.ingress as K3dConfig["ingress"] | undefined)?.domain;
+  if (set) return set.toLowerCase();
+  const cn = k3d.tls.certificate.common_name.toLowerCase();
+  return cn.startsWith("*.") && !ingressDomainProblem(cn.slice(2))
+    ? cn.slice(2)
+    : DEFAULT_INGRESS_DOMAIN;
+}
+
+/** The ingress domain when neither it nor a wildcard certificate names one. */
+export const DEFAULT_INGRESS_DOMAIN = "firestream.local";
+
 /** `[cluster.k3d.dev_mode]` */
 export const devModeSchema = strictObject({
   port_forward_all: boolean().default(true),
@@ -147,6 +242,7 @@ export const k3dSchema = strictObject({
   registry: registrySchema.prefault({}),
   tls: tlsSchema.prefault({}),
   network: networkSchema.prefault({}),
+  ingress: ingressSchema.prefault({}),
   dev_mode: devModeSchema.prefault({}),
 });
 

@@ -4,6 +4,7 @@ import { HOSTILE_FIELDS, rawWith } from "../../test/hostile.ts";
 import { ConfigError } from "../errors.ts";
 import { cidrsOverlap, clusterCidrProblem, parseCidr, PRIVATE_RANGES } from "./cidr.ts";
 import { validate } from "./load.ts";
+import { ingressDomain } from "./schema.ts";
 
 function refusal(raw: unknown): string | undefined {
   try {
@@ -68,5 +69,36 @@ Deno.test("cidr: an accepted cluster network is private, /8 to /28, clear of eve
   assertMatch(clusterCidrProblem("10.42.0.0/29")!, "prefix /29");
   for (const ok of ["10.42.0.0/16", "172.16.0.0/12", "192.168.100.0/24", "100.64.0.0/10"]) {
     assertEquals(clusterCidrProblem(ok), undefined, ok);
+  }
+});
+
+Deno.test("schema: the ingress domain defaults to the wildcard certificate's parent and refuses shared names", () => {
+  const k3d = (raw: Record<string, unknown>) => validate(raw, "firestream.toml").cluster.k3d;
+  assertEquals(ingressDomain(k3d({})), "firestream.local");
+  assertEquals(k3d({}).ingress.wildcard_dns, true);
+  const custom = {
+    cluster: { k3d: { tls: { certificate: { common_name: "*.dev.example.test" } } } },
+  };
+  assertEquals(ingressDomain(k3d(custom)), "dev.example.test");
+  const plain = { cluster: { k3d: { tls: { certificate: { common_name: "app.example.test" } } } } };
+  assertEquals(ingressDomain(k3d(plain)), "firestream.local");
+  assertEquals(
+    ingressDomain(k3d({ cluster: { k3d: { ingress: { domain: "Apps.Example.Test" } } } })),
+    "apps.example.test",
+  );
+  for (
+    const [domain, words] of [
+      ["local", "two labels"],
+      ["cluster.local", "cluster.local"],
+      ["svc.cluster.local", "cluster.local"],
+      ["co.uk", "public suffix"],
+      ["nip.io", "public suffix"],
+      ["x.localhost", "localhost"],
+    ]
+  ) {
+    const message = refusal({ cluster: { k3d: { ingress: { domain } } } });
+    assertOk(message, domain);
+    assertMatch(message, "`cluster.k3d.ingress.domain`");
+    assertMatch(message, words);
   }
 });

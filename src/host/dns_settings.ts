@@ -23,14 +23,16 @@ function backupPath(cluster: string, stateDir: string, what: string): string {
 }
 
 /**
- * Split DNS on the bridge takes two resolvectl calls (server, then routing domain); when the second
+ * Split DNS on the bridge takes two resolvectl calls (server, then the routing domains:
+ * `~cluster.local`, and the ingress domain's); when the second
  * fails the link gets back the servers it had, so the step leaves nothing half-set.
  */
-async function setResolvedLink(iface: string, server: string): Promise<void> {
+async function setResolvedLink(iface: string, server: string, domains: string[]): Promise<void> {
   const before = await linkDns(iface);
   await exec(["resolvectl", "dns", iface, server], { sudo: true });
   try {
-    await exec(["resolvectl", "domain", iface, `~${CLUSTER_DOMAIN}`], { sudo: true });
+    // routing domains (`~name`, resolvectl(1) "domain"): only names under them go to this link
+    await exec(["resolvectl", "domain", iface, ...domains], { sudo: true });
   } catch (err) {
     try {
       if (before.dns.length) {
@@ -57,12 +59,21 @@ export async function setDns(
   want: DnsRecord,
   notice: (message: string) => void,
 ): Promise<void> {
-  if (want.mode === "resolved") return await setResolvedLink(want.interface!, want.server);
+  if (want.mode === "resolved") {
+    const domains = want.domains.length ? want.domains : [`~${CLUSTER_DOMAIN}`];
+    return await setResolvedLink(want.interface!, want.server, domains);
+  }
   if (want.mode === "macos-resolver") {
     await exec(["mkdir", "-p", want.file!.slice(0, want.file!.lastIndexOf("/"))], { sudo: true });
-    return await writeSystemFile(want.file!, macResolverText(want.server), {
+    await writeSystemFile(want.file!, macResolverText(want.server), {
       backup: backupPath(cluster, stateDir, "resolver"),
     });
+    if (want.ingress_file) {
+      await writeSystemFile(want.ingress_file, macResolverText(want.server), {
+        backup: backupPath(cluster, stateDir, "resolver-ingress"),
+      });
+    }
+    return;
   }
   const text = await readSystemFile(want.file!);
   const next = resolvConfWith(text, { cluster, server: want.server });
@@ -96,7 +107,8 @@ export async function removeDns(cluster: string, stateDir: string, rec: DnsRecor
     });
   }
   if (rec.mode === "macos-resolver") {
-    return await exec(["rm", "-f", rec.file!], { sudo: true }).then(() => {});
+    const files = [rec.file!, ...(rec.ingress_file ? [rec.ingress_file] : [])];
+    return await exec(["rm", "-f", ...files], { sudo: true }).then(() => {});
   }
   const text = await readSystemFile(rec.file!);
   const without = withoutResolvConfBlocks(text, cluster);

@@ -10,13 +10,24 @@ function mentions(text: string, name: string): boolean {
   );
 }
 
-/** The block's lines for this cluster, given the rest of the file. */
-export function hostsLines(k3d: K3dConfig, rest: string): string[] {
+/**
+ * Whether the ingress address (Traefik's cluster IP) is out of the host's reach, so the cluster's
+ * Ingress hosts go into the hosts block at 127.0.0.1 (the load balancer's published ports): without
+ * the routes or the host DNS settings, and on macOS, where Docker's network is inside a VM.
+ */
+export function ingressHostsFallback(k3d: K3dConfig, os: string = Deno.build.os): boolean {
+  return k3d.ingress.wildcard_dns && k3d.network.patch_etc_hosts &&
+    (os === "darwin" || !k3d.network.configure_routes || !k3d.network.configure_dns);
+}
+
+/** The block's lines for this cluster, given the rest of the file (and Ingress hosts, if any). */
+export function hostsLines(k3d: K3dConfig, rest: string, ingress: string[] = []): string[] {
   const names: string[] = [];
   if (k3d.registry.enabled) names.push(registryContainer(k3d.registry.name));
   const cn = k3d.tls.certificate.common_name;
   if (k3d.tls.enabled) names.push(cn.startsWith("*.") ? cn.slice(2) : cn);
   names.push(...k3d.network.hosts);
+  names.push(...ingress);
   // the machine's own name, only when the file itself (not another cluster's block, which may
   // go) already resolves it
   const self = Deno.hostname();

@@ -10,6 +10,8 @@ import {
   hasResolvConfBlocks,
   resolvConfClusters,
 } from "../host/dns.ts";
+import { ingressStanding } from "../host/ingress_dns.ts";
+import { ingressDomain } from "../config/schema.ts";
 import { routesUnsupported } from "../host/platform.ts";
 import { hostsFilePath, readSystemFile, resolvConfPath } from "../host/system_file.ts";
 import { runningSupervisor } from "../portforward/control.ts";
@@ -198,6 +200,34 @@ async function ownership(session: Workspace): Promise<Check[]> {
   return checks;
 }
 
+/** The ingress domain: what its names answer with, and whether one resolves on this host now. */
+async function ingressNames(session: Workspace): Promise<Check> {
+  const k = session.loaded.config.cluster.k3d;
+  if (!k.ingress.wildcard_dns) {
+    return { name: "ingress names", status: "pass", detail: "wildcard_dns is off" };
+  }
+  const rec = (await session.store.read()).clusters[k.name]?.resources;
+  if (!rec?.ingress_dns) {
+    return {
+      name: "ingress names",
+      status: "pass",
+      detail: `*.${ingressDomain(k)}: not set up yet (\`firestream apply\` does it)`,
+    };
+  }
+  const found = (await listClusters().catch(() => [])).find((c) => c.name === k.name);
+  const running = Boolean(found?.nodes.some((n) => n.role === "server" && n.State.Running));
+  const s = await ingressStanding(rec.ingress_dns, {
+    running,
+    fallbackHosts: rec.hosts_block?.ingress_hosts,
+  });
+  return {
+    name: "ingress names",
+    status: s.status,
+    detail: `*.${s.domain} → ${s.answer.join(", ")}: ${s.detail}`,
+    ...(s.fix ? { fix: s.fix } : {}),
+  };
+}
+
 /** Runs every check. */
 export async function runDoctor(session: Workspace): Promise<Check[]> {
   const k = session.loaded.config.cluster.k3d;
@@ -278,6 +308,7 @@ export async function runDoctor(session: Workspace): Promise<Check[]> {
     }),
     attempt("cluster DNS", () => clusterDns(session)),
     attempt("owner", () => ownership(session)),
+    attempt("ingress names", () => ingressNames(session)),
     attempt("certificate", async () => {
       if (!k.tls.enabled) return { name: "certificate", status: "pass", detail: "TLS is off" };
       const p = certPaths(k.tls.certs_dir, k.name);

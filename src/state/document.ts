@@ -39,6 +39,16 @@ export interface ClusterResources {
     secret: { name: string; namespaces: string[] };
   };
   routes?: RouteRecord[];
+  /** Firestream's key in kube-system's `coredns-custom` ConfigMap: every name of the domain answers */
+  ingress_dns?: {
+    domain: string;
+    /** Traefik's Service addresses the names answer with */
+    addresses: string[];
+    /** the ConfigMap key (a `*.server` key: one server block) */
+    key: string;
+    /** Firestream created the ConfigMap (it goes when nothing else is in it) */
+    configmap_created: boolean;
+  };
   dns?: {
     mode: "resolved" | "resolv.conf" | "macos-resolver";
     /** the bridge interface (resolved) */
@@ -49,10 +59,14 @@ export interface ClusterResources {
     domains: string[];
     /** the file was a symbolic link to this (as read from the link) when it was first edited */
     link?: string;
+    /** macOS: the resolver file of the ingress domain (`/etc/resolver/<domain>`) */
+    ingress_file?: string;
   };
   hosts_block?: {
     file: string;
     lines: string[];
+    /** Ingress hosts of the cluster among the lines (where the ingress address is out of reach) */
+    ingress_hosts?: string[];
     /** the file was a symbolic link to this (as read from the link) when the block was written */
     link?: string;
   };

@@ -35,6 +35,12 @@ const resources = looseObject({
     secret: looseObject({ name: string(), namespaces: array(string()) }),
   }).optional(),
   routes: array(route).optional(),
+  ingress_dns: looseObject({
+    domain: string(),
+    addresses: array(string()),
+    key: string(),
+    configmap_created: boolean(),
+  }).optional(),
   dns: looseObject({
     mode: oneOf(["resolved", "resolv.conf", "macos-resolver"]),
     interface: string().optional(),

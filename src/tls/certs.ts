@@ -1,6 +1,6 @@
 /** A local CA shared by all clusters, and per-cluster server certificates signed by it (ECDSA P-256). */
 import type * as X509 from "@peculiar/x509";
-import type { K3dConfig } from "../config/schema.ts";
+import { ingressDomain, type K3dConfig } from "../config/schema.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { registryContainer } from "../tools/k3d_names.ts";
 import { nameText, parseCert, type ParsedCert, pemBlock, signedBy } from "./der.ts";
@@ -74,6 +74,18 @@ export function desiredSans(k: K3dConfig): { dns: string[]; ip: string[] } {
   }
   dns.push(...k.network.hosts);
   return { dns: [...new Set(dns)], ip: ["127.0.0.1", "::1"] };
+}
+
+/**
+ * Why the certificate will not be trusted for names under the ingress domain (it has no
+ * `*.<domain>` name), or undefined when it covers them, or there is nothing to say (TLS or the
+ * wildcard DNS off).
+ */
+export function ingressCertificateGap(k: K3dConfig): string | undefined {
+  if (!k.tls.enabled || !k.ingress.wildcard_dns) return undefined;
+  const domain = ingressDomain(k);
+  if (desiredSans(k).dns.includes(`*.${domain}`)) return undefined;
+  return `the certificate does not cover *.${domain}: names under it resolve, but browsers will not trust https to them; set tls.certificate.common_name = "*.${domain}"`;
 }
 
 /** What the certificate on disk says. */

@@ -5,6 +5,7 @@ import {
   certPaths,
   desiredSans,
   ensureCa,
+  ingressCertificateGap,
   issueCert,
   readCert,
   renewalReason,
@@ -97,4 +98,35 @@ Deno.test("tls: any subject values round-trip into the certificate unchanged", a
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("certs: plan names an ingress domain the certificate does not cover", () => {
+  const k3d = (raw: Record<string, unknown>) =>
+    validate({ cluster: { k3d: raw } }, "firestream.toml").cluster.k3d;
+  assertEquals(ingressCertificateGap(k3d({})), undefined);
+  assertEquals(
+    ingressCertificateGap(
+      k3d({
+        ingress: { domain: "apps.example.test" },
+        tls: { certificate: { common_name: "*.apps.example.test" } },
+      }),
+    ),
+    undefined,
+  );
+  const gap = ingressCertificateGap(k3d({ ingress: { domain: "apps.example.test" } }));
+  assertOk(gap?.includes("does not cover *.apps.example.test"), gap);
+  assertOk(gap?.includes('common_name = "*.apps.example.test"'), gap);
+  // nothing to say without TLS or without the wildcard DNS
+  assertEquals(
+    ingressCertificateGap(
+      k3d({ ingress: { domain: "apps.example.test" }, tls: { enabled: false } }),
+    ),
+    undefined,
+  );
+  assertEquals(
+    ingressCertificateGap(
+      k3d({ ingress: { domain: "apps.example.test", wildcard_dns: false } }),
+    ),
+    undefined,
+  );
 });

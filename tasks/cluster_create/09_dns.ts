@@ -1,6 +1,8 @@
 /** DNS: cluster names resolve on the host (split DNS, two resolv.conf blocks, or /etc/resolver), then the seed's DNS test. */
 import type { ClusterContext } from "../context.ts";
 import { clusterDnsAddress } from "../../src/tools/k3d_config.ts";
+import { ingressDomain } from "../../src/config/schema.ts";
+import { ingressResolverPath } from "../../src/host/ingress_dns.ts";
 import { type CheckResult, StepFailure, type Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import {
@@ -37,13 +39,24 @@ function bridge(ctx: ClusterContext): string {
   return bridgeInterface(net);
 }
 
+/** The ingress domain the host sends to kube-dns too, when the wildcard DNS is on. */
+function ingressZone(ctx: ClusterContext): string | undefined {
+  return ctx.k3d.ingress.wildcard_dns ? ingressDomain(ctx.k3d) : undefined;
+}
+
 /** What this step reads: the DNS method, the cluster's bridge and the files it may write. */
-function reads() {
+function reads(ctx: ClusterContext) {
+  const zone = ingressZone(ctx);
+  const mac = Deno.build.os === "darwin";
   return [
     dnsRead,
     dockerRead,
     fileRead(resolvConfPath()),
-    ...(Deno.build.os === "darwin" ? [fileRead(macResolverPath())] : []),
+    ...(mac ? [fileRead(macResolverPath())] : []),
+    ...(mac && zone ? [fileRead(ingressResolverPath(zone))] : []),
+    ...(mac && ctx.record.resources.dns?.ingress_file
+      ? [fileRead(ctx.record.resources.dns.ingress_file)]
+      : []),
   ];
 }
 
@@ -51,12 +64,23 @@ function reads() {
 function desiredNow(ctx: ClusterContext): DnsRecord {
   const server = clusterDnsAddress(ctx.k3d);
   const { mode } = ctx.live.now(dnsRead);
+  const zone = ingressZone(ctx);
   if (mode === "resolved") {
-    return { mode, interface: bridge(ctx), server, domains: [`~${CLUSTER_DOMAIN}`] };
+    // the ingress domain is a routing domain beside cluster.local: its names ask kube-dns too
+    const domains = [`~${CLUSTER_DOMAIN}`, ...(zone ? [`~${zone}`] : [])];
+    return { mode, interface: bridge(ctx), server, domains };
   }
   if (mode === "macos-resolver") {
-    return { mode, file: macResolverPath(), server, domains: [CLUSTER_DOMAIN] };
+    const domains = [CLUSTER_DOMAIN, ...(zone ? [zone] : [])];
+    return {
+      mode,
+      file: macResolverPath(),
+      server,
+      domains,
+      ...(zone ? { ingress_file: ingressResolverPath(zone) } : {}),
+    };
   }
+  // resolv.conf: kube-dns is asked first already, and answers the ingress domain itself
   const file = resolvConfPath();
   // a link (systemd-resolved's stub, resolvconf) stays one: recorded, so delete restores exactly it
   const link = ctx.record.resources.dns?.file === file
@@ -67,7 +91,7 @@ function desiredNow(ctx: ClusterContext): DnsRecord {
 
 /** The DNS settings wanted, read afresh. */
 async function desired(ctx: ClusterContext): Promise<DnsRecord> {
-  await ctx.live.refresh(ctx, reads());
+  await ctx.live.refresh(ctx, reads(ctx));
   return desiredNow(ctx);
 }
 
@@ -75,12 +99,21 @@ async function desired(ctx: ClusterContext): Promise<DnsRecord> {
 function differs(ctx: ClusterContext, want: DnsRecord): string | undefined {
   if (want.mode === "resolved") {
     const link = ctx.live.now(dnsRead).links[want.interface!] ?? { dns: [], domains: [] };
-    const set = link.dns.includes(want.server) && link.domains.includes(`~${CLUSTER_DOMAIN}`);
+    // a routing domain recorded before and no longer wanted (the ingress domain changed) must go
+    const stale = (ctx.record.resources.dns?.domains ?? []).filter((d) =>
+      !want.domains.includes(d) && link.domains.includes(d)
+    );
+    const set = link.dns.includes(want.server) &&
+      want.domains.every((d) => link.domains.includes(d)) && !stale.length;
     return set ? undefined : [...link.dns, ...link.domains].join(" ") || "nothing";
   }
   const text = ctx.live.now(fileRead(want.file!)).text;
   if (want.mode === "macos-resolver") {
-    return text === macResolverText(want.server) ? undefined : text ? "other settings" : "missing";
+    const old = ctx.record.resources.dns?.ingress_file;
+    const files = [want.file!, ...(want.ingress_file ? [want.ingress_file] : [])];
+    const set = files.every((f) => ctx.live.now(fileRead(f)).text === macResolverText(want.server));
+    const stale = old && old !== want.ingress_file && ctx.live.now(fileRead(old)).text;
+    return set && !stale ? undefined : text ? "other settings" : "missing";
   }
   return resolvConfWith(text, { cluster: ctx.name, server: want.server }).text === text
     ? undefined
@@ -96,8 +129,9 @@ function check(ctx: ClusterContext): CheckResult {
   const now = differs(ctx, want);
   if (now === undefined) return { diffs: [], record: rec ?? want };
   const where = want.mode === "resolved" ? `resolvectl ${want.interface}` : want.file!;
+  // drift: the machine moved away from what is recorded, for settings the config still wants
   const same = rec?.mode === want.mode && rec.interface === want.interface &&
-    rec.file === want.file;
+    rec.file === want.file && JSON.stringify(rec.domains) === JSON.stringify(want.domains);
   return {
     diffs: [{
       key: `dns ${where}`,
@@ -145,7 +179,7 @@ const dns: Task<ClusterContext, DnsUndo> = {
     const want = await desired(ctx);
     const moved = previous &&
       (previous.mode !== want.mode || previous.interface !== want.interface ||
-        previous.file !== want.file);
+        previous.file !== want.file || previous.ingress_file !== want.ingress_file);
     if (moved) await removeDns(ctx.name, ctx.stateDir, previous);
     try {
       await setDns(ctx.name, ctx.stateDir, want, ctx.notice);

@@ -2,10 +2,10 @@
 import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { readBlock, removeBlock } from "../../src/host/block.ts";
-import { hostsLines, writeHostsBlock } from "../../src/host/hosts.ts";
+import { hostsLines, ingressHostsFallback, writeHostsBlock } from "../../src/host/hosts.ts";
 import { hostsFilePath, readSystemFile, systemFileLink } from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
-import { fileRead } from "../reads.ts";
+import { fileRead, ingressHostsRead } from "../reads.ts";
 
 type HostsRecord = NonNullable<ClusterResources["hosts_block"]>;
 
@@ -19,9 +19,29 @@ export interface HostsUndo {
 }
 
 /** The record of a block written to `file`, naming the link the file is, if it is one. */
-async function blockRecord(file: string, lines: string[], link?: string): Promise<HostsRecord> {
+async function blockRecord(
+  file: string,
+  lines: string[],
+  link?: string,
+  ingress?: string[],
+): Promise<HostsRecord> {
   link ??= await systemFileLink(file);
-  return link === undefined ? { file, lines } : { file, lines, link };
+  return {
+    file,
+    lines,
+    ...(ingress === undefined ? {} : { ingress_hosts: ingress }),
+    ...(link === undefined ? {} : { link }),
+  };
+}
+
+/**
+ * The Ingress hosts the block holds: where the ingress address is out of the host's reach, those
+ * the cluster has now (those recorded while it does not answer); else none.
+ */
+function ingressNow(ctx: ClusterContext): string[] | undefined {
+  if (!ingressHostsFallback(ctx.k3d)) return undefined;
+  return ctx.live.now(ingressHostsRead) ??
+    ctx.record.resources.hosts_block?.ingress_hosts ?? [];
 }
 
 const hosts: Task<ClusterContext, HostsUndo> = {
@@ -31,7 +51,10 @@ const hosts: Task<ClusterContext, HostsUndo> = {
   enabled: (ctx) =>
     !ctx.options.skipHostNetwork &&
     (ctx.k3d.network.patch_etc_hosts || Boolean(ctx.record.resources.hosts_block)),
-  reads: (ctx) => [fileRead(ctx.record.resources.hosts_block?.file ?? hostsFilePath())],
+  reads: (ctx) => [
+    fileRead(ctx.record.resources.hosts_block?.file ?? hostsFilePath()),
+    ...(ingressHostsFallback(ctx.k3d) ? [ingressHostsRead] : []),
+  ],
   slots: ["resources.hosts_block"],
   check: (ctx) => {
     const rec = ctx.record.resources.hosts_block;
@@ -41,11 +64,39 @@ const hosts: Task<ClusterContext, HostsUndo> = {
     if (!ctx.k3d.network.patch_etc_hosts) {
       return { diffs: [{ key: `hosts block in ${file}`, from: current ?? null, to: null }] };
     }
-    const lines = hostsLines(ctx.k3d, removeBlock(text, ctx.name));
+    const ingress = ingressNow(ctx);
+    const rest = removeBlock(text, ctx.name);
+    const lines = hostsLines(ctx.k3d, rest, ingress);
     if (JSON.stringify(current) === JSON.stringify(lines)) {
+      const base = rec ?? (link === undefined ? { file, lines } : { file, lines, link });
+      const { ingress_hosts: _, ...plain } = base;
       return {
         diffs: [],
-        record: rec ?? (link === undefined ? { file, lines } : { file, lines, link }),
+        record: ingress === undefined ? plain : { ...plain, ingress_hosts: ingress },
+      };
+    }
+    // the block is as recorded, but the cluster's Ingresses changed: each host added or gone
+    const had = rec?.ingress_hosts ?? [];
+    if (
+      ingress && rec &&
+      JSON.stringify(current) === JSON.stringify(hostsLines(ctx.k3d, rest, had))
+    ) {
+      return {
+        diffs: [
+          ...ingress.filter((n) => !had.includes(n)).map((n) => ({
+            key: `ingress host ${n}`,
+            from: null,
+            to: "127.0.0.1",
+            drift: true,
+          })),
+          ...had.filter((n) => !ingress.includes(n)).map((n) => ({
+            key: `ingress host ${n}`,
+            from: "127.0.0.1",
+            to: null,
+            drift: true,
+          })),
+        ],
+        note: "Ingress hosts of the cluster at 127.0.0.1 (its address is out of this host's reach)",
       };
     }
     // the block is not what the record says: edited or removed outside firestream
@@ -69,9 +120,11 @@ const hosts: Task<ClusterContext, HostsUndo> = {
       delete ctx.record.resources.hosts_block;
       return { file, before, link };
     }
-    const lines = hostsLines(ctx.k3d, removeBlock(await readSystemFile(file), ctx.name));
+    if (ingressHostsFallback(ctx.k3d)) await ctx.live.refresh(ctx, [ingressHostsRead]);
+    const ingress = ingressNow(ctx);
+    const lines = hostsLines(ctx.k3d, removeBlock(await readSystemFile(file), ctx.name), ingress);
     await writeHostsBlock(ctx.name, ctx.stateDir, file, lines, link);
-    ctx.record.resources.hosts_block = await blockRecord(file, lines, link);
+    ctx.record.resources.hosts_block = await blockRecord(file, lines, link, ingress);
     return { file, before, link };
   },
   // died while writing it: the block goes back to what the record holds (none for a new cluster)

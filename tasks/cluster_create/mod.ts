@@ -12,6 +12,7 @@ import routes from "./08_routes.ts";
 import dns from "./09_dns.ts";
 import hosts from "./10_hosts.ts";
 import portForward from "./11_port_forward.ts";
+import ingressDns from "./12_ingress_dns.ts";
 
 /**
  * Every task of a create, in order. `needs` lets independent steps overlap: certificates and the
@@ -25,6 +26,7 @@ export const createTasks: AnyTask<ClusterContext>[] = [
   agents,
   ready,
   tlsSecret,
+  ingressDns,
   routes,
   dns,
   hosts,

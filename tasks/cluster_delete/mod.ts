@@ -9,6 +9,7 @@ import tlsSecret from "./05_tls_secret.ts";
 import cluster from "./06_cluster.ts";
 import registry from "./07_registry.ts";
 import certs from "./08_certs.ts";
+import ingressDns from "./09_ingress_dns.ts";
 
 /** Every task of a delete, in order. */
 export const deleteTasks: AnyTask<ClusterContext>[] = [
@@ -16,6 +17,7 @@ export const deleteTasks: AnyTask<ClusterContext>[] = [
   hosts,
   dns,
   routes,
+  ingressDns,
   tlsSecret,
   cluster,
   registry,

@@ -7,12 +7,14 @@ Deno.test("create: calls, state and kube contexts; a second create changes nothi
     const r = await h.ok(["cluster", "create", "--yes"]);
     assertMatch(r.stdout, "Cluster firestream-local is ready.");
     const mutating = h.mutatingCalls();
-    assertEquals(mutating.length, 2, mutating.join("\n"));
+    assertEquals(mutating.length, 3, mutating.join("\n"));
     assertMatch(mutating[0], /^k3d registry create registry\.localhost --port 127\.0\.0\.1:\d+$/);
     assertMatch(
       mutating[1],
       /^k3d cluster create --config .*\/\.firestream\/k3d\/firestream-local\.yaml$/,
     );
+    // every name of the ingress domain: the coredns-custom ConfigMap with Firestream's key
+    assertEquals(mutating[2], "kubectl --context k3d-firestream-local create -f -");
     const kubectlCalls = h.calls().filter((c) =>
       c.tool === "kubectl" && !c.argv.includes("version")
     );

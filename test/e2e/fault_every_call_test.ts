@@ -94,6 +94,15 @@ function disagreements(h: SimHost): string[] {
       out.push(`dns: link ${linkSet}, resolv.conf ${resolvSet}, state ${JSON.stringify(res.dns)}`);
     }
   }
+  // the ingress domain's key in CoreDNS's coredns-custom, while the cluster runs
+  const server = w.containers[`k3d-${NAME}-server-0`];
+  if (cluster && server?.running) {
+    const key = cluster.kube.objects.configmaps?.["kube-system/coredns-custom"]?.data
+      ?.["firestream.server"];
+    if (Boolean(key) !== Boolean(res.ingress_dns)) {
+      out.push(`ingress dns: key ${Boolean(key)}, state ${JSON.stringify(res.ingress_dns)}`);
+    }
+  }
   const hosts = Deno.readTextFileSync(h.hostsFile).includes(`# BEGIN firestream ${NAME}`);
   if (hosts !== Boolean(res.hosts_block)) {
     out.push(`hosts block: machine ${hosts}, state ${Boolean(res.hosts_block)}`);

@@ -77,6 +77,14 @@ Deno.test("delete previews every change it will undo before it asks, as terrafor
       "",
       ...registryBlock,
       "",
+      "  # cluster.firestream-local.ingress-dns will be destroyed",
+      "  - cluster.firestream-local.ingress-dns {",
+      `      - coredns-custom firestream.server = ${
+        q(`firestream.local → ${r.ingress_dns.addresses.join(", ")}`)
+      } -> null`,
+      "      # the coredns-custom ConfigMap goes when nothing else is in it",
+      "    }",
+      "",
       "  # cluster.firestream-local.routes will be destroyed",
       "  - cluster.firestream-local.routes {",
       ...r.routes.map((x: { cidr: string; via: string }) =>
@@ -122,7 +130,7 @@ Deno.test("delete previews every change it will undo before it asks, as terrafor
         '      - container = "k3d-registry.localhost" -> null',
         `      - address = ${q(registry)} -> null`,
         "    }",
-      ], 5),
+      ], 6),
     );
     const keeping = await h.run(["cluster", "rm", "--keep-registry"]);
     assertEquals(keeping.code, 1);
@@ -133,19 +141,20 @@ Deno.test("delete previews every change it will undo before it asks, as terrafor
         "    cluster.firestream-local.registry {",
         `      # k3d-registry.localhost (${registry}) kept: --keep-registry`,
         "    }",
-      ], 4),
+      ], 5),
     );
     assertEquals(Object.keys(h.world().clusters), ["firestream-local"], "nothing was deleted");
     // --json carries the same changes, with their diffs
     const kept = await h.ok(["cluster", "rm", "--yes", "--keep-registry", "-o", "json"]);
     const doc = JSON.parse(kept.stdout);
     assertEquals([doc.cluster, doc.deleted], ["firestream-local", true]);
-    assertEquals(doc.summary, { create: 0, update: 0, replace: 0, delete: 4 });
+    assertEquals(doc.summary, { create: 0, update: 0, replace: 0, delete: 5 });
     assertEquals(
       doc.changes.map((c: { address: string; action: string }) => [c.address, c.action]),
       [
         ["cluster.firestream-local", "delete"],
         ["cluster.firestream-local.registry", "no-op"],
+        ["cluster.firestream-local.ingress-dns", "delete"],
         ["cluster.firestream-local.routes", "delete"],
         ["cluster.firestream-local.dns", "delete"],
         ["cluster.firestream-local.hosts", "delete"],

@@ -57,10 +57,14 @@ Deno.test("network: with systemd-resolved, split DNS on the cluster bridge; reso
     await h.ok(["cluster", "create", "--yes"]);
     const world = h.world();
     const bridge = world.networks["k3d-firestream-local"].bridge;
-    assertEquals(world.links[bridge], { dns: ["10.43.0.10"], domains: ["~cluster.local"] });
+    // the ingress domain is a routing domain beside cluster.local
+    assertEquals(world.links[bridge], {
+      dns: ["10.43.0.10"],
+      domains: ["~cluster.local", "~firestream.local"],
+    });
     assertEquals(h.mutatingCalls().filter((c) => c.startsWith("resolvectl")), [
       `resolvectl dns ${bridge} 10.43.0.10`,
-      `resolvectl domain ${bridge} ~cluster.local`,
+      `resolvectl domain ${bridge} ~cluster.local ~firestream.local`,
     ]);
     assertEquals(Deno.readTextFileSync(h.resolvConf), resolvBefore);
     await h.ok(["cluster", "delete", "--yes"]);
@@ -99,7 +103,7 @@ Deno.test("network: a route to another gateway is an error unless --force; force
         "    }",
       ].join("\n"),
     );
-    assertMatch(del.stdout, "Plan: 0 to add, 1 to change, 0 to replace, 4 to destroy.");
+    assertMatch(del.stdout, "Plan: 0 to add, 1 to change, 0 to replace, 5 to destroy.");
     assertEquals(routesOf(h), ["10.43.0.0/16 via 172.17.0.9"]);
   });
 });

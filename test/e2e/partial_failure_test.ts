@@ -180,7 +180,10 @@ Deno.test("DNS on: a failing `resolvectl domain` takes back `resolvectl dns`; th
         "configure_dns = true",
       ),
     );
-    h.fault(`resolvectl domain ${bridge} ~cluster.local`, "Failed to set domain configuration");
+    h.fault(
+      `resolvectl domain ${bridge} ~cluster.local ~firestream.local`,
+      "Failed to set domain configuration",
+    );
     h.clearCalls();
     const r = await h.run(["apply", "--yes"]);
     assertEquals(r.code, 1, r.stderr);
@@ -192,12 +195,15 @@ Deno.test("DNS on: a failing `resolvectl domain` takes back `resolvectl dns`; th
       h.mutatingCalls().filter((c) => c.startsWith("resolvectl")),
       [
         `resolvectl dns ${bridge} 10.43.0.10`,
-        `resolvectl domain ${bridge} ~cluster.local`,
+        `resolvectl domain ${bridge} ~cluster.local ~firestream.local`,
         `resolvectl revert ${bridge}`,
       ],
     );
     await h.ok(["apply", "--yes"]);
-    assertEquals(h.world().links[bridge], { dns: ["10.43.0.10"], domains: ["~cluster.local"] });
+    assertEquals(h.world().links[bridge], {
+      dns: ["10.43.0.10"],
+      domains: ["~cluster.local", "~firestream.local"],
+    });
     assertEquals((await h.state()).clusters[NAME].resources.dns.interface, bridge);
     const plan = await h.run(["plan", "--detailed-exitcode"]);
     assertEquals(plan.code, 0, plan.stdout);

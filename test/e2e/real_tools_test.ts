@@ -46,10 +46,17 @@ Deno.test("k3d's API port is read from the nodes: an import on a non-default por
     const info = JSON.parse((await h.ok(["cluster", "info", "legacy", "--json"])).stdout);
     assertEquals(info.api, `https://127.0.0.1:${api}`);
     assertEquals(info.drift, []);
-    // the config names the true port: nothing to do, certainly no replacement
+    // the config names the true port: nothing to do to the cluster, certainly no replacement; the
+    // imported cluster only gets the ingress names' key in its CoreDNS
     const plan = await h.run(["plan", "--detailed-exitcode", "--json"]);
-    assertEquals(plan.code, 0, plan.stdout + plan.stderr);
-    assertEquals(JSON.parse(plan.stdout).summary, { create: 0, update: 0, replace: 0, delete: 0 });
+    const planned = JSON.parse(plan.stdout);
+    assertEquals(planned.summary, { create: 1, update: 0, replace: 0, delete: 0 }, plan.stdout);
+    assertEquals(
+      planned.changes.map((c: { address: string; action: string }) => [c.address, c.action]),
+      [["cluster.legacy", "no-op"], ["cluster.legacy.ingress-dns", "create"]],
+    );
+    await h.ok(["apply", "--yes"]);
+    assertEquals((await h.run(["plan", "--detailed-exitcode"])).code, 0);
   });
 });
 

@@ -3,7 +3,8 @@
  * kind of drift plans its exact key, before and after, labelled as drift; apply then converges.
  */
 import { assertEquals, assertOk } from "../assert.ts";
-import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { testConfig, withSimHost } from "../sim/harness.ts";
+import { change, converges, planned } from "./plans.ts";
 
 const CLUSTER = "firestream-local";
 
@@ -12,38 +13,6 @@ function everythingOn(): string {
     "[cluster.k3d.tls]\nenabled = false",
     '[cluster.k3d.tls]\nenabled = true\nnamespaces = ["default"]',
   );
-}
-
-interface Change {
-  address: string;
-  action: string;
-  cause: string;
-  diffs: {
-    key: string;
-    from?: unknown;
-    to?: unknown;
-    drift?: boolean;
-    forces_replacement?: boolean;
-  }[];
-}
-
-async function planned(h: SimHost): Promise<Change[]> {
-  const r = await h.run(["plan", "--json", "--detailed-exitcode"]);
-  assertEquals(r.code, 2, `plan should see a change\n${r.stdout}\n${r.stderr}`);
-  return JSON.parse(r.stdout).changes;
-}
-
-function change(changes: Change[], address: string): Change {
-  const c = changes.find((x) => x.address === address);
-  assertOk(c, `${address} in ${changes.map((x) => x.address).join(", ")}`);
-  return c!;
-}
-
-/** apply repairs the drift, and the next plan is empty. */
-async function converges(h: SimHost): Promise<void> {
-  await h.ok(["apply", "--yes"]);
-  const again = await h.run(["plan", "--detailed-exitcode"]);
-  assertEquals(again.code, 0, again.stdout + again.stderr);
 }
 
 Deno.test("refresh: a no-op plan makes at most 5 read-only calls, all started before any ends", async () => {

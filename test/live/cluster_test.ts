@@ -48,6 +48,22 @@ const sh = async (program: string, ...args: string[]) => {
   return r.stdout;
 };
 
+/** An Ingress for `host` to live-web; without `secret`, Traefik's default certificate serves it. */
+const INGRESS = (name: string, host: string, secret?: string) =>
+  `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: ${name} }
+spec:
+  tls: [{ hosts: ["${host}"]${secret ? `, secretName: ${secret}` : ""} }]
+  rules:
+    - host: ${host}
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend: { service: { name: live-web, port: { number: 8080 } } }
+`;
+
 const APP = (image: string, host: string, secret: string) => `
 apiVersion: apps/v1
 kind: Deployment
@@ -71,23 +87,27 @@ spec:
   selector: { app: live-web }
   ports: [{ name: http, port: 8080, targetPort: 8080 }]
 ---
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: live-web }
+${INGRESS("live-web", host, secret)}`;
+
+/** A pod fetching `url` with the CA from the ConfigMap live-ca; curl retries while CoreDNS reloads. */
+const CURL_POD = (url: string) => `
+apiVersion: v1
+kind: Pod
+metadata: { name: live-curl }
 spec:
-  tls: [{ hosts: ["${host}"], secretName: ${secret} }]
-  rules:
-    - host: ${host}
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend: { service: { name: live-web, port: { number: 8080 } } }
+  restartPolicy: Never
+  containers:
+    - name: curl
+      image: curlimages/curl:8.11.1
+      args: ["-fsS", "--retry", "60", "--retry-delay", "3", "--retry-all-errors", "--cacert", "/ca/ca.crt", "${url}"]
+      volumeMounts: [{ name: ca, mountPath: /ca }]
+  volumes: [{ name: ca, configMap: { name: live-ca } }]
 `;
 
 Deno.test({
   name: "live: the seed's config on real k3d: registry, TLS through Traefik, routes, DNS, hosts, " +
-    "dev-mode forwarding, logs, agents in place, and a delete that leaves nothing",
+    "every name of the ingress domain, dev-mode forwarding, logs, agents in place, and a delete " +
+    "that leaves nothing",
   ignore: !live,
 }, async () => {
   const dir = await Deno.makeTempDir({ prefix: "firestream-live-" });
@@ -190,6 +210,51 @@ Deno.test({
       /hello-live/,
     );
 
+    // every name of the ingress domain: an Ingress for a name written nowhere resolves on the
+    // host (kube-dns answers the domain through the routing domain or resolv.conf) and in a pod,
+    // and answers through Traefik with the wildcard certificate
+    const wildcard = `never-written-${crypto.randomUUID().slice(0, 6)}.firestream.local`;
+    const traefikIp = await kubectl(
+      "get",
+      "service",
+      "traefik",
+      "-n",
+      "kube-system",
+      "-o",
+      "jsonpath={.spec.clusterIP}",
+    );
+    const wildcardFile = `${dir}/wildcard.yaml`;
+    // an Ingress for a name written nowhere: Traefik's default certificate (the wildcard) serves it
+    await Deno.writeTextFile(wildcardFile, INGRESS("live-wildcard", wildcard));
+    await kubectl("apply", "-f", wildcardFile);
+    // CoreDNS loads the coredns-custom key within about a minute (kubelet sync, then reload)
+    const answered = await eventually(`getent hosts ${wildcard}`, 150_000, async () => {
+      const r = await run("getent", ["hosts", wildcard]);
+      return r.code === 0 ? r.stdout : undefined;
+    });
+    assertEquals(answered.trim().split(/\s+/)[0], traefikIp);
+    assertMatch(
+      await eventually(
+        `https://${wildcard}/ from the host`,
+        60_000,
+        () => curl(`https://${wildcard}/`, ["--cacert", caFile]),
+      ),
+      /hello-live/,
+    );
+    await kubectl("create", "configmap", "live-ca", `--from-file=ca.crt=${caFile}`);
+    const curlPod = `${dir}/curl.yaml`;
+    await Deno.writeTextFile(curlPod, CURL_POD(`https://${wildcard}/`));
+    await kubectl("apply", "-f", curlPod);
+    await eventually("the same URL from a pod", 300_000, async () => {
+      const phase = await kubectl("get", "pod", "live-curl", "-o", "jsonpath={.status.phase}");
+      if (phase === "Failed") throw new Error(await kubectl("logs", "live-curl"));
+      return phase === "Succeeded" ? phase : undefined;
+    });
+    assertMatch(await kubectl("logs", "live-curl"), /hello-live/);
+    const ingressInfo = JSON.parse((await fs("cluster", "info", "--json")).stdout);
+    assertEquals(ingressInfo.ingress.domain, "firestream.local");
+    assertEquals(ingressInfo.ingress.status, "pass", JSON.stringify(ingressInfo.ingress));
+
     // dev mode: the service on 127.0.0.1:<port + offset>, back within 2 s after its forward dies
     await fs("cluster", "port-forward", "--detach");
     assertMatch(
@@ -237,6 +302,8 @@ Deno.test({
   } finally {
     const deleted = await fs("cluster", "delete", "--yes", "--purge-certs");
     assertEquals(deleted.code, 0, deleted.stderr);
+    const gone = await run("getent", ["hosts", `never-written.firestream.local`]);
+    assertEquals(gone.code, 2, `an ingress name still resolves after delete: ${gone.stdout}`);
     const list = await run("k3d", ["cluster", "list", "-o", "json"]);
     assertEquals(JSON.parse(list.stdout).some((c: { name: string }) => c.name === name), false);
     assertEquals(await Deno.readFile("/etc/hosts"), hostsBefore);

@@ -1,9 +1,16 @@
 /**
  * Runs inside a private network + mount namespace (`unshare -n -m`): dnsmasq as kube-dns on
  * 10.43.0.10 and as the upstream on 10.99.0.53, both on the namespace's loopback; `cluster create` on
- * the simulated host in resolv.conf mode; the written resolv.conf, hosts file and a known
- * nsswitch.conf bind-mounted over /etc; `getent hosts` through the real glibc resolver; then
- * `cluster delete`. Prints one JSON document with what every name answered.
+ * the simulated host in resolv.conf mode (or with systemd-resolved); the written resolv.conf, hosts
+ * file and a known nsswitch.conf bind-mounted over /etc; `getent hosts` through the real glibc
+ * resolver; then `cluster delete`. Prints one JSON document with what every name answered.
+ *
+ * kube-dns answers the ingress domain as the server block Firestream wrote into the cluster's
+ * `coredns-custom` tells CoreDNS to (read back and evaluated by test/sim/coredns.ts): every name
+ * under the block's zone, with its address. With systemd-resolved, a second dnsmasq stands in for
+ * resolved's stub (127.0.0.54, resolved's proxy stub address) and routes exactly as the links'
+ * settings Firestream made through `resolvectl` say: each `~domain` of a link to that link's
+ * server, everything else upstream.
  *
  * 10.43.0.10 is on the loopback only while names are looked up: preflight rightly refuses a service
  * network that overlaps an address of the host, so while the CLI runs, kube-dns answers its DNS test
@@ -11,6 +18,7 @@
  */
 import { type SimHost, simHost, testConfig } from "../sim/harness.ts";
 import { findProgram, run } from "./require.ts";
+import { answerFromServers, loadCustomServers } from "../sim/coredns.ts";
 
 /** What the test asks for. */
 export interface DnsCase {
@@ -20,6 +28,8 @@ export interface DnsCase {
   lookup: boolean;
   /** also stop the cluster with firestream, look up again, and start it with apply */
   stop: boolean;
+  /** the host's DNS method @default "resolv.conf" */
+  mode?: "resolv.conf" | "resolved";
 }
 
 /** One name and what `getent hosts` answered ("" for no answer). */
@@ -32,6 +42,11 @@ export interface Row {
 /** What the helper reports. */
 export interface DnsOutcome {
   written: { resolv: string; hosts: string };
+  /** the zone and address of the server block Firestream wrote for CoreDNS */
+  ingress: { zone: string; address: string };
+  /** resolved: the cluster bridge's settings after create, and after delete */
+  link?: { dns: string[]; domains: string[] };
+  linkAfter?: { dns: string[]; domains: string[] } | null;
   create: string;
   tables: { label: string; rows: Row[] }[];
   /** queries kube-dns received while the cluster was stopped */
@@ -44,21 +59,32 @@ export const KUBE_DNS = "10.43.0.10";
 export const UPSTREAM = "10.99.0.53";
 /** Where kube-dns answers the CLI's own DNS test. */
 const PROBE = "127.0.0.53";
+/** Where the stand-in for systemd-resolved's stub listens. */
+const STUB = "127.0.0.54";
 /** kube-dns: the cluster's names, NXDOMAIN for the rest of cluster.local, the rest upstream. */
 const KUBE_DNS_ARGS = [
   "--host-record=kubernetes.default.svc.cluster.local,10.43.0.1",
   "--local=/cluster.local/",
   `--server=${UPSTREAM}`,
 ];
-const NAMES: [string, string][] = [
-  ["kubernetes.default.svc.cluster.local", "10.43.0.1"],
-  ["kubernetes.default", "10.43.0.1"],
-  ["kubernetes", "10.43.0.1"],
-  ["www.example.com", "93.184.216.34"],
-  ["k3d-registry.localhost", "127.0.0.1"],
-  ["firestream.local", "127.0.0.1"],
-  ["app.firestream.local", "127.0.0.1"],
-];
+/** The names looked up and what each must answer (INGRESS: the ingress address). */
+const INGRESS = "ingress";
+function names(mode: "resolv.conf" | "resolved"): [string, string][] {
+  return [
+    ["kubernetes.default.svc.cluster.local", "10.43.0.1"],
+    // short names come from resolv.conf's search line; resolved's stub is given routing domains only
+    ...(mode === "resolv.conf"
+      ? [["kubernetes.default", "10.43.0.1"], ["kubernetes", "10.43.0.1"]] as [string, string][]
+      : []),
+    ["www.example.com", "93.184.216.34"],
+    ["k3d-registry.localhost", "127.0.0.1"],
+    ["firestream.local", "127.0.0.1"],
+    ["app.firestream.local", "127.0.0.1"],
+    // names written nowhere: the cluster's DNS answers the whole domain
+    ["anything.firestream.local", INGRESS],
+    ["a.b.deep.firestream.local", INGRESS],
+  ];
+}
 
 async function must(program: string, args: string[]): Promise<string> {
   const r = await run(findProgram(program) ?? program, args);
@@ -103,18 +129,44 @@ async function waitForDns(server: string, name: string): Promise<void> {
   throw new Error(`dnsmasq on ${server} does not answer for ${name}`);
 }
 
-/** Every name through glibc; while the cluster is stopped its names are not expected to answer. */
-async function lookUp(stopped = false): Promise<Row[]> {
+/**
+ * Every name through glibc; while the cluster is stopped its names (the cluster's and the ingress
+ * domain's) are not expected to answer.
+ */
+async function lookUp(
+  mode: "resolv.conf" | "resolved",
+  ingress: string,
+  stopped = false,
+): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const [name, want] of NAMES) {
+  for (const [name, expected] of names(mode)) {
+    const want = expected === INGRESS ? ingress : expected;
     const r = await run(findProgram("getent")!, ["hosts", name]);
     rows.push({
       name,
       answer: r.code === 0 ? r.stdout.trim().split(/\s+/)[0] : "",
-      want: stopped && want.startsWith("10.43.") ? "" : want,
+      want: stopped && (want.startsWith("10.43.") || want === ingress) ? "" : want,
     });
   }
   return rows;
+}
+
+/** The zone and address of the server block in the cluster's `coredns-custom`, as CoreDNS reads it. */
+function ingressBlock(h: SimHost): { zone: string; address: string } {
+  const data = Object.values(h.world().clusters)[0].kube.objects.configmaps
+    ?.["kube-system/coredns-custom"]?.data ?? {};
+  const blocks = loadCustomServers(data);
+  const zone = blocks[0]?.zones[0]?.replace(/\.$/, "");
+  if (!zone) throw new Error("no server block in coredns-custom");
+  const answer = answerFromServers(blocks, `probe.${zone}`, "A");
+  const address = answer?.answers[0]?.data;
+  if (!address) throw new Error(`the server block for ${zone} answers no address`);
+  return { zone, address };
+}
+
+/** dnsmasq arguments that answer as the server block does: every name of the zone, its address. */
+function ingressArgs(ingress: { zone: string; address: string }): string[] {
+  return [`--address=/${ingress.zone}/${ingress.address}`];
 }
 
 /** Binds the host's files over /etc (again after each write: a rename makes a new file). */
@@ -128,9 +180,13 @@ async function bindEtc(h: SimHost, nsswitch: string): Promise<void> {
 }
 
 /** Runs `fn` with kube-dns on 10.43.0.10 (the address exists only meanwhile). */
-async function withKubeDns<T>(root: string, fn: () => Promise<T>): Promise<T> {
+async function withKubeDns<T>(
+  root: string,
+  ingress: { zone: string; address: string },
+  fn: () => Promise<T>,
+): Promise<T> {
   await must("ip", ["addr", "add", `${KUBE_DNS}/32`, "dev", "lo"]);
-  const server = dnsmasq(KUBE_DNS, root, KUBE_DNS_ARGS);
+  const server = dnsmasq(KUBE_DNS, root, [...ingressArgs(ingress), ...KUBE_DNS_ARGS]);
   try {
     await waitForDns(KUBE_DNS, "kubernetes.default.svc.cluster.local");
     return await fn();
@@ -151,16 +207,38 @@ async function cli(h: SimHost, args: string[]): Promise<string> {
   return r.stderr;
 }
 
+/**
+ * systemd-resolved's stub as the links' settings make it route: each routing domain (`~d`) of a
+ * link to that link's first server; everything else upstream (the host's own link).
+ */
+function stubArgs(links: Record<string, { dns: string[]; domains: string[] }>): string[] {
+  const args: string[] = [];
+  for (const link of Object.values(links)) {
+    for (const d of link.domains.filter((x) => x.startsWith("~") && link.dns[0])) {
+      args.push(`--server=/${d.slice(1)}/${link.dns[0]}`);
+    }
+  }
+  return [...args, `--server=${UPSTREAM}`];
+}
+
+/** The cluster bridge's settings (the link whose server is kube-dns), or null. */
+function clusterLink(h: SimHost): { dns: string[]; domains: string[] } | null {
+  const link = Object.values(h.world().links).find((l) => l.dns.includes(KUBE_DNS));
+  return link ? { dns: link.dns, domains: link.domains } : null;
+}
+
 async function main(c: DnsCase): Promise<DnsOutcome> {
+  const mode = c.mode ?? "resolv.conf";
   await must("ip", ["link", "set", "lo", "up"]);
   await must("ip", ["addr", "add", `${UPSTREAM}/32`, "dev", "lo"]);
+  if (mode === "resolved") await must("ip", ["addr", "add", `${STUB}/32`, "dev", "lo"]);
   const config = testConfig({ network: true })
     .replace("[cluster.k3d.tls]\nenabled = false", "[cluster.k3d.tls]\nenabled = true")
     .replace(
       "patch_etc_hosts = true",
       'patch_etc_hosts = true\nhosts = ["app.firestream.local"]',
     );
-  const h = await simHost({ config });
+  const h = await simHost({ config, resolved: mode === "resolved" });
   const servers: Deno.ChildProcess[] = [];
   try {
     servers.push(dnsmasq(PROBE, h.root, KUBE_DNS_ARGS));
@@ -178,6 +256,7 @@ async function main(c: DnsCase): Promise<DnsOutcome> {
 
     const out: DnsOutcome = {
       written: { resolv: "", hosts: "" },
+      ingress: { zone: "", address: "" },
       create: await cli(h, ["cluster", "create", "--yes"]),
       tables: [],
       restored: { resolv: "", hosts: "" },
@@ -186,18 +265,28 @@ async function main(c: DnsCase): Promise<DnsOutcome> {
       resolv: Deno.readTextFileSync(h.resolvConf),
       hosts: Deno.readTextFileSync(h.hostsFile),
     };
+    const ingress = out.ingress = ingressBlock(h);
+    if (mode === "resolved") {
+      out.link = clusterLink(h) ?? undefined;
+      servers.push(dnsmasq(STUB, h.root, stubArgs(h.world().links)));
+      await waitForDns(STUB, "www.example.com");
+    }
+    const lookUpNow = (stopped = false) => () => lookUp(mode, ingress.address, stopped);
     if (c.lookup) {
       await bindEtc(h, nsswitch);
-      out.tables.push({ label: "cluster running", rows: await withKubeDns(h.root, lookUp) });
+      out.tables.push({
+        label: "cluster running",
+        rows: await withKubeDns(h.root, ingress, lookUpNow()),
+      });
     }
     if (c.stop) {
       out.stop = await cli(h, ["cluster", "stop"]);
       await bindEtc(h, nsswitch);
       const log = `${h.root}/dnsmasq-${KUBE_DNS}.log`;
       let seen = 0;
-      const rows = await withKubeDns(h.root, () => {
+      const rows = await withKubeDns(h.root, ingress, () => {
         seen = Deno.readTextFileSync(log).length;
-        return lookUp(true);
+        return lookUpNow(true)();
       });
       out.tables.push({
         label:
@@ -211,10 +300,11 @@ async function main(c: DnsCase): Promise<DnsOutcome> {
       await bindEtc(h, nsswitch);
       out.tables.push({
         label: "started again by apply",
-        rows: await withKubeDns(h.root, lookUp),
+        rows: await withKubeDns(h.root, ingress, lookUpNow()),
       });
     }
     await cli(h, ["cluster", "delete", "--yes"]);
+    if (mode === "resolved") out.linkAfter = clusterLink(h);
     out.restored = {
       resolv: Deno.readTextFileSync(h.resolvConf),
       hosts: Deno.readTextFileSync(h.hostsFile),

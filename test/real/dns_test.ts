@@ -1,7 +1,9 @@
 /**
- * Host DNS through the real glibc resolver: `cluster create` in resolv.conf mode, then `getent hosts`
- * in a private network + mount namespace with dnsmasq as kube-dns and as the upstream, for each shape
- * of starting resolv.conf; `cluster delete` gives back each starting file byte for byte.
+ * Host DNS through the real glibc resolver: `cluster create` in resolv.conf mode (and with
+ * systemd-resolved's routing domains), then `getent hosts` in a private network + mount namespace
+ * with dnsmasq as kube-dns (answering the ingress domain as the server block Firestream wrote for
+ * CoreDNS does) and as the upstream, for each shape of starting resolv.conf; `cluster delete` gives
+ * back each starting file byte for byte.
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import type { DnsCase, DnsOutcome } from "./dns_helper.ts";
@@ -57,7 +59,7 @@ function printTable(shape: string, label: string, rows: { name: string; answer: 
 
 Deno.test({
   name:
-    "dns: glibc resolves cluster, short, public and hosts-file names through what create wrote, for each starting resolv.conf; delete restores the bytes",
+    "dns: glibc resolves cluster, short, public, hosts-file and any ingress-domain names through what create wrote, for each starting resolv.conf; delete restores the bytes",
   ignore: !available,
 }, async () => {
   const entries = Object.entries(SHAPES);
@@ -80,6 +82,8 @@ Deno.test({
       }
     }
     assertMatch(o.create, "DNS test: kubernetes.default.svc.cluster.local → 10.43.0.1");
+    assertEquals(o.ingress.zone, "firestream.local");
+    assertMatch(o.ingress.address, /^10\.43\./);
     assertEquals(o.restored.resolv, resolv, `${shape}: resolv.conf restored byte for byte`);
     assertEquals(o.restored.hosts, HOSTS, `${shape}: hosts restored byte for byte`);
     assertOk(o.written.resolv.startsWith(resolv.length ? "# BEGIN firestream" : ""));
@@ -88,6 +92,30 @@ Deno.test({
   assertMatch(many.create, "left out d.example, e.example");
   const stopped = outcomes[0][2];
   assertEquals(stopped.stoppedQueries, [], "while stopped, no lookup asks kube-dns");
+});
+
+Deno.test({
+  name:
+    "dns: with systemd-resolved, the ingress domain is a routing domain of the cluster's link beside ~cluster.local: glibc resolves any name under it, public names still go upstream; delete reverts the link",
+  ignore: !available,
+}, async () => {
+  const resolv = "nameserver 127.0.0.54\n";
+  const o = await inNamespace({
+    resolv,
+    hosts: HOSTS,
+    lookup: true,
+    stop: false,
+    mode: "resolved",
+  });
+  for (const t of o.tables) printTable("systemd-resolved", t.label, t.rows);
+  assertEquals(o.link?.domains, ["~cluster.local", "~firestream.local"]);
+  assertEquals(o.link?.dns, ["10.43.0.10"]);
+  for (const row of o.tables[0].rows) assertEquals(row.answer, row.want, row.name);
+  assertOk(o.tables[0].rows.some((r) => r.name === "anything.firestream.local"));
+  assertEquals(o.linkAfter, null, "after delete no link sends anything to kube-dns");
+  assertEquals(o.written.resolv, resolv, "resolved's resolv.conf is not touched");
+  assertEquals(o.restored.resolv, resolv);
+  assertEquals(o.restored.hosts, HOSTS);
 });
 
 Deno.test({

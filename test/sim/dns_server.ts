@@ -1,13 +1,39 @@
 /**
  * A loopback DNS responder standing in for kube-dns: answers A queries for
- * `<service>.<namespace>.svc.cluster.local` from the simulated clusters' services.
+ * `<service>.<namespace>.svc.cluster.local` from the simulated clusters' services, and every
+ * question under a zone of the server blocks in a cluster's `coredns-custom` ConfigMap (coredns.ts;
+ * a key CoreDNS would refuse to load makes those zones fail, SERVFAIL).
  * Usage: dns_server.ts <port>; prints "listening <port>".
  */
 import dgram from "node:dgram";
 import { Buffer } from "node:buffer";
+import { answerFromServers, loadCustomServers } from "./coredns.ts";
 
 const simDir = Deno.env.get("FIRESTREAM_SIM_DIR")!;
 const socket = dgram.createSocket("udp4");
+
+const TYPES: Record<number, string> = { 1: "A", 28: "AAAA", 15: "MX", 16: "TXT", 6: "SOA" };
+
+/** The answer of the clusters' custom server blocks: rcode and addresses, or undefined. */
+function custom(name: string, qtype: number): { rcode: number; ips: string[] } | undefined {
+  // deno-lint-ignore no-explicit-any
+  const world = JSON.parse(Deno.readTextFileSync(`${simDir}/world.json`)) as any;
+  // deno-lint-ignore no-explicit-any
+  for (const cluster of Object.values(world.clusters ?? {}) as any[]) {
+    const data = cluster.kube.objects.configmaps?.["kube-system/coredns-custom"]?.data;
+    if (!data) continue;
+    let found;
+    try {
+      found = answerFromServers(loadCustomServers(data), name, TYPES[qtype] ?? "OTHER");
+    } catch {
+      return { rcode: 2, ips: [] };
+    }
+    if (!found) continue;
+    const rcode = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 }[found.rcode] ?? 2;
+    return { rcode, ips: found.answers.filter((a) => a.type === "A").map((a) => a.data) };
+  }
+  return undefined;
+}
 
 function lookup(name: string): string | undefined {
   const m = /^([^.]+)\.([^.]+)\.svc\.cluster\.local\.?$/i.exec(name);
@@ -34,15 +60,18 @@ socket.on("message", (msg: Buffer, rinfo: { address: string; port: number }) => 
   }
   const questionEnd = at + 5;
   const qtype = msg.readUInt16BE(at + 1);
-  const ip = qtype === 1 ? lookup(labels.join(".")) : undefined;
+  const served = custom(labels.join("."), qtype);
+  const one = qtype === 1 && !served ? lookup(labels.join(".")) : undefined;
+  const ips = served ? served.ips : one ? [one] : [];
+  const rcode = served ? served.rcode : one || qtype !== 1 ? 0 : 3;
   const header = Buffer.alloc(12);
   msg.copy(header, 0, 0, 2);
-  header.writeUInt16BE(0x8180 | (ip || qtype !== 1 ? 0 : 3), 2); // response, recursion available; NXDOMAIN when unknown
+  header.writeUInt16BE(0x8180 | rcode, 2); // response, recursion available; NXDOMAIN when unknown
   header.writeUInt16BE(1, 4);
-  header.writeUInt16BE(ip ? 1 : 0, 6);
+  header.writeUInt16BE(ips.length, 6);
   const question = msg.subarray(12, questionEnd);
   const parts = [header, question];
-  if (ip) {
+  for (const ip of ips) {
     const answer = Buffer.alloc(16);
     answer.writeUInt16BE(0xc00c, 0);
     answer.writeUInt16BE(1, 2);

@@ -1,7 +1,7 @@
 /** Test helpers: a temp project on the simulated host, the CLI run as a subprocess, call-log assertions. */
 import { runProgram, type RunResult } from "../run.ts";
 import { type CallEntry, type Fault, replaceFile } from "./core.ts";
-import { addDeployment, addEvent, addPod, addService, rollout } from "./kube.ts";
+import { addDeployment, addEvent, addIngress, addPod, addService, put, rollout } from "./kube.ts";
 import type { KubeStore, World } from "./world.ts";
 import { newWorld } from "./world.ts";
 
@@ -279,7 +279,7 @@ export class SimHost {
   }
 }
 
-const kubeHelpers = { addDeployment, addPod, addService, addEvent, rollout };
+const kubeHelpers = { addDeployment, addPod, addService, addEvent, addIngress, put, rollout };
 
 /** A free TCP port on loopback (bound and released). */
 export function freePort(): number {

@@ -246,14 +246,16 @@ export function addService(
   },
 ): void {
   const selector = spec.selector === null ? undefined : spec.selector ?? { app: spec.name };
+  const clusterIP = spec.clusterIP ??
+    `10.43.${(kube.resourceVersion >> 8) % 250}.${(kube.resourceVersion % 250) + 2}`;
   put(kube, "services", {
     apiVersion: "v1",
     kind: "Service",
     metadata: { name: spec.name, namespace: spec.namespace },
     spec: {
       type: spec.type ?? "ClusterIP",
-      clusterIP: spec.clusterIP ??
-        `10.43.${(kube.resourceVersion >> 8) % 250}.${(kube.resourceVersion % 250) + 2}`,
+      clusterIP,
+      clusterIPs: [clusterIP],
       ports: spec.ports.map((p) => {
         const o = typeof p === "number" ? { port: p } : p;
         return {
@@ -264,6 +266,32 @@ export function addService(
         };
       }),
       ...(selector ? { selector } : {}),
+    },
+    status: { loadBalancer: {} },
+  });
+}
+
+/** An Ingress (networking.k8s.io/v1) routing `hosts` to a service, with TLS for them. */
+export function addIngress(
+  kube: KubeStore,
+  spec: { namespace: string; name: string; hosts: string[]; service?: string },
+): void {
+  put(kube, "ingresses", {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: { name: spec.name, namespace: spec.namespace },
+    spec: {
+      rules: spec.hosts.map((host) => ({
+        host,
+        http: {
+          paths: [{
+            path: "/",
+            pathType: "Prefix",
+            backend: { service: { name: spec.service ?? spec.name, port: { number: 80 } } },
+          }],
+        },
+      })),
+      tls: [{ hosts: spec.hosts }],
     },
     status: { loadBalancer: {} },
   });

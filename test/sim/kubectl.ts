@@ -44,6 +44,10 @@ const KINDS: Record<string, string> = {
   helmchart: "helmcharts",
   helmcharts: "helmcharts",
   "helmcharts.helm.cattle.io": "helmcharts",
+  ing: "ingresses",
+  ingress: "ingresses",
+  ingresses: "ingresses",
+  "ingresses.networking.k8s.io": "ingresses",
   tlsstore: "tlsstores",
   tlsstores: "tlsstores",
   "tlsstores.traefik.io": "tlsstores",
@@ -62,6 +66,7 @@ const SINGULAR: Record<string, string> = {
   replicasets: "replicaset.apps",
   helmchartconfigs: "helmchartconfig.helm.cattle.io",
   tlsstores: "tlsstore.traefik.io",
+  ingresses: "ingress.networking.k8s.io",
   helmcharts: "helmchart.helm.cattle.io",
 };
 const KIND_TO_PLURAL: Record<string, string> = {
@@ -75,6 +80,7 @@ const KIND_TO_PLURAL: Record<string, string> = {
   ConfigMap: "configmaps",
   HelmChartConfig: "helmchartconfigs",
   TLSStore: "tlsstores",
+  Ingress: "ingresses",
   HelmChart: "helmcharts",
 };
 
@@ -271,6 +277,10 @@ export async function kubectl(
       return wait(cluster, p);
     case "apply":
       return apply(cluster, p, await stdin());
+    case "create":
+      return create(cluster, p, await stdin());
+    case "patch":
+      return patch(cluster, p);
     case "delete":
       return del(cluster, p);
     case "drain":
@@ -373,20 +383,30 @@ function wait(cluster: SimCluster, p: Parsed): string {
   return lines.join("\n") + "\n";
 }
 
-function apply(cluster: SimCluster, p: Parsed, input: string): string {
+/**
+ * The objects of `-f FILE` (`-` is stdin), with the name kubectl gives the source in its messages;
+ * a document that does not parse fails as kubectl does.
+ */
+function manifests(p: Parsed, input: string): { source: string; objects: KubeObject[] } {
   const file = flag(p, "filename");
   if (!file) throw new SimExit(1, "error: must specify one of -f and -k\n");
   const text = file === "-" ? input : Deno.readTextFileSync(file);
-  const out: string[] = [];
+  const source = file === "-" ? "STDIN" : file;
+  const objects: KubeObject[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length) {
-      throw new SimExit(
-        1,
-        `error: error parsing ${file === "-" ? "STDIN" : file}: ${doc.errors[0].message}\n`,
-      );
+      throw new SimExit(1, `error: error parsing ${source}: ${doc.errors[0].message}\n`);
     }
     const obj = doc.toJSON();
-    if (!obj) continue;
+    if (obj) objects.push(obj);
+  }
+  return { source, objects };
+}
+
+function apply(cluster: SimCluster, p: Parsed, input: string): string {
+  const file = flag(p, "filename")!;
+  const out: string[] = [];
+  for (const obj of manifests(p, input).objects) {
     const kind = KIND_TO_PLURAL[obj.kind];
     const crdMissing = kind === "tlsstores" &&
       (cluster.traefikCrdsAt === null ||
@@ -423,6 +443,74 @@ function apply(cluster: SimCluster, p: Parsed, input: string): string {
     out.push(`${id} ${existing ? "configured" : "created"}`);
   }
   return out.join("\n") + "\n";
+}
+
+/**
+ * `kubectl create -f FILE`: each object is created; one that exists fails as the API server says
+ * (kubectl pkg/cmd/create: `Error from server (AlreadyExists): error when creating "STDIN": …`).
+ */
+function create(cluster: SimCluster, p: Parsed, input: string): string {
+  const { source, objects } = manifests(p, input);
+  const out: string[] = [];
+  for (const obj of objects) {
+    const kind = KIND_TO_PLURAL[obj.kind];
+    if (!kind) throw new SimExit(98, `sim: kubectl create of ${obj.kind} is not simulated\n`);
+    if (!CLUSTER_SCOPED.has(kind)) obj.metadata.namespace ??= flag(p, "namespace") ?? "default";
+    const existing = getOne(cluster, kind, obj.metadata.name, {
+      ...p,
+      flags: { ...p.flags, namespace: [obj.metadata.namespace ?? "default"] },
+    });
+    if (existing) {
+      throw new SimExit(
+        1,
+        `Error from server (AlreadyExists): error when creating "${source}": ${kind} "${obj.metadata.name}" already exists\n`,
+      );
+    }
+    put(cluster.kube, kind, obj);
+    out.push(`${SINGULAR[kind]}/${obj.metadata.name} created`);
+  }
+  return out.join("\n") + "\n";
+}
+
+/**
+ * `kubectl patch TYPE NAME --type merge -p JSON`: a JSON merge patch (RFC 7386; kubectl
+ * pkg/cmd/patch): objects merge key by key, a null removes its key, anything else replaces. Only
+ * the merge type is simulated. An unchanged object prints `(no change)`, as kubectl does.
+ */
+function patch(cluster: SimCluster, p: Parsed): string {
+  if (flag(p, "type") !== "merge") {
+    throw new SimExit(98, `sim: kubectl patch --type ${flag(p, "type")} is not simulated\n`);
+  }
+  let [kindWord, name] = p.args;
+  if (kindWord?.includes("/")) [kindWord, name] = kindWord.split("/");
+  const kind = resolveKind(kindWord ?? "");
+  const obj = getOne(cluster, kind, name ?? "", p);
+  if (!obj) throw notFound(kind, name ?? "");
+  let body: KubeObject;
+  try {
+    body = JSON.parse(flag(p, "patch") ?? "");
+  } catch (err) {
+    throw new SimExit(
+      1,
+      `error: unable to parse "${flag(p, "patch")}": ${(err as Error).message}\n`,
+    );
+  }
+  const merge = (target: KubeObject, change: KubeObject): KubeObject => {
+    if (typeof change !== "object" || change === null || Array.isArray(change)) return change;
+    const out: KubeObject = typeof target === "object" && target !== null && !Array.isArray(target)
+      ? { ...target }
+      : {};
+    for (const [k, v] of Object.entries(change)) {
+      if (v === null) delete out[k];
+      else out[k] = merge(out[k], v);
+    }
+    return out;
+  };
+  const next = merge(obj, body);
+  const id = `${SINGULAR[kind].split(".")[0]}/${name}`;
+  if (JSON.stringify(next) === JSON.stringify(obj)) return `${id} patched (no change)\n`;
+  put(cluster.kube, kind, next);
+  return `${id} patched\n`;
 }
 
 function same(a: KubeObject, b: KubeObject): boolean {

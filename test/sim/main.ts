@@ -75,7 +75,9 @@ async function run(tool: string, argv: string[]): Promise<number> {
   if (tool === "kubectl" && parsed && kubectlStreams(parsed)) {
     return parsed.path === "port-forward" ? await portForward(parsed) : await followLogs(parsed);
   }
-  const stdin = tool === "kubectl" && parsed?.path === "apply" ? await readStdin() : "";
+  const readsStdin = parsed?.path === "apply" ||
+    (parsed?.path === "create" && parsed.flags.filename?.includes("-"));
+  const stdin = tool === "kubectl" && readsStdin ? await readStdin() : "";
   const stderr: string[] = [];
   const stdout = await update<World, string>("world.json", newWorld(), async (world) => {
     switch (tool) {
