@@ -12,6 +12,7 @@ import $ from "dax";
 import { POOL_SIZE } from "../src/portforward/supervisor.ts";
 import { residentKiB } from "../src/tools/process.ts";
 import { type SimHost, simHost } from "../test/sim/harness.ts";
+import { Terminal } from "../test/e2e/tmux.ts";
 import { TARGETS } from "./compile.ts";
 import { loopbackOnly } from "./loopback_only.ts";
 
@@ -583,6 +584,21 @@ function directForward(h: SimHost, service: string, specs: string[]): Deno.Child
   }).spawn();
 }
 
+/** An idle `deno run` (the memory reference): started now, its RSS asked when wanted, then stopped. */
+async function idleDeno(): Promise<{ kib: () => number; stop: () => Promise<void> }> {
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  Deno.writeTextFileSync(file, "await new Promise((r) => setTimeout(r, 3_600_000));\n");
+  const idle = new Deno.Command(DENO, { args: ["run", "-A", file], stdout: "null" }).spawn();
+  return {
+    kib: () => residentKiB(idle.pid) ?? 0,
+    stop: async () => {
+      idle.kill();
+      await idle.status;
+      await Deno.remove(file);
+    },
+  };
+}
+
 async function portForwarding(count: number): Promise<void> {
   // service i has port 1000+i; every other one also 2000+i: `count` services, 1.5×count ports
   const services = Array.from({ length: count }, (_, i) => ({
@@ -682,15 +698,11 @@ async function portForwarding(count: number): Promise<void> {
     const supervisor = JSON.parse(
       Deno.readTextFileSync(`${h.projectDir}/.firestream/port-forward.firestream-local.pid`),
     ).pid;
-    const idleFile = await Deno.makeTempFile({ suffix: ".ts" });
-    Deno.writeTextFileSync(idleFile, "await new Promise((r) => setTimeout(r, 3000));\n");
-    const idle = new Deno.Command(DENO, { args: ["run", "-A", idleFile], stdout: "null" }).spawn();
+    const idle = await idleDeno();
     await new Promise((r) => setTimeout(r, 1500));
     const mineKiB = residentKiB(supervisor) ?? 0;
-    const base = residentKiB(idle.pid) ?? 0;
-    idle.kill();
-    await idle.status;
-    await Deno.remove(idleFile);
+    const base = idle.kib();
+    await idle.stop();
     row(
       "supervisor memory (RSS)",
       `${(mineKiB / 1024).toFixed(0)}MiB`,
@@ -701,6 +713,152 @@ async function portForwarding(count: number): Promise<void> {
     );
     await h.ok(["cluster", "port-forward", "--stop"]);
   } finally {
+    await h.cleanup();
+  }
+}
+
+// ---------- the live view ----------
+
+/**
+ * CPU clock ticks a process used (user + system); with `children`, also those of the children it
+ * waited for.
+ */
+function cpuTicks(pid: number, children = true): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // fields after "pid (comm) ": state ppid … utime(14) stime(15) cutime(16) cstime(17)
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every live process below `pid`. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(e.name)]);
+    } catch { /* gone */ }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** CPU ticks of `pid` and of everything below it now, per process. */
+function treeTicks(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of [pid, ...descendants(pid)]) {
+    const t = cpuTicks(p);
+    if (t !== undefined) out.set(p, t);
+  }
+  return out;
+}
+
+/** Ticks used between two samples of a tree: a process started meanwhile counts whole. */
+function ticksBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [p, t] of after) sum += t - (before.get(p) ?? 0);
+  return sum;
+}
+
+/**
+ * `firestream ui` left alone on the converged seed cluster for a minute, in a real terminal (tmux),
+ * beside `kubectl get pods --watch` (the simulator's, the same kind of process as the view's own
+ * watches) over the same minute: CPU as a share of one core, and resident memory against an idle
+ * `deno run`. Run only when named (`deno task bench ui`): it takes over a minute.
+ */
+async function liveView(seconds: number): Promise<void> {
+  header(
+    `live view: \`firestream ui\` idle for ${seconds}s on the converged seed cluster (simulated host, tmux)`,
+    "reference: `kubectl get pods --all-namespaces --watch -o name` (the simulator's) over the same window; CPU from /proc/PID/stat",
+  );
+  const h = await simHost({ config: seedConfig() });
+  const t = new Terminal(h);
+  try {
+    await h.ok(["cluster", "create", "--yes"]);
+    await t.start(120, 40);
+    await t.firestream(["ui"]);
+    await t.waitFor("the view", (s) => /server-0 Ready/.test(s) && /ok\s+hosts/.test(s));
+    const pane = Number(await t.pane("#{pane_pid}"));
+    const view = descendants(pane).find((p) => {
+      try {
+        return Deno.readTextFileSync(`/proc/${p}/cmdline`).split("\0").includes("ui");
+      } catch {
+        return false;
+      }
+    });
+    if (!view) throw new Error("the ui process was not found under the tmux pane");
+    const watch = new Deno.Command(`${ROOT}/test/sim/bin/kubectl`, {
+      args: ["--context", "k3d-firestream-local", "get", "pods", "-A", "--watch", "-o", "name"],
+      env: h.env,
+      clearEnv: true,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const idle = await idleDeno();
+    // settle: the first rounds, the watches and the first metrics are behind it
+    await new Promise((r) => setTimeout(r, 5000));
+    h.clearCalls();
+    const tick = Number((await $`getconf CLK_TCK`.text()).trim()) || 100;
+    const before = {
+      view: cpuTicks(view, false)!,
+      tree: treeTicks(view),
+      watch: treeTicks(watch.pid),
+    };
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const wall = (performance.now() - t0) / 1000;
+    const share = (ticks: number) => (ticks / tick / wall) * 100;
+    const own = share(cpuTicks(view, false)! - before.view);
+    const tree = share(ticksBetween(before.tree, treeTicks(view)));
+    const ref = share(ticksBetween(before.watch, treeTicks(watch.pid)));
+    const rss = residentKiB(view) ?? 0;
+    const idleRss = idle.kib();
+    const watchRss = residentKiB(watch.pid) ?? 0;
+    const calls = h.calls().filter((c) => c.ppid === view).length;
+    const pct = (v: number) => `${v.toFixed(1)}%`;
+    row(
+      "view process CPU (share of one core)",
+      pct(own),
+      pct(ref),
+      ref ? (own / ref).toFixed(2) : "",
+      own <= 5 ? "≤5% met" : "≤5% MISSED",
+      "reference: the kubectl watch process",
+    );
+    row(
+      "view with its children (watches, reads)",
+      pct(tree),
+      pct(ref),
+      ref ? (tree / ref).toFixed(2) : "",
+      "",
+      `${calls} external calls in ${seconds}s; the simulator's tools are Deno processes`,
+    );
+    row(
+      "view memory (RSS)",
+      `${(rss / 1024).toFixed(0)}MiB`,
+      `${(idleRss / 1024).toFixed(0)}MiB`,
+      (rss / idleRss).toFixed(2),
+      verdict(rss / idleRss, 2.5),
+      `reference: an idle \`deno run\`; the kubectl watch: ${(watchRss / 1024).toFixed(0)}MiB`,
+    );
+    watch.kill();
+    await Promise.all([idle.stop(), watch.status]);
+    await t.keys("q");
+    await t.waitFor("the view to end", (s) => /exit=0/.test(s));
+  } finally {
+    await t.close();
     await h.cleanup();
   }
 }
@@ -735,3 +893,5 @@ if (want("imports")) await whereTimeGoes();
 if (want("converged")) await converged(kubectl);
 if (want("latency")) await latencyCreate();
 if (want("forward")) await portForwarding(Number(Deno.env.get("BENCH_SERVICES") ?? 100));
+// over a minute: only when named (`deno task bench ui`)
+if (only?.has("ui")) await liveView(Number(Deno.env.get("BENCH_UI_SECONDS") ?? 60));

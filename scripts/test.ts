@@ -8,7 +8,7 @@ import { loopbackOnly } from "./loopback_only.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const ci = Boolean(Deno.env.get("CI"));
-const filter = Deno.args;
+const filter = Deno.args.join(" ");
 
 interface Phase {
   name: string;
@@ -56,28 +56,58 @@ if (!isolate) {
   console.error(`warning: ${why}; running the end-to-end suite without isolation`);
 }
 
+/** Test files under `paths` (relative to the root), as `deno test` finds them. */
+function testFiles(paths: string[]): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (
+      const e of [...Deno.readDirSync(`${ROOT}/${dir}`)].sort((a, b) => a.name < b.name ? -1 : 1)
+    ) {
+      const path = `${dir}${e.name}`;
+      if (e.isDirectory) walk(`${path}/`);
+      else if (e.isFile && /(?:^|[_.])test\.[cm]?[jt]sx?$/.test(e.name)) found.push(path);
+    }
+  };
+  for (const p of paths) walk(p);
+  return found;
+}
+
+/**
+ * The `deno test` runs of a phase. With filter words, a test runs when its name contains them (as
+ * `deno test --filter`) or its file's path does (`deno task test port_forward`): the files named
+ * run whole, the others filtered by test name.
+ */
+function runsOf(phase: Phase): string[][] {
+  if (!filter) return [phase.paths];
+  const files = testFiles(phase.paths);
+  const named = files.filter((f) => f.includes(filter));
+  const rest = files.filter((f) => !named.includes(f));
+  return [
+    ...(named.length ? [named] : []),
+    ...(rest.length ? [["--filter", filter, ...rest]] : []),
+  ];
+}
+
+const started = performance.now();
 let passed = 0;
 let failed = 0;
 let exitCode = 0;
 for (const phase of phases) {
   console.log(`\n=== ${phase.name}`);
-  const args = [
-    "test",
-    "-A",
-    "--parallel",
-    ...(filter.length ? ["--filter", filter.join(" ")] : []),
-    ...phase.paths,
-  ];
-  const argv = phase.isolated && isolate
-    ? loopbackOnly([Deno.execPath(), ...args])
-    : [Deno.execPath(), ...args];
-  const child = $`${argv}`.cwd(ROOT).noThrow().stdout("inheritPiped").stderr("inherit")
-    .env({ FIRESTREAM_TEST_ISOLATED: phase.isolated && isolate ? "1" : "0" });
-  const r = await child;
-  const s = summary(r.stdout);
-  passed += s.passed;
-  failed += s.failed;
-  if (r.code !== 0) exitCode = r.code;
+  for (const selection of runsOf(phase)) {
+    const args = ["test", "-A", "--parallel", ...selection];
+    const argv = phase.isolated && isolate
+      ? loopbackOnly([Deno.execPath(), ...args])
+      : [Deno.execPath(), ...args];
+    const child = $`${argv}`.cwd(ROOT).noThrow().stdout("inheritPiped").stderr("inherit")
+      .env({ FIRESTREAM_TEST_ISOLATED: phase.isolated && isolate ? "1" : "0" });
+    const r = await child;
+    const s = summary(r.stdout);
+    passed += s.passed;
+    failed += s.failed;
+    if (r.code !== 0) exitCode = r.code;
+  }
 }
-console.log(`\n${passed} passed, ${failed} failed`);
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+console.log(`\n${passed} passed, ${failed} failed (${seconds}s)`);
 Deno.exit(exitCode);

@@ -184,6 +184,13 @@ export async function list(flags: GlobalFlags): Promise<void> {
 /** `cluster info [NAME]`. */
 export async function info(flags: GlobalFlags, name: string | undefined): Promise<void> {
   const session = await openSession(flags);
+  const view = await infoView(session, name);
+  if (session.out.json) return session.out.data(view);
+  printView(session.out, view);
+}
+
+/** The view `cluster info` prints (also each round of `cluster info --watch`). */
+export async function infoView(session: Session, name: string | undefined): Promise<ClusterView> {
   const target = name ?? session.loaded.config.cluster.k3d.name;
   const state = await session.store.read();
   let dockerDown = false;
@@ -206,11 +213,11 @@ export async function info(flags: GlobalFlags, name: string | undefined): Promis
     projectDir: session.loaded.projectDir,
     stateDir: session.stateDir,
   });
-  if (session.out.json) return session.out.data(view);
-  printView(session.out, view);
+  return view;
 }
 
-function printView(out: Output, v: ClusterView): void {
+/** `cluster info`'s text of a view. */
+export function printView(out: Output, v: ClusterView): void {
   const status = {
     running: "green",
     drifted: "yellow",

@@ -20,6 +20,8 @@ function columns(stream: typeof Deno.stdout | typeof Deno.stderr): number {
 export async function main(args: string[]): Promise<number> {
   installInterruptHandler();
   try {
+    // bare `firestream` on a terminal is the live view; elsewhere it prints the help
+    if (args.length === 0 && (await import("../ui/confirm.ts")).canPrompt()) args = ["ui"];
     const parsed = parseArgv(PROGRAM, normalizeArgs(args));
     if (parsed.kind === "version") {
       console.log(versionLine());

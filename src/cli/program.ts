@@ -77,6 +77,17 @@ const NO_HEADERS = opt("--no-headers", "print the table without its header line"
 const FORCE_ROUTES = opt("--force", "replace conflicting host routes");
 const SKIP_HOST = opt("--skip-host-network", "skip routes, DNS and /etc/hosts");
 const DEV_MODE = opt("--dev-mode", "forward every service port after create");
+const INTERVAL = opt("--interval <seconds>", "seconds between refreshes (default 2)", {
+  parse: (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value.trim()) || n < 0.5 || n > 3600) {
+      throw new InvalidValue(
+        `--interval must be a number of seconds from 0.5 to 3600, got "${value}"`,
+      );
+    }
+    return n;
+  },
+});
 
 /** The whole `firestream` command tree. */
 export const PROGRAM: CommandSpec = {
@@ -295,9 +306,23 @@ export const PROGRAM: CommandSpec = {
           name: "info",
           description: "state and live view of a cluster",
           arguments: [NAME_ARG],
-          after: examples("firestream cluster info my-cluster", "firestream cluster info"),
+          options: [
+            opt("--watch", "print the view again every interval, as plain text"),
+            INTERVAL,
+          ],
+          after: examples(
+            "firestream cluster info my-cluster",
+            "firestream cluster info",
+            "firestream cluster info --watch --interval 5",
+          ),
           run: async (c) =>
-            (await import("./cluster.ts")).info(globals(c), c.args[0] as string | undefined),
+            c.opts.watch
+              ? (await import("./info_watch.ts")).watchInfo(
+                globals(c),
+                c.args[0] as string | undefined,
+                c.opts,
+              )
+              : (await import("./cluster.ts")).info(globals(c), c.args[0] as string | undefined),
         },
         {
           name: "port-forward",
@@ -429,6 +454,19 @@ ${
         "firestream plan --profile ci",
       ),
       run: async (c) => (await import("./profiles.ts")).profiles(globals(c)),
+    },
+    {
+      name: "ui",
+      description:
+        "full-screen live view: cluster, host network (ok or drift), registry, forwards, pods and their logs, with keys to plan, apply and restart",
+      options: [INTERVAL],
+      after: `
+Bare \`firestream\` on a terminal opens it too. Keys: Enter logs, / filter,
+n namespace, p plan, a apply (after showing the plan and asking), r restart
+a forward, d diagnostics to a file, ? help, q quit. Without a terminal:
+\`firestream cluster info --json\` or \`firestream cluster info --watch\`.
+${examples("firestream ui", "firestream ui --interval 5")}`,
+      run: async (c) => (await import("./ui.ts")).ui(globals(c), c.opts),
     },
     {
       name: "state",

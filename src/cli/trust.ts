@@ -1,11 +1,10 @@
 /** `firestream cluster trust [--uninstall]`: the local CA into (or out of) the OS trust store, each command printed first. */
 import { FirestreamError } from "../errors.ts";
 import { certPaths } from "../tls/certs.ts";
+import { SYSTEM_CA_COPIES } from "../tls/trust_store.ts";
 import { exec, firstLine, which } from "../tools/exec.ts";
 import { existsSync } from "../state/fs.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
-
-const NAME = "firestream-local-ca.crt";
 
 /** The commands that install or remove the CA on this system. */
 export async function trustCommands(ca: string, uninstall: boolean): Promise<string[][]> {
@@ -22,13 +21,13 @@ export async function trustCommands(ca: string, uninstall: boolean): Promise<str
     ]];
   }
   if (await which("update-ca-certificates")) {
-    const dest = `/usr/local/share/ca-certificates/${NAME}`;
+    const dest = SYSTEM_CA_COPIES["update-ca-certificates"];
     return uninstall
       ? [["rm", "-f", dest], ["update-ca-certificates", "--fresh"]]
       : [["install", "-m", "0644", ca, dest], ["update-ca-certificates"]];
   }
   if (await which("update-ca-trust")) {
-    const dest = `/etc/pki/ca-trust/source/anchors/${NAME}`;
+    const dest = SYSTEM_CA_COPIES["update-ca-trust"];
     return uninstall
       ? [["rm", "-f", dest], ["update-ca-trust", "extract"]]
       : [["install", "-m", "0644", ca, dest], ["update-ca-trust", "extract"]];

@@ -88,7 +88,10 @@ Deno.test("runner: independent tasks run concurrently and rollback follows compl
   const order: string[] = [];
   let active = 0;
   let peak = 0;
-  const slow = (id: string, ms: number, needs: string[]): Task<Ctx, string> => ({
+  // x ends only after y did: both run at once, and the order of ends is y's doing, not a clock's
+  let yEnded!: () => void;
+  const yDone = new Promise<void>((r) => yEnded = r);
+  const step = (id: string, needs: string[], until?: Promise<void>): Task<Ctx, string> => ({
     id,
     title: id,
     needs,
@@ -96,9 +99,10 @@ Deno.test("runner: independent tasks run concurrently and rollback follows compl
     apply: async () => {
       active++;
       peak = Math.max(peak, active);
-      await new Promise((r) => setTimeout(r, ms));
+      await until;
       active--;
       order.push(id);
+      if (id === "y") yEnded();
       return id;
     },
     rollback: (ctx: Ctx, undo: string) => {
@@ -107,11 +111,11 @@ Deno.test("runner: independent tasks run concurrently and rollback follows compl
     },
   });
   const tasks = [
-    slow("pre", 1, []),
-    slow("x", 30, ["pre"]),
-    slow("y", 5, ["pre"]),
+    step("pre", []),
+    step("x", ["pre"], yDone),
+    step("y", ["pre"]),
     {
-      ...slow("z", 1, ["x", "y"]),
+      ...step("z", ["x", "y"]),
       apply: () => Promise.reject(new Error("z fails")),
     },
   ];

@@ -32,7 +32,7 @@ export interface DiagnosticsReport {
   };
 }
 
-function age(ts?: string): string {
+export function age(ts?: string): string {
   if (!ts) return "-";
   const s = Math.max(0, (Date.now() - Date.parse(ts)) / 1000);
   return s < 120
@@ -58,7 +58,7 @@ async function section(
   }
 }
 
-function nodeRow(n: KubeObject) {
+export function nodeRow(n: KubeObject) {
   const ready = n.status?.conditions?.find((c: KubeObject) => c.type === "Ready");
   const roles = Object.keys(n.metadata.labels ?? {}).filter((l) =>
     l.startsWith("node-role.kubernetes.io/")
@@ -74,7 +74,7 @@ function nodeRow(n: KubeObject) {
   };
 }
 
-function podRow(p: KubeObject) {
+export function podRow(p: KubeObject) {
   const statuses: KubeObject[] = p.status?.containerStatuses ?? [];
   const waiting = statuses.map((s) => s.state?.waiting?.reason).find(Boolean);
   return {
@@ -105,7 +105,7 @@ function serviceRow(s: KubeObject) {
   };
 }
 
-function eventRow(e: KubeObject) {
+export function eventRow(e: KubeObject) {
   const time = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ??
     e.metadata?.creationTimestamp ?? "";
   return {
@@ -118,7 +118,7 @@ function eventRow(e: KubeObject) {
   };
 }
 
-function parseTop(text: string): Record<string, string>[] {
+export function parseTop(text: string): Record<string, string>[] {
   const [header, ...rows] = text.trim().split("\n");
   const cols = header.trim().split(/\s{2,}/).map((c) => c.toLowerCase());
   return rows.filter(Boolean).map((r) =>

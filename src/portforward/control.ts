@@ -165,11 +165,18 @@ const SUPERVISOR_ENV: Readonly<Record<string, string>> = {
   MALLOC_MMAP_THRESHOLD_: "65536",
 };
 
-/** Starts the supervisor in the background (its own session when `setsid` exists); waits for its pid file. */
-export async function startDetached(
-  spec: SupervisorSpec,
-  options: { waitMs?: number } = {},
-): Promise<SupervisorInfo> {
+/**
+ * The longest wait for something under way: a live supervisor getting ready (a process start and
+ * one look at the cluster), a killed process going. A busy machine can make either take many
+ * seconds, so only a hang reaches this.
+ */
+const UNDER_WAY_MS = 120_000;
+
+/**
+ * Starts the supervisor in the background (its own session when `setsid` exists); waits until it
+ * is ready or has exited.
+ */
+export async function startDetached(spec: SupervisorSpec): Promise<SupervisorInfo> {
   const running = await runningSupervisor(spec.paths);
   if (running) return running;
   const self = selfArgv();
@@ -186,7 +193,7 @@ export async function startDetached(
     detached: true,
     env,
   });
-  const deadline = Date.now() + (options.waitMs ?? 10_000);
+  const deadline = Date.now() + UNDER_WAY_MS;
   let readyAt: number | undefined;
   while (Date.now() < deadline) {
     const info = await readSupervisor(spec.paths.pid);
@@ -240,6 +247,7 @@ export async function stopSupervisor(paths: ForwardPaths): Promise<boolean> {
       try {
         Deno.kill(info.pid, "SIGKILL");
       } catch { /* gone */ }
+      await waitGone([info.pid], UNDER_WAY_MS);
     }
   }
   // children of a supervisor that was killed: end them here rather than wait for its watchdog
@@ -255,6 +263,8 @@ export async function stopSupervisor(paths: ForwardPaths): Promise<boolean> {
       Deno.kill(pid, "SIGKILL");
     } catch { /* gone */ }
   }
+  // a killed process is gone a moment later: none is left once this returns
+  await waitGone(left, UNDER_WAY_MS);
   await Deno.remove(paths.pid).catch(() => {});
   await Deno.remove(paths.children).catch(() => {});
   return wasRunning;

@@ -27,7 +27,7 @@ Deno.test("lock: a writer in another process holds it against us", async () => {
       "eval",
       `import { acquireLock } from "${new URL("./lock.ts", import.meta.url)}";
        await acquireLock(${JSON.stringify(dir)}, "firestream cluster create");
-       console.log("held"); await new Promise((r) => setTimeout(r, 60000));`,
+       console.log("held"); await new Promise((r) => setTimeout(r, 3_600_000));`,
     ],
     stdout: "piped",
   }).spawn();

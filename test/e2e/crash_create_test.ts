@@ -6,6 +6,7 @@
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
 import { listRuns, type RunRecord } from "../../src/state/journal.ts";
+import { until } from "../wait.ts";
 import { alive, lockLeft, openJournals, routesOf } from "./runs.ts";
 
 /** The boundary after each step a create applies (`task-done:ID`), in the order they were written. */
@@ -21,11 +22,7 @@ function records(h: SimHost): Record<string, unknown> {
 
 /** Waits for the simulated tools a killed run left running to finish, as real ones would. */
 async function orphansDone(h: SimHost): Promise<void> {
-  const end = Date.now() + 120000;
-  while (h.calls().some((c) => alive(c.pid))) {
-    if (Date.now() > end) throw new Error("simulated tools still running");
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until("the simulated tools to end", () => h.calls().every((c) => !alive(c.pid)));
 }
 
 async function killedAt(h: SimHost, point: string): Promise<void> {

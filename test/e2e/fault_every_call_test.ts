@@ -6,6 +6,8 @@
 import { assertEquals } from "../assert.ts";
 import { type CallEntry, parseArgs } from "../sim/core.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { until } from "../wait.ts";
+import { alive } from "./runs.ts";
 
 const NAME = "firestream-local";
 
@@ -28,15 +30,6 @@ function injectionPoints(calls: CallEntry[]): { prefix: string; skip: number }[]
     seen.push(prefix);
     return { prefix, skip };
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
 }
 
 /** What disagrees between the state file and the simulated machine (empty when they agree). */
@@ -146,7 +139,7 @@ function strays(h: SimHost, world: ReturnType<SimHost["world"]>): number[] {
   try {
     pids = Deno.readTextFileSync(`${h.simDir}/pids`).split("\n").filter(Boolean).map(Number);
   } catch { /* none started */ }
-  return pids.filter((pid) => isAlive(pid) && !owned.has(pid));
+  return pids.filter((pid) => alive(pid) && !owned.has(pid));
 }
 
 async function restore(h: SimHost, dir: string): Promise<void> {
@@ -154,7 +147,7 @@ async function restore(h: SimHost, dir: string): Promise<void> {
   const world = JSON.parse(Deno.readTextFileSync(`${dir}/sim/world.json`));
   for (const pid of strays(h, world)) {
     Deno.kill(pid, "SIGKILL");
-    while (isAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+    await until(`pid ${pid} gone`, () => !alive(pid));
   }
   for (const p of SNAPSHOT) await copyTree(`${dir}/${p}`, `${h.root}/${p}`);
   h.clearCalls();

@@ -1,4 +1,4 @@
-/** What the port-forward tests share: the mapping file's rows, waiting, and asking a forwarded port. */
+/** What the port-forward tests share: the mapping file's rows and asking a forwarded port. */
 import type { SimHost } from "../sim/harness.ts";
 
 /** A row of `logs/port_forwards.json`. */
@@ -11,25 +11,10 @@ export interface Entry {
   status: string;
 }
 
-/** Polls `fn` until it gives a value, or fails naming `what` after `ms`. */
-export async function until<T>(
-  what: string,
-  fn: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 15000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  while (true) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The body a forwarded local port answers with, or undefined. */
 export async function answer(port: number): Promise<string | undefined> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(30_000) });
     return await res.text();
   } catch {
     return undefined;

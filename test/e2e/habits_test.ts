@@ -2,16 +2,10 @@
 import { parse as parseYaml } from "yaml";
 import { assertEquals, assertMatch, assertNotMatch, assertOk } from "../assert.ts";
 import { testConfig, withSimHost } from "../sim/harness.ts";
+import { until } from "../wait.ts";
+import { alive } from "./runs.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-
-async function waitFor(what: string, fn: () => boolean, ms = 120_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 Deno.test("a closed stdout ends quietly: `doctor | head -1` and `cluster logs | head -1` exit 0 with no error text", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
@@ -171,20 +165,22 @@ Deno.test("delete previews every change it will undo before it asks, as terrafor
 
 Deno.test("rollback of an interrupted run that created the record removes the record", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
-    h.latency(0, { "k3d cluster create": 2500 });
+    // k3d is held until the run is interrupted
+    h.hold("k3d cluster create");
     const child = h.spawn(["cluster", "create", "--yes"], { stderr: "piped" });
     let errors = "";
     const done = (async () => {
       for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) errors += c;
     })();
-    await waitFor(
+    await until(
       "k3d cluster create to start",
       () => h.calls().some((c) => c.argv[0] === "cluster" && c.argv[1] === "create"),
     );
     child.kill("SIGINT");
+    await until("the interrupt noted", () => errors.includes("stopping after the current step"));
+    h.release("k3d cluster create");
     const status = await child.status;
     await done;
-    h.latency(0);
     assertEquals(status.code, 130, errors);
     assertMatch(errors, "cancelled: interrupted after");
     const r = await h.ok(["rollback", "--yes"]);
@@ -326,17 +322,18 @@ Deno.test("progress: a live line with elapsed time on a terminal, plain lines wh
 
 Deno.test("rollback after a crash in which the cluster never came to be leaves no record of it", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
-    h.latency(0, { "k3d cluster create": 2000 });
+    // k3d is held until the run is killed, then fails
+    h.hold("k3d cluster create");
     h.fault("k3d cluster create", "FATA[0000] Failed to create cluster: simulated", { times: 1 });
     const child = h.spawn(["cluster", "create", "--yes"]);
-    await waitFor(
+    await until(
       "k3d cluster create to start",
       () => h.calls().some((c) => c.argv[0] === "cluster" && c.argv[1] === "create"),
     );
     child.kill("SIGKILL");
     await child.status;
-    await new Promise((r) => setTimeout(r, 2500));
-    h.latency(0);
+    h.release("k3d cluster create");
+    await until("the orphaned k3d to end", () => h.calls().every((c) => !alive(c.pid)));
     assertEquals(Object.keys(h.world().clusters), [], "k3d failed: the cluster never existed");
     const r = await h.ok(["rollback", "--yes"]);
     assertMatch(r.stdout, "Rolled back run");

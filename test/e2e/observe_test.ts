@@ -1,6 +1,7 @@
 /** End-to-end: every `cluster logs` form of the seed, diagnostics as one document, doctor's checks. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { HANG_MS, until } from "../wait.ts";
 
 async function withApps(h: SimHost): Promise<void> {
   await h.ok(["cluster", "create", "--yes"]);
@@ -116,7 +117,7 @@ Deno.test("logs --follow: a service's two pods stream at once, a third is picked
     })();
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const readUntil = async (pattern: RegExp) => {
-      const end = Date.now() + 15000;
+      const end = Date.now() + HANG_MS;
       while (!pattern.test(seen)) {
         if (Date.now() > end) throw new Error(`no ${pattern} in:\n${seen}`);
         const { value, done } = await reader.read();
@@ -151,11 +152,10 @@ Deno.test("logs --follow: a service's two pods stream at once, a third is picked
     h.updateWorld((w) =>
       delete w.clusters["firestream-local"].kube.objects.pods["default/shop-third"]
     );
-    const end = Date.now() + 15000;
-    while (!errors.includes("stream of shop-third/my-deployment ended") && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assertMatch(errors, "stream of shop-third/my-deployment ended");
+    await until(
+      "the end of shop-third's stream told",
+      () => errors.includes("stream of shop-third/my-deployment ended"),
+    );
     child.kill("SIGINT");
     const status = await child.status;
     reader.releaseLock();

@@ -1,6 +1,7 @@
 /** End-to-end: plan, apply, saved plans, in-place updates, replacement, crash recovery. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { freePort, type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { until } from "../wait.ts";
 import { lockLeft, openJournals } from "./runs.ts";
 
 function setKey(h: SimHost, pattern: RegExp, replacement: string): void {
@@ -160,29 +161,22 @@ Deno.test("a cluster removed from the config plans as a delete, renamed as delet
   });
 });
 
-async function waitFor(what: string, fn: () => boolean, ms = 120000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function killMidCreate(h: SimHost): Promise<void> {
-  h.latency(0, { "k3d cluster create": 1500 });
+  // k3d is held until the run is killed, then carries on
+  h.hold("k3d cluster create");
   const child = h.spawn(["apply", "--yes"], {});
-  await waitFor(
+  await until(
     "k3d cluster create to start",
     () => h.calls().some((c) => c.argv[0] === "cluster" && c.argv[1] === "create"),
   );
   child.kill("SIGKILL");
   await child.status;
+  h.release("k3d cluster create");
   // the k3d process it started carries on, as a real one would
-  await waitFor(
+  await until(
     "the orphaned k3d to finish",
     () => Boolean(h.world().clusters["firestream-local"]),
   );
-  h.latency(0);
 }
 
 Deno.test("crash mid-apply: the dead lock is recognised and `rollback` leaves nothing half-done", async () => {

@@ -4,7 +4,8 @@
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
-import { answer, entries, until } from "./forwards.ts";
+import { until } from "../wait.ts";
+import { answer, entries } from "./forwards.ts";
 
 function forwardCalls(h: SimHost, service: string): number {
   return h.calls().filter((c) =>
@@ -26,8 +27,9 @@ Deno.test("port-forward: past its deadline a forward whose port was taken moves 
       addDeployment(k, { namespace: "apps", name: "api" });
       addService(k, { namespace: "apps", name: "api", ports: [80, 9090] });
     });
-    // both kubectl processes take 4s before they bind: longer than the 1s deadline
-    h.latency(0, { "kubectl port-forward": 4000 });
+    // every kubectl is held before it binds, past the 1s deadline, until the supervisor has
+    // looked at both forwards
+    h.hold("kubectl port-forward");
     const stateDir = `${h.projectDir}/.firestream`;
     const base = `${stateDir}/port-forward.firestream-local`;
     const spec = {
@@ -44,6 +46,13 @@ Deno.test("port-forward: past its deadline a forward whose port was taken moves 
       pollMs: 500,
       startDeadlineMs: 1000,
     };
+    const events = () => {
+      try {
+        return Deno.readTextFileSync(spec.paths.events);
+      } catch {
+        return "";
+      }
+    };
     const supervisor = h.spawn(["__supervise", JSON.stringify(spec)]);
     let held: Deno.Listener | undefined;
     try {
@@ -52,24 +61,29 @@ Deno.test("port-forward: past its deadline a forward whose port was taken moves 
         "web starting",
         () =>
           entries(h).find((e) => e.service === "web" && e.pid !== null && e.status === "starting"),
-        60_000,
       );
       assertEquals(web.local_port, 8080 + offset);
       held = Deno.listen({ hostname: "127.0.0.1", port: web.local_port });
+      // past the deadline: web restarted on the next port, api reported as still starting
+      await until("web's second kubectl", () => forwardCalls(h, "web") === 2);
+      await until(
+        "api reported as still starting",
+        () => /"event":"waiting","key":"apps\/api".*still starting/.test(events()),
+      );
+      h.release("kubectl port-forward");
 
       const up = await until("every forward up", () => {
         const e = entries(h);
         return e.length === 3 && e.every((x) => x.status === "up") && e;
-      }, 60_000);
+      });
       const moved = up.find((e) => e.service === "web")!;
       assertEquals(moved.local_port, 8081 + offset);
       assertEquals(await answer(8081 + offset), "svc/default/web:8080\n");
       assertEquals(await answer(80 + offset), "svc/apps/api:80\n");
       assertEquals(await answer(9090 + offset), "svc/apps/api:9090\n");
 
-      const events = Deno.readTextFileSync(spec.paths.events);
       assertMatch(
-        events,
+        events(),
         `127.0.0.1:${
           8080 + offset
         } was taken by another program while kubectl was starting; forwarding on ${
@@ -77,8 +91,7 @@ Deno.test("port-forward: past its deadline a forward whose port was taken moves 
         } instead`,
       );
       // api was slow, not broken: reported, never restarted
-      assertMatch(events, /"event":"waiting","key":"apps\/api".*still starting/);
-      assertOk(!/"event":"restarting","key":"apps\/api"/.test(events), events);
+      assertOk(!/"event":"restarting","key":"apps\/api"/.test(events()), events());
       assertEquals(forwardCalls(h, "api"), 1);
       assertEquals(forwardCalls(h, "web"), 2);
       assertEquals(new Set(up.filter((e) => e.service === "api").map((e) => e.pid)).size, 1);

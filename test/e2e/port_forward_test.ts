@@ -1,15 +1,9 @@
 /** End-to-end over real TCP: dev-mode forwards answer, heal, follow services, and never outlive their supervisor. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
-import { answer, entries, until } from "./forwards.ts";
-
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX] /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
-  } catch {
-    return false;
-  }
-}
+import { until } from "../wait.ts";
+import { answer, entries } from "./forwards.ts";
+import { alive } from "./runs.ts";
 
 function offsetConfig(offset: number): string {
   return testConfig().replace(
@@ -119,7 +113,7 @@ Deno.test("port-forward: kill -9 of the supervisor, Ctrl-C in the foreground and
       Deno.readTextFileSync(`${h.projectDir}/.firestream/port-forward.firestream-local.pid`),
     );
     Deno.kill(info.pid, "SIGKILL");
-    await until("children gone after kill -9", () => first.every((e) => !alive(e.pid!)), 10000);
+    await until("children gone after kill -9", () => first.every((e) => !alive(e.pid!)));
 
     // foreground, one service, stopped by Ctrl-C
     const child = h.spawn(["cluster", "port-forward", "api", "-n", "apps"], { stderr: "piped" });
@@ -221,13 +215,15 @@ Deno.test("port-forward: a local port held by another program moves to the next 
     await withServices(h);
     // held before the supervisor starts
     const held = Deno.listen({ hostname: "127.0.0.1", port: 8080 + offset });
-    // taken while kubectl for api is still starting (after the supervisor saw it free)
-    h.latency(0, { "kubectl port-forward svc/api": 2500 });
+    // taken while kubectl for api is still starting (after the supervisor saw it free): its call
+    // is held until the port is taken
+    h.hold("kubectl port-forward svc/api");
     let late: Deno.Listener | undefined;
     try {
       const detach = h.spawn(["cluster", "port-forward", "--detach"], { stderr: "piped" });
       await until("api mapped", () => entries(h).some((e) => e.service === "api"));
       late = Deno.listen({ hostname: "127.0.0.1", port: 9090 + offset });
+      h.release("kubectl port-forward svc/api");
       const status = await detach.status;
       const stderr = new TextDecoder().decode(await new Response(detach.stderr).arrayBuffer());
       assertEquals(status.code, 0, stderr);
@@ -275,8 +271,8 @@ Deno.test("port-forward: a detached supervisor whose state directory is removed 
     assertOk(alive(supervisor));
     // what `rm -rf` of a project does: no command could find this supervisor again
     await Deno.remove(stateDir, { recursive: true });
-    await until("supervisor gone", () => !alive(supervisor), 10000);
-    await until("its forwards gone", () => up.every((e) => !alive(e.pid!)), 10000);
+    await until("supervisor gone", () => !alive(supervisor));
+    await until("its forwards gone", () => up.every((e) => !alive(e.pid!)));
     assertEquals(await answer(8080 + offset), undefined);
 
     // the same, with a new supervisor started at once: the old one stops without touching the
@@ -287,8 +283,7 @@ Deno.test("port-forward: a detached supervisor whose state directory is removed 
     await until("up again", () => entries(h).every((x) => x.status === "up"));
     await Deno.remove(stateDir, { recursive: true });
     await h.ok(["cluster", "port-forward", "--detach"]);
-    await until("old supervisor gone", () => !alive(old), 10000);
-    await new Promise((r) => setTimeout(r, 500));
+    await until("old supervisor gone", () => !alive(old));
     const listed = JSON.parse((await h.ok(["cluster", "port-forward", "--list", "--json"])).stdout);
     assertOk(listed.running && listed.running.pid !== old, "the new supervisor is listed");
     const now = await until("every forward of the new one up", () => {

@@ -6,6 +6,7 @@
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { freePort, type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { until } from "../wait.ts";
 
 const ESC = String.fromCharCode(27);
 
@@ -92,19 +93,20 @@ Deno.test("a 2-server create that k3d fails reports k3d's ERRO line, without esc
   await withSimHost({ config }, async (h) => {
     const http = Number(/http_port = (\d+)/.exec(config)![1]);
     // the port is taken after preflight looked: k3d fails when it starts the load balancer
-    h.latency(0, { "k3d cluster create": 1500 });
+    h.hold("k3d cluster create");
     const child = h.spawn(["cluster", "create", "--yes", "--json"], {
       stdout: "piped",
       stderr: "piped",
     });
-    const end = Date.now() + 30000;
-    while (
-      !h.calls().some((c) => c.tool === "k3d" && c.argv[0] === "cluster" && c.argv[1] === "create")
-    ) {
-      if (Date.now() > end) throw new Error("k3d cluster create never started");
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until(
+      "k3d cluster create to start",
+      () =>
+        h.calls().some((c) =>
+          c.tool === "k3d" && c.argv[0] === "cluster" && c.argv[1] === "create"
+        ),
+    );
     const taken = Deno.listen({ hostname: "127.0.0.1", port: http });
+    h.release("k3d cluster create");
     const [status, out, err] = await Promise.all([
       child.status,
       new Response(child.stdout).text(),
@@ -168,11 +170,24 @@ Deno.test("Traefik's TLSStore type arrives after the nodes are ready: create wai
     "[cluster.k3d.tls]\nenabled = true",
   );
   await withSimHost({ config }, async (h) => {
-    // real k3s: the traefik-crd HelmChart job applies the CRDs tens of seconds after start
-    h.updateWorld((w) => w.traefikCrdDelayMs = 30_000);
-    const r = await h.ok(["cluster", "create", "--yes"]);
-    assertMatch(r.stderr, "waiting for Traefik's TLSStore type");
-    assertOk(!/Traefik is not installed/.test(r.stderr + r.stdout), r.stderr);
+    // real k3s: the traefik-crd HelmChart job applies the CRDs tens of seconds after start; here
+    // they arrive once create says it waits for them
+    h.updateWorld((w) => w.traefikCrdDelayMs = 24 * 3600_000);
+    const child = h.spawn(["cluster", "create", "--yes"], { stdout: "piped", stderr: "piped" });
+    let stderr = "";
+    const read = (async () => {
+      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) stderr += c;
+    })();
+    const stdout = new Response(child.stdout).text();
+    await until(
+      "create to wait for the type",
+      () => stderr.includes("waiting for Traefik's TLSStore type"),
+    );
+    h.updateWorld((w) => w.clusters["firestream-local"].traefikCrdsAt = new Date().toISOString());
+    const status = await child.status;
+    await read;
+    assertEquals(status.code, 0, stderr);
+    assertOk(!/Traefik is not installed/.test(stderr + (await stdout)), stderr);
     const store = h.world().clusters["firestream-local"].kube.objects.tlsstores?.[
       "kube-system/default"
     ];

@@ -6,6 +6,7 @@
 import { assertEquals, assertMatch, assertNotMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
 import { listRuns } from "../../src/state/journal.ts";
+import { until } from "../wait.ts";
 import { alive, routesOf } from "./runs.ts";
 
 /**
@@ -33,16 +34,6 @@ function processesOf(h: SimHost): number[] {
     } catch { /* gone, or not ours to read */ }
   }
   return pids;
-}
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 120000): Promise<T> {
-  const end = Date.now() + ms;
-  while (true) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function readJson<T>(path: string): T | undefined {
@@ -73,14 +64,22 @@ Deno.test("kill -9 inside the dev-mode step, then rollback: no process of the ru
       addService(k, { namespace: "apps", name: "api", ports: [80] });
     });
     h.writeConfig(devMode(config, true, offset));
-    // forwards that take a while to come up keep the step waiting for them
-    h.latency(0, { "kubectl port-forward": 6000 });
+    // the supervisor's first look at the services is held: the step waits for it to be ready
+    const discovery = "kubectl get services,endpointslices.discovery.k8s.io";
+    h.hold(discovery);
     const base = `${h.projectDir}/.firestream/port-forward.firestream-local`;
     const child = h.spawn(["cluster", "create", "--yes"]);
-    // the step waits (up to 3 s) for the forwards once the supervisor is ready: killed in there
-    await until("the supervisor ready", () => readJson<{ ready?: boolean }>(`${base}.pid`)?.ready);
+    await until(
+      "the supervisor started and looking at the services",
+      () =>
+        readJson<{ pid: number }>(`${base}.pid`) &&
+        h.calls().some((c) =>
+          c.supervisor && c.argv.includes("services,endpointslices.discovery.k8s.io")
+        ),
+    );
     child.kill("SIGKILL");
     await child.status;
+    h.release(discovery);
     // the detached supervisor goes on and starts its kubectl children (one per service)
     const children = await until("the supervisor's kubectl children", () => {
       const pids = (() => {
@@ -103,7 +102,6 @@ Deno.test("kill -9 inside the dev-mode step, then rollback: no process of the ru
     const r = await h.ok(["rollback", "--yes"]);
     assertMatch(r.stderr, "stop and undo what it left half-done: Dev-mode port forwarding");
     assertMatch(r.stderr, "undid Dev-mode port forwarding");
-    h.latency(0);
     // the watchdog polls once a second and the simulated calls finish; nothing else may be left
     const left = await until("every process of the run to end", () => {
       const pids = processesOf(h);

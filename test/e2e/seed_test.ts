@@ -1,6 +1,7 @@
 /** End-to-end with the product description's own firestream.toml, unchanged; and the run controls around it. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { testConfig, withSimHost } from "../sim/harness.ts";
+import { until } from "../wait.ts";
 
 const seed = Deno.readTextFileSync(new URL("../fixtures/seed.toml", import.meta.url));
 // the seed binds ports 80, 443, 5000 and 6550: only inside the suite's own network namespace
@@ -92,18 +93,25 @@ Deno.test("debug logging: -v, FIRESTREAM_LOG and RUST_LOG send every external ca
 
 Deno.test("Ctrl-C stops after the current step with exit 130; the journal lets `rollback` undo the rest", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
-    h.latency(0, { "k3d cluster create": 1500 });
+    // k3d is held until the interrupt is noted
+    h.hold("k3d cluster create");
     const child = h.spawn(["cluster", "create", "--yes"], { stderr: "piped" });
-    const end = Date.now() + 120000;
-    while (
-      !h.calls().some((c) => c.tool === "k3d" && c.argv[1] === "create" && c.argv[0] === "cluster")
-    ) {
-      if (Date.now() > end) throw new Error("k3d cluster create never started");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    let stderr = "";
+    const read = (async () => {
+      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) stderr += c;
+    })();
+    await until(
+      "k3d cluster create to start",
+      () =>
+        h.calls().some((c) =>
+          c.tool === "k3d" && c.argv[1] === "create" && c.argv[0] === "cluster"
+        ),
+    );
     child.kill("SIGINT");
+    await until("the interrupt noted", () => stderr.includes("stopping after the current step"));
+    h.release("k3d cluster create");
     const status = await child.status;
-    const stderr = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
+    await read;
     assertEquals(status.code, 130, stderr);
     assertMatch(stderr, "stopping after the current step");
     assertMatch(stderr, "firestream rollback");
@@ -113,7 +121,6 @@ Deno.test("Ctrl-C stops after the current step with exit 130; the journal lets `
       0,
       "no step after it started",
     );
-    h.latency(0);
     const r = await h.ok(["rollback", "--yes"]);
     assertMatch(r.stdout, "Rolled back run");
     assertEquals(Object.keys(h.world().containers), []);

@@ -52,7 +52,8 @@ Deno.test("state: show, backups and restore as a new serial; unlock refuses a li
 
     // a live holder (this test process's child) is named; a dead one is removed
     const lock = `${h.projectDir}/.firestream/state.lock`;
-    const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+    // alive until killed below, however long the commands take
+    const sleeper = new Deno.Command("sleep", { args: ["3600"] }).spawn();
     try {
       Deno.writeTextFileSync(
         lock,

@@ -1,6 +1,7 @@
 /** Two state folders, one machine: a second run on the same cluster refuses and destroys nothing. */
 import { assertEquals, assertMatch } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { until } from "../wait.ts";
 
 const NAME = "firestream-local";
 
@@ -12,28 +13,21 @@ function secondFolder(h: SimHost): string {
   return dir;
 }
 
-async function waitFor(path: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      Deno.statSync(path);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`${path} never appeared`);
-}
-
 Deno.test("two folders, one cluster name at once: the second refuses before any change; the first finishes", async () => {
   await withSimHost({ config: testConfig() }, async (h) => {
     const b = secondFolder(h);
-    h.latency(0, { "k3d cluster create": 4000 });
+    // the first run holds the cluster's lock while its k3d call is held
+    h.hold("k3d cluster create");
     const first = h.spawn(["cluster", "create", "--yes"], { stderr: "piped" });
-    await waitFor(`${h.root}/run/firestream/cluster-${NAME}/state.lock`);
+    await until(
+      "the first run's k3d cluster create",
+      () => h.calls().some((c) => c.argv[0] === "cluster" && c.argv[1] === "create"),
+    );
     const second = await h.run(["cluster", "create", "--yes"], { cwd: b });
     assertEquals(second.code, 1, second.stderr);
     assertMatch(second.stderr, `cluster ${NAME} is being changed by another firestream run: pid`);
     assertMatch(second.stderr, `(state ${h.projectDir}/.firestream)`);
+    h.release("k3d cluster create");
     const out = await first.output();
     assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
     const w = h.world();
@@ -49,7 +43,6 @@ Deno.test("two folders, one cluster name at once: the second refuses before any 
     assertEquals(bState?.clusters?.[NAME], undefined);
 
     // afterwards, the second folder is refused by ownership, still destroying nothing
-    h.latency(0);
     h.clearCalls();
     const again = await h.run(["cluster", "create", "--yes"], { cwd: b });
     assertEquals(again.code, 1);

@@ -19,6 +19,7 @@
 import { type SimHost, simHost, testConfig } from "../sim/harness.ts";
 import { findProgram, run } from "./require.ts";
 import { answerFromServers, loadCustomServers } from "../sim/coredns.ts";
+import { until } from "../wait.ts";
 
 /** What the test asks for. */
 export interface DnsCase {
@@ -115,18 +116,17 @@ function dnsmasq(listen: string, dir: string, args: string[]): Deno.ChildProcess
 }
 
 async function waitForDns(server: string, name: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  await until(`dnsmasq on ${server} to answer for ${name}`, async () => {
     try {
       await Deno.resolveDns(name, "A", {
         nameServer: { ipAddr: server, port: 53 },
-        signal: AbortSignal.timeout(500),
+        signal: AbortSignal.timeout(5000),
       });
-      return;
+      return true;
     } catch {
-      await new Promise((r) => setTimeout(r, 100));
+      return false;
     }
-  }
-  throw new Error(`dnsmasq on ${server} does not answer for ${name}`);
+  });
 }
 
 /**

@@ -38,29 +38,32 @@ export function cliFlags() {
 
 // ---------- state, locked across concurrent calls ----------
 
+/**
+ * Runs `fn` holding the sim dir's lock: an exclusive `flock` on `.lock`, waited for as long as it
+ * takes (a busy machine only makes the wait longer) and dropped by the kernel when its holder dies,
+ * so a call killed mid-update never leaves it behind.
+ */
 async function withLock<T>(fn: () => Promise<T> | T): Promise<T> {
-  const lock = `${simDir()}/.lock`;
-  for (let i = 0;; i++) {
-    try {
-      Deno.mkdirSync(lock);
-      break;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-      if (i > 2000) {
-        // a holder killed mid-update: break its lock
-        try {
-          Deno.removeSync(lock);
-        } catch { /* raced */ }
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
+  const file = await Deno.open(`${simDir()}/.lock`, { create: true, write: true });
   try {
+    await file.lock(true);
     return await fn();
   } finally {
-    try {
-      Deno.removeSync(lock);
-    } catch { /* already gone */ }
+    file.close();
+  }
+}
+
+/**
+ * {@link withLock} for the test process, which changes the sim dir of `dir` between calls: a
+ * simulated call running meanwhile cannot write back a world read before the change.
+ */
+export function withLockSync<T>(dir: string, fn: () => T): T {
+  const file = Deno.openSync(`${dir}/.lock`, { create: true, write: true });
+  try {
+    file.lockSync(true);
+    return fn();
+  } finally {
+    file.close();
   }
 }
 
@@ -200,6 +203,14 @@ export function latencyFor(command: string): number {
     }
   }
   return ms;
+}
+
+/**
+ * Whether `command` is held (`holds.json`, a list of command prefixes): the call waits, after its
+ * latency, until its prefix is released, so a test decides when it goes on instead of a clock.
+ */
+export function heldFor(command: string): boolean {
+  return readJson<string[]>("holds.json", []).some((prefix) => command.startsWith(prefix));
 }
 
 // ---------- flag parsing against the real tools' flag lists ----------

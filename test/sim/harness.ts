@@ -1,6 +1,6 @@
 /** Test helpers: a temp project on the simulated host, the CLI run as a subprocess, call-log assertions. */
 import { runProgram, type RunResult } from "../run.ts";
-import { type CallEntry, type Fault, replaceFile } from "./core.ts";
+import { type CallEntry, type Fault, replaceFile, withLockSync } from "./core.ts";
 import { addDeployment, addEvent, addIngress, addPod, addService, put, rollout } from "./kube.ts";
 import type { KubeStore, World } from "./world.ts";
 import { newWorld } from "./world.ts";
@@ -170,11 +170,13 @@ export class SimHost {
     }
   }
 
-  /** Changes the simulated world. */
+  /** Changes the simulated world, under the lock the simulated calls take. */
   updateWorld(fn: (w: World) => void): void {
-    const w = this.world();
-    fn(w);
-    writeWorld(this.simDir, w);
+    withLockSync(this.simDir, () => {
+      const w = this.world();
+      fn(w);
+      writeWorld(this.simDir, w);
+    });
   }
 
   /** Changes one cluster's Kubernetes objects (presets: services, pods, events). */
@@ -189,18 +191,20 @@ export class SimHost {
     options: { exit?: number; times?: number; skip?: number } = {},
   ): void {
     const path = `${this.simDir}/faults.json`;
-    let faults: Fault[] = [];
-    try {
-      faults = JSON.parse(Deno.readTextFileSync(path));
-    } catch { /* none yet */ }
-    faults.push({
-      prefix,
-      stderr,
-      exit: options.exit ?? 1,
-      times: options.times,
-      ...(options.skip ? { skip: options.skip } : {}),
+    withLockSync(this.simDir, () => {
+      let faults: Fault[] = [];
+      try {
+        faults = JSON.parse(Deno.readTextFileSync(path));
+      } catch { /* none yet */ }
+      faults.push({
+        prefix,
+        stderr,
+        exit: options.exit ?? 1,
+        times: options.times,
+        ...(options.skip ? { skip: options.skip } : {}),
+      });
+      replaceFile(path, JSON.stringify(faults));
     });
-    Deno.writeTextFileSync(path, JSON.stringify(faults));
   }
 
   /** Adds latency to every call (and per command prefix). */
@@ -209,6 +213,32 @@ export class SimHost {
       `${this.simDir}/latency.json`,
       JSON.stringify({ default_ms: defaultMs, per }),
     );
+  }
+
+  /**
+   * Holds every call whose command words start with `prefix` (after its latency) until
+   * {@link release}: the call is logged at once, then waits, so a test can act while it runs.
+   */
+  hold(prefix: string): void {
+    const path = `${this.simDir}/holds.json`;
+    const holds = this.#holds();
+    if (!holds.includes(prefix)) replaceFile(path, JSON.stringify([...holds, prefix]));
+  }
+
+  /** Lets the calls held by {@link hold} of `prefix` go on. */
+  release(prefix: string): void {
+    replaceFile(
+      `${this.simDir}/holds.json`,
+      JSON.stringify(this.#holds().filter((p) => p !== prefix)),
+    );
+  }
+
+  #holds(): string[] {
+    try {
+      return JSON.parse(Deno.readTextFileSync(`${this.simDir}/holds.json`));
+    } catch {
+      return [];
+    }
   }
 
   /** Starts the loopback DNS responder; returns "127.0.0.1:PORT" for FIRESTREAM_DNS_PROBE. */

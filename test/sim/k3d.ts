@@ -1,5 +1,4 @@
 /** Simulated k3d v5: clusters, nodes, registries and kubeconfig, with k3d's own checks and messages. */
-import { parse as parseYaml } from "yaml";
 import { bool, flag, type Parsed, referenceDir, SimExit } from "./core.ts";
 import { K3dLog } from "./k3d_log.ts";
 import { seedKube, syncNodes } from "./kube.ts";
@@ -266,6 +265,8 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
     throw fatal(`Failed to read config file ${path}: open ${path}: no such file or directory`);
   }
   let doc: unknown;
+  // loaded only here: the YAML library is most of a simulated call's start-up
+  const { parse: parseYaml } = await import("yaml");
   try {
     doc = parseYaml(text);
   } catch (err) {

@@ -1,5 +1,4 @@
 /** Simulated kubectl 1.32 against the simulated clusters: get, wait, apply, delete, create secret tls, logs, port-forward, top. */
-import { parseAllDocuments } from "yaml";
 import { bool, flag, type Parsed, SimExit } from "./core.ts";
 import { endpointSlices } from "./endpoints.ts";
 import { CLUSTER_SCOPED, put } from "./kube.ts";
@@ -94,7 +93,33 @@ export function kubectlMutating(p: Parsed): boolean {
 
 /** The kubectl subcommands that stream until killed and must not hold the world lock. */
 export function kubectlStreams(p: Parsed): boolean {
-  return p.path === "port-forward" || (p.path === "logs" && bool(p, "follow"));
+  return p.path === "port-forward" || (p.path === "logs" && bool(p, "follow")) ||
+    (p.path === "get" && (bool(p, "watch") || bool(p, "watch-only")));
+}
+
+/**
+ * The objects a `get TYPE --watch` follows, as `-o name` prints them. kubectl refuses several types
+ * at once (pkg/cmd/get/get.go, watch(): "watch is only supported on individual resources and
+ * resource collections - more than 1 resource was found").
+ */
+export function watchedObjects(cluster: SimCluster, p: Parsed): Map<string, KubeObject> {
+  const words = (p.args[0] ?? "").split(",");
+  if (words.length !== 1 || !words[0] || p.args.length > 1) {
+    throw new SimExit(
+      1,
+      "error: watch is only supported on individual resources and resource collections - more than 1 resource was found\n",
+    );
+  }
+  const kind = resolveKind(words[0]);
+  requireType(cluster, kind, words[0]);
+  if (flag(p, "output") !== "name") {
+    throw new SimExit(98, "sim: kubectl get --watch is simulated only with -o name\n");
+  }
+  const out = new Map<string, KubeObject>();
+  for (const o of select(cluster, kind, p)) {
+    out.set(`${SINGULAR[KIND_TO_PLURAL[o.kind]] ?? o.kind.toLowerCase()}/${o.metadata.name}`, o);
+  }
+  return out;
 }
 
 /**
@@ -276,9 +301,9 @@ export async function kubectl(
     case "wait":
       return wait(cluster, p);
     case "apply":
-      return apply(cluster, p, await stdin());
+      return await apply(cluster, p, await stdin());
     case "create":
-      return create(cluster, p, await stdin());
+      return await create(cluster, p, await stdin());
     case "patch":
       return patch(cluster, p);
     case "delete":
@@ -387,12 +412,17 @@ function wait(cluster: SimCluster, p: Parsed): string {
  * The objects of `-f FILE` (`-` is stdin), with the name kubectl gives the source in its messages;
  * a document that does not parse fails as kubectl does.
  */
-function manifests(p: Parsed, input: string): { source: string; objects: KubeObject[] } {
+async function manifests(
+  p: Parsed,
+  input: string,
+): Promise<{ source: string; objects: KubeObject[] }> {
   const file = flag(p, "filename");
   if (!file) throw new SimExit(1, "error: must specify one of -f and -k\n");
   const text = file === "-" ? input : Deno.readTextFileSync(file);
   const source = file === "-" ? "STDIN" : file;
   const objects: KubeObject[] = [];
+  // loaded only here: the YAML library is most of a simulated call's start-up
+  const { parseAllDocuments } = await import("yaml");
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length) {
       throw new SimExit(1, `error: error parsing ${source}: ${doc.errors[0].message}\n`);
@@ -403,10 +433,10 @@ function manifests(p: Parsed, input: string): { source: string; objects: KubeObj
   return { source, objects };
 }
 
-function apply(cluster: SimCluster, p: Parsed, input: string): string {
+async function apply(cluster: SimCluster, p: Parsed, input: string): Promise<string> {
   const file = flag(p, "filename")!;
   const out: string[] = [];
-  for (const obj of manifests(p, input).objects) {
+  for (const obj of (await manifests(p, input)).objects) {
     const kind = KIND_TO_PLURAL[obj.kind];
     const crdMissing = kind === "tlsstores" &&
       (cluster.traefikCrdsAt === null ||
@@ -449,8 +479,8 @@ function apply(cluster: SimCluster, p: Parsed, input: string): string {
  * `kubectl create -f FILE`: each object is created; one that exists fails as the API server says
  * (kubectl pkg/cmd/create: `Error from server (AlreadyExists): error when creating "STDIN": …`).
  */
-function create(cluster: SimCluster, p: Parsed, input: string): string {
-  const { source, objects } = manifests(p, input);
+async function create(cluster: SimCluster, p: Parsed, input: string): Promise<string> {
+  const { source, objects } = await manifests(p, input);
   const out: string[] = [];
   for (const obj of objects) {
     const kind = KIND_TO_PLURAL[obj.kind];

@@ -1,5 +1,6 @@
 /** Entry of the simulated host: `main.ts <tool> args…`, run through the shims in bin/. */
 import {
+  heldFor,
   latencyFor,
   logCall,
   logCallEnd,
@@ -15,7 +16,7 @@ import { ip, ipMutating } from "./ip.ts";
 import { k3d, k3dMutating } from "./k3d.ts";
 import { kubectl, kubectlMutating, kubectlStreams } from "./kubectl.ts";
 import { resolvectl, resolvectlMutating } from "./resolvectl.ts";
-import { followLogs, portForward } from "./streaming.ts";
+import { followLogs, portForward, watchObjects } from "./streaming.ts";
 import { newWorld, type World } from "./world.ts";
 
 function out(text: string, stream: "out" | "err"): void {
@@ -66,6 +67,7 @@ async function run(tool: string, argv: string[]): Promise<number> {
   logCall(tool, argv, mutating);
   const delay = latencyFor(command);
   if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+  while (heldFor(command)) await new Promise((r) => setTimeout(r, 20));
   const fault = await takeFault(command);
   if (fault) {
     throw new SimExit(fault.exit, fault.stderr.endsWith("\n") ? fault.stderr : fault.stderr + "\n");
@@ -73,6 +75,7 @@ async function run(tool: string, argv: string[]): Promise<number> {
 
   if (tool === "sudo") return await sudo(argv);
   if (tool === "kubectl" && parsed && kubectlStreams(parsed)) {
+    if (parsed.path === "get") return await watchObjects(parsed);
     return parsed.path === "port-forward" ? await portForward(parsed) : await followLogs(parsed);
   }
   const readsStdin = parsed?.path === "apply" ||

@@ -186,6 +186,18 @@ Deno.test("sim ip and resolvectl: real syntax, real errors", async () => {
   });
 });
 
+/** A long-running simulated kubectl, its stdout read as text. */
+function streaming(h: SimHost, args: string[]) {
+  const child = new Deno.Command(new URL("./bin/kubectl", import.meta.url).pathname, {
+    args,
+    env: h.env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  return { child, reader: child.stdout.pipeThrough(new TextDecoderStream()).getReader() };
+}
+
 Deno.test("sim kubectl port-forward: binds loopback for real and answers each TCP connection", async () => {
   await withSimHost({}, async (h) => {
     assertEquals(
@@ -198,24 +210,17 @@ Deno.test("sim kubectl port-forward: binds loopback for real and answers each TC
       addService(k, { namespace: "default", name: "web", ports: [{ port: 8080, targetPort: 80 }] });
     });
     const local = freePort();
-    const child = new Deno.Command(new URL("./bin/kubectl", import.meta.url).pathname, {
-      args: [
-        "--context",
-        "k3d-pf",
-        "-n",
-        "default",
-        "port-forward",
-        "svc/web",
-        `${local}:8080`,
-        "--address",
-        "127.0.0.1",
-      ],
-      env: h.env,
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const { child, reader } = streaming(h, [
+      "--context",
+      "k3d-pf",
+      "-n",
+      "default",
+      "port-forward",
+      "svc/web",
+      `${local}:8080`,
+      "--address",
+      "127.0.0.1",
+    ]);
     const { value } = await reader.read();
     assertEquals(value, `Forwarding from 127.0.0.1:${local} -> 80\n`);
     for (let i = 0; i < 3; i++) {
@@ -226,6 +231,51 @@ Deno.test("sim kubectl port-forward: binds loopback for real and answers each TC
       conn.close();
       assertMatch(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "svc/default/web:8080");
     }
+    child.kill("SIGTERM");
+    await child.status;
+    reader.releaseLock();
+  });
+});
+
+Deno.test("sim kubectl get --watch -o name: the objects there, then a line per change; one type only", async () => {
+  await withSimHost({}, async (h) => {
+    assertEquals(
+      (await h.tool("k3d", ["cluster", "create", "wa", "--api-port", `127.0.0.1:${freePort()}`]))
+        .code,
+      0,
+    );
+    const several = await h.tool("kubectl", [
+      "--context",
+      "k3d-wa",
+      "get",
+      "pods,nodes",
+      "--watch",
+      "-o",
+      "name",
+    ]);
+    assertEquals(several.code, 1);
+    assertMatch(several.stderr, "watch is only supported on individual resources");
+    const { child, reader } = streaming(h, [
+      "--context",
+      "k3d-wa",
+      "get",
+      "pods",
+      "-A",
+      "--watch",
+      "-o",
+      "name",
+    ]);
+    let text = "";
+    const until = async (what: string) => {
+      while (!text.includes(what)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the watch ended before ${what}:\n${text}`);
+        text += value;
+      }
+    };
+    await until("pod/coredns-");
+    h.kube("wa", (k, { addPod }) => addPod(k, { namespace: "default", name: "late" }));
+    await until("pod/late\n");
     child.kill("SIGTERM");
     await child.status;
     reader.releaseLock();

@@ -1,7 +1,7 @@
-/** kubectl's long-running forms: port-forward (real TCP on loopback) and logs --follow. */
+/** kubectl's long-running forms: port-forward (real TCP on loopback), logs --follow and get --watch. */
 import { bool, flag, type Parsed, readJson, simDir, SimExit } from "./core.ts";
 import { podsBehind } from "./endpoints.ts";
-import { logTargets, resolveCluster } from "./kubectl.ts";
+import { logTargets, resolveCluster, watchedObjects } from "./kubectl.ts";
 import type { KubeObject, World } from "./world.ts";
 
 /**
@@ -257,5 +257,36 @@ export async function followLogs(p: Parsed): Promise<number> {
       seen.set(key, lines.length);
     }
     if (alive === 0) return 0;
+  }
+}
+
+/**
+ * `kubectl get TYPE --watch -o name` (or `--watch-only`): the objects there first (not with
+ * `--watch-only`), then one line for each object added, changed or deleted, as kubectl prints a
+ * watch event with the name printer (pkg/cmd/get/get.go, watch()). Ends when the cluster is gone,
+ * as a watch ends when its server goes away.
+ */
+export async function watchObjects(p: Parsed): Promise<number> {
+  let seen = watchedObjects(resolveCluster(world(), p), p);
+  if (!bool(p, "watch-only")) { for (const name of seen.keys()) write(`${name}\n`); }
+  let last = JSON.stringify([...seen]);
+  while (true) {
+    await new Promise((r) => setTimeout(r, 250));
+    const w = world();
+    if (!w?.clusters) return 1;
+    let now: Map<string, KubeObject>;
+    try {
+      now = watchedObjects(resolveCluster(w, p), p);
+    } catch {
+      return 1;
+    }
+    const text = JSON.stringify([...now]);
+    if (text === last) continue;
+    last = text;
+    for (const [name, obj] of now) {
+      if (JSON.stringify(seen.get(name)) !== JSON.stringify(obj)) write(`${name}\n`);
+    }
+    for (const name of seen.keys()) if (!now.has(name)) write(`${name}\n`);
+    seen = now;
   }
 }
