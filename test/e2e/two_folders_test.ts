@@ -17,17 +17,18 @@ Deno.test("two folders, one cluster name at once: the second refuses before any 
   await withSimHost({ config: testConfig() }, async (h) => {
     const b = secondFolder(h);
     // the first run holds the cluster's lock while its k3d call is held
-    h.hold("k3d cluster create");
+    // held before its first step is recorded: no ownership mark yet, only the host-wide lock
+    h.hold("k3d registry create");
     const first = h.spawn(["cluster", "create", "--yes"], { stderr: "piped" });
     await until(
-      "the first run's k3d cluster create",
-      () => h.calls().some((c) => c.argv[0] === "cluster" && c.argv[1] === "create"),
+      "the first run's k3d registry create",
+      () => h.calls().some((c) => c.argv[0] === "registry" && c.argv[1] === "create"),
     );
     const second = await h.run(["cluster", "create", "--yes"], { cwd: b });
     assertEquals(second.code, 1, second.stderr);
     assertMatch(second.stderr, `cluster ${NAME} is being changed by another firestream run: pid`);
     assertMatch(second.stderr, `(state ${h.projectDir}/.firestream)`);
-    h.release("k3d cluster create");
+    h.release("k3d registry create");
     const out = await first.output();
     assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
     const w = h.world();
