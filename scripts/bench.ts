@@ -584,6 +584,96 @@ function directForward(h: SimHost, service: string, specs: string[]): Deno.Child
   }).spawn();
 }
 
+// ---------- the relay's cost ----------
+
+/** Milliseconds of one request to `port` (a fresh connection: the simulated server closes each). */
+async function requestMs(port: number, path = "/"): Promise<{ ms: number; bytes: number }> {
+  const t0 = performance.now();
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    signal: AbortSignal.timeout(60_000),
+  });
+  const bytes = (await res.arrayBuffer()).byteLength;
+  return { ms: performance.now() - t0, bytes };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/**
+ * The relay against kubectl's own port for the same pod: the latency of small requests (taken in
+ * turn, so both see the same load) and the throughput of a large body.
+ */
+async function relayCost(local: number, direct: number): Promise<void> {
+  const ROUNDS = 300;
+  const relayed: number[] = [];
+  const straight: number[] = [];
+  for (let i = 0; i < 20; i++) await Promise.all([requestMs(local), requestMs(direct)]);
+  for (let i = 0; i < ROUNDS; i++) {
+    relayed.push((await requestMs(local)).ms);
+    straight.push((await requestMs(direct)).ms);
+  }
+  for (const [label, p, limit] of [["median", 50, 1], ["p99", 99, 5]] as const) {
+    const extra = percentile(relayed, p) - percentile(straight, p);
+    row(
+      `relay latency, ${label} (${ROUNDS} requests)`,
+      ms(percentile(relayed, p)),
+      ms(percentile(straight, p)),
+      `+${extra.toFixed(2)}`,
+      `≤+${limit}ms ${extra <= limit ? "met" : "MISSED"}`,
+      "reference: the same request to kubectl's port for the same pod",
+    );
+  }
+  const SIZE = 64 * 1024 * 1024;
+  const rates = async (port: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await requestMs(port, `/bytes/${SIZE}`);
+      if (r.bytes !== SIZE) throw new Error(`a large body came short: ${r.bytes} of ${SIZE}`);
+      out.push(SIZE / 1024 / 1024 / (r.ms / 1000));
+    }
+    return median(out);
+  };
+  const mine = await rates(local);
+  const ref = await rates(direct);
+  row(
+    "relay throughput, 64 MiB body (median of 3)",
+    `${mine.toFixed(0)}MiB/s`,
+    `${ref.toFixed(0)}MiB/s`,
+    (mine / ref).toFixed(2),
+    `≥0.8 ${mine / ref >= 0.8 ? "met" : "MISSED"}`,
+    "reference: the same body from kubectl's port",
+  );
+}
+
+/** From a pod's deletion to the mappings file (what `--list` shows) naming another pod or none. */
+async function podGoneShown(h: SimHost, service: string): Promise<number | undefined> {
+  const rows = () =>
+    JSON.parse(Deno.readTextFileSync(`${h.projectDir}/logs/port_forwards.json`))
+      .filter((e: { service: string }) => e.service === service) as {
+        pod: string | null;
+        status: string;
+      }[];
+  const before = rows()[0]?.pod;
+  if (!before) return undefined;
+  h.kube("firestream-local", (k, { surgePod }) => {
+    surgePod(k, { namespace: "default", name: service, revision: 2 });
+  });
+  // the new pod is listed before the old one goes, as in a rollout
+  const t0 = performance.now();
+  h.kube(
+    "firestream-local",
+    (k, { removePod }) => removePod(k, { namespace: "default", pod: before }),
+  );
+  while (performance.now() - t0 < 30_000) {
+    const now = rows()[0];
+    if (now && now.pod !== before) return performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return undefined;
+}
+
 /** An idle `deno run` (the memory reference): started now, its RSS asked when wanted, then stopped. */
 async function idleDeno(): Promise<{ kib: () => number; stop: () => Promise<void> }> {
   const file = await Deno.makeTempFile({ suffix: ".ts" });
@@ -710,6 +800,23 @@ async function portForwarding(count: number): Promise<void> {
       (mineKiB / base).toFixed(2),
       verdict(mineKiB / base, 1.5),
       "reference: an idle `deno run` process; both from /proc/PID/status VmRSS",
+    );
+    const web = services[0];
+    const local = web.ports[0] + offset;
+    const straight = directForward(h, web.name, [`${web.ports[0] + refBase}:${web.ports[0]}`]);
+    if ((await allAnswer([web.ports[0] + refBase], 30_000)).missing === 0) {
+      await relayCost(local, web.ports[0] + refBase);
+    }
+    straight.kill("SIGKILL");
+    await straight.status;
+    const shown = await podGoneShown(h, services[2].name);
+    row(
+      "a deleted pod leaves `--list`",
+      shown === undefined ? "never" : ms(shown),
+      "",
+      "",
+      shown !== undefined ? `≤3s ${shown <= 3000 ? "met" : "MISSED"}` : "",
+      "from the pod's deletion (a new one ready) to the mappings file naming another",
     );
     await h.ok(["cluster", "port-forward", "--stop"]);
   } finally {

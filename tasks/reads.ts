@@ -36,6 +36,7 @@ import {
   clusterNetwork,
   clusterOfNetwork,
   registryContainer,
+  registryContainerOf,
   serverContainer,
 } from "../src/tools/k3d_names.ts";
 import { kubectl, type KubeObject } from "../src/tools/kubectl.ts";
@@ -67,10 +68,14 @@ export function otherUsers(ctx: ClusterContext, uses: (r: ClusterRecord) => bool
   return usersOf(ctx.state, ctx.live.now(ownersRead), ctx.name, uses);
 }
 
-/** The Docker objects a cluster's steps look at: its registry (wanted and recorded), first server and network. */
+/**
+ * The Docker objects a cluster's steps look at: its registry (recorded, made with the cluster under
+ * its exact name, or made by `k3d registry create`), first server and network.
+ */
 export function dockerNames(ctx: ClusterContext): string[] {
   const names = [
     registryContainer(ctx.k3d.registry.name),
+    ctx.k3d.registry.enabled ? ctx.k3d.registry.name : undefined,
     ctx.record.resources.registry?.container,
     serverContainer(ctx.name),
     clusterNetwork(ctx.name),
@@ -101,6 +106,20 @@ export function usedElsewhere(
   const others = Object.keys(info?.NetworkSettings.Networks ?? {})
     .map(clusterOfNetwork).filter((c) => c !== undefined && c !== cluster);
   return others.length ? `cluster ${others.join(", ")} still uses it` : undefined;
+}
+
+/**
+ * The container of the wanted registry ({@link registryContainerOf}): the recorded one, or the one
+ * Docker's k3d labels show was made with this cluster under exactly that name, or `k3d-NAME`.
+ */
+export function registryContainerIn(ctx: ClusterContext): string {
+  const name = ctx.k3d.registry.name;
+  const labels = container(ctx, name)?.Config.Labels ?? {};
+  const made = labels["k3d.role"] === "registry" && labels["k3d.cluster"] === ctx.name;
+  return registryContainerOf(name, {
+    recorded: ctx.record.resources.registry,
+    madeWithCluster: made ? name : undefined,
+  });
 }
 
 /** The cluster's Docker network, or undefined. */
@@ -248,7 +267,7 @@ export const registryHttpRead: Read<boolean> = {
   key: "registry:http",
   fetch: async (ctx) => {
     await ctx.live.refresh(ctx, [dockerRead]);
-    const info = container(ctx, registryContainer(ctx.k3d.registry.name));
+    const info = container(ctx, registryContainerIn(ctx));
     const port = Number(info?.HostConfig.PortBindings?.["5000/tcp"]?.[0]?.HostPort);
     if (!info?.State.Running || port !== ctx.k3d.registry.port) return false;
     return await waitForRegistry(port, { timeoutMs: 3000 });

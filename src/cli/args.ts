@@ -3,7 +3,7 @@
  * laid out in sections (Usage, Arguments, Options, Global Options, Commands, then examples).
  * Loading it costs no npm package and no Node module: start-up time is a feature.
  */
-import { nearest } from "../config/suggest.ts";
+import { similarWords } from "../config/suggest.ts";
 
 /** One flag, declared as it is shown: `-c, --config <file>`, `--no-color`, `--store <store...>`. */
 export interface OptionSpec {
@@ -133,29 +133,95 @@ function isOption(token: string): boolean {
   return token.length > 1 && token.startsWith("-");
 }
 
+/** The values a switch (a flag without a value) may be given with `=`: pflag's habit. */
+const SWITCH_VALUES: Record<string, boolean> = { true: true, false: false };
+
+/** The parts of one option token: each flag it names, with the value written in it (if any). */
+interface Named {
+  name: string;
+  /** the value written in the token itself: `--tail=5`, `-n5`, `-o=json` */
+  inline?: string;
+}
+
+/**
+ * The flags one token names: `--name`, `--name=value`, or a bundle of short flags `-Af`, `-qo json`,
+ * `-nkube-system`, `-o=json` (the rest of a bundle after a flag that takes a value is that value;
+ * a leading `=` is dropped, as kubectl does). `resolve` finds each short flag to know where a
+ * value starts.
+ */
+function namesOf(token: string, resolve: (name: string) => Flag | undefined): Named[] {
+  if (token.startsWith("--")) {
+    const eq = token.indexOf("=");
+    return [eq < 0 ? { name: token } : { name: token.slice(0, eq), inline: token.slice(eq + 1) }];
+  }
+  const out: Named[] = [];
+  for (let j = 1; j < token.length; j++) {
+    const name = `-${token[j]}`;
+    const rest = token.slice(j + 1);
+    const flag = resolve(name);
+    if (flag?.value || rest.startsWith("=")) {
+      out.push(rest ? { name, inline: rest.replace(/^=/, "") } : { name });
+      break;
+    }
+    out.push({ name });
+  }
+  return out;
+}
+
+/** A negative number is an operand of a command without subcommands, not a flag (commander's rule). */
+const NEGATIVE_NUMBER = /^-\d*\.?\d+(e[+-]?\d+)?$/;
+
 /**
  * Parses `argv` against `root`. The command is found first (flags may come before or after
- * command words, as kubectl allows), then every flag is read against that command's flags.
+ * command words, as kubectl allows), then every flag is read against that command's flags. A
+ * flag means what it means at the place it stands: before `cluster logs`, `-c` is the global
+ * `--config`; after it, the command's own `--container`. A flag of a command named later may
+ * come before that command's name.
+ *
+ * Problems are reported in commander's order: the global flags are read first, wherever they
+ * stand (`--version` answers at once); then a word that is no command; then the command's own
+ * flags in order; `--help` wins over an unknown flag or command and over missing operands.
  */
 export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
-  // 1. the command path: words that name subcommands, skipping flags and their values
+  // 1. the command path: words that name subcommands, skipping flags and their values; it stops
+  // at the first unknown flag or command, which is reported after the global flags are read
   const path = [root];
   const pathIndexes = new Set<number>();
+  /** how many commands were named before each option token */
+  const depthAt = new Map<number, number>();
   let helpWords: string[] | undefined;
-  for (let i = 0; i < argv.length; i++) {
+  let problem: UsageError | undefined;
+  let end = argv.indexOf("--");
+  if (end < 0) end = argv.length;
+  for (let i = 0; i < argv.length && !problem; i++) {
     const token = argv[i];
-    if (token === "--") break;
+    const here = path[path.length - 1];
+    // a command without subcommands: the path is complete, its flags are read below
+    if (!here.commands?.length) break;
+    if (token === "--") {
+      // after `--` come operands only: a group has none
+      if (i + 1 < argv.length) {
+        problem = new UsageError(`unknown command '${argv[i + 1]}'`);
+      }
+      break;
+    }
     if (isOption(token)) {
-      if (token.includes("=") || !token.startsWith("--") && token.length > 2) continue;
+      depthAt.set(i, path.length);
       // a flag of a command further down may come before that command's name
-      const flag = lookup(flagsOf(path), token) ??
-        lookup(below(path[path.length - 1]), token);
-      if (!flag && token !== "-h" && token !== "--help") throw unknownOption(token, flagsOf(path));
-      if (flag?.value) i++;
+      const resolve = (name: string) => lookup(flagsOf(path), name) ?? lookup(below(here), name);
+      const names = namesOf(token, resolve);
+      const unknown = names.findIndex(({ name }) =>
+        !resolve(name) && name !== "-h" && name !== "--help"
+      );
+      if (unknown >= 0) {
+        const { name } = names[unknown];
+        problem = unknownOption(unknown === 0 ? token : name, name, flagsOf(path));
+        break;
+      }
+      const last = names[names.length - 1];
+      if (last.inline === undefined && resolve(last.name)?.value) i++;
       continue;
     }
-    const here = path[path.length - 1];
-    if (!here.commands?.length) break;
     if (token === "help" && !findCommand(here, token)) {
       helpWords = argv.slice(i + 1).filter((w) => !isOption(w));
       break;
@@ -163,7 +229,11 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
     const next = findCommand(here, token);
     if (!next) {
       const names = visible(here).flatMap((c) => [c.name, ...(c.aliases ?? [])]);
-      throw new UsageError(`unknown command '${token}'`, nearest(token, [...names, "help"]));
+      problem = new UsageError(
+        `unknown command '${token}'`,
+        similarWords(token, [...names, "help"]),
+      );
+      break;
     }
     path.push(next);
     pathIndexes.add(i);
@@ -176,7 +246,7 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
         if (!here.commands?.length) break;
         throw new UsageError(
           `unknown command '${word}'`,
-          nearest(word, visible(here).map((c) => c.name)),
+          similarWords(word, visible(here).map((c) => c.name)),
         );
       }
       path.push(next);
@@ -184,17 +254,55 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
     return { kind: "help", path, toStderr: false };
   }
 
-  // 2. the flags and operands, against the command that was found
+  // 2. every flag where it stands, with the value it takes, and the operands
   const command = path[path.length - 1];
   const flags = flagsOf(path);
-  const values = new Map<Flag, unknown>();
   const operands: string[] = [];
+  const given: { flag?: Flag; name: string; shown: string; value?: string; inline: boolean }[] = [];
   let help = false;
-  let version = false;
-  const set = (flag: Flag, value: string | undefined) => {
+  for (let i = 0; i < end; i++) {
+    const token = argv[i];
+    if (pathIndexes.has(i)) continue;
+    if (!isOption(token) || (NEGATIVE_NUMBER.test(token) && !command.commands?.length)) {
+      operands.push(token);
+      continue;
+    }
+    // the commands named before the flag first, then those named after it
+    const before = flagsOf(path.slice(0, depthAt.get(i) ?? path.length));
+    const resolve = (name: string) => lookup(before, name) ?? lookup(flags, name);
+    for (const [k, { name, inline }] of namesOf(token, resolve).entries()) {
+      if (name === "-h" || name === "--help") {
+        // `-h` inside a bundle is only a letter to commander; given alone it asks for help
+        if (token === name) help = true;
+        continue;
+      }
+      const flag = resolve(name);
+      const shown = k === 0 ? token : name;
+      if (!flag?.value || inline !== undefined) {
+        given.push({ flag, name, shown, value: inline, inline: inline !== undefined });
+        continue;
+      }
+      given.push({ flag, name, shown, value: argv[++i], inline: false });
+      if (flag.value === "variadic") {
+        while (i + 1 < end && !isOption(argv[i + 1]) && !pathIndexes.has(i + 1)) {
+          given.push({ flag, name, shown, value: argv[++i], inline: false });
+        }
+      }
+    }
+  }
+  if (end < argv.length) operands.push(...argv.slice(end + 1));
+
+  const values = new Map<Flag, unknown>();
+  const set = (flag: Flag, value: string | undefined, inline: boolean) => {
     if (!flag.value) {
-      values.set(flag, !flag.negate);
-      return;
+      if (!inline) return values.set(flag, !flag.negate);
+      const on = SWITCH_VALUES[value!];
+      if (on === undefined) {
+        throw new UsageError(
+          `option '${flag.spec.flags}' takes no value, or =true or =false; got '${value}'`,
+        );
+      }
+      return values.set(flag, on !== flag.negate);
     }
     if (value === undefined) {
       throw new UsageError(`option '${flag.spec.flags}' argument missing`);
@@ -205,78 +313,37 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
       values.set(flag, [...(Array.isArray(before) ? before : []), parsed]);
     } else values.set(flag, parsed);
   };
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i];
-    if (pathIndexes.has(i)) continue;
-    if (token === "--") {
-      operands.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!isOption(token)) {
-      operands.push(token);
-      continue;
-    }
-    if (token === "-h" || token === "--help") {
-      help = true;
-      continue;
-    }
-    if (token.startsWith("--")) {
-      const eq = token.indexOf("=");
-      const name = eq < 0 ? token : token.slice(0, eq);
-      const flag = lookup(flags, name);
-      if (!flag) throw unknownOption(name, flags);
-      if (flag.long === "--version") version = true;
-      if (eq >= 0) set(flag, token.slice(eq + 1));
-      else if (flag.value) {
-        set(flag, argv[++i]);
-        if (flag.value === "variadic") {
-          while (i + 1 < argv.length && !isOption(argv[i + 1]) && !pathIndexes.has(i + 1)) {
-            set(flag, argv[++i]);
-          }
-        }
-      } else set(flag, undefined);
-      continue;
-    }
-    // short flags: `-n ns`, `-nns`, `-Af`
-    for (let j = 1; j < token.length; j++) {
-      const name = `-${token[j]}`;
-      if (name === "-h") {
-        help = true;
-        continue;
-      }
-      const flag = lookup(flags, name);
-      if (!flag) throw unknownOption(j === 1 ? token : name, flags);
-      if (flag.long === "--version") version = true;
-      if (flag.value) {
-        const rest = token.slice(j + 1);
-        set(flag, rest || argv[++i]);
-        break;
-      }
-      set(flag, undefined);
-    }
+  // the global flags first, wherever they stand: the version is printed as soon as it is asked for
+  const global = new Set((root.options ?? []).map(flagOf));
+  for (const g of given) {
+    if (!g.flag || !global.has(g.flag)) continue;
+    if (g.flag.long === "--version") return { kind: "version" };
+    set(g.flag, g.value, g.inline);
+  }
+  if (problem) {
+    if (help) return { kind: "help", path, toStderr: false };
+    throw problem;
+  }
+  let unknown: UsageError | undefined;
+  for (const g of given.filter((g) => !g.flag || !global.has(g.flag))) {
+    if (!g.flag) unknown ??= unknownOption(g.shown, g.name, flags);
+    else set(g.flag, g.value, g.inline);
+  }
+  if (
+    command.commands?.length && !operands.length && !help &&
+    given.every((g) => g.flag && global.has(g.flag))
+  ) {
+    return { kind: "help", path, toStderr: true };
   }
   if (help) return { kind: "help", path, toStderr: false };
-  if (version) return { kind: "version" };
+  if (unknown) throw unknown;
   if (!command.run) return { kind: "help", path, toStderr: true };
 
+  // missing operands first, then too many, then each operand's value (commander's order)
   const declared = command.arguments ?? [];
-  const args: unknown[] = [];
   declared.forEach((a, i) => {
-    const value = operands[i];
-    const name = a.name.slice(1, -1);
-    if (value === undefined) {
-      if (a.name.startsWith("<")) throw new UsageError(`missing required argument '${name}'`);
-      args.push(undefined);
-      return;
-    }
-    if (!a.parse) return args.push(value);
-    try {
-      args.push(a.parse(value));
-    } catch (err) {
-      if (!(err instanceof InvalidValue)) throw err;
-      throw new UsageError(
-        `command-argument value '${value}' is invalid for argument '${name}'. ${err.message}`,
-      );
+    if (a.name.startsWith("<") && operands[i] === undefined) {
+      throw new UsageError(`missing required argument '${a.name.slice(1, -1)}'`);
     }
   });
   if (operands.length > declared.length) {
@@ -287,24 +354,37 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
       }. Expected ${n} argument${n === 1 ? "" : "s"} but got ${operands.length}.`,
     );
   }
+  const args = declared.map((a, i) => {
+    const value = operands[i];
+    if (value === undefined || !a.parse) return value;
+    try {
+      return a.parse(value);
+    } catch (err) {
+      if (!(err instanceof InvalidValue)) throw err;
+      throw new UsageError(
+        `command-argument value '${value}' is invalid for argument '${
+          a.name.slice(1, -1)
+        }'. ${err.message}`,
+      );
+    }
+  });
+  // each command's options over those of the commands above it (commander's optsWithGlobals)
   const optionsOf = (cmds: CommandSpec[]) => {
     const out: Record<string, unknown> = {};
     const flags = cmds.flatMap((c) => (c.options ?? []).map(flagOf));
     // as commander: `--no-x` alone makes x true by default; beside `--x` it leaves x unset
     const positive = new Set(flags.filter((f) => !f.negate).map((f) => f.key));
     for (const flag of flags) {
-      const given = values.get(flag);
-      if (given !== undefined) out[flag.key] = given;
-      else if (out[flag.key] !== undefined) continue;
-      else if (flag.spec.default !== undefined) out[flag.key] = flag.spec.default;
-      else if (flag.negate && !positive.has(flag.key)) out[flag.key] = true;
+      const value = values.get(flag) ?? flag.spec.default ??
+        (flag.negate && !positive.has(flag.key) ? true : undefined);
+      if (value !== undefined) out[flag.key] = value;
     }
     return out;
   };
   return {
     kind: "run",
     path,
-    call: { args, opts: optionsOf([command]), all: optionsOf([...path].reverse()) },
+    call: { args, opts: optionsOf([command]), all: optionsOf(path) },
   };
 }
 
@@ -328,12 +408,12 @@ function convert(flag: Flag, value: string): unknown {
   }
 }
 
-function unknownOption(token: string, flags: Flag[]): UsageError {
-  const names = [...flags.map((f) => f.long.slice(2)), "help"];
-  const guess = token.startsWith("--") ? nearest(token.slice(2), names) : undefined;
-  return new UsageError(`unknown option '${token}'`, guess && `--${guess}`);
+/** `shown` is what the user wrote (a whole bundle, or `--name=value`); `name` the flag looked for. */
+function unknownOption(shown: string, name: string, flags: Flag[]): UsageError {
+  const names = [...flags.map((f) => f.long), "--help"];
+  const guess = name.startsWith("--") ? similarWords(shown, names) : undefined;
+  return new UsageError(`unknown option '${shown}'`, guess);
 }
-
 // ---------- help ----------
 
 /** Wraps `text` into lines of at most `width` columns, breaking at spaces. */

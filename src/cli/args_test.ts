@@ -113,6 +113,8 @@ Deno.test("args: bad input is one line naming the word and what is wrong", () =>
   assertEquals(refused(["--yse"]), "unknown option '--yse' / --yes");
   assertEquals(refused(["cluster", "logs", "--folow"]), "unknown option '--folow' / --follow");
   assertEquals(refused(["--zzzzzzzz", "trust"]), "unknown option '--zzzzzzzz'");
+  assertEquals(refused(["trust", "--headers"]), "unknown option '--headers' / --no-headers");
+  assertEquals(refused(["--color", "trust"]), "unknown option '--color' / --no-color");
   assertEquals(refused(["cluster", "logs", "-x"]), "unknown option '-x'");
   assertEquals(
     refused(["-o", "xml", "trust"]),
@@ -224,4 +226,58 @@ Deno.test("args: every command of the program parses its own help and its exampl
     for (const sub of cmd.commands ?? []) walk([...path, sub]);
   };
   walk([PROGRAM]);
+});
+
+Deno.test("args: a switch takes no value, or exactly true or false; anything else is refused", () => {
+  assertEquals(ran(["--yes=true", "trust"]).all.yes, true);
+  assertEquals(ran(["--yes=false", "trust"]).all.yes, false);
+  assertEquals(ran(["-y=false", "trust"]).all.yes, false);
+  assertEquals(ran(["trust", "--no-headers=true"]).opts.headers, false);
+  assertEquals(ran(["trust", "--no-headers=false"]).opts.headers, true);
+  for (const bad of ["0", "1", "no", "False", "yes", ""]) {
+    assertEquals(
+      refused(["cluster", "delete", `--yes=${bad}`]),
+      `option '-y, --yes' takes no value, or =true or =false; got '${bad}'`,
+    );
+  }
+  assertEquals(
+    refused(["cluster", "delete", "--purge-certs=0"]),
+    "option '--purge-certs' takes no value, or =true or =false; got '0'",
+  );
+});
+
+Deno.test("args: a flag means what it means where it stands; -c is --container only after logs", () => {
+  const logsTree: CommandSpec = {
+    ...TREE,
+    commands: [{
+      name: "cluster",
+      commands: [{
+        name: "logs",
+        options: [{ flags: "-c, --container <name>", description: "c" }],
+        run,
+      }],
+    }],
+  };
+  const read = (argv: string[]) => {
+    const p = parseArgv(logsTree, argv);
+    assertOk(p.kind === "run");
+    return [p.call.all.config, p.call.opts.container, p.call.args];
+  };
+  assertEquals(read(["-c", "other.toml", "cluster", "logs"]), ["other.toml", undefined, []]);
+  assertEquals(read(["cluster", "logs", "-c", "main"]), [undefined, "main", []]);
+  assertEquals(read(["-ca.toml", "cluster", "-y", "logs", "-cweb"]), ["a.toml", "web", []]);
+  assertEquals(read(["cluster", "-c", "b.toml", "logs", "--container=x"]), ["b.toml", "x", []]);
+});
+
+Deno.test("args: short bundles end in a value flag, and -o=json is json, as in kubectl", () => {
+  assertEquals(ran(["-yo", "json", "trust"]).all.output, "json");
+  assertEquals(ran(["-yojson", "trust"]).all.output, "json");
+  assertEquals(ran(["-o=json", "trust"]).all.output, "json");
+  assertEquals(ran(["-yo=yaml", "trust"]).all.output, "yaml");
+  const yc = ran(["-yc", "f.toml", "trust"]);
+  assertEquals([yc.all.yes, yc.all.config], [true, "f.toml"]);
+  assertEquals(ran(["cluster", "logs", "-fn", "kube-system"]).opts.namespace, "kube-system");
+  assertEquals(refused(["-yo", "xml", "trust"]).startsWith("option '-o, --output"), true);
+  assertEquals(refused(["-xy", "trust"]), "unknown option '-xy'");
+  assertEquals(refused(["-yx", "trust"]), "unknown option '-x'");
 });

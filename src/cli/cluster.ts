@@ -10,6 +10,7 @@ import { type ClusterRunResult, runCluster, withStateLock } from "../cluster/run
 import { DEFAULT_CONFIG_FILE, parseTomlText, stringifyConfig } from "../config/load.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
+import { podText } from "../portforward/files.ts";
 import { deletePlan } from "../cluster/delete_plan.ts";
 import { inspectObjects, isContainer } from "../tools/docker.ts";
 import { findCluster } from "../tools/k3d.ts";
@@ -308,6 +309,11 @@ export function printView(out: Output, v: ClusterView): void {
         v.forwards.running ? ` (supervisor pid ${v.forwards.pid})` : " (supervisor not running)"
       }`,
     );
+    for (const f of v.forwards.ports) {
+      out.line(
+        `    ${f.service}:${f.port} → 127.0.0.1:${f.local_port}  ${f.status}  ${podText(f)}`,
+      );
+    }
   }
 }
 

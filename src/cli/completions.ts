@@ -2,74 +2,102 @@
  * `firestream completions bash|zsh|fish`: scripts generated from the command tree itself. Names
  * (clusters, services, pods, namespaces) come from `firestream __complete KIND` at completion time.
  */
-import { type CommandSpec, flagOf, type OptionSpec } from "./args.ts";
+import { type CommandSpec, flagOf } from "./args.ts";
 import { FirestreamError } from "../errors.ts";
-import { exec } from "../tools/exec.ts";
 import { Output } from "../ui/output.ts";
 import type { GlobalFlags } from "./session.ts";
 import { kubeconfigContext } from "../tools/k3d_names.ts";
-import { kubectlArgv } from "../tools/kubectl.ts";
+import { getJson } from "../tools/kubectl.ts";
 
-/** One command path: its subcommands, options, option values and what its operands are. */
+/** What the value of a flag completes from. */
+export type ValueKind =
+  | { words: readonly string[] }
+  | "config"
+  | "dir"
+  | "files"
+  | "namespaces"
+  | "containers"
+  | "profiles"
+  | "switch"
+  | "free";
+
+/** One command path: its subcommands, its flags (every spelling) and what its operands are. */
 export interface CompletionEntry {
   commands: string[];
-  options: string[];
-  /** option → its fixed values (enum flags) */
-  values: Record<string, string[]>;
-  /** options whose value is a file */
-  files: string[];
+  /** every flag spelling the parser accepts here → what its value completes from */
+  flags: Record<string, ValueKind>;
   /** what an operand of this command is */
   operand?: OperandKind;
 }
 
 /** Operands that complete from live names or files. */
-export type OperandKind = "clusters" | "services" | "logs" | "files" | "shells";
+export type OperandKind =
+  | "clusters"
+  | "forwardable"
+  | "logs"
+  | "files"
+  | "shells"
+  | "serials";
 
 const OPERANDS: Record<string, OperandKind> = {
   "cluster delete": "clusters",
   "cluster info": "clusters",
-  "cluster port-forward": "services",
+  "cluster stop": "clusters",
+  // the services port-forward would forward: never `kubernetes` itself
+  "cluster port-forward": "forwardable",
   "cluster logs": "logs",
+  "state restore": "serials",
   apply: "files",
   completions: "shells",
 };
 
-const FILE_OPTIONS = new Set(["--config", "--out"]);
+/** What the value of `flag` completes from, at `path`. */
+function valueKind(flag: ReturnType<typeof flagOf>): ValueKind {
+  if (!flag.value) return "switch";
+  if (flag.spec.choices) return { words: flag.spec.choices };
+  switch (flag.long) {
+    case "--config":
+      return "config";
+    case "--state-dir":
+      return "dir";
+    case "--out":
+      return "files";
+    case "--namespace":
+      return "namespaces";
+    case "--container":
+      return "containers";
+    case "--profile":
+      return "profiles";
+  }
+  return "free";
+}
 
-/** Every command path (aliases too) with its subcommands and options, e.g. "cluster" → ["create", …]. */
+/**
+ * Every command path (aliases too) with its subcommands and flags, e.g. "cluster" → create, …; a
+ * flag's meaning is the parser's at that place (after `cluster logs`, `-c` is `--container`).
+ */
 export function completionTable(program: CommandSpec): Map<string, CompletionEntry> {
   const table = new Map<string, CompletionEntry>();
-  const walk = (
-    cmd: CommandSpec,
-    path: string[],
-    inherited: OptionSpec[],
-    operand?: OperandKind,
-  ) => {
-    const own = cmd.options ?? [];
-    const all = [...own, ...inherited];
-    const flags = (o: OptionSpec) => {
-      const f = flagOf(o);
-      return f.short ? [f.long, f.short] : [f.long];
-    };
-    const values: Record<string, string[]> = {};
-    const files: string[] = [];
-    for (const o of all) {
-      if (o.choices) { for (const f of flags(o)) values[f] = [...o.choices]; }
-      if (FILE_OPTIONS.has(flagOf(o).long)) files.push(...flags(o));
+  const walk = (cmd: CommandSpec, path: string[], above: CommandSpec[], operand?: OperandKind) => {
+    const chain = [...above, cmd];
+    const flags: Record<string, ValueKind> = { "--help": "switch", "-h": "switch" };
+    // the command's own flags win over those of the commands above it, as in the parser
+    for (const c of chain) {
+      for (const o of c.options ?? []) {
+        const f = flagOf(o);
+        for (const name of f.short ? [f.long, f.short] : [f.long]) flags[name] = valueKind(f);
+      }
     }
     const subs = (cmd.commands ?? []).filter((s) => !s.hidden);
     table.set(path.join(" "), {
       commands: subs.map((s) => s.name),
-      options: [...new Set([...all.flatMap(flags), "--help"])],
-      values,
-      files: [...new Set(files)],
+      flags,
       ...(operand ? { operand } : {}),
     });
     for (const s of subs) {
-      const next = path.length === 0 ? own : inherited;
       const canonical = [...path, s.name].join(" ");
       for (const name of [s.name, ...(s.aliases ?? [])]) {
-        walk(s, [...path, name], next, OPERANDS[canonical]);
+        walk(s, [...path, name], chain, OPERANDS[canonical]);
       }
     }
   };
@@ -77,65 +105,161 @@ export function completionTable(program: CommandSpec): Map<string, CompletionEnt
   return table;
 }
 
-function bash(table: Map<string, CompletionEntry>): string {
-  const cases = [...table].map(([path, v]) =>
-    `    "${path}") words="${[...v.commands, ...v.options].join(" ")}"; operand="${
-      v.operand ?? ""
-    }" ;;`
-  ).join("\n");
-  const values = new Map<string, string>();
-  const files = new Set<string>();
-  for (const v of table.values()) {
-    for (const [flag, list] of Object.entries(v.values)) values.set(flag, list.join(" "));
-    for (const f of v.files) files.add(f);
+function kindText(kind: ValueKind): string {
+  return typeof kind === "string" ? kind : `words:${kind.words.join(" ")}`;
+}
+
+/** `case` arms: `"PATH|FLAG"` patterns grouped by what they give; one for all paths as `*"|FLAG"`. */
+function flagCases(table: Map<string, CompletionEntry>): string {
+  const byFlag = new Map<string, Map<string, string[]>>();
+  for (const [path, entry] of table) {
+    for (const [flag, kind] of Object.entries(entry.flags)) {
+      const kinds = byFlag.get(flag) ?? new Map<string, string[]>();
+      const text = kindText(kind);
+      kinds.set(text, [...(kinds.get(text) ?? []), path]);
+      byFlag.set(flag, kinds);
+    }
   }
-  const valueCases = [...values].map(([flag, list]) =>
-    `    ${flag}) COMPREPLY=($(compgen -W "${list}" -- "$cur")); return ;;`
+  const specific: string[] = [];
+  const general: string[] = [];
+  for (const [flag, kinds] of byFlag) {
+    const sorted = [...kinds].sort((a, b) => a[1].length - b[1].length);
+    sorted.forEach(([text, paths], i) => {
+      // the meaning most paths give is the fallback; the others are named path by path
+      if (i === sorted.length - 1) general.push(`    *"|${flag}") echo "${text}" ;;`);
+      else specific.push(`    ${paths.map((p) => `"${p}|${flag}"`).join("|")}) echo "${text}" ;;`);
+    });
+  }
+  return [...specific, ...general].join("\n");
+}
+
+function bash(table: Map<string, CompletionEntry>): string {
+  const paths = [...table];
+  const commandCases = paths.map(([path, v]) =>
+    `    "${path}") words="${v.commands.join(" ")}"; operand="${v.operand ?? ""}" ;;`
+  ).join("\n");
+  const optionCases = paths.map(([path, v]) =>
+    `    "${path}") echo "${Object.keys(v.flags).join(" ")}" ;;`
   ).join("\n");
   return `# bash completion for firestream; load with: source <(firestream completions bash)
 _firestream() {
-  local cur prev path="" w i words operand="" names="" positional=() scope=()
+  local cur prev flag="" kind path="" w i n words="" operand="" positional=() scope=()
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  case "$prev" in
-    ${[...files].join("|")}) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-${valueCases}
-    -n|--namespace)
-      COMPREPLY=($(compgen -W "$(_firestream_names namespaces)" -- "$cur")); return ;;
-  esac
+  # bash splits \`--flag=value\` at \`=\`: the flag is the word before it
+  if [[ "$cur" == "=" ]]; then
+    flag="$prev"
+    cur=""
+  elif [[ "$prev" == "=" && $COMP_CWORD -ge 2 ]]; then
+    flag="\${COMP_WORDS[COMP_CWORD-2]}"
+  fi
+  # the command words, the operands, and the flags that say where names come from
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
-    case "$w" in
-      -c|--config|--state-dir) scope+=("$w" "\${COMP_WORDS[i+1]}"); i=$((i + 1)); continue ;;
-      -n|--namespace) scope+=("$w" "\${COMP_WORDS[i+1]}"); i=$((i + 1)); continue ;;
-      --log-level|-o|--output|--out|--offset|--tail|--since|-l|--selector|--name|--servers|--agents|--k3s-version|--registry-port|--domain) i=$((i + 1)); continue ;;
-      -*) continue ;;
-    esac
+    if [[ "$w" == --* && "\${COMP_WORDS[i+1]}" == "=" ]]; then
+      ((i + 2 < COMP_CWORD)) && _firestream_scope "$path" "$w" "\${COMP_WORDS[i+2]}"
+      i=$((i + 2))
+      continue
+    fi
+    if [[ "$w" == -?* ]]; then
+      if _firestream_takes "$path" "$w"; then
+        ((i + 1 < COMP_CWORD)) && _firestream_scope "$path" "$w" "\${COMP_WORDS[i+1]}"
+        i=$((i + 1))
+      fi
+      continue
+    fi
     if _firestream_has "\${path:+$path }$w"; then path="\${path:+$path }$w"; else positional+=("$w"); fi
   done
+  # the value of a flag
+  if [[ -z "$flag" && "$prev" == -?* ]] && _firestream_takes "$path" "$prev"; then
+    flag="$prev"
+    [[ "$prev" != --* ]] && flag="-\${prev: -1}"
+  fi
+  if [[ -n "$flag" ]]; then
+    kind="$(_firestream_kind "$path" "$flag")"
+    case "$kind" in
+      config|files) COMPREPLY=($(compgen -f -- "$cur")) ;;
+      dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
+      namespaces) COMPREPLY=($(compgen -W "$(_firestream_names namespaces)" -- "$cur")) ;;
+      containers) COMPREPLY=($(compgen -W "$(_firestream_names containers "\${positional[@]}")" -- "$cur")) ;;
+      profiles) COMPREPLY=($(compgen -W "$(_firestream_names profiles)" -- "$cur")) ;;
+      switch) COMPREPLY=($(compgen -W "true false" -- "$cur")) ;;
+      words:*) COMPREPLY=($(compgen -W "\${kind#words:}" -- "$cur")) ;;
+      *) COMPREPLY=() ;;
+    esac
+    return
+  fi
+  # a flag
+  if [[ "$cur" == -* ]]; then
+    words="$(_firestream_options "$path")"
+    COMPREPLY=($(compgen -W "$words" -- "$cur"))
+    # \`--tls\` where only \`--no-tls\` exists, and the other way round
+    if [[ \${#COMPREPLY[@]} -eq 0 && "$cur" == --?* ]]; then
+      if [[ "$cur" == --no-* ]]; then w="--\${cur#--no-}"; else w="--no-\${cur#--}"; fi
+      COMPREPLY=($(compgen -W "$words" -- "$w"))
+    fi
+    return
+  fi
+  # a subcommand or an operand
   case "$path" in
-${cases}
+${commandCases}
     *) words="" ;;
   esac
-  if [[ "$cur" != -* ]]; then
-    case "$operand" in
-      files) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-      shells) words="bash zsh fish" ;;
-      clusters) words="$(_firestream_names clusters)" ;;
-      services) words="$(_firestream_names services)" ;;
-      logs)
-        case "\${positional[-1]:-}" in
+  n=\${#positional[@]}
+  case "$operand" in
+    files) [[ $n -eq 0 ]] && COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    shells) [[ $n -eq 0 ]] && words="bash zsh fish" ;;
+    clusters) [[ $n -eq 0 ]] && words="$(_firestream_names clusters)" ;;
+    forwardable) [[ $n -eq 0 ]] && words="$(_firestream_names forwardable)" ;;
+    serials) [[ $n -eq 0 ]] && words="$(_firestream_names serials)" ;;
+    logs)
+      if [[ $n -eq 0 ]]; then
+        words="pod deployment service $(_firestream_names pods)"
+      elif [[ $n -eq 1 ]]; then
+        case "\${positional[0]}" in
           pod|pods|po) words="$(_firestream_names pods)" ;;
           service|services|svc) words="$(_firestream_names services)" ;;
           deployment|deployments|deploy) words="$(_firestream_names deployments)" ;;
-          *) [[ \${#positional[@]} -eq 0 ]] && words="pod deployment service $(_firestream_names pods)" ;;
-        esac ;;
-    esac
-  fi
+        esac
+      fi ;;
+  esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }
 _firestream_names() {
-  "\${COMP_WORDS[0]}" __complete "$1" "\${scope[@]}" 2>/dev/null
+  "\${COMP_WORDS[0]}" __complete "$@" "\${scope[@]}" 2>/dev/null
+}
+# whether word $2 at command path $1 takes the next word as its value (\`-qo json\`: it does)
+_firestream_takes() {
+  local w="$2" k kind
+  case "$w" in
+    --*=*) return 1 ;;
+    --*) kind="$(_firestream_kind "$1" "$w")" && [[ "$kind" != switch ]]; return ;;
+  esac
+  for ((k = 1; k < \${#w}; k++)); do
+    kind="$(_firestream_kind "$1" "-\${w:k:1}")" || return 1
+    if [[ "$kind" != switch ]]; then
+      ((k == \${#w} - 1))
+      return
+    fi
+  done
+  return 1
+}
+# config, state directory, profile and namespace go along to \`__complete\`
+_firestream_scope() {
+  case "$(_firestream_kind "$1" "$2")" in
+    config|dir|profiles|namespaces) scope+=("$2" "$3") ;;
+  esac
+}
+_firestream_kind() {
+  case "$1|$2" in
+${flagCases(table)}
+    *) return 1 ;;
+  esac
+}
+_firestream_options() {
+  case "$1" in
+${optionCases}
+  esac
 }
 _firestream_has() {
   case "$1" in
@@ -161,10 +285,20 @@ function fish(table: Map<string, CompletionEntry>): string {
   ];
   const dynamic: Record<OperandKind, string> = {
     clusters: "(firestream __complete clusters 2>/dev/null)",
-    services: "(firestream __complete services 2>/dev/null)",
+    forwardable: "(firestream __complete forwardable 2>/dev/null)",
     logs: "'pod deployment service' (firestream __complete pods 2>/dev/null)",
     files: "(__fish_complete_path)",
     shells: "'bash zsh fish'",
+    serials: "(firestream __complete serials 2>/dev/null)",
+  };
+  const values: Partial<Record<string, string>> = {
+    config: " -r -F",
+    files: " -r -F",
+    dir: " -r -a '(__fish_complete_directories)'",
+    namespaces: ` -x -a "(firestream __complete namespaces 2>/dev/null)"`,
+    containers: ` -x -a "(firestream __complete containers 2>/dev/null)"`,
+    profiles: ` -x -a "(firestream __complete profiles 2>/dev/null)"`,
+    free: " -x",
   };
   for (const [path, v] of table) {
     const words = path ? path.split(" ") : [];
@@ -175,13 +309,11 @@ function fish(table: Map<string, CompletionEntry>): string {
     if (v.operand && words.length) {
       lines.push(`complete -c firestream -n '${cond}' -a "${dynamic[v.operand]}"`);
     }
-    for (const o of v.options.filter((o) => o.startsWith("--"))) {
-      const choices = v.values[o] ? ` -x -a '${v.values[o].join(" ")}'` : "";
-      const file = v.files.includes(o) ? " -r -F" : "";
-      const ns = o === "--namespace"
-        ? ` -x -a "(firestream __complete namespaces 2>/dev/null)"`
-        : "";
-      lines.push(`complete -c firestream -n '${cond}' -l '${o.slice(2)}'${choices}${file}${ns}`);
+    for (const [o, kind] of Object.entries(v.flags).filter(([o]) => o.startsWith("--"))) {
+      const value = typeof kind === "string"
+        ? values[kind] ?? ""
+        : ` -x -a '${kind.words.join(" ")}'`;
+      lines.push(`complete -c firestream -n '${cond}' -l '${o.slice(2)}'${value}`);
     }
   }
   return [...new Set(lines)].join("\n") + "\n";
@@ -204,40 +336,58 @@ const KUBE_KINDS: Record<string, string> = {
   namespaces: "namespaces",
 };
 
+/** kubectl's call for completion: bounded, so that a cluster that does not answer is given up on quickly. */
+const QUICK = ["--request-timeout=2s"];
+
 /**
- * `__complete KIND`: names for the shell, one a line. Never an error: with no config, no state or
- * no running cluster it prints nothing, and a cluster that does not answer is given up on quickly.
+ * `__complete KIND [TARGET] [NAME]`: names for the shell, one a line. KIND: clusters (from the
+ * state), serials (of the state's backups), profiles (of the config), services, pods, deployments, namespaces, forwardable
+ * (the services port-forward would forward, as NAME or NAME.NAMESPACE) and containers (of the pods
+ * `cluster logs TARGET NAME` would read). Never an error: with no config, no state or no running
+ * cluster it prints nothing.
  */
-export async function completeNames(flags: GlobalFlags, kind: string): Promise<void> {
+export async function completeNames(
+  flags: GlobalFlags,
+  kind: string,
+  target?: string,
+  name?: string,
+): Promise<void> {
   const out = new Output();
   let names: string[] = [];
   try {
     // the config and state only here: generating a script loads nothing but the command tree
     const { openSession } = await import("./session.ts");
     const session = await openSession({ ...flags, json: false, quiet: true });
+    const context = kubeconfigContext(session.loaded.config.cluster.k3d.name);
+    const ns = (flags as { namespace?: string }).namespace;
     if (kind === "clusters") {
       names = Object.keys((await session.store.read()).clusters);
-    } else if (KUBE_KINDS[kind]) {
-      const context = kubeconfigContext(session.loaded.config.cluster.k3d.name);
-      const ns = (flags as { namespace?: string }).namespace;
-      const scope = kind === "namespaces" ? [] : ["-n", ns ?? "default"];
-      const r = await exec(
-        kubectlArgv(context, [
-          "--request-timeout=2s",
-          "get",
-          KUBE_KINDS[kind],
-          ...scope,
-          "-o",
-          "name",
-        ]),
-        { check: false, timeoutMs: 3000 },
+    } else if (kind === "profiles") {
+      names = Object.keys(session.loaded.profiles);
+    } else if (kind === "serials") {
+      names = (await session.store.backups()).map((b) => String(b.serial)).reverse();
+    } else if (kind === "forwardable") {
+      const { selectPorts } = await import("../portforward/discovery.ts");
+      const list = await getJson(context, [...QUICK, "services", ...(ns ? ["-n", ns] : ["-A"])]);
+      const { ports } = selectPorts(list.items, { namespaces: ns ? [ns] : [] });
+      names = ports.map((p) =>
+        ns || p.namespace === "default" ? p.service : `${p.service}.${p.namespace}`
       );
-      if (r.code === 0) {
-        names = r.stdout.split("\n").filter(Boolean).map((l) => l.slice(l.indexOf("/") + 1));
-      }
+    } else if (kind === "containers") {
+      const { parseTarget, selectPods } = await import("../observe/logs.ts");
+      const pods = await selectPods(context, {
+        ...parseTarget(target, name),
+        namespace: ns ?? "default",
+      }, QUICK);
+      names = pods.flatMap((p) => (p.spec?.containers ?? []).map((c: { name: string }) => c.name));
+    } else if (KUBE_KINDS[kind]) {
+      const scope = kind === "namespaces" ? [] : ["-n", ns ?? "default"];
+      const list = await getJson(context, [...QUICK, KUBE_KINDS[kind], ...scope]);
+      names = list.items.map((i: { metadata: { name: string } }) => i.metadata.name);
     }
   } catch {
     // completion stays silent: no config, no state, no cluster
   }
-  for (const n of names.sort()) out.line(n);
+  const sorted = [...new Set(names)].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  for (const n of sorted) out.line(n);
 }

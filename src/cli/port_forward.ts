@@ -5,10 +5,9 @@ import {
   runSupervisor,
   startDetached,
   stopSupervisor,
-  type SupervisorSpec,
 } from "../portforward/control.ts";
-import { forwardPaths, readEvents } from "../portforward/files.ts";
-import type { ForwardEvent } from "../portforward/supervisor.ts";
+import { type ForwardEvent, forwardPaths, podText, readEvents } from "../portforward/files.ts";
+import type { SupervisorSpec } from "../portforward/spec.ts";
 import type { Output } from "../ui/output.ts";
 import { CANCELLED, claimInterrupts } from "../ui/interrupt.ts";
 import { requireRunning } from "./running.ts";
@@ -43,7 +42,9 @@ function locals(e: ForwardEvent): string {
 export function describe(e: ForwardEvent): string {
   switch (e.event) {
     case "up":
-      return `forwarding ${e.key} → ${locals(e)}`;
+      return `forwarding ${e.key} → ${locals(e)}${e.pod ? ` (pod ${e.pod})` : ""}`;
+    case "switching":
+      return `${e.key} (${locals(e)}) ${e.message}`;
     case "exited":
       return `${e.key} (${locals(e)}) exited: ${e.message}`;
     case "restarting":
@@ -73,13 +74,14 @@ function printEntries(
     port: number;
     local_port: number;
     status: string;
+    pod?: string | null;
     pid: number | null;
     since: string;
   }[],
 ): void {
   if (!entries.length) return out.line("no port forwards");
   out.table(
-    ["NAMESPACE", "SERVICE", "PORT", "LOCAL", "STATUS", "PID", "SINCE"],
+    ["NAMESPACE", "SERVICE", "PORT", "LOCAL", "STATUS", "POD", "PID", "SINCE"],
     entries.map((
       e,
     ) => [
@@ -88,6 +90,7 @@ function printEntries(
       String(e.port),
       `127.0.0.1:${e.local_port}`,
       e.status,
+      podText(e),
       e.pid === null ? "-" : String(e.pid),
       e.since,
     ]),

@@ -32,9 +32,8 @@ const GLOBAL_VALUE_FLAGS = new Set([
 const TERRAFORM_FLAGS = new Set(["auto-approve", "detailed-exitcode", "out", "json", "no-color"]);
 
 /**
- * Resolves the spellings other tools' users type: after `cluster logs`, `-c` is kubectl's
- * `--container` (before it, the global `-c/--config`); Terraform's `-auto-approve` (and `-out`,
- * `-detailed-exitcode`) mean their `--` forms, and `--auto-approve` outside `apply` is `--yes`.
+ * Resolves the spellings Terraform users type: `-auto-approve` (and `-out`, `-detailed-exitcode`)
+ * mean their `--` forms, and `--auto-approve` outside `apply` is `--yes` (`=false` too).
  */
 export function normalizeArgs(args: string[]): string[] {
   const words: string[] = [];
@@ -47,13 +46,8 @@ export function normalizeArgs(args: string[]): string[] {
     }
     const tf = /^-([a-z][a-z-]+)(=.*)?$/.exec(arg);
     if (tf && TERRAFORM_FLAGS.has(tf[1])) arg = `--${tf[1]}${tf[2] ?? ""}`;
-    if (arg === "--auto-approve" && words[0] !== "apply") arg = "--yes";
-    const inLogs = words[0] === "cluster" && words[1] === "logs";
-    if (inLogs && /^-c(=|$|[^-])/.test(arg)) {
-      const value = arg.slice(2).replace(/^=/, "");
-      out.push("--container", ...(value ? [value] : []));
-      continue;
-    }
+    const approve = /^--auto-approve(=.*)?$/.exec(arg);
+    if (approve && words[0] !== "apply") arg = `--yes${approve[1] ?? ""}`;
     out.push(arg);
     if (!arg.startsWith("-")) words.push(arg);
     else if (words.length < 2 && GLOBAL_VALUE_FLAGS.has(arg) && i + 1 < args.length) {
@@ -515,6 +509,20 @@ ${examples("firestream ui", "firestream ui --interval 5")}`,
       ],
     },
     {
+      name: "schema",
+      description:
+        "print the JSON Schema of firestream.toml, for editors (Taplo, Even Better TOML) and CI checks",
+      after: `
+Editors (Taplo) read it when this is the first line of firestream.toml:
+  #:schema ./firestream.schema.json
+${examples("firestream schema > firestream.schema.json")}`,
+      run: async () => {
+        const { configJsonSchemaText } = await import("../config/json_schema.ts");
+        const { Output } = await import("../ui/output.ts");
+        new Output().line(configJsonSchemaText().trimEnd());
+      },
+    },
+    {
       name: "__supervise",
       hidden: true,
       arguments: [{ name: "<spec>", description: "supervisor settings (JSON)" }],
@@ -523,13 +531,23 @@ ${examples("firestream ui", "firestream ui --interval 5")}`,
     {
       name: "__complete",
       hidden: true,
-      arguments: [{
-        name: "<kind>",
-        description: "clusters | services | pods | deployments | namespaces",
-      }],
+      arguments: [
+        {
+          name: "<kind>",
+          description:
+            "clusters | serials | profiles | services | forwardable | pods | deployments | namespaces | containers",
+        },
+        { name: "[target]", description: "containers: the pods of this `cluster logs` target" },
+        { name: "[name]", description: "containers: the object name after TYPE" },
+      ],
       options: [opt("-n, --namespace <ns>", "namespace of services, pods and deployments")],
       run: async (c) =>
-        (await import("./completions.ts")).completeNames(globals(c), c.args[0] as string),
+        (await import("./completions.ts")).completeNames(
+          globals(c),
+          c.args[0] as string,
+          c.args[1] as string | undefined,
+          c.args[2] as string | undefined,
+        ),
     },
     {
       name: "completions",

@@ -80,7 +80,20 @@ export interface ClusterView {
   };
   /** the ingress domain: what its names answer with, and whether one resolves on the host now */
   ingress?: IngressStanding;
-  forwards?: { running: boolean; pid?: number; count: number; up: number };
+  forwards?: {
+    running: boolean;
+    pid?: number;
+    count: number;
+    up: number;
+    /** each forwarded port: where it listens and the pod it goes to (null: waiting) */
+    ports: {
+      service: string;
+      port: number;
+      local_port: number;
+      status: string;
+      pod: string | null;
+    }[];
+  };
   /** the Docker engine does not answer: the cluster is down with it */
   docker_down?: boolean;
   resources?: ClusterRecord["resources"];
@@ -304,6 +317,13 @@ async function addDetails(
       pid: sup?.pid,
       count: entries.length,
       up: entries.filter((e) => e.status === "up").length,
+      ports: entries.map((e) => ({
+        service: `${e.namespace}/${e.service}`,
+        port: e.port,
+        local_port: e.local_port,
+        status: e.status,
+        pod: e.pod ?? null,
+      })),
     };
   }
 }
@@ -343,8 +363,12 @@ export async function discoverConfig(
     const b = lbBinding(live, port);
     return b ? Number(b.HostPort) : undefined;
   };
+  // the registry k3d made with the cluster (labelled for it, and among its nodes), else one joined
+  // to its network; its container name is read, never derived
   const registries = await listRegistries();
-  const reg = registries.find((r) => r.Networks?.includes(live.network.name));
+  const reg = live.nodes.find((n) => n.role === "registry") ??
+    registries.find((r) => r.runtimeLabels?.["k3d.cluster"] === live.name) ??
+    registries.find((r) => r.Networks?.includes(live.network.name));
   const regPort = reg?.portMappings?.["5000/tcp"]?.[0]?.HostPort;
   const k3d: Record<string, unknown> = {
     name: live.name,
@@ -358,6 +382,8 @@ export async function discoverConfig(
       ...(argValue("--service-cidr") ? { service_cidr: argValue("--service-cidr") } : {}),
     },
     tls: { enabled: false },
+    // as it is: no CoreDNS key of Firestream's answers an ingress domain yet
+    ingress: { wildcard_dns: false },
     dev_mode: { port_forward_all: false },
     registry: reg && regPort
       ? { enabled: true, name: registryName(reg.name), port: Number(regPort) }

@@ -57,7 +57,8 @@ export const PROFILE_ENV = "FIRESTREAM_PROFILE";
 
 /** Top-level keys of a firestream.toml besides the config's own tables. */
 const FILE_KEYS = ["extends", "profiles"];
-const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+/** A profile's name: letters, digits, '-' and '_', at most 63. */
+export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
 /** One file of the chain `extends` names, the file given first. */
 interface Layer {

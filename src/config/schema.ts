@@ -1,5 +1,15 @@
 /** The `firestream.toml` schema: every key of the seed's example, with its values as defaults. */
-import { array, boolean, type Infer, number, type Shape, strictObject, string } from "./shape.ts";
+import {
+  array,
+  boolean,
+  type Infer,
+  number,
+  patternOf,
+  type Problem,
+  type Shape,
+  strictObject,
+  string,
+} from "./shape.ts";
 import { cidrsOverlap, clusterCidrProblem, parseCidr } from "./cidr.ts";
 
 const port = number().int().min(1).max(65535);
@@ -17,27 +27,31 @@ export function folderName(dir: string): string | undefined {
     .slice(0, 32).replace(/^-+|-+$/g, "");
   return CLUSTER_NAME.test(name) ? name : undefined;
 }
-const K3S_VERSION = /^v\d+\.\d+\.\d+-k3s\d+$/;
+/** A k3s image tag. */
+export const K3S_VERSION = /^v\d+\.\d+\.\d+-k3s\d+$/;
 /** A host name (RFC 1123): dot-separated labels of letters, digits and inner hyphens; no wildcard. */
 export const HOSTNAME =
   /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 /** A certificate name: a host name, or one whose first label is the wildcard `*`. */
-const CERT_NAME =
+export const CERT_NAME =
   /^(\*\.)?(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 /** A Kubernetes DNS-1123 label (namespaces): lowercase, at most 63 characters. */
 export const DNS1123_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A Kubernetes DNS-1123 subdomain (object names such as secrets): at most 253 characters. */
 export const DNS1123_SUBDOMAIN =
   /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** An email address, loosely. */
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Control characters: refused in free text. */
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** A list of `min` to `max` distinct entries. */
 function list(item: Shape<string>, max: number, min = 0) {
   return array(item).min(min).max(max).refine(
     (a) => new Set(a).size === a.length,
     "lists an entry twice; each must appear once",
+    { uniqueItems: true },
   );
 }
 
@@ -46,6 +60,7 @@ function text(fallback: string) {
   return string().min(1).refine(
     (s) => !CONTROL.test(s),
     "must not contain control characters such as newlines or tabs",
+    { pattern: `^[^${CONTROL.source.slice(1, -1)}]*$` },
   ).default(fallback);
 }
 
@@ -54,50 +69,53 @@ export const K3S_POD_CIDR = "10.42.0.0/16";
 /** k3s's own service network: the default, and the one k3s needs no argument for. */
 export const K3S_SERVICE_CIDR = "10.43.0.0/16";
 
-const cidr = string().verify(clusterCidrProblem);
+// JSON Schema states the form; the ranges are checked by the loader (see the README's network rules)
+const cidr = string().verify(clusterCidrProblem, {
+  pattern: "^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$",
+});
 
 /** `[project]` */
 export const projectSchema = strictObject({
-  name: text("my-firestream-project"),
-  environment: text("development"),
+  name: text("my-firestream-project").describe("project name"),
+  environment: text("development").describe("free text"),
 });
 
 /** `[cluster.k3d.registry]` */
 export const registrySchema = strictObject({
-  enabled: boolean().default(true),
+  enabled: boolean().default(true).describe("create (or reuse) a local registry"),
   name: string().regex(HOSTNAME, "must be a host name (RFC 1123) such as registry.localhost")
-    .default(
-      "registry.localhost",
-    ),
-  port: port.default(5000),
+    .default("registry.localhost").describe("registry container `k3d-<name>`"),
+  port: port.default(5000).describe("registry on 127.0.0.1:<port>"),
 });
 
 /** `[cluster.k3d.tls.certificate]` */
 export const certificateSchema = strictObject({
-  country: string().length(2, "must be a two-letter country code such as US").default("US"),
-  state: text("New Mexico"),
-  locality: text("Roswell"),
-  organization: text("ACME Co, LLC."),
-  organizational_unit: text("ACME Department"),
+  country: string().length(2, "must be a two-letter country code such as US").default("US")
+    .describe("subject C (two letters)"),
+  state: text("New Mexico").describe("subject ST"),
+  locality: text("Roswell").describe("subject L"),
+  organization: text("ACME Co, LLC.").describe("subject O"),
+  organizational_unit: text("ACME Department").describe("subject OU"),
   common_name: string().regex(
     CERT_NAME,
     "must be a host name, optionally starting with `*.`, such as *.firestream.local",
-  ).default(
-    "*.firestream.local",
-  ),
-  email: string().regex(EMAIL, "must be an email address").default("admin@firestream.local"),
+  ).default("*.firestream.local").describe("subject CN and the first name the certificate covers"),
+  email: string().regex(EMAIL, "must be an email address").default("admin@firestream.local")
+    .describe("subject emailAddress"),
 });
 
 /** `[cluster.k3d.tls]` */
 export const tlsSchema = strictObject({
-  enabled: boolean().default(true),
+  enabled: boolean().default(true).describe("certificates and the TLS secret"),
   secret_name: string().regex(
     DNS1123_SUBDOMAIN,
     "must be a Kubernetes object name (DNS-1123 subdomain: lowercase a-z, 0-9, '-' and '.', at most 253 characters)",
-  ).default("firestream-tls"),
-  certs_dir: text("~/certs"),
-  namespaces: list(namespace(), 100, 1).default(["default"]),
-  certificate: certificateSchema.prefault({}),
+  ).default("firestream-tls").describe("`kubernetes.io/tls` secret name"),
+  certs_dir: text("~/certs").describe("where the CA and certificates live"),
+  namespaces: list(namespace(), 100, 1).default(["default"]).describe(
+    "namespaces that get the secret (plus kube-system for Traefik)",
+  ),
+  certificate: certificateSchema.prefault({}).describe("the certificate's subject"),
 });
 
 function namespace() {
@@ -109,18 +127,24 @@ function namespace() {
 
 /** `[cluster.k3d.network]` */
 export const networkSchema = strictObject({
-  configure_routes: boolean().default(true),
-  configure_dns: boolean().default(true),
-  patch_etc_hosts: boolean().default(true),
-  pod_cidr: cidr.default(K3S_POD_CIDR),
-  service_cidr: cidr.default(K3S_SERVICE_CIDR),
+  configure_routes: boolean().default(true).describe(
+    "routes to the pod and service networks (Linux)",
+  ),
+  configure_dns: boolean().default(true).describe("cluster DNS on the host, then a DNS test"),
+  patch_etc_hosts: boolean().default(true).describe("a marked block in /etc/hosts"),
+  pod_cidr: cidr.default(K3S_POD_CIDR).describe(
+    "pod network (k3s --cluster-cidr): private, /8 to /28, clear of service_cidr",
+  ),
+  service_cidr: cidr.default(K3S_SERVICE_CIDR).describe(
+    "service network (k3s --service-cidr, kube-dns at .10): private, /8 to /28, clear of pod_cidr",
+  ),
   hosts: list(
     string().regex(
       HOSTNAME,
       "must be a host name (RFC 1123: letters, digits, '-' and '.'; no wildcard, no spaces)",
     ),
     256,
-  ).default([]),
+  ).default([]).describe("extra names for the hosts block and the certificate"),
 });
 
 /** The cluster's own DNS domain: no ingress domain may be it, under it, or above it. */
@@ -200,8 +224,15 @@ export function ingressDomainProblem(domain: string): string | undefined {
 /** `[cluster.k3d.ingress]` */
 export const ingressSchema = strictObject({
   /** default: the parent of the certificate's wildcard common name (see {@link ingressDomain}) */
-  domain: string().verify(ingressDomainProblem).optional(),
-  wildcard_dns: boolean().default(true),
+  domain: string().verify(ingressDomainProblem, {
+    // JSON Schema states the form (a host name of two labels or more); the loader the rest
+    allOf: [{ pattern: patternOf(HOSTNAME) }, { pattern: "\\." }],
+  }).optional().describe(
+    "names under it answer with Traefik (default: the wildcard common name's parent, e.g. firestream.local)",
+  ),
+  wildcard_dns: boolean().default(true).describe(
+    "answer every name of the ingress domain, in the cluster and on the host",
+  ),
 });
 
 /** The domain whose every name answers with the ingress: the configured one, else the wildcard certificate's. */
@@ -220,9 +251,13 @@ export const DEFAULT_INGRESS_DOMAIN = "firestream.local";
 
 /** `[cluster.k3d.dev_mode]` */
 export const devModeSchema = strictObject({
-  port_forward_all: boolean().default(true),
-  port_offset: port.default(10000),
-  namespaces: list(namespace(), 100).default([]),
+  port_forward_all: boolean().default(true).describe(
+    "run the port-forward supervisor after create",
+  ),
+  port_offset: port.default(10000).describe("local port = service port + offset (8080 → 18080)"),
+  namespaces: list(namespace(), 100).default([]).describe(
+    "namespaces to forward (empty: all but kube-system, kube-public, kube-node-lease)",
+  ),
 });
 
 /** `[cluster.k3d]` */
@@ -230,27 +265,34 @@ export const k3dSchema = strictObject({
   name: string().regex(
     CLUSTER_NAME,
     "must be a lowercase hostname of at most 32 characters (a-z, 0-9, '-')",
-  ).default("firestream-local"),
-  api_port: port.default(6550),
-  http_port: port.default(80),
-  https_port: port.default(443),
-  servers: number().int().min(1).max(9).default(1),
-  agents: number().int().min(0).max(99).default(2),
+  ).default("firestream-local").describe("cluster name; kube context k3d-<name>"),
+  api_port: port.default(6550).describe("Kubernetes API on 127.0.0.1:<port>"),
+  http_port: port.default(80).describe("load balancer port 80 on 127.0.0.1:<port>"),
+  https_port: port.default(443).describe("load balancer port 443 on 127.0.0.1:<port>"),
+  servers: number().int().min(1).max(9).default(1).describe("server nodes"),
+  agents: number().int().min(0).max(99).default(2).describe("agent nodes, changed in place"),
   k3s_version: string().regex(K3S_VERSION, "must look like v1.31.2-k3s1").default(
     "v1.31.2-k3s1",
+  ).describe("image rancher/k3s:<version>"),
+  registry: registrySchema.prefault({}).describe("the local registry"),
+  tls: tlsSchema.prefault({}).describe("a local CA, the cluster's certificate and its secret"),
+  network: networkSchema.prefault({}).describe("routes, DNS and /etc/hosts on the host"),
+  ingress: ingressSchema.prefault({}).describe(
+    "every name of one domain answered by the ingress (Traefik)",
   ),
-  registry: registrySchema.prefault({}),
-  tls: tlsSchema.prefault({}),
-  network: networkSchema.prefault({}),
-  ingress: ingressSchema.prefault({}),
-  dev_mode: devModeSchema.prefault({}),
+  dev_mode: devModeSchema.prefault({}).describe("port forwards for development"),
 });
 
-/** The whole file. */
-export const configSchema = strictObject({
-  project: projectSchema.prefault({}),
-  cluster: strictObject({ k3d: k3dSchema.prefault({}) }).prefault({}),
-}).verify((cfg) => {
+/** The file's tables, each key checked on its own. */
+const tables = strictObject({
+  project: projectSchema.prefault({}).describe("the project"),
+  cluster: strictObject({
+    k3d: k3dSchema.prefault({}).describe("the k3d cluster Firestream keeps"),
+  }).prefault({}).describe("the cluster"),
+});
+
+/** What is wrong between keys of a config whose keys are each right: ports, networks. */
+export function crossKeyProblem(cfg: Infer<typeof tables>): Problem | undefined {
   const k = cfg.cluster.k3d;
   const ports: [string, number][] = [
     ["cluster.k3d.api_port", k.api_port],
@@ -280,7 +322,10 @@ export const configSchema = strictObject({
     };
   }
   return undefined;
-});
+}
+
+/** The whole file. */
+export const configSchema = tables.verify(crossKeyProblem);
 
 /** The effective configuration after defaults. */
 export type Config = Infer<typeof configSchema>;

@@ -49,6 +49,9 @@ export type Fields = { readonly [key: string]: Shape<unknown> };
 /** The type a shape reads. */
 export type Infer<S> = S extends Shape<infer T> ? T : never;
 
+/** A JSON Schema (draft-07) fragment. */
+export type JsonSchema = { [keyword: string]: unknown };
+
 /** The first problem, thrown from deep inside a read and caught by {@link Shape.check}. */
 class Stop {
   constructor(readonly issue: Issue) {}
@@ -69,6 +72,23 @@ export abstract class Shape<T> {
   /** The fields of the object this shape reads (through defaults and refinements), if any. */
   get fields(): Fields | undefined {
     return undefined;
+  }
+
+  /**
+   * What this shape accepts, as JSON Schema (draft-07): every check JSON Schema can state (types,
+   * bounds, patterns, enums, unknown keys, unique items, defaults); a refinement adds what its
+   * author stated for it. Editors (Taplo) complete and check `firestream.toml` from it.
+   */
+  abstract jsonSchema(): JsonSchema;
+
+  /** Whether the value may be absent: its key is not required in a table. */
+  get absentOk(): boolean {
+    return false;
+  }
+
+  /** The same shape, with a description for editors (JSON Schema `description`). */
+  describe(text: string): Shape<T> {
+    return new DescribedShape(this, text);
   }
 
   /** The value read from `input`, or its first problem. */
@@ -103,17 +123,23 @@ export abstract class Shape<T> {
     return new PrefaultShape(this, raw);
   }
 
-  /** Refuses a value `ok` says no to, with `message`. */
-  refine(ok: (value: T) => boolean, message: string): Shape<T> {
-    return this.verify((value) => ok(value) ? undefined : message);
+  /**
+   * Refuses a value `ok` says no to, with `message`; `schema` states the same rule in JSON Schema
+   * where it can be (or a part of it that refuses nothing the rule accepts).
+   */
+  refine(ok: (value: T) => boolean, message: string, schema?: JsonSchema): Shape<T> {
+    return this.verify((value) => ok(value) ? undefined : message, schema);
   }
 
   /**
    * Refuses a value `problemOf` finds a problem with: a message about the value itself, or a
-   * {@link Problem} at a path inside it.
+   * {@link Problem} at a path inside it. `schema`: as for {@link refine}.
    */
-  verify(problemOf: (value: T) => string | Problem | undefined): Shape<T> {
-    return new RefinedShape(this, (value, path) => {
+  verify(
+    problemOf: (value: T) => string | Problem | undefined,
+    schema?: JsonSchema,
+  ): Shape<T> {
+    return new RefinedShape(this, schema, (value, path) => {
       const found = problemOf(value);
       if (found === undefined) return;
       if (typeof found === "string") {
@@ -124,17 +150,46 @@ export abstract class Shape<T> {
   }
 }
 
-/** A shape whose value may be absent; a key of this shape is optional in its object's type. */
-export class OptionalShape<T> extends Shape<T | undefined> {
-  declare readonly optionalKey: true;
-  constructor(private readonly inner: Shape<T>) {
+/** A shape around another: its fields, absence and schema are the inner shape's unless it says. */
+abstract class Wrapper<T, I = T> extends Shape<T> {
+  constructor(protected readonly inner: Shape<I>) {
     super();
   }
   override get fields(): Fields | undefined {
     return this.inner.fields;
   }
+  override get absentOk(): boolean {
+    return this.inner.absentOk;
+  }
+  jsonSchema(): JsonSchema {
+    return this.inner.jsonSchema();
+  }
+}
+
+/** A shape whose value may be absent; a key of this shape is optional in its object's type. */
+export class OptionalShape<T> extends Wrapper<T | undefined, T> {
+  declare readonly optionalKey: true;
+  override get absentOk(): boolean {
+    return true;
+  }
+  /** Described, and still optional: the key stays optional in its object's type. */
+  override describe(text: string): OptionalShape<T> {
+    return new OptionalShape(this.inner.describe(text));
+  }
   read(input: unknown, path: Path): T | undefined {
     return input === undefined ? undefined : this.inner.read(input, path);
+  }
+}
+
+class DescribedShape<T> extends Wrapper<T> {
+  constructor(inner: Shape<T>, private readonly text: string) {
+    super(inner);
+  }
+  override jsonSchema(): JsonSchema {
+    return { description: this.text, ...this.inner.jsonSchema() };
+  }
+  read(input: unknown, path: Path): T {
+    return this.inner.read(input, path);
   }
 }
 
@@ -144,36 +199,45 @@ function copy<T>(value: T): T {
   return value;
 }
 
-class DefaultShape<T> extends Shape<T> {
-  constructor(private readonly inner: Shape<T>, private readonly value: T) {
-    super();
+class DefaultShape<T> extends Wrapper<T> {
+  constructor(inner: Shape<T>, private readonly value: T) {
+    super(inner);
   }
-  override get fields(): Fields | undefined {
-    return this.inner.fields;
+  override get absentOk(): boolean {
+    return true;
+  }
+  override jsonSchema(): JsonSchema {
+    return { ...this.inner.jsonSchema(), default: copy(this.value) };
   }
   read(input: unknown, path: Path): T {
     return input === undefined ? copy(this.value) : this.inner.read(input, path);
   }
 }
 
-class PrefaultShape<T> extends Shape<T> {
-  constructor(private readonly inner: Shape<T>, private readonly raw: unknown) {
-    super();
+class PrefaultShape<T> extends Wrapper<T> {
+  constructor(inner: Shape<T>, private readonly raw: unknown) {
+    super(inner);
   }
-  override get fields(): Fields | undefined {
-    return this.inner.fields;
+  override get absentOk(): boolean {
+    return true;
   }
   read(input: unknown, path: Path): T {
     return this.inner.read(input === undefined ? copy(this.raw) : input, path);
   }
 }
 
-class RefinedShape<T> extends Shape<T> {
-  constructor(private readonly inner: Shape<T>, private readonly refinement: Check<T>) {
-    super();
+class RefinedShape<T> extends Wrapper<T> {
+  constructor(
+    inner: Shape<T>,
+    private readonly schema: JsonSchema | undefined,
+    private readonly refinement: Check<T>,
+  ) {
+    super(inner);
   }
-  override get fields(): Fields | undefined {
-    return this.inner.fields;
+  override jsonSchema(): JsonSchema {
+    const base = this.inner.jsonSchema();
+    if (!this.schema) return base;
+    return { ...base, allOf: [...(base.allOf as JsonSchema[] ?? []), this.schema] };
   }
   read(input: unknown, path: Path): T {
     const value = this.inner.read(input, path);
@@ -184,7 +248,11 @@ class RefinedShape<T> extends Shape<T> {
 
 /** A shape that checks its value's type, then runs its checks in order. */
 abstract class CheckedShape<T> extends Shape<T> {
-  constructor(protected readonly checks: readonly Check<T>[] = []) {
+  constructor(
+    protected readonly checks: readonly Check<T>[] = [],
+    /** the JSON Schema keywords of the checks */
+    protected readonly facets: JsonSchema = {},
+  ) {
     super();
   }
   /** The value if it has the type, else a stop. */
@@ -198,6 +266,54 @@ abstract class CheckedShape<T> extends Shape<T> {
 
 function wrongType(expected: Expected, input: unknown, path: Path): never {
   return stop({ code: "invalid_type", expected, input, path, message: `expected ${expected}` });
+}
+
+/** `facets` with `more` added: a bound only where it is tighter, a second pattern under allOf. */
+function withFacets(facets: JsonSchema, more: JsonSchema): JsonSchema {
+  const out = { ...facets };
+  for (const [key, value] of Object.entries(more)) {
+    const before = out[key];
+    if (before === undefined) out[key] = value;
+    else if (/^min/.test(key)) out[key] = Math.max(before as number, value as number);
+    else if (/^max/.test(key)) out[key] = Math.min(before as number, value as number);
+    else out.allOf = [...(out.allOf as JsonSchema[] ?? []), { [key]: value }];
+  }
+  return out;
+}
+
+/**
+ * A pattern as JSON Schema writes it (ECMA-262 without flags): a case-insensitive pattern has
+ * each letter spelled in both cases (`a-z` becomes `a-zA-Z`, `x` becomes `[xX]`).
+ */
+export function patternOf(re: RegExp): string {
+  if (!re.flags.includes("i")) return re.source;
+  let out = "";
+  let inClass = false;
+  const src = re.source;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === "\\") {
+      out += src.slice(i, i + 2);
+      i++;
+    } else if (c === "[" && !inClass) {
+      inClass = true;
+      out += c;
+    } else if (c === "]" && inClass) {
+      inClass = false;
+      out += c;
+    } else if (/[a-z]/i.test(c)) {
+      const range = inClass && src[i + 1] === "-" && /[a-z]/i.test(src[i + 2] ?? "");
+      if (range) {
+        const [from, to] = [c, src[i + 2]];
+        out += `${from.toLowerCase()}-${to.toLowerCase()}${from.toUpperCase()}-${to.toUpperCase()}`;
+        i += 2;
+      } else {
+        const both = `${c.toLowerCase()}${c.toUpperCase()}`;
+        out += inClass ? both : `[${both}]`;
+      }
+    } else out += c;
+  }
+  return out;
 }
 
 const UNITS: Partial<Record<Origin, string>> = { string: "characters", array: "items" };
@@ -251,28 +367,34 @@ export class StringShape extends CheckedShape<string> {
   protected typed(input: unknown, path: Path): string {
     return typeof input === "string" ? input : wrongType("string", input, path);
   }
+  jsonSchema(): JsonSchema {
+    return { type: "string", ...this.facets };
+  }
+  private and(check: Check<string>, facets: JsonSchema): StringShape {
+    return new StringShape([...this.checks, check], withFacets(this.facets, facets));
+  }
   /** At least `n` characters (UTF-16 code units). */
   min(n: number, message?: string): StringShape {
-    return new StringShape([...this.checks, (s, path) => {
+    return this.and((s, path) => {
       if (s.length < n) tooSmall("string", n, true, s, path, message);
-    }]);
+    }, { minLength: n });
   }
   /** At most `n` characters (UTF-16 code units). */
   max(n: number, message?: string): StringShape {
-    return new StringShape([...this.checks, (s, path) => {
+    return this.and((s, path) => {
       if (s.length > n) tooBig("string", n, true, s, path, message);
-    }]);
+    }, { maxLength: n });
   }
   /** Exactly `n` characters: shorter is too small, longer too big. */
   length(n: number, message?: string): StringShape {
-    return new StringShape([...this.checks, (s, path) => {
+    return this.and((s, path) => {
       if (s.length < n) tooSmall("string", n, true, s, path, message);
       if (s.length > n) tooBig("string", n, true, s, path, message);
-    }]);
+    }, { minLength: n, maxLength: n });
   }
   /** Matches `pattern`. */
   regex(pattern: RegExp, message?: string): StringShape {
-    return new StringShape([...this.checks, (s, path) => {
+    return this.and((s, path) => {
       pattern.lastIndex = 0;
       if (pattern.test(s)) return;
       stop({
@@ -281,7 +403,7 @@ export class StringShape extends CheckedShape<string> {
         path,
         message: message ?? `Invalid string: must match pattern ${pattern}`,
       });
-    }]);
+    }, { pattern: patternOf(pattern) });
   }
 }
 
@@ -292,25 +414,35 @@ export class NumberShape extends CheckedShape<number> {
       ? input
       : wrongType("number", input, path);
   }
+  jsonSchema(): JsonSchema {
+    return { type: "number", ...this.facets };
+  }
+  private and(check: Check<number>, facets: JsonSchema): NumberShape {
+    return new NumberShape([...this.checks, check], withFacets(this.facets, facets));
+  }
   /** A safe integer: a fraction is of the wrong type (`int`), an unsafe integer out of range. */
   int(): NumberShape {
-    return new NumberShape([...this.checks, (n, path) => {
+    return this.and((n, path) => {
       if (!Number.isInteger(n)) wrongType("int", n, path);
       if (n > Number.MAX_SAFE_INTEGER) tooBig("int", Number.MAX_SAFE_INTEGER, false, n, path);
       if (n < Number.MIN_SAFE_INTEGER) tooSmall("int", Number.MIN_SAFE_INTEGER, false, n, path);
-    }]);
+    }, {
+      type: "integer",
+      minimum: Number.MIN_SAFE_INTEGER,
+      maximum: Number.MAX_SAFE_INTEGER,
+    });
   }
   /** At least `n`. */
   min(n: number): NumberShape {
-    return new NumberShape([...this.checks, (v, path) => {
+    return this.and((v, path) => {
       if (v < n) tooSmall("number", n, true, v, path);
-    }]);
+    }, { minimum: n });
   }
   /** At most `n`. */
   max(n: number): NumberShape {
-    return new NumberShape([...this.checks, (v, path) => {
+    return this.and((v, path) => {
       if (v > n) tooBig("number", n, true, v, path);
-    }]);
+    }, { maximum: n });
   }
 }
 
@@ -318,12 +450,19 @@ class BooleanShape extends CheckedShape<boolean> {
   protected typed(input: unknown, path: Path): boolean {
     return typeof input === "boolean" ? input : wrongType("boolean", input, path);
   }
+  jsonSchema(): JsonSchema {
+    return { type: "boolean" };
+  }
 }
 
 /** Lists whose every item `item` reads; the items are read first, then the list's checks run. */
 export class ArrayShape<T> extends CheckedShape<T[]> {
-  constructor(private readonly item: Shape<T>, checks: readonly Check<T[]>[] = []) {
-    super(checks);
+  constructor(
+    private readonly item: Shape<T>,
+    checks: readonly Check<T[]>[] = [],
+    facets: JsonSchema = {},
+  ) {
+    super(checks, facets);
   }
   protected typed(input: unknown, path: Path): T[] {
     if (!Array.isArray(input)) return wrongType("array", input, path);
@@ -331,17 +470,23 @@ export class ArrayShape<T> extends CheckedShape<T[]> {
     for (let i = 0; i < input.length; i++) out.push(this.item.read(input[i], [...path, i]));
     return out;
   }
+  jsonSchema(): JsonSchema {
+    return { type: "array", items: this.item.jsonSchema(), ...this.facets };
+  }
+  private and(check: Check<T[]>, facets: JsonSchema): ArrayShape<T> {
+    return new ArrayShape(this.item, [...this.checks, check], withFacets(this.facets, facets));
+  }
   /** At least `n` items. */
   min(n: number): ArrayShape<T> {
-    return new ArrayShape(this.item, [...this.checks, (a, path) => {
+    return this.and((a, path) => {
       if (a.length < n) tooSmall("array", n, true, a, path);
-    }]);
+    }, { minItems: n });
   }
   /** At most `n` items. */
   max(n: number): ArrayShape<T> {
-    return new ArrayShape(this.item, [...this.checks, (a, path) => {
+    return this.and((a, path) => {
       if (a.length > n) tooBig("array", n, true, a, path);
-    }]);
+    }, { maxItems: n });
   }
 }
 
@@ -381,6 +526,17 @@ export class ObjectShape<T> extends CheckedShape<T> {
   }
   override get fields(): Fields {
     return this.shape;
+  }
+  jsonSchema(): JsonSchema {
+    const properties: Record<string, JsonSchema> = {};
+    for (const [key, field] of Object.entries(this.shape)) properties[key] = field.jsonSchema();
+    const required = Object.keys(this.shape).filter((key) => !this.shape[key].absentOk);
+    return {
+      type: "object",
+      properties,
+      ...(required.length ? { required } : {}),
+      ...(this.strict ? { additionalProperties: false } : {}),
+    };
   }
   /** The same table with every field optional. */
   partial(): ObjectShape<Partial<T>> {
@@ -424,6 +580,9 @@ class RecordShape<T> extends CheckedShape<Record<string, T>> {
   constructor(private readonly value: Shape<T>) {
     super();
   }
+  jsonSchema(): JsonSchema {
+    return { type: "object", additionalProperties: this.value.jsonSchema() };
+  }
   protected typed(input: unknown, path: Path): Record<string, T> {
     if (!isPlainObject(input)) return wrongType("record", input, path);
     const out: Record<string, T> = {};
@@ -441,6 +600,9 @@ function shown(value: Primitive): string {
 class OneOfShape<T extends Primitive> extends CheckedShape<T> {
   constructor(private readonly values: readonly T[]) {
     super();
+  }
+  jsonSchema(): JsonSchema {
+    return this.values.length === 1 ? { const: this.values[0] } : { enum: [...this.values] };
   }
   protected typed(input: unknown, path: Path): T {
     if (this.values.includes(input as T)) return input as T;

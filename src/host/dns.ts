@@ -32,9 +32,9 @@ export async function dnsStatus(): Promise<DnsStatus> {
   if (Deno.build.os === "darwin") return { mode: "macos-resolver", links: {} };
   const r = await exec(["resolvectl", "status"], { check: false });
   if (r.code === 0) return { mode: "resolved", links: parseResolvectlStatus(r.stdout) };
-  // no resolvectl, or systemd-resolved not running (resolvectl.c: "Failed to get global data: <bus
-  // error>"): resolv.conf is the method; anything else is a failure, not a reason to switch methods
-  if (r.code === 127 || RESOLVED_ABSENT.test(r.stderr)) return { mode: "resolv.conf", links: {} };
+  // no resolvectl, or systemd-resolved not running ({@link RESOLVED_ABSENT}): resolv.conf is the
+  // method; anything else is a failure, not a reason to switch methods
+  if (r.code === 127 || resolvedAbsent(r.stderr)) return { mode: "resolv.conf", links: {} };
   throw new FirestreamError(
     `resolvectl status failed: ${firstLine(r.stderr) || `exit ${r.code}`}`,
     {
@@ -46,8 +46,10 @@ export async function dnsStatus(): Promise<DnsStatus> {
 
 /**
  * Each link's "DNS Servers" and "DNS Domain" in `resolvectl status` output (resolvectl.c,
- * link_status_one: a "Link N (IFNAME)" header, then right-aligned "Key: value" lines; a long value
- * goes on over indented lines without a key).
+ * link_status_one, and from systemd 260 status_print_header/print_configuration: a "Link N (IFNAME)"
+ * header, then right-aligned "Key: value" lines; a long value goes on over indented lines without a
+ * key). The "Global" section and, from systemd 258, each "Delegate NAME" section (a DNS delegate,
+ * printed after the links) belong to no link.
  */
 export function parseResolvectlStatus(
   text: string,
@@ -62,7 +64,7 @@ export function parseResolvectlStatus(
       key = "";
       continue;
     }
-    if (/^Global\b/.test(line)) {
+    if (/^(Global|Delegate \S+)\s*$/.test(line)) {
       link = undefined;
       continue;
     }
@@ -177,9 +179,33 @@ export function resolvConfWith(
   return { text: out, dropped, unused: own.nameservers.slice(MAXNS - 1) };
 }
 
-/** What resolvectl says when systemd-resolved is not on the bus. */
-const RESOLVED_ABSENT =
-  /org\.freedesktop\.resolve1|Could not activate remote peer|Failed to connect to bus|command not found/;
+/**
+ * What resolvectl says when systemd-resolved is not running, each with its source: over D-Bus up to
+ * systemd 259, over varlink from 260 on (its socket is gone, or nobody listens on it).
+ */
+export const RESOLVED_ABSENT: readonly { text: RegExp; source: string }[] = [
+  {
+    text: /org\.freedesktop\.resolve1|Could not activate remote peer/,
+    source:
+      "systemd ≤ 259 src/resolve/resolvectl.c status_global/status_ifindex: `Failed to get global data: ` + the bus error naming org.freedesktop.resolve1 (unit not found, or not activatable)",
+  },
+  {
+    text: /Failed to connect to bus/,
+    source: "systemd ≤ 259 resolvectl.c acquire_bus (sd_bus_open_system failed: no system bus)",
+  },
+  {
+    text:
+      /Failed to connect to service \/run\/systemd\/resolve\/io\.systemd\.Resolve: (No such file or directory|Connection refused)/,
+    source:
+      "systemd 260 src/resolve/resolvectl.c varlink_dump_dns_configuration: `Failed to connect to service /run/systemd/resolve/io.systemd.Resolve: %m` (status, dns, domain)",
+  },
+  { text: /command not found/, source: "no resolvectl at all (src/tools/exec.ts)" },
+];
+
+/** Whether resolvectl's error output says that systemd-resolved is not running. */
+export function resolvedAbsent(stderr: string): boolean {
+  return RESOLVED_ABSENT.some((r) => r.text.test(stderr));
+}
 
 /** The content of /etc/resolver/cluster.local on macOS. */
 export function macResolverText(server: string): string {

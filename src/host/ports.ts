@@ -2,7 +2,7 @@
 import type { K3dConfig } from "../config/schema.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { exec } from "../tools/exec.ts";
-import { loadBalancerContainer, registryContainer } from "../tools/k3d_names.ts";
+import { loadBalancerContainer, registryContainerOf } from "../tools/k3d_names.ts";
 
 /** Result of probing one port. */
 export type PortState = { free: true } | { free: false; holder?: string };
@@ -86,7 +86,9 @@ export async function checkHostPorts(
   },
 ): Promise<PortCheck[]> {
   const lb = loadBalancerContainer(k.name);
-  const registry = registryContainer(k.registry.name);
+  const registry = registryContainerOf(k.registry.name, {
+    recorded: options.state.clusters[k.name]?.resources.registry,
+  });
   const out: PortCheck[] = [];
   for (const [key, port] of hostPorts(k, options.state.clusters[k.name])) {
     const fix = `choose another port for cluster.k3d.${key} in firestream.toml`;
@@ -94,7 +96,8 @@ export async function checkHostPorts(
       o.name !== k.name
     ).flatMap((o) => {
       const shared = key === "registry.port" && o.k3d_config.registry.enabled &&
-        registryContainer(o.k3d_config.registry.name) === registry;
+        registryContainerOf(o.k3d_config.registry.name, { recorded: o.resources.registry }) ===
+          registry;
       return hostPorts(o.k3d_config, o).filter(([oKey, p]) =>
         p === port && !(shared && oKey === "registry.port")
       ).map(([oKey]) =>

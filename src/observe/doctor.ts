@@ -28,7 +28,7 @@ import { folderOf, machineClusters, managedElsewhere, usersOf } from "../state/o
 import { isRoot } from "../tools/exec.ts";
 import { FirestreamError } from "../errors.ts";
 import { type K3dCluster, k3dVersion, listClusters } from "../tools/k3d.ts";
-import { registryContainer } from "../tools/k3d_names.ts";
+import { registryContainerOf } from "../tools/k3d_names.ts";
 import { kubectlVersion } from "../tools/kubectl.ts";
 
 /** One check's outcome. */
@@ -283,7 +283,8 @@ export async function runDoctor(session: Workspace): Promise<Check[]> {
       if (!k.registry.enabled) {
         return { name: "registry name", status: "pass", detail: "no registry configured" };
       }
-      const host = registryContainer(k.registry.name);
+      const recorded = (await session.store.read()).clusters[k.name]?.resources.registry;
+      const host = registryContainerOf(k.registry.name, { recorded });
       const text = await readSystemFile(hostsFilePath());
       const listed = text.split(/\r?\n/).some((l) =>
         !l.trim().startsWith("#") && l.trim().split(/\s+/).slice(1).includes(host)

@@ -9,7 +9,7 @@ import { clustersRead, type LiveCache } from "../../tasks/context.ts";
 import type { Plan, ResourceChange } from "../cluster/plan.ts";
 import { listForwards } from "../portforward/control.ts";
 import { type ForwardEntry, forwardPaths, readEvents } from "../portforward/files.ts";
-import type { ForwardEvent } from "../portforward/supervisor.ts";
+import type { ForwardEvent } from "../portforward/files.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { type Child, spawnChild } from "../tools/child.ts";
 import { exec, firstLine } from "../tools/exec.ts";

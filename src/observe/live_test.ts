@@ -3,7 +3,7 @@ import { newRecord } from "../../tasks/context.ts";
 import type { Plan } from "../cluster/plan.ts";
 import { configDefaults } from "../config/schema.ts";
 import type { ForwardEntry } from "../portforward/files.ts";
-import type { ForwardEvent } from "../portforward/supervisor.ts";
+import type { ForwardEvent } from "../portforward/files.ts";
 import { hostItems, withRestarts } from "./live.ts";
 
 function plan(changes: Plan["changes"], k3d = configDefaults().cluster.k3d): Plan {

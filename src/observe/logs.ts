@@ -102,8 +102,15 @@ async function notFound(
   });
 }
 
-/** The pods the request selects (for a deployment or service: the pods its selector picks). */
-export async function selectPods(context: string, req: LogsRequest): Promise<KubeObject[]> {
+/**
+ * The pods the request selects (for a deployment or service: the pods its selector picks).
+ * `flags` go before every `kubectl get` (completion bounds them with `--request-timeout`).
+ */
+export async function selectPods(
+  context: string,
+  req: LogsRequest,
+  flags: string[] = [],
+): Promise<KubeObject[]> {
   const scope = req.allNamespaces ? ["--all-namespaces"] : ["-n", req.namespace];
   if (req.selector && req.kind) {
     throw new FirestreamError(
@@ -115,7 +122,7 @@ export async function selectPods(context: string, req: LogsRequest): Promise<Kub
   }
   if (!req.kind) {
     const labels = req.selector ? ["-l", req.selector] : [];
-    return (await getJson(context, ["pods", ...scope, ...labels])).items;
+    return (await getJson(context, [...flags, "pods", ...scope, ...labels])).items;
   }
   if (!req.name) {
     throw new FirestreamError(`logs ${req.kind} needs a name`, {
@@ -124,16 +131,17 @@ export async function selectPods(context: string, req: LogsRequest): Promise<Kub
   }
   const kind = kindOf(req.kind);
   if (kind === "pod") {
-    const pod = await getOptional(context, ["pod", req.name, "-n", req.namespace]);
+    const pod = await getOptional(context, [...flags, "pod", req.name, "-n", req.namespace]);
     return pod ? [pod] : await notFound(context, kind, req.name, req.namespace);
   }
-  const obj = await getOptional(context, [kind, req.name, "-n", req.namespace]);
+  const obj = await getOptional(context, [...flags, kind, req.name, "-n", req.namespace]);
   if (!obj) return await notFound(context, kind, req.name, req.namespace);
   const selector = kind === "service" ? obj.spec?.selector : obj.spec?.selector?.matchLabels;
   if (!selector || !Object.keys(selector).length) {
     throw new FirestreamError(`${kind} ${req.name} has no selector, so it has no pods`);
   }
-  const pods = (await getJson(context, ["pods", "-n", req.namespace])).items as KubeObject[];
+  const pods = (await getJson(context, [...flags, "pods", "-n", req.namespace]))
+    .items as KubeObject[];
   return pods.filter((p) => matches(p, selector));
 }
 

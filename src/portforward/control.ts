@@ -6,31 +6,14 @@ import { which } from "../tools/exec.ts";
 import { processAlive } from "../tools/process.ts";
 import {
   type ForwardEntry,
+  type ForwardEvent,
   type ForwardPaths,
   readMappings,
   readSupervisor,
   type SupervisorInfo,
 } from "./files.ts";
-import type { ForwardEvent } from "./supervisor.ts";
+import type { SupervisorSpec } from "./spec.ts";
 import { isoNow } from "./time.ts";
-
-/** Everything a supervisor process needs, passed to the detached one as JSON. */
-export interface SupervisorSpec {
-  cluster: string;
-  context: string;
-  offset: number;
-  namespaces: string[];
-  only?: { namespace: string; service: string };
-  paths: ForwardPaths;
-  pollMs?: number;
-  /** forwards starting at once (default: `POOL_SIZE` of supervisor.ts) */
-  pool?: number;
-  /**
-   * a forward that has not bound its ports by then moves to the next free port when another
-   * program took one; otherwise it is reported as still starting
-   */
-  startDeadlineMs?: number;
-}
 
 /** The running supervisor of this cluster, if its process is alive. */
 export async function runningSupervisor(paths: ForwardPaths): Promise<SupervisorInfo | undefined> {

@@ -24,28 +24,62 @@ export interface DiscoverOptions {
   only?: { namespace: string; service: string };
 }
 
+/** A ready pod behind a service, and the pod port each service port goes to. */
+export interface PodTarget {
+  pod: string;
+  /** service port → pod port */
+  targets: Map<number, number>;
+}
+
 /** What one look at the cluster found. */
 export interface Discovery {
   /** ports of services that may be forwarded (ready or waiting) */
   ports: ServicePort[];
-  /** "namespace/service" of services with at least one ready endpoint */
-  ready: Set<string>;
+  /** "namespace/service" → its ready pods, in the order of its slices */
+  pods: Map<string, PodTarget[]>;
   ignored: Ignored[];
 }
 
-/** The services (`ns/name`) that an EndpointSlice names with a ready endpoint. */
-export function readyServices(objects: KubeObject[]): Set<string> {
-  const ready = new Set<string>();
+/**
+ * The ready pods behind each service (`ns/name`), from its EndpointSlices: endpoints that name a
+ * pod and are not marked unready (discovery/v1: a missing `ready` condition means ready). A service
+ * port goes to the slice port of the same name (its targetPort resolved), else to its own
+ * targetPort when that is a number, else to its port.
+ */
+export function readyPods(objects: KubeObject[]): Map<string, PodTarget[]> {
+  const services = new Map<string, KubeObject>();
+  for (const o of objects) {
+    if (o.kind === "Service") services.set(`${o.metadata.namespace}/${o.metadata.name}`, o);
+  }
+  const found = new Map<string, PodTarget[]>();
   for (const o of objects) {
     if (o.kind !== "EndpointSlice") continue;
-    const service = o.metadata?.labels?.["kubernetes.io/service-name"];
-    if (!service) continue;
-    // discovery/v1: a missing `ready` condition means ready
-    if ((o.endpoints ?? []).some((e: KubeObject) => e.conditions?.ready !== false)) {
-      ready.add(`${o.metadata.namespace}/${service}`);
+    const name = o.metadata?.labels?.["kubernetes.io/service-name"];
+    if (!name) continue;
+    const key = `${o.metadata.namespace}/${name}`;
+    const sliceTargets = new Map<string, number>(
+      (o.ports ?? []).map((p: KubeObject) => [p.name ?? "", p.port]),
+    );
+    const ports: KubeObject[] = services.get(key)?.spec?.ports ?? [];
+    const targets = new Map<number, number>();
+    for (const p of ports) {
+      // a name is the port's identity only when it is unique (the API server requires that)
+      const unique = ports.filter((q) => (q.name ?? "") === (p.name ?? "")).length === 1;
+      targets.set(
+        p.port,
+        (unique ? sliceTargets.get(p.name ?? "") : undefined) ??
+          (typeof p.targetPort === "number" ? p.targetPort : p.port),
+      );
+    }
+    for (const e of o.endpoints ?? []) {
+      const pod = e.targetRef?.kind === "Pod" ? e.targetRef.name : undefined;
+      if (e.conditions?.ready === false || !pod) continue;
+      const list = found.get(key) ?? [];
+      if (!list.some((t) => t.pod === pod)) list.push({ pod, targets });
+      found.set(key, list);
     }
   }
-  return ready;
+  return found;
 }
 
 /** Sorts services into forwardable ports and ignored ones (with reasons). Pure. */
@@ -89,7 +123,7 @@ export function selectPorts(objects: KubeObject[], options: DiscoverOptions): Di
       ports.push({ namespace, service, port: p.port });
     }
   }
-  return { ports, ready: readyServices(objects), ignored };
+  return { ports, pods: readyPods(objects), ignored };
 }
 
 /** One call for the whole cluster: its services and their EndpointSlices. */

@@ -1,13 +1,47 @@
 /** Where the supervisor keeps its pid, its children, its events and the mappings file the seed names. */
 import { readTextIfExists, writeFileAtomic } from "../state/fs.ts";
 import type { Mapping } from "./mapping.ts";
-import type { ForwardEvent } from "./supervisor.ts";
 
 /** One line of `logs/port_forwards.json`. */
 export interface ForwardEntry extends Mapping {
+  /** the kubectl process new connections go to (or the one starting) */
   pid: number | null;
+  /** the pod that process forwards to; null while no pod behind the service is ready */
+  pod: string | null;
   status: "waiting" | "starting" | "up" | "restarting" | "stopped";
   since: string;
+}
+
+/** One line of the supervisor's events log: something that happened to a forward. */
+export interface ForwardEvent {
+  time: string;
+  event:
+    | "started"
+    | "up"
+    | "exited"
+    | "restarting"
+    | "moved"
+    | "waiting"
+    | "switching"
+    | "removed"
+    | "skipped"
+    | "ignored"
+    | "discovery-failed"
+    | "stopped";
+  /** "namespace/service", or "namespace/service:port" for one port */
+  key?: string;
+  local_port?: number;
+  /** every local port of the service */
+  local_ports?: number[];
+  pid?: number;
+  /** the pod the event is about */
+  pod?: string;
+  message?: string;
+}
+
+/** The pod a forward goes to; `waiting` while no pod behind its service is ready. */
+export function podText(e: { status: string; pod?: string | null }): string {
+  return e.pod ? e.pod : e.status === "stopped" ? "-" : "waiting";
 }
 
 /** The supervisor's pid file content. */

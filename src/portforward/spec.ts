@@ -1,7 +1,22 @@
-/** The supervisor settings of a cluster, from what its run knows. */
+/** What a supervisor runs with, and dev mode's settings of a cluster from what its run knows. */
 import type { K3dConfig } from "../config/schema.ts";
-import type { SupervisorSpec } from "./control.ts";
-import { forwardPaths } from "./files.ts";
+import { type ForwardPaths, forwardPaths } from "./files.ts";
+
+/** Everything a supervisor process needs, passed to the detached one as JSON. */
+export interface SupervisorSpec {
+  cluster: string;
+  context: string;
+  offset: number;
+  namespaces: string[];
+  only?: { namespace: string; service: string };
+  paths: ForwardPaths;
+  /** how often the services and their pods are looked at (ms) */
+  pollMs?: number;
+  /** forwards starting at once (default: `POOL_SIZE` of supervisor.ts) */
+  pool?: number;
+  /** a kubectl that has not answered by then is reported as still starting (ms) */
+  startDeadlineMs?: number;
+}
 
 /** What {@link devModeSpec} reads of a cluster's run (a cluster context has all of it). */
 export interface DevModeRun {

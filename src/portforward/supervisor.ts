@@ -1,23 +1,23 @@
 /**
- * The port-forward supervisor: one `kubectl port-forward svc/NAME L1:P1 L2:P2…` per service,
- * serving all its ports, all started at once up to a bound; a dropped process is restarted (all of
- * that service's ports together) within a second, backing off when it keeps failing. A local port
- * that another program holds (kubectl says "unable to listen", or a bind check finds it taken while
- * kubectl is still starting) is restarted on the next free port and reported. A forward that is
- * merely slow (a busy machine, a slow API server) is not restarted: past its deadline it is
- * reported as still starting and gives up its place in the start pool. Services are followed by polling the
- * cluster with one call; a service without a ready pod waits. A watchdog ends the children if the
- * supervisor is killed. Per forward it keeps one process, one pipe with a small buffer and, only
- * while backing off, one timer; deadlines are checked by one timer for all forwards.
+ * The port-forward supervisor. It holds every forwarded local port itself and relays each connection
+ * (relay.ts) to a `kubectl port-forward pod/NAME` of that service on a private loopback port
+ * (children.ts), one kubectl per service for all its ports, all started at once up to a bound. It
+ * looks at the services and their ready pods with one call every few seconds (discovery.ts): when
+ * the pod behind a forward stops being ready or goes away, it starts a kubectl to another ready pod,
+ * sends new connections to it once it answers, and ends the old one once its connections have. A
+ * kubectl that exits is restarted at once, backing off when it keeps failing; a service without a
+ * ready pod waits, and its connections are held a few seconds. A local port another program holds
+ * moves to the next free one and is reported. The files it writes: record.ts.
  */
 import { listeningProcess, probePort } from "../host/ports.ts";
-import { writeFileAtomic } from "../state/fs.ts";
-import { type Child, spawnChild } from "../tools/child.ts";
-import { kubectlArgv } from "../tools/kubectl.ts";
-import { discover, type Discovery } from "./discovery.ts";
-import type { SupervisorSpec } from "./control.ts";
-import { type ForwardEntry, mappingsText, readMappings, writeMappings } from "./files.ts";
+import type { Child } from "../tools/child.ts";
+import { endChild, type Forwarder, startForwarder, startWatchdog } from "./children.ts";
+import { discover, type Discovery, type PodTarget } from "./discovery.ts";
+import { type ForwardEntry, type ForwardEvent, readMappings } from "./files.ts";
 import { byServicePort, keyOf, type Mapping, mapPorts, nextFreePort } from "./mapping.ts";
+import { Recorder } from "./record.ts";
+import { listenLocal, type RelayHooks, Route, serveRelay } from "./relay.ts";
+import type { SupervisorSpec } from "./spec.ts";
 import { isoNow } from "./time.ts";
 
 /** What to forward, and who hears about it. */
@@ -34,66 +34,43 @@ export interface SupervisorOptions extends SupervisorSpec {
   owner?: () => Promise<boolean>;
 }
 
-/** Something that happened to a forward. */
-export interface ForwardEvent {
-  time: string;
-  event:
-    | "started"
-    | "up"
-    | "exited"
-    | "restarting"
-    | "moved"
-    | "waiting"
-    | "removed"
-    | "skipped"
-    | "ignored"
-    | "discovery-failed"
-    | "stopped";
-  /** "namespace/service", or "namespace/service:port" for one port */
-  key?: string;
-  local_port?: number;
-  /** every local port of the service's process */
-  local_ports?: number[];
-  pid?: number;
-  message?: string;
-}
-
 interface Port {
   port: number;
   local_port: number;
-  /** kubectl printed "Forwarding from 127.0.0.1:<local_port>" */
-  bound: boolean;
-  /** kubectl printed "Unable to listen on port <local_port>" */
-  refused: boolean;
+  listener?: Deno.TcpListener;
 }
 
-/** One service: one kubectl process for all its ports. */
+/** One service: its local ports, and the kubectl its connections go to. */
 interface Group {
   key: string;
   namespace: string;
   service: string;
   ports: Port[];
-  /** a pod behind the service was ready at the last look */
-  ready: boolean;
+  /** the kubectl new connections go to */
+  route: Route;
+  /** its ready pods at the last look */
+  pods: PodTarget[];
+  /** a kubectl starting, to take over once it answers */
+  starting?: Forwarder;
+  /** kubectl processes that take no new connection and end once theirs have */
+  retired: Set<Forwarder>;
+  /** pods a kubectl found gone while the cluster still listed them ready */
+  lost: Set<string>;
+  /** when each listed pod was first seen (ms): the newest is taken, as a rollout's new pods stay */
+  seen: Map<string, number>;
   status: ForwardEntry["status"];
   since: string;
   failures: number;
   startedAt: number;
-  child?: Child;
   /** restart timer while backing off */
   timer?: ReturnType<typeof setTimeout>;
   /** ends the current start's hold on its pool slot */
   release?: () => void;
   /** reported as still starting after its deadline */
   slow: boolean;
-  /** the deadline check is looking at its ports */
-  checking?: boolean;
-  /** when the deadline check looks next (ms): at the deadline, then once a deadline later each time */
   checkAt: number;
   queued: boolean;
   stopping: boolean;
-  /** the last line kubectl wrote that was not about forwarding (its errors) */
-  lastError?: string;
 }
 
 /** Restart delay after `failures` quick failures: none after the first, then 200ms doubling up to 10s. */
@@ -113,25 +90,11 @@ export const POOL_SIZE = 256;
 /** A forward that lived this long before exiting is restarted as if it had never failed. */
 const HEALTHY_MS = 10_000;
 
-/**
- * A forward that has not bound every port by then is checked: a port another program took
- * meanwhile moves to the next free one (restart); otherwise it is reported as still starting.
- */
+/** A kubectl that has not answered by then is reported as still starting (and leaves the pool). */
 const START_DEADLINE_MS = 15_000;
 
 /** How often the one deadline timer looks at the forwards that are starting. */
 const SWEEP_MS = 1000;
-
-/** The longest partial line kept while waiting for its end. */
-const MAX_LINE = 4096;
-
-// waits for the supervisor to go, then ends every child still listed; positional args only
-const WATCHDOG =
-  'sup=$1; file=$2; while kill -0 "$sup" 2>/dev/null; do sleep 1; done; if [ -f "$file" ]; then while read -r pid; do [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; done < "$file"; fi';
-
-const FORWARDING = /^Forwarding from 127\.0\.0\.1:(\d+) /;
-const UNABLE = /^Unable to listen on port (\d+):/;
-const HANDLING = /^Handling connection for \d+/;
 
 function sameLayout(g: Group, ports: Mapping[]): boolean {
   return g.ports.length === ports.length &&
@@ -146,30 +109,32 @@ export class Supervisor {
   readonly #queue: Group[] = [];
   readonly #poolSize: number;
   readonly #deadlineMs: number;
+  readonly #record: Recorder;
   #active = 0;
-  #watchdog?: ReturnType<typeof spawnChild>;
-  #writing?: Promise<void>;
-  #dirty = false;
-  /** what the files hold, as last written: a look at the cluster that changes nothing writes nothing */
-  #written = { mappings: "", children: "" };
+  #watchdog?: Child;
+  /** ends the wait before the next look at the cluster */
+  #lookNow?: () => void;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
     this.#poolSize = options.pool ?? POOL_SIZE;
     this.#deadlineMs = options.startDeadlineMs ?? START_DEADLINE_MS;
+    this.#record = new Recorder(options.paths, options.owner, options.onEvent);
   }
 
   /** Current mappings with status: one row per port. */
   entries(): ForwardEntry[] {
     const rows: ForwardEntry[] = [];
     for (const g of this.#groups.values()) {
+      const f = g.starting ?? g.route.current;
       for (const p of g.ports) {
         rows.push({
           namespace: g.namespace,
           service: g.service,
           port: p.port,
           local_port: p.local_port,
-          pid: g.child?.pid ?? null,
+          pid: f?.child.pid ?? null,
+          pod: g.status === "waiting" || g.status === "stopped" ? null : f?.pod ?? null,
           status: g.status,
           since: g.since,
         });
@@ -178,17 +143,24 @@ export class Supervisor {
     return rows.sort(byServicePort);
   }
 
+  /** Every kubectl process alive. */
+  #children(): number[] {
+    const pids: number[] = [];
+    for (const g of this.#groups.values()) {
+      for (const f of [g.route.current, g.starting, ...g.retired]) {
+        if (f && f.exited === undefined && !pids.includes(f.child.pid)) pids.push(f.child.pid);
+      }
+    }
+    return pids;
+  }
+
+  #save(): Promise<void> {
+    return this.#record.save(() => this.entries(), () => this.#children());
+  }
+
   /** Supervises until aborted, then stops every child. */
   async run(signal: AbortSignal): Promise<void> {
-    // silent, so no pipes to hold; unref'd, so it never keeps this process alive
-    this.#watchdog = spawnChild([
-      "sh",
-      "-c",
-      WATCHDOG,
-      "sh",
-      String(Deno.pid),
-      this.#o.paths.children,
-    ], { detached: true });
+    this.#watchdog = startWatchdog(this.#o.paths.children);
     const previous = await readMappings(this.#o.paths.mappings);
     const sweep = setInterval(() => this.#sweep(), Math.min(SWEEP_MS, this.#deadlineMs));
     try {
@@ -206,6 +178,8 @@ export class Supervisor {
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, this.#o.pollMs ?? 2000);
+        const lookNow = () => done();
+        this.#lookNow = lookNow;
         function done() {
           clearTimeout(t);
           signal.removeEventListener("abort", done);
@@ -213,33 +187,28 @@ export class Supervisor {
         }
         signal.addEventListener("abort", done, { once: true });
       });
+      this.#lookNow = undefined;
       if (!signal.aborted) await this.reconcile();
     }
   }
 
-  #event(e: Omit<ForwardEvent, "time">): void {
-    const full = { time: isoNow(), ...e };
-    try {
-      if (!this.#orphaned) {
-        Deno.writeTextFileSync(this.#o.paths.events, JSON.stringify(full) + "\n", { append: true });
-      }
-    } catch { /* the log is best effort */ }
-    this.#o.onEvent?.(full);
-  }
-
-  /** An event about a whole service: every local port of its process. */
   #groupEvent(
     g: Group,
     event: ForwardEvent["event"],
-    extra: { pid?: number; message?: string } = {},
+    extra: { pid?: number; pod?: string; message?: string } = {},
   ): void {
-    this.#event({ event, key: g.key, local_ports: g.ports.map((p) => p.local_port), ...extra });
+    this.#record.event({
+      event,
+      key: g.key,
+      local_ports: g.ports.map((p) => p.local_port),
+      ...extra,
+    });
   }
 
   #once(key: string, e: Omit<ForwardEvent, "time">): void {
     if (this.#reported.has(key)) return;
     this.#reported.add(key);
-    this.#event(e);
+    this.#record.event(e);
   }
 
   /** Local ports this supervisor holds or has planned. */
@@ -251,7 +220,7 @@ export class Supervisor {
     return ours;
   }
 
-  /** Lists services again (one call) and starts, keeps or stops forwards to match. */
+  /** Lists services and their pods again (one call) and starts, moves or stops forwards to match. */
   async reconcile(previous?: Mapping[]): Promise<void> {
     let found: Discovery;
     try {
@@ -260,7 +229,7 @@ export class Supervisor {
         only: this.#o.only,
       });
     } catch (err) {
-      this.#event({ event: "discovery-failed", message: (err as Error).message });
+      this.#record.event({ event: "discovery-failed", message: (err as Error).message });
       return;
     }
     for (const i of found.ignored) {
@@ -272,7 +241,12 @@ export class Supervisor {
     }
     const ours = this.#ours();
     const current: Mapping[] = [...this.#groups.values()].flatMap((g) =>
-      g.ports.map((p) => ({ namespace: g.namespace, service: g.service, ...p }))
+      g.ports.map((p) => ({
+        namespace: g.namespace,
+        service: g.service,
+        port: p.port,
+        local_port: p.local_port,
+      }))
     );
     const { mappings, skipped } = mapPorts(found.ports, {
       offset: this.#o.offset,
@@ -290,10 +264,9 @@ export class Supervisor {
     for (const [key, g] of this.#groups) {
       const ports = wanted.get(key);
       if (ports && sameLayout(g, ports)) continue;
-      g.stopping = true;
       await this.#halt(g);
       this.#groups.delete(key);
-      this.#event({
+      this.#record.event({
         event: "removed",
         key,
         local_ports: g.ports.map((p) => p.local_port),
@@ -302,21 +275,19 @@ export class Supervisor {
     }
     const claimed = new Set(mappings.map((m) => m.local_port));
     for (const [key, ports] of wanted) {
-      const ready = found.ready.has(key);
       let g = this.#groups.get(key);
       if (!g) {
         g = {
           key,
           namespace: ports[0].namespace,
           service: ports[0].service,
-          ports: ports.map((m) => ({
-            port: m.port,
-            local_port: m.local_port,
-            bound: false,
-            refused: false,
-          })),
-          ready,
-          status: "waiting",
+          ports: ports.map((m) => ({ port: m.port, local_port: m.local_port })),
+          route: new Route(),
+          pods: [],
+          retired: new Set(),
+          lost: new Set(),
+          seen: new Map(),
+          status: "starting",
           since: isoNow(),
           failures: 0,
           startedAt: 0,
@@ -327,18 +298,44 @@ export class Supervisor {
         };
         this.#groups.set(key, g);
         await this.#reportBusy(g, claimed, ours);
-        if (ready) this.#enqueue(g);
-        else this.#waiting(g);
-        continue;
+        this.#bind(g);
       }
-      g.ready = ready;
-      if (ready && g.status === "waiting") this.#enqueue(g);
-      else if (!ready && g.status !== "up" && g.status !== "waiting") {
-        await this.#halt(g);
-        this.#waiting(g);
-      }
+      const pods = found.pods.get(key) ?? [];
+      // a pod found gone is forgotten once the cluster no longer lists it
+      for (const pod of g.lost) if (!pods.some((t) => t.pod === pod)) g.lost.delete(pod);
+      const now = Date.now();
+      for (const t of pods) if (!g.seen.has(t.pod)) g.seen.set(t.pod, now);
+      for (const pod of g.seen.keys()) if (!pods.some((t) => t.pod === pod)) g.seen.delete(pod);
+      // newest first, keeping the cluster's order among pods seen at the same look
+      g.pods = pods.filter((t) => !g.lost.has(t.pod))
+        .sort((a, b) => g.seen.get(b.pod)! - g.seen.get(a.pod)!);
+      this.#steer(g);
     }
     this.#save();
+  }
+
+  /**
+   * Keeps the kubectl in use while its pod is ready; otherwise starts one for another ready pod
+   * (connections keep going to the old one until it answers), or waits when there is none.
+   */
+  #steer(g: Group): void {
+    if (g.stopping) return;
+    const ready = (pod: string) => g.pods.some((t) => t.pod === pod);
+    const current = g.route.current;
+    if (current && ready(current.pod)) {
+      if (g.starting) this.#drop(g, g.starting);
+      return;
+    }
+    if (g.starting && ready(g.starting.pod)) return;
+    if (g.starting) this.#drop(g, g.starting);
+    if (g.pods.length === 0) {
+      // nothing to go to: new connections are held for a while, then closed
+      if (current) this.#retire(g, current);
+      g.route.set(undefined);
+      if (g.status !== "waiting") this.#waiting(g);
+      return;
+    }
+    if (g.timer === undefined) this.#enqueue(g);
   }
 
   /** Reports each new port that did not get port + offset because another program holds it. */
@@ -348,7 +345,7 @@ export class Supervisor {
       if (p.local_port === want || claimed.has(want) || ours.has(want) || want > 65535) continue;
       if (probePort(want).free) continue;
       const holder = await listeningProcess(want).catch(() => undefined);
-      this.#event({
+      this.#record.event({
         event: "moved",
         key: `${g.key}:${p.port}`,
         local_port: p.local_port,
@@ -359,18 +356,51 @@ export class Supervisor {
     }
   }
 
+  /** Binds the group's local ports, each moving to the next free one when another program holds it. */
+  #bind(g: Group): void {
+    const hooks: RelayHooks = {
+      idle: (f) => this.#endRetired(g, f),
+      failed: () => this.#lookNow?.(),
+    };
+    for (const p of g.ports) {
+      while (!p.listener) {
+        try {
+          p.listener = listenLocal(p.local_port);
+        } catch (err) {
+          if (!(err instanceof Deno.errors.AddrInUse)) throw err;
+          const ours = this.#ours(g);
+          const taken = new Set(g.ports.filter((q) => q !== p).map((q) => q.local_port));
+          const next = nextFreePort(
+            p.local_port + 1,
+            (l) => !ours.has(l) && !taken.has(l) && probePort(l).free,
+          );
+          if (next === undefined) break;
+          this.#record.event({
+            event: "moved",
+            key: `${g.key}:${p.port}`,
+            local_port: next,
+            message:
+              `127.0.0.1:${p.local_port} is taken by another program; forwarding on ${next} instead`,
+          });
+          p.local_port = next;
+        }
+      }
+      if (p.listener) serveRelay(p.listener, p.port, g.route, hooks);
+    }
+  }
+
   #waiting(g: Group): void {
     g.status = "waiting";
     g.since = isoNow();
     this.#groupEvent(g, "waiting", {
-      message: "no ready pod behind it yet; forwarding starts when one is ready",
+      message: "no ready pod behind it; connections are held a few seconds, then closed",
     });
   }
 
   #enqueue(g: Group): void {
-    if (g.queued || g.child || g.stopping) return;
+    if (g.queued || g.starting || g.stopping) return;
     g.queued = true;
-    if (g.status !== "restarting") {
+    if (!g.route.current && g.status !== "restarting") {
       g.status = "starting";
       g.since = isoNow();
     }
@@ -392,55 +422,55 @@ export class Supervisor {
   }
 
   /**
-   * Starts the service's process; resolves when every port answered, it exited, or its deadline
-   * passed (the process keeps starting, outside the pool).
+   * Starts kubectl for a ready pod of the service; resolves when it answered, exited, or its
+   * deadline passed (it keeps starting, outside the pool). Once it answers, new connections go to
+   * it and the kubectl it replaces ends after its last connection.
    */
   async #launch(g: Group): Promise<void> {
+    const target = g.pods[0];
+    if (!target || g.stopping) return;
+    const previous = g.route.current;
     g.startedAt = Date.now();
     g.checkAt = g.startedAt + this.#deadlineMs;
-    g.status = "starting";
     g.slow = false;
-    g.lastError = undefined;
-    for (const p of g.ports) p.bound = p.refused = false;
-    const settled = new Promise<void>((r) => g.release = r);
-    const resolved = () => g.ports.every((p) => p.bound || p.refused);
-    // one pipe per forward (both streams), read through a small buffer
-    const child: Child = spawnChild(
-      kubectlArgv(this.#o.context, [
-        "-n",
-        g.namespace,
-        "port-forward",
-        `svc/${g.service}`,
-        ...g.ports.map((p) => `${p.local_port}:${p.port}`),
-        "--address",
-        "127.0.0.1",
-      ]),
-      {
-        mergeStderr: true,
-        maxLine: MAX_LINE,
-        onLine: (_stream, line) => {
-          const unable = UNABLE.exec(line);
-          const forwarding = FORWARDING.exec(line);
-          const local = Number((unable ?? forwarding)?.[1]);
-          const port = g.ports.find((p) => p.local_port === local);
-          if (port && unable) port.refused = true;
-          else if (port && forwarding) port.bound = true;
-          else if (line.trim() && !HANDLING.test(line)) g.lastError = line.trim().slice(0, 300);
-          if (g.child === child && g.status === "starting" && resolved()) {
-            this.#answered(g, child);
-            this.#release(g);
-          }
-        },
-      },
+    const f = startForwarder(
+      this.#o.context,
+      g.namespace,
+      target.pod,
+      g.ports.map((p) => ({ port: p.port, target: target.targets.get(p.port) ?? p.port })),
+      (f, code) => this.#exited(g, f, code),
     );
-    g.child = child;
-    this.#groupEvent(g, "started", { pid: child.pid });
+    g.starting = f;
+    g.route.starting(true);
+    g.status = "starting";
+    g.since = isoNow();
+    if (previous) {
+      this.#groupEvent(g, "switching", {
+        pid: f.child.pid,
+        pod: target.pod,
+        message: `pod ${previous.pod} is no longer ready; moving to pod ${target.pod}`,
+      });
+    } else this.#groupEvent(g, "started", { pid: f.child.pid, pod: target.pod });
     this.#save();
-    child.status.then((status) => {
-      if (g.child === child) this.#exited(g, child, status.code);
+    const settled = new Promise<void>((r) => g.release = r);
+    f.ready.then((answered) => {
+      if (answered && g.starting === f) this.#answered(g, f);
       this.#release(g);
     });
     await settled;
+  }
+
+  /** The new kubectl answers: new connections go to it, the one it replaces is retired. */
+  #answered(g: Group, f: Forwarder): void {
+    g.starting = undefined;
+    const old = g.route.current;
+    g.route.set(f);
+    g.route.starting(false);
+    if (old && old !== f) this.#retire(g, old);
+    g.status = "up";
+    g.since = isoNow();
+    this.#groupEvent(g, "up", { pid: f.child.pid, pod: f.pod });
+    this.#save();
   }
 
   /** Gives the start's pool slot back (once). */
@@ -450,123 +480,86 @@ export class Supervisor {
     release?.();
   }
 
+  /** No new connection goes to `f`; it ends once its connections have. */
+  #retire(g: Group, f: Forwarder): void {
+    if (g.route.current === f) g.route.set(undefined);
+    f.retired = true;
+    g.retired.add(f);
+    if (f.conns === 0) this.#endRetired(g, f);
+  }
+
+  #endRetired(g: Group, f: Forwarder): void {
+    if (!g.retired.has(f)) return;
+    endChild(f.child);
+  }
+
+  /** Ends a kubectl that was starting for a pod no longer wanted. */
+  #drop(g: Group, f: Forwarder): void {
+    if (g.starting === f) {
+      g.starting = undefined;
+      g.route.starting(false);
+    }
+    this.#release(g);
+    f.retired = true;
+    g.retired.add(f);
+    endChild(f.child);
+  }
+
   /**
-   * The one deadline timer: a forward starting for longer than its deadline whose port another
-   * program has taken meanwhile is restarted on the next free port; one that is merely slow is
-   * reported once as still starting, leaves the pool and keeps starting.
+   * The one deadline timer: a kubectl starting for longer than its deadline is reported once as
+   * still starting, leaves the pool and keeps starting.
    */
   #sweep(): void {
     const t = Date.now();
     for (const g of this.#groups.values()) {
-      const child = g.child;
-      if (!child || g.status !== "starting" || t < g.checkAt || g.checking) continue;
-      g.checking = true;
-      // one still starting is looked at again a deadline later, not at every tick: each look binds
-      // its ports to test them, and a port taken later still shows when kubectl tries it
-      g.checkAt = t + this.#deadlineMs;
-      this.#check(g, child, t).finally(() => g.checking = false);
-    }
-  }
-
-  /**
-   * A port that cannot be bound is taken only when the system names another process listening on
-   * it: on a busy machine kubectl may have bound it before its "Forwarding from" line was read.
-   */
-  async #check(g: Group, child: Child, t: number): Promise<void> {
-    const taken: Port[] = [];
-    for (const p of g.ports) {
-      if (p.bound || p.refused || probePort(p.local_port).free) continue;
-      const holder = await listeningProcess(p.local_port).catch(() => undefined);
-      if (holder && !holder.endsWith(`(pid ${child.pid})`)) taken.push(p);
-    }
-    if (g.child !== child || g.status !== "starting") return;
-    if (taken.length) return this.#clash(g, child, taken);
-    if (g.slow) return;
-    g.slow = true;
-    const seconds = Math.round((t - g.startedAt) / 1000);
-    this.#groupEvent(g, "waiting", {
-      pid: child.pid,
-      message: `kubectl has not answered within ${seconds}s${
-        g.lastError ? ` (${g.lastError})` : ""
-      }; still starting (a busy machine or a slow API server), not restarted`,
-    });
-    this.#release(g);
-  }
-
-  /** A port taken by another program while kubectl was starting: restart on the next free port. */
-  async #clash(g: Group, child: Child, taken: Port[]): Promise<void> {
-    g.child = undefined;
-    this.#release(g);
-    await this.#end(child);
-    if (g.stopping) return;
-    this.#move(g, taken, "was taken by another program while kubectl was starting");
-    g.failures++;
-    this.#groupEvent(g, "restarting", {
-      pid: child.pid,
-      message: "restarting on the next free port",
-    });
-    this.#restartLater(g, 0);
-  }
-
-  /** Every port either bound or refused: up, or restarted with the refused ones moved. */
-  #answered(g: Group, child: Child): void {
-    const refused = g.ports.filter((p) => p.refused);
-    if (refused.length === 0) {
-      g.status = "up";
-      g.since = isoNow();
-      this.#groupEvent(g, "up", {
-        pid: child.pid,
+      const f = g.starting;
+      if (!f || g.slow || t < g.checkAt) continue;
+      g.slow = true;
+      const seconds = Math.round((t - g.startedAt) / 1000);
+      this.#groupEvent(g, "waiting", {
+        pid: f.child.pid,
+        pod: f.pod,
+        message: `kubectl has not answered within ${seconds}s${
+          f.lastError ? ` (${f.lastError})` : ""
+        }; still starting (a busy machine or a slow API server), not restarted`,
       });
+      this.#release(g);
+    }
+  }
+
+  #exited(g: Group, f: Forwarder, code: number): void {
+    if (g.retired.delete(f)) {
       this.#save();
       return;
     }
-    g.child = undefined;
-    child.kill("SIGTERM");
-    child.status.then(() => {
-      this.#move(g, refused, "is taken by another program");
-      this.#restartLater(g, 0);
-    });
-  }
-
-  /** Gives each port the next free local port at or after its own and reports the moves. */
-  #move(g: Group, ports: Port[], why: string): void {
-    const ours = this.#ours(g);
-    const taken = new Set(g.ports.filter((p) => !ports.includes(p)).map((p) => p.local_port));
-    for (const p of ports) {
-      const from = p.local_port;
-      const next = nextFreePort(
-        from,
-        (l) => !ours.has(l) && !taken.has(l) && probePort(l).free,
-      );
-      if (next === undefined) continue;
-      taken.add(next);
-      if (next === from) continue;
-      p.local_port = next;
-      this.#event({
-        event: "moved",
-        key: `${g.key}:${p.port}`,
-        local_port: next,
-        message: `127.0.0.1:${from} ${why}; forwarding on ${next} instead`,
-      });
+    const wasCurrent = g.route.current === f;
+    if (!wasCurrent && g.starting !== f) return;
+    if (g.starting === f) {
+      g.starting = undefined;
+      g.route.starting(false);
     }
-  }
-
-  #exited(g: Group, child: Child, code: number): void {
-    g.child = undefined;
+    if (wasCurrent) g.route.set(undefined);
     if (g.stopping) return;
-    const refused = g.ports.filter((p) => p.refused);
-    if (g.status === "starting" && refused.length === g.ports.length) {
-      // "unable to listen on any of the requested ports": every local port is taken
-      this.#move(g, refused, "is taken by another program");
-      g.failures++;
-      this.#restartLater(g, 0);
+    if (f.lostPod || /NotFound|not found/.test(f.lastError ?? "")) {
+      // the cluster may still list it ready for a moment: another pod, or wait for the next look
+      g.lost.add(f.pod);
+      g.pods = g.pods.filter((t) => t.pod !== f.pod);
+      this.#lookNow?.();
+    }
+    // a pod that went away is no failure of kubectl's: the next one starts at once
+    g.failures = f.lostPod || Date.now() - g.startedAt >= HEALTHY_MS ? 1 : g.failures + 1;
+    const why = `exit code ${code}${f.lastError ? `: ${f.lastError}` : ""}`;
+    if (g.route.current) {
+      // the kubectl in use still serves; the next look starts another for the new pod
+      this.#groupEvent(g, "exited", { pid: f.child.pid, pod: f.pod, message: why });
+      g.status = "up";
+      this.#save();
       return;
     }
-    g.failures = Date.now() - g.startedAt >= HEALTHY_MS ? 1 : g.failures + 1;
-    const why = `exit code ${code}${g.lastError ? `: ${g.lastError}` : ""}`;
-    if (!g.ready) {
+    if (g.pods.length === 0) {
       this.#groupEvent(g, "exited", {
-        pid: child.pid,
+        pid: f.child.pid,
+        pod: f.pod,
         message: `${why}; waiting for a ready pod`,
       });
       g.status = "waiting";
@@ -576,14 +569,10 @@ export class Supervisor {
     }
     const delay = backoffMs(g.failures);
     this.#groupEvent(g, "exited", {
-      pid: child.pid,
+      pid: f.child.pid,
+      pod: f.pod,
       message: `${why}; restarting ${delay ? `in ${delay}ms` : "now"}`,
     });
-    this.#restartLater(g, delay);
-  }
-
-  #restartLater(g: Group, delay: number): void {
-    if (g.stopping) return;
     g.status = "restarting";
     g.since = isoNow();
     this.#save();
@@ -594,29 +583,25 @@ export class Supervisor {
     }, delay);
   }
 
-  /** SIGTERM, then SIGKILL after 2s; resolves when the process is gone. */
-  async #end(child: Child): Promise<void> {
-    child.kill("SIGTERM");
-    let t: ReturnType<typeof setTimeout> | undefined;
-    const done = await Promise.race([
-      child.status.then(() => true),
-      new Promise<boolean>((r) => t = setTimeout(() => r(false), 2000)),
-    ]);
-    clearTimeout(t);
-    if (!done) {
-      child.kill("SIGKILL");
-      await child.status;
-    }
-  }
-
-  /** Cancels a queued start or a pending restart and ends the process, if any. */
+  /** Closes the group's ports, cancels a pending start and ends its kubectl processes. */
   async #halt(g: Group): Promise<void> {
+    g.stopping = true;
     g.queued = false;
     if (g.timer !== undefined) clearTimeout(g.timer);
     g.timer = undefined;
-    const child = g.child;
-    g.child = undefined;
-    if (child) await this.#end(child);
+    this.#release(g);
+    for (const p of g.ports) {
+      try {
+        p.listener?.close();
+      } catch { /* closed */ }
+      p.listener = undefined;
+    }
+    const all = [g.route.current, g.starting, ...g.retired].filter((f) => f !== undefined);
+    g.route.set(undefined);
+    g.starting = undefined;
+    g.route.starting(false);
+    await Promise.all(all.map((f) => endChild(f.child)));
+    g.retired.clear();
   }
 
   /**
@@ -624,58 +609,13 @@ export class Supervisor {
    * only stops its children.
    */
   async stopAll(): Promise<void> {
-    for (const g of this.#groups.values()) g.stopping = true;
     await Promise.all([...this.#groups.values()].map((g) => this.#halt(g)));
     for (const g of this.#groups.values()) g.status = "stopped";
-    if (await this.#owns()) {
-      this.#event({ event: "stopped" });
+    if (await this.#record.owns()) {
+      this.#record.event({ event: "stopped" });
       await this.#save();
       await Deno.remove(this.#o.paths.children).catch(() => {});
     }
     this.#watchdog?.kill("SIGTERM");
-  }
-
-  /** Set once the pid file no longer names this process: nothing is written after. */
-  #orphaned = false;
-
-  async #owns(): Promise<boolean> {
-    if (this.#orphaned) return false;
-    if (this.#o.owner && !(await this.#o.owner())) this.#orphaned = true;
-    return !this.#orphaned;
-  }
-
-  /**
-   * Writes the mappings and the children's pids, each only when it changed; calls made meanwhile
-   * share the next write.
-   */
-  #save(): Promise<void> {
-    this.#dirty = true;
-    this.#writing ??= (async () => {
-      // suspends before anything else, so `#writing` is set before the loop clears it, even when
-      // there is nothing to write
-      await Promise.resolve();
-      while (this.#dirty) {
-        this.#dirty = false;
-        try {
-          const entries = this.entries();
-          const mappings = mappingsText(entries);
-          const pids = [...new Set(entries.map((e) => e.pid))].filter((p) => p !== null);
-          const children = pids.map((p) => `${p}\n`).join("");
-          const changed = mappings !== this.#written.mappings ||
-            children !== this.#written.children;
-          if (!changed || !(await this.#owns())) continue;
-          if (mappings !== this.#written.mappings) {
-            await writeMappings(this.#o.paths.mappings, entries, mappings);
-            this.#written.mappings = mappings;
-          }
-          if (children !== this.#written.children) {
-            await writeFileAtomic(this.#o.paths.children, children);
-            this.#written.children = children;
-          }
-        } catch { /* retried with the next change */ }
-      }
-      this.#writing = undefined;
-    })();
-    return this.#writing;
   }
 }

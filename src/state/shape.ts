@@ -76,7 +76,8 @@ const clusterRecord = looseObject({
   resources,
 });
 
-const document = looseObject({
+/** The whole state document (the names of cluster records are checked by {@link stateShapeProblem}). */
+export const stateDocument = looseObject({
   version: number().int(),
   lineage: string().min(1),
   serial: number().int().min(0),
@@ -86,7 +87,7 @@ const document = looseObject({
 /** What is wrong with the structure of a parsed state file, or undefined when nothing is. */
 export function stateShapeProblem(doc: unknown): string | undefined {
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return "not a JSON object";
-  const result = document.check(doc);
+  const result = stateDocument.check(doc);
   if (!result.ok) {
     const issue = result.issue;
     const path = issue.path.join(".");

@@ -1,9 +1,10 @@
 /** A local CA shared by all clusters, and per-cluster server certificates signed by it (ECDSA P-256). */
 import type * as X509 from "@peculiar/x509";
 import { ingressDomain, type K3dConfig } from "../config/schema.ts";
+import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { registryContainer } from "../tools/k3d_names.ts";
-import { nameText, parseCert, type ParsedCert, pemBlock, signedBy } from "./der.ts";
+import { MalformedDer, nameText, parseCert, type ParsedCert, pemBlock, signedBy } from "./der.ts";
 import { encodeName } from "./der_name.ts";
 
 type X509Module = typeof X509;
@@ -102,9 +103,21 @@ function normalizeIp(ip: string): string {
   return ip === "0:0:0:0:0:0:0:1" ? "::1" : ip;
 }
 
+/** The first certificate of PEM `text` read from `path`; a malformed one is a FirestreamError naming the file. */
+export function parseCertFile(path: string, text: string): ParsedCert {
+  try {
+    return parseCert(pemBlock(text, "CERTIFICATE"));
+  } catch (err) {
+    if (!(err instanceof MalformedDer)) throw err;
+    throw new FirestreamError(`${path} is not a readable certificate: ${err.message}`, {
+      hint: "move it away (with its key) so that `firestream apply` issues a new one",
+    });
+  }
+}
+
 /** Reads a PEM certificate (the first one of the file) without the certificate library. */
 export async function readCert(path: string): Promise<{ cert: ParsedCert; info: CertInfo }> {
-  const cert = parseCert(pemBlock(await Deno.readTextFile(path), "CERTIFICATE"));
+  const cert = parseCertFile(path, await Deno.readTextFile(path));
   const thumb = new Uint8Array(await crypto.subtle.digest("SHA-256", cert.der));
   return {
     cert,
@@ -136,8 +149,17 @@ async function pemKey(key: CryptoKey): Promise<string> {
 }
 
 async function importKey(path: string): Promise<CryptoKey> {
-  const der = pemBlock(await Deno.readTextFile(path), "PRIVATE KEY");
-  return await crypto.subtle.importKey("pkcs8", der, ALG, true, ["sign"]);
+  const text = await Deno.readTextFile(path);
+  try {
+    return await crypto.subtle.importKey("pkcs8", pemBlock(text, "PRIVATE KEY"), ALG, true, [
+      "sign",
+    ]);
+  } catch (err) {
+    const why = err instanceof MalformedDer ? err.message : "not a P-256 private key (PKCS #8)";
+    throw new FirestreamError(`${path} is not a readable private key: ${why}`, {
+      hint: "move it away (with its certificate) so that `firestream apply` issues a new one",
+    });
+  }
 }
 
 function serial(): string {

@@ -122,12 +122,13 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
       hint: INSTALL_HINTS[program] ?? `install ${program} and make sure it is on PATH`,
     });
   }
-  if (/Cannot connect to the Docker daemon/.test(result.stderr)) {
+  const unreachable = dockerUnreachable(result.stderr);
+  if (unreachable?.kind === "down") {
     throw new FirestreamError(`Docker is not running: ${firstLine(result.stderr)}`, {
       hint: "start Docker (e.g. `sudo systemctl start docker` or Docker Desktop) and try again",
     });
   }
-  if (/permission denied while trying to connect to the Docker daemon socket/.test(result.stderr)) {
+  if (unreachable?.kind === "denied") {
     throw new FirestreamError(`Docker refused this user: ${firstLine(result.stderr)}`, {
       hint:
         "add your user to the `docker` group (`sudo usermod -aG docker $USER`), then log out and back in (or run `newgrp docker`)",
@@ -171,6 +172,53 @@ async function executable(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Why a Docker client (docker itself, or k3d through its vendored client) could not reach the engine. */
+export interface DockerUnreachable {
+  /** `down`: no engine answers; `denied`: the socket refuses this user */
+  kind: "down" | "denied";
+  /** the client's words */
+  text: RegExp;
+  /** where the client words it */
+  source: string;
+}
+
+/**
+ * Every wording of an unreachable Docker engine that Firestream recognises. Docker CLI 29 moved to
+ * the `github.com/moby/moby/client` module and re-worded both errors; k3d v5.9.0 still vendors
+ * `github.com/docker/docker` v28.5.2 (its go.mod), so its messages keep the old words on any engine.
+ */
+export const DOCKER_UNREACHABLE: readonly DockerUnreachable[] = [
+  {
+    kind: "down",
+    text: /Cannot connect to the Docker daemon at \S+\. Is the docker daemon running\?/,
+    source:
+      "docker/cli v28.5.2 vendor/github.com/docker/docker/client/errors.go:47 connectionFailed; v29.7.2 vendor/github.com/moby/moby/client/errors.go:40 (29: a socket that refuses connections)",
+  },
+  {
+    kind: "down",
+    text:
+      /failed to connect to the docker API at \S+; check if the path is correct and if the daemon is running/,
+    source:
+      "docker/cli v29.0.0 vendor/github.com/moby/moby/client/request.go:189 (v29.7.2 :177): the socket does not exist",
+  },
+  {
+    kind: "denied",
+    text: /permission denied while trying to connect to the Docker daemon socket at /,
+    source: "docker/cli v28.5.2 vendor/github.com/docker/docker/client/request.go:149",
+  },
+  {
+    kind: "denied",
+    text: /permission denied while trying to connect to the docker API at /,
+    source: "docker/cli v29.0.0 vendor/github.com/moby/moby/client/request.go:183 (v29.7.2 :171)",
+  },
+];
+
+/** The unreachable-engine wording in a Docker or k3d error output, if any. */
+export function dockerUnreachable(stderr: string): DockerUnreachable | undefined {
+  const text = stripAnsi(stderr);
+  return DOCKER_UNREACHABLE.find((d) => d.text.test(text));
 }
 
 /** kubectl's texts for a context missing from the kubeconfig (get; create --dry-run). */

@@ -44,6 +44,27 @@ export function registryContainer(name: string): string {
   return `${PREFIX}${name}`;
 }
 
+/** What is known of a registry's container, read from k3d and Docker (see {@link registryContainerOf}). */
+export interface RegistryFacts {
+  /** the registry recorded in the state: its name and the container read when it was made or imported */
+  recorded?: { name: string; container: string };
+  /** a registry container named exactly NAME that k3d labels as made for this cluster (`k3d.cluster`) */
+  madeWithCluster?: string;
+}
+
+/**
+ * The container of registry `name`, read where it can be, derived only for a registry yet to be
+ * made: the container recorded for that name; else the one k3d made with the cluster, named
+ * exactly NAME (`cluster create --registry-create NAME` and `registries.create.name`,
+ * pkg/config/transform.go:338-341); else what `k3d registry create NAME` makes, `k3d-NAME`
+ * ({@link registryContainer}).
+ */
+export function registryContainerOf(name: string, facts: RegistryFacts = {}): string {
+  if (facts.recorded?.name === name) return facts.recorded.container;
+  if (facts.madeWithCluster === name) return name;
+  return registryContainer(name);
+}
+
 /** The registry name `k3d registry create` was given, from its container name. */
 export function registryName(container: string): string {
   return container.startsWith(PREFIX) ? container.slice(PREFIX.length) : container;

@@ -1,5 +1,5 @@
 /** The parsers of tool output, on what the real tools printed (test/sim/fixtures/README.md). */
-import { assertEquals } from "../../test/assert.ts";
+import { assertEquals, assertOk } from "../../test/assert.ts";
 import {
   addressOn,
   bridgeInterface,
@@ -86,6 +86,16 @@ Deno.test("docker JSON: a container's address by network, a network's bridge, pu
     parsePublishedPorts(fixture("docker/ps-json.json").stdout),
     new Map([[45678, "fs-fixture-registry"]]),
   );
+  // Engine ≤ 28 keeps k3d's bare "6443", Engine 29 stores "6443/tcp": the API is found either way
   const bare = fixture("docker/port-bindings-bare-key.json").stdout_json;
-  assertEquals(Object.keys(bare), ["6443"]);
+  const key = Object.keys(bare)[0];
+  assertOk(key === "6443" || key === "6443/tcp", key);
+  for (const form of ["6443", "6443/tcp"]) {
+    const cluster = {
+      name: "c",
+      network: { name: "k3d-c" },
+      nodes: [{ role: "loadbalancer", portMappings: { [form]: bare[key] } }],
+    } as unknown as K3dCluster;
+    assertEquals(apiBinding(cluster), bare[key][0], form);
+  }
 });

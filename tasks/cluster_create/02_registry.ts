@@ -16,6 +16,7 @@ import {
   dockerRead,
   otherUsers,
   ownersRead,
+  registryContainerIn,
   registryHttpRead,
   usedElsewhere,
 } from "../reads.ts";
@@ -67,7 +68,7 @@ function diff(ctx: ClusterContext): CheckResult {
         : `${rec?.container} stays: firestream did not create it`,
     };
   }
-  const container = registryContainer(want.name);
+  const container = registryContainerIn(ctx);
   const info = containerOf(ctx, container);
   const users = usersOf(ctx, container);
   // shared by reference: the settings are the first user's, and a clash is said before any call
@@ -169,8 +170,11 @@ async function retire(ctx: ClusterContext, rec: RegistryRecord): Promise<boolean
   return true;
 }
 
-/** Makes the registry and waits until it answers; a running cluster gets it on its network. */
-async function make(ctx: ClusterContext, name: string, port: number): Promise<void> {
+/**
+ * Makes the registry with `k3d registry create NAME` and waits until it answers; a running cluster
+ * gets it on its network. Returns the container k3d made.
+ */
+async function make(ctx: ClusterContext, name: string, port: number): Promise<string> {
   const container = registryContainer(name);
   // k3d joins a registry to a cluster's network only at cluster create; a remade one is joined here.
   // The read comes first: when it fails, no registry has been made
@@ -192,6 +196,7 @@ async function make(ctx: ClusterContext, name: string, port: number): Promise<vo
     await deleteRegistry(container).catch(() => {});
     throw err;
   }
+  return container;
 }
 
 const registry: Task<ClusterContext, RegistryUndo> = {
@@ -212,9 +217,9 @@ const registry: Task<ClusterContext, RegistryUndo> = {
       return { removed: removed ? previous : undefined };
     }
     const { name, port } = ctx.k3d.registry;
-    const container = registryContainer(name);
     const undo: RegistryUndo = {};
     await ctx.live.refresh(ctx, [dockerRead, registryHttpRead, ownersRead]);
+    const container = registryContainerIn(ctx);
     const info = containerOf(ctx, container);
     const why = info ? problem(ctx, info) : "is missing";
     if (info && why) {
@@ -230,17 +235,15 @@ const registry: Task<ClusterContext, RegistryUndo> = {
       ctx.notice(`registry ${container} ${why}: recreating it`);
       await deleteRegistry(container);
     }
-    if (why) {
-      await make(ctx, name, port);
-      undo.created = container;
-    }
+    if (why) undo.created = await make(ctx, name, port);
+    const made = undo.created ?? container;
     const created = undo.created !== undefined ||
-      (previous?.container === container
+      (previous?.container === made
         ? previous.created
-        : usersOf(ctx, container).some((u) => u.record.resources.registry!.created));
-    ctx.record.resources.registry = { name, container, host: HOST_IP, port, created };
+        : usersOf(ctx, made).some((u) => u.record.resources.registry!.created));
+    ctx.record.resources.registry = { name, container: made, host: HOST_IP, port, created };
     // renamed: the old registry goes when it was ours and nobody else uses it
-    if (previous && previous.container !== container && (await retire(ctx, previous))) {
+    if (previous && previous.container !== made && (await retire(ctx, previous))) {
       undo.removed = previous;
     }
     return undo;

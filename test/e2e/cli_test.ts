@@ -199,19 +199,24 @@ Deno.test("every command has --help with an example; --version names version, De
   });
 });
 
-/** The bash script from `completions bash`, and a function that runs it on a command line. */
+/**
+ * The bash script from `completions bash`, and a function that runs it on a command line (as bash
+ * 5 splits it: `--flag=` is three words) in a real bash; anything it prints on stderr fails.
+ */
 async function bashCompleter(h: SimHost, env?: Record<string, string>) {
   const file = `${h.root}/firestream.bash`;
   Deno.writeTextFileSync(file, (await h.ok(["completions", "bash"])).stdout);
-  return async (words: string[]) =>
-    (await run("bash", [
+  return async (words: string[]) => {
+    const r = await run("bash", [
       "-c",
-      `source "$1"; COMP_WORDS=(${words.map((w) => `"${w}"`).join(" ")}); COMP_CWORD=${
-        words.length - 1
-      }; _firestream; echo "\${COMPREPLY[*]}"`,
+      `source "$1"; complete -p firestream >/dev/null || exit 9; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _firestream; echo "\${COMPREPLY[*]}"`,
       "bash",
       file,
-    ], env ? { env, cwd: h.projectDir } : {})).stdout.trim();
+      ...words,
+    ], env ? { env, cwd: h.projectDir } : {});
+    assertEquals([r.code, r.stderr], [0, ""], words.join(" "));
+    return r.stdout.trim();
+  };
 }
 
 Deno.test("completion scripts: bash parses and completes; zsh and fish are generated", async () => {
@@ -222,6 +227,18 @@ Deno.test("completion scripts: bash parses and completes; zsh and fish are gener
     assertEquals(await complete(["firestream", "cluster", "create", "--ag"]), "--agents");
     assertEquals(await complete(["firestream", "--json", "sta"]), "state");
     assertEquals(await complete(["firestream", "cluster", "logs", "--fol"]), "--follow");
+    // flag values the parser knows, in every spelling
+    assertEquals(await complete(["firestream", "-qo", ""]), "json yaml");
+    assertEquals(await complete(["firestream", "--output", "=", ""]), "json yaml");
+    assertEquals(
+      await complete(["firestream", "cluster", "delete", "--yes", "=", ""]),
+      "true false",
+    );
+    assertEquals(await complete(["firestream", "cluster", "trust", "--store", "n"]), "nss");
+    assertEquals(await complete(["firestream", "cluster", "create", "--agents", ""]), "");
+    // a switch spelled the other way round
+    assertEquals(await complete(["firestream", "init", "--tls"]), "--no-tls");
+    assertEquals(await complete(["firestream", "init", "--no-force"]), "--force");
     assertMatch((await h.ok(["completions", "zsh"])).stdout, "#compdef firestream");
     assertMatch(
       (await h.ok(["completions", "fish"])).stdout,
@@ -232,7 +249,8 @@ Deno.test("completion scripts: bash parses and completes; zsh and fish are gener
 });
 
 Deno.test("completions name live things: clusters from state, services and namespaces of the running cluster, files, enum values", async () => {
-  await withSimHost({ config: testConfig() }, async (h) => {
+  const profile = "\n[profiles.ci.cluster.k3d]\nagents = 0\n";
+  await withSimHost({ config: testConfig({ extra: profile }) }, async (h) => {
     // `firestream` on PATH, as an installed binary would be
     const bin = `${h.root}/bin`;
     Deno.mkdirSync(bin);
@@ -244,12 +262,53 @@ Deno.test("completions name live things: clusters from state, services and names
     const complete = await bashCompleter(h, { ...h.env, PATH: `${bin}:${h.env.PATH}` });
     // no cluster yet: silent, and quick to give up
     assertEquals(await complete(["firestream", "cluster", "port-forward", ""]), "");
+    assertEquals(await complete(["firestream", "cluster", "logs", ""]), "pod deployment service");
+    assertEquals(await complete(["firestream", "cluster", "logs", "-c", ""]), "");
     assertEquals((await h.run(["__complete", "services"])).stdout, "");
     await h.ok(["cluster", "create", "--yes"]);
-    h.kube("firestream-local", (k, { addService }) => {
+    h.kube("firestream-local", (k, { addService, addPod, addDeployment }) => {
       addService(k, { namespace: "default", name: "web-frontend", ports: [8080] });
       addService(k, { namespace: "kube-system", name: "web-metrics", ports: [9100] });
+      addService(k, { namespace: "dev", name: "api", ports: [9000] });
+      addPod(k, { namespace: "default", name: "web-1", containers: ["app", "sidecar"] });
+      addDeployment(k, { namespace: "default", name: "worker", containers: ["job", "log"] });
     });
+    // `cluster logs` with no operand yet: no bash error (an empty array has no last element)
+    assertEquals(
+      await complete(["firestream", "cluster", "logs", "we"]),
+      "web-1",
+    );
+    // containers after `cluster logs -c`, of the pod or deployment named, or of every pod
+    assertEquals(
+      await complete(["firestream", "cluster", "logs", "web-1", "-c", ""]),
+      "app sidecar",
+    );
+    assertEquals(
+      await complete(["firestream", "cluster", "logs", "pod", "web-1", "--container", "s"]),
+      "sidecar",
+    );
+    assertEquals(
+      await complete(["firestream", "cluster", "logs", "deployment/worker", "-c", ""]),
+      "job log",
+    );
+    assertMatch(await complete(["firestream", "cluster", "logs", "-c", ""]), /\bapp\b.*\bjob\b/);
+    // the config's profiles
+    assertEquals(await complete(["firestream", "plan", "--profile", ""]), "ci");
+    // before `cluster`, -c is the config file
+    assertEquals(await complete(["firestream", "-c", "firestream.t"]), "firestream.toml");
+    // port-forward offers what it would forward: never the API server's own `kubernetes`
+    assertEquals(
+      await complete(["firestream", "cluster", "port-forward", ""]),
+      "api.dev web-frontend",
+    );
+    // the serials of the state's backups
+    const serials = JSON.parse((await h.ok(["state", "backups", "--json"])).stdout)
+      .map((b: { serial: number }) => String(b.serial));
+    assertOk(serials.length > 0);
+    assertEquals(
+      (await complete(["firestream", "state", "restore", ""])).split(" ").sort(),
+      [...serials].sort(),
+    );
     assertEquals(await complete(["firestream", "cluster", "delete", "fire"]), "firestream-local");
     assertEquals(await complete(["firestream", "cluster", "rm", ""]), "firestream-local");
     assertEquals(await complete(["firestream", "cluster", "port-forward", "web"]), "web-frontend");

@@ -345,3 +345,42 @@ Deno.test("rollback after a crash in which the cluster never came to be leaves n
     );
   });
 });
+
+Deno.test("a switch given =false is off: `cluster delete --yes=false` and `apply --auto-approve=false` without a terminal change nothing and exit 1 naming the flag", async () => {
+  await withSimHost({ config: testConfig() }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    const before = h.stateBytes();
+    const world = JSON.stringify(h.world());
+    const unchanged = (what: string) => {
+      assertEquals(h.stateBytes(), before, `${what}: state changed`);
+      assertEquals(JSON.stringify(h.world()), world, `${what}: the machine changed`);
+    };
+    for (const args of [["cluster", "delete", "--yes=false"], ["--yes=false", "cluster", "rm"]]) {
+      const r = await h.run(args);
+      assertEquals(r.code, 1, `${args.join(" ")}\n${r.stderr}`);
+      assertMatch(r.stderr, "confirmation needed");
+      assertMatch(r.stderr, "--yes");
+      unchanged(args.join(" "));
+    }
+    // a change to apply: one more agent
+    const config = Deno.readTextFileSync(`${h.projectDir}/firestream.toml`);
+    h.writeConfig(config.replace("[cluster.k3d]\n", "[cluster.k3d]\nagents = 3\n"));
+    for (const flag of ["--auto-approve=false", "-auto-approve=false"]) {
+      const r = await h.run(["apply", flag]);
+      assertEquals(r.code, 1, `apply ${flag}\n${r.stderr}`);
+      assertMatch(r.stderr, "confirmation needed");
+      assertMatch(r.stderr, "--auto-approve");
+      unchanged(`apply ${flag}`);
+    }
+    // any other value is refused in one line naming the flag, before anything runs
+    for (const args of [["cluster", "delete", "--yes=0"], ["apply", "--auto-approve=no"]]) {
+      h.clearCalls();
+      const r = await h.run(args);
+      assertEquals(r.code, 1);
+      assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assertMatch(r.stderr, /^error: option '(-y, --yes|--auto-approve)' takes no value/);
+      assertEquals(h.calls().length, 0);
+      unchanged(args.join(" "));
+    }
+  });
+});

@@ -49,8 +49,21 @@ Deno.test("logs pod my-pod -c main: -c after `logs` is the container; before `cl
       (await h.ok(["cluster", "logs", "my-pod", "--container", "main"])).stdout,
       r.stdout,
     );
-    // the global -c before the command still names the config file
+    // the global -c before the command still names the config file: ./firestream.toml, which is
+    // refused, is not read
     Deno.renameSync(`${h.projectDir}/firestream.toml`, `${h.projectDir}/other.toml`);
+    Deno.writeTextFileSync(
+      `${h.projectDir}/firestream.toml`,
+      '[cluster.k3d]\nname = "Not A Name"\n',
+    );
+    const refused = await h.run(["cluster", "logs", "pod", "my-pod"]);
+    assertEquals(refused.code, 1);
+    assertMatch(refused.stderr, "cluster.k3d.name");
+    // (the pod's first container, as kubectl picks without -c)
+    assertEquals(
+      (await h.ok(["-c", "other.toml", "cluster", "logs", "pod", "my-pod"])).stdout,
+      "sidecar says hi\n",
+    );
     const viaConfig = await h.ok([
       "-c",
       "other.toml",
@@ -62,7 +75,7 @@ Deno.test("logs pod my-pod -c main: -c after `logs` is the container; before `cl
       "main",
     ]);
     assertEquals(viaConfig.stdout, r.stdout);
-    const bad = await h.run(["cluster", "logs", "pod", "my-pod", "-c", "nope"]);
+    const bad = await h.run(["-c", "other.toml", "cluster", "logs", "pod", "my-pod", "-c", "nope"]);
     assertEquals(bad.code, 1);
     assertMatch(bad.stderr, "pod my-pod has no container nope");
   });

@@ -47,14 +47,21 @@ Deno.test("k3d's API port is read from the nodes: an import on a non-default por
     const info = JSON.parse((await h.ok(["cluster", "info", "legacy", "--json"])).stdout);
     assertEquals(info.api, `https://127.0.0.1:${api}`);
     assertEquals(info.drift, []);
-    // the config names the true port: nothing to do to the cluster, certainly no replacement; the
-    // imported cluster only gets the ingress names' key in its CoreDNS
+    // the config names the true port: no replacement; the import recorded the cluster as it is,
+    // without ingress names, which this config turns on (a key of its CoreDNS, nothing else)
     const plan = await h.run(["plan", "--detailed-exitcode", "--json"]);
     const planned = JSON.parse(plan.stdout);
-    assertEquals(planned.summary, { create: 1, update: 0, replace: 0, delete: 0 }, plan.stdout);
+    assertEquals(planned.summary, { create: 1, update: 1, replace: 0, delete: 0 }, plan.stdout);
     assertEquals(
-      planned.changes.map((c: { address: string; action: string }) => [c.address, c.action]),
-      [["cluster.legacy", "no-op"], ["cluster.legacy.ingress-dns", "create"]],
+      planned.changes.map((c: { address: string; action: string; diffs: { key: string }[] }) => [
+        c.address,
+        c.action,
+        c.diffs.map((d) => d.key).join(","),
+      ]),
+      [
+        ["cluster.legacy", "update", "ingress.wildcard_dns"],
+        ["cluster.legacy.ingress-dns", "create", "coredns-custom firestream.server"],
+      ],
     );
     await h.ok(["apply", "--yes"]);
     assertEquals((await h.run(["plan", "--detailed-exitcode"])).code, 0);

@@ -140,7 +140,7 @@ Deno.test("trust: prints each command first; --dry-run changes nothing", async (
     await h.ok(["cluster", "create", "--yes"]);
     const r = await h.run(["cluster", "trust", "--dry-run"]);
     if (r.code !== 0) {
-      assertMatch(r.stderr, "no known trust store tool here");
+      assertMatch(r.stderr, "no known trust store here");
       return;
     }
     assertMatch(r.stderr, `install -m 0644 ${h.home}/certs/firestream-ca.crt`);

@@ -58,3 +58,63 @@ Deno.test({
     assertEquals(twice.code, 0, "removing what is gone is done");
   });
 });
+
+Deno.test("trust: on each distribution's layout (a fake root) the CA goes into its anchor directory and its command runs; the output names the store", async () => {
+  const config = testConfig().replace(
+    "[cluster.k3d.tls]\nenabled = false",
+    "[cluster.k3d.tls]\nenabled = true",
+  );
+  await withSimHost({ config }, async (h) => {
+    await h.ok(["cluster", "create", "--yes"]);
+    const ca = Deno.readTextFileSync(`${h.home}/certs/firestream-ca.crt`);
+    // stand-ins for the stores' commands: each writes its argv to a log
+    const bin = `${h.root}/trust-bin`;
+    const log = `${h.root}/trust.log`;
+    Deno.mkdirSync(bin);
+    for (const tool of ["update-ca-trust", "update-ca-certificates", "trust"]) {
+      Deno.writeTextFileSync(
+        `${bin}/${tool}`,
+        `#!/bin/sh\n{ printf '%s' "${tool}"; for a; do printf ' %s' "$a"; done; echo; } >> "${log}"\n`,
+      );
+      Deno.chmodSync(`${bin}/${tool}`, 0o755);
+    }
+    const layouts = [
+      ["Fedora/RHEL", "/etc/pki/ca-trust/source/anchors", ".pem", "update-ca-trust extract"],
+      ["Debian/Ubuntu", "/usr/local/share/ca-certificates", ".crt", "update-ca-certificates"],
+      ["Arch", "/etc/ca-certificates/trust-source/anchors", ".crt", "trust extract-compat"],
+      ["openSUSE", "/usr/share/pki/trust/anchors", ".pem", "update-ca-certificates"],
+    ];
+    for (const [distribution, anchors, extension, command] of layouts) {
+      const root = `${h.root}/fake-${extension.slice(1)}-${anchors.replaceAll("/", "_")}`;
+      Deno.mkdirSync(`${root}${anchors}`, { recursive: true });
+      // every distribution also has the commands of the others: the directory decides
+      const env = { FIRESTREAM_TRUST_ROOT: root, PATH: `${bin}:${h.env.PATH}` };
+      Deno.writeTextFileSync(log, "");
+      const r = await h.run(["cluster", "trust", "--store", "system"], { env });
+      assertEquals(r.code, 0, r.stderr);
+      const file = `${root}${anchors}/firestream-local-ca${extension}`;
+      assertEquals(Deno.readTextFileSync(file), ca, `${distribution}: the CA is in ${anchors}`);
+      assertEquals(Deno.readTextFileSync(log), `${command}\n`, `${distribution} runs ${command}`);
+      assertMatch(r.stdout, `the ${distribution} trust store (${file}, \`${command}\`)`);
+      const json = await h.run(["cluster", "trust", "--store", "system", "--json"], { env });
+      assertEquals(JSON.parse(json.stdout).system_store.distribution, distribution);
+
+      Deno.writeTextFileSync(log, "");
+      const un = await h.run(["cluster", "trust", "--uninstall", "--store", "system"], { env });
+      assertEquals(un.code, 0, un.stderr);
+      assertEquals([...Deno.readDirSync(`${root}${anchors}`)], [], "removed");
+      assertEquals(
+        Deno.readTextFileSync(log),
+        `${command}\n`,
+        "the store is rebuilt after removal",
+      );
+    }
+    const bare = `${h.root}/bare`;
+    Deno.mkdirSync(bare);
+    const none = await h.run(["cluster", "trust", "--store", "system"], {
+      env: { FIRESTREAM_TRUST_ROOT: bare },
+    });
+    assertEquals(none.code, 1);
+    assertMatch(none.stderr, "no known trust store here");
+  });
+});

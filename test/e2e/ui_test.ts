@@ -1,7 +1,8 @@
 /** End-to-end: `firestream ui` in a real terminal (tmux) on the simulated host, and `cluster info --watch`. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
-import { entries, until } from "./forwards.ts";
+import { until } from "../wait.ts";
+import { entries } from "./forwards.ts";
 import { PROMPT, Terminal } from "./tmux.ts";
 
 const TITLES = ["Cluster", "Host", "Registry", "Forwards", "Workloads", "Logs"];

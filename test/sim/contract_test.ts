@@ -135,19 +135,21 @@ Deno.test("contract docker: a denied socket and a stopped daemon, word for word"
   });
 });
 
-Deno.test("contract docker: the engine keeps k3d's bare 6443 port key, as the simulated load balancer has it", async () => {
+Deno.test("contract docker: k3d's bare 6443 port key as the engine stores it (≤ 28 bare, 29 as 6443/tcp), as the simulated load balancer has it", async () => {
   const real = fixture("docker/port-bindings-bare-key.json");
-  assertEquals(Object.keys(real.stdout_json), ["6443"]);
-  await withSimHost({}, async (h) => {
-    await cluster(h, "c");
-    const lb = JSON.parse(
-      (await h.tool("docker", ["container", "inspect", "k3d-c-serverlb"])).stdout,
-    );
-    assertOk(
-      "6443" in lb[0].HostConfig.PortBindings,
-      JSON.stringify(lb[0].HostConfig.PortBindings),
-    );
-  });
+  const engine = Number(String(real.engine ?? "20").split(".")[0]);
+  // engines differ: either form is the real one, as long as the simulator plays the same engine
+  assertEquals(Object.keys(real.stdout_json), [engine >= 29 ? "6443/tcp" : "6443"]);
+  for (const [version, key] of [["28.2.2", "6443"], ["29.0.0", "6443/tcp"]]) {
+    await withSimHost({}, async (h) => {
+      h.updateWorld((w) => w.docker.serverVersion = version);
+      await cluster(h, "c");
+      const lb = JSON.parse(
+        (await h.tool("docker", ["container", "inspect", "k3d-c-serverlb"])).stdout,
+      );
+      assertEquals(Object.keys(lb[0].HostConfig.PortBindings)[0], key, version);
+    });
+  }
 });
 
 /** kubectl's klog header and the refused-connection lines. */
@@ -262,6 +264,13 @@ Deno.test("contract k3d: cluster list and registry list have k3d's shape, API po
     assertEquals("kubeAPI" in list[0], false);
     const lb = list[0].nodes.find((n: Json) => n.role === "loadbalancer");
     assertEquals(Object.keys(lb.portMappings).sort(), ["443/tcp", "6443", "80/tcp"]);
+    assertOk(
+      ["6443", "6443/tcp"].includes(
+        Object.keys(want[0].nodes.find((n: Json) => n.role === "loadbalancer").portMappings).find((
+          k,
+        ) => k.startsWith("6443"))!,
+      ),
+    );
     const regs = JSON.parse((await h.tool("k3d", ["registry", "list", "-o", "json"])).stdout);
     const wantRegs = fixture("k3d/registry-list.json");
     assertEquals(invented(regs, wantRegs), []);
@@ -341,4 +350,123 @@ Deno.test("contract k3d: a failing 2-server create logs like k3d, coloured or lo
       assertEquals(Object.keys(h.world().clusters), [], "k3d rolled back");
     });
   }
+});
+
+/** kubectl's klog line for a connection to a pod that is gone (client-go portforward.go v0.32.0). */
+const LOST =
+  /^E\d{4} \d\d:\d\d:\d\d\.\d{6}\s+\d+ portforward\.go:424\] "Unhandled Error" err="an error occurred forwarding (\d+) -> 8080: error forwarding port 8080 to pod [0-9a-f]{64}, uid : failed to find sandbox \\"[0-9a-f]{64}\\" in store: not found"$/;
+
+Deno.test("contract kubectl: port-forward svc/X takes the pod ready longest, outlives it, fails the next connection, then exits", async () => {
+  await withSimHost({}, async (h) => {
+    await cluster(h, "pf");
+    let old = "", fresh = "";
+    h.kube("pf", (k, { addDeployment, addService, deploymentPods, surgePod }) => {
+      addDeployment(k, { namespace: "default", name: "web" });
+      addService(k, { namespace: "default", name: "web", ports: [8080] });
+      [old] = deploymentPods(k, { namespace: "default", name: "web" });
+      // ready since earlier: kubectl prefers it over the new pod of a rollout
+      k.objects.pods[`default/${old}`].status.conditions[0].lastTransitionTime =
+        "2020-01-01T00:00:00Z";
+      fresh = surgePod(k, { namespace: "default", name: "web", revision: 2 });
+    });
+    const child = h.spawnTool("kubectl", [
+      "--context",
+      "k3d-pf",
+      "port-forward",
+      "svc/web",
+      ":8080",
+      "--address",
+      "127.0.0.1",
+    ]);
+    const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const first = (await out.read()).value ?? "";
+    const port = Number(/^Forwarding from 127\.0\.0\.1:(\d+) -> 8080\n/.exec(first)?.[1]);
+    assertOk(port > 0, first);
+    const get = async () => {
+      try {
+        return await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      } catch {
+        return undefined;
+      }
+    };
+    assertEquals(await get(), `default/${old}:8080\n`, "the pod ready longest, not the new one");
+    assertMatch((await out.read()).value ?? "", /^Handling connection for \d+\n/);
+
+    h.kube("pf", (k, { removePod }) => removePod(k, { namespace: "default", pod: old }));
+    // kubectl does not look at its pod again: it still runs and listens after the sim saw the change
+    // (an observation window for something that must not happen; an early exit took 300 ms)
+    const early = await Promise.race([
+      child.status.then(() => "exited"),
+      new Promise((r) => setTimeout(() => r("running"), 1500)),
+    ]);
+    assertEquals(early, "running", "port-forward must keep its listener after its pod goes");
+    // the next connection is accepted, then fails without a byte, and kubectl exits
+    assertEquals(await get(), undefined);
+    assertEquals((await out.read()).value, `Handling connection for ${port}\n`);
+    const status = await child.status;
+    const stderr = (new TextDecoder().decode(await new Response(child.stderr).arrayBuffer()))
+      .trimEnd().split("\n");
+    assertEquals(status.code, 1);
+    assertEquals(stderr.length, 2, stderr.join("\n"));
+    assertEquals(LOST.exec(stderr[0])?.[1], String(port), stderr[0]);
+    assertEquals(stderr[1], "error: lost connection to pod");
+    assertEquals(await get(), undefined, "the listener is closed");
+    assertOk(h.world().clusters.pf.kube.objects.pods[`default/${fresh}`], "the new pod stays");
+  });
+});
+
+/**
+ * kubectl's words for answers that need an API server, from kubernetes/kubectl v0.32.0 (kubectl
+ * 1.32, the simulated version): `Error from server (REASON): …` (pkg/cmd/util/helpers.go:255, the
+ * NotFound text of apimachinery's NewNotFound, `RESOURCE "NAME" not found`), `error: the server
+ * doesn't have a resource type "X"` (helpers.go:204), `KIND/NAME condition met` (pkg/cmd/wait/
+ * wait.go:106), `KIND/NAME created|unchanged|configured` (pkg/cmd/apply/apply.go:716,751,766),
+ * `KIND "NAME" deleted` (pkg/cmd/delete/delete.go:523; from v0.34 a namespaced object adds
+ * ` from NS namespace`).
+ */
+Deno.test("contract kubectl: NotFound, unknown type, wait, apply and delete lines as kubectl 1.32 prints them", async () => {
+  await withSimHost({}, async (h) => {
+    await cluster(h, "c");
+    const k = (args: string[]) => h.tool("kubectl", ["--context", "k3d-c", ...args]);
+    const missing = await k(["get", "configmap", "nope", "-n", "default", "-o", "json"]);
+    assertEquals([missing.code, missing.stderr], [
+      1,
+      'Error from server (NotFound): configmaps "nope" not found\n',
+    ]);
+    const type = await k(["get", "widgets", "-o", "json"]);
+    assertEquals([type.code, type.stderr], [
+      1,
+      'error: the server doesn\'t have a resource type "widgets"\n',
+    ]);
+    const wait = await k(["wait", "--for=condition=Ready", "nodes", "--all", "--timeout=5s"]);
+    assertEquals([wait.code, wait.stdout], [0, "node/k3d-c-server-0 condition met\n"]);
+    const file = `${h.root}/cm.yaml`;
+    const manifest = (v: string) =>
+      Deno.writeTextFileSync(
+        file,
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: default\ndata:\n  k: "${v}"\n`,
+      );
+    manifest("1");
+    const applied: string[] = [];
+    for (const v of ["1", "1", "2"]) {
+      manifest(v);
+      const r = await k(["apply", "-f", file]);
+      assertEquals(r.code, 0, r.stderr);
+      applied.push(r.stdout);
+    }
+    assertEquals(applied, [
+      "configmap/app created\n",
+      "configmap/app unchanged\n",
+      "configmap/app configured\n",
+    ]);
+    const gone = await k(["delete", "configmap", "app", "-n", "default"]);
+    assertEquals([gone.code, gone.stdout], [0, 'configmap "app" deleted\n']);
+    const del = await k(["delete", "configmap", "nope", "--ignore-not-found"]);
+    assertEquals([del.code, del.stdout], [0, ""]);
+    const delMissing = await k(["delete", "configmap", "nope"]);
+    assertEquals([delMissing.code, delMissing.stderr], [
+      1,
+      'Error from server (NotFound): configmaps "nope" not found\n',
+    ]);
+  });
 });

@@ -4,8 +4,30 @@ import { renderTemplate } from "./gotemplate.ts";
 import { runRealDocker, stopRegistry } from "./registry.ts";
 import { freeAddress, readdress, type SimContainer, type World } from "./world.ts";
 
-const DAEMON_DOWN =
-  "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n";
+/**
+ * The client's words when no engine answers: ≤ 28 (captured, fixtures/docker/daemon-down.json;
+ * docker/cli v28.5.2 vendor/github.com/docker/docker/client/errors.go:47), and 29 with its socket
+ * gone (docker/cli v29.7.2 vendor/github.com/moby/moby/client/request.go:177, the dial error
+ * unwrapped from the request error).
+ */
+export function daemonDownMessage(world: World): string {
+  return clientMajor(world) >= 29
+    ? "failed to connect to the docker API at unix:///var/run/docker.sock; check if the path is correct and if the daemon is running: dial unix /var/run/docker.sock: connect: no such file or directory\n"
+    : "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n";
+}
+
+/** The major version of the simulated docker client. */
+function clientMajor(world: World): number {
+  return Number(world.docker.clientVersion.split(".")[0]);
+}
+
+/**
+ * The API version the client asks for: 1.50 for 28.2 (captured), 1.52 for 29.0 (docker/cli v29.0.0
+ * vendor/github.com/moby/moby/client/client.go:112 MaxAPIVersion).
+ */
+function apiVersion(world: World): string {
+  return clientMajor(world) >= 29 ? "1.52" : "1.50";
+}
 
 /** The API path a docker call asks for first (for the permission-denied message). */
 function apiPath(p: Parsed): string {
@@ -22,13 +44,17 @@ function apiPath(p: Parsed): string {
 }
 
 /**
- * The client's words when the socket refuses this user (not in the `docker` group); captured from
- * the real client (fixtures/docker/permission-denied.json).
+ * The client's words when the socket refuses this user (not in the `docker` group): ≤ 28 captured
+ * from the real client (fixtures/docker/permission-denied.json); 29 drops the request from the
+ * message (docker/cli v29.7.2 vendor/github.com/moby/moby/client/request.go:171).
  */
-export function deniedMessage(p: Parsed): string {
-  return `permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.50/${
-    apiPath(p)
-  }": dial unix /var/run/docker.sock: connect: permission denied\n`;
+export function deniedMessage(world: World, p: Parsed): string {
+  if (clientMajor(world) >= 29) {
+    return "permission denied while trying to connect to the docker API at unix:///var/run/docker.sock\n";
+  }
+  return `permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get "http://%2Fvar%2Frun%2Fdocker.sock/v${
+    apiVersion(world)
+  }/${apiPath(p)}": dial unix /var/run/docker.sock: connect: permission denied\n`;
 }
 
 function deniedStdout(p: Parsed): string {
@@ -49,21 +75,29 @@ export async function docker(world: World, p: Parsed): Promise<string> {
       `docker: '${p.args[0] ?? ""}' is not a docker command.\nSee 'docker --help'\n`,
     );
   }
-  if (world.dockerDenied) throw new SimExit(1, deniedMessage(p), deniedStdout(p));
-  if (p.path !== "version" && !world.docker.running) throw new SimExit(1, DAEMON_DOWN);
+  if (world.dockerDenied) throw new SimExit(1, deniedMessage(world, p), deniedStdout(p));
+  if (p.path !== "version" && !world.docker.running) {
+    throw new SimExit(1, daemonDownMessage(world));
+  }
   switch (p.path) {
     case "version": {
       const data = {
-        Client: { Version: "28.2.2", ApiVersion: "1.50", Os: "linux", Arch: "amd64" },
+        Client: {
+          Version: world.docker.clientVersion,
+          ApiVersion: apiVersion(world),
+          Os: "linux",
+          Arch: "amd64",
+        },
         Server: world.docker.running
-          ? { Version: world.docker.serverVersion, ApiVersion: "1.50" }
+          ? { Version: world.docker.serverVersion, ApiVersion: apiVersion(world) }
           : null,
       };
-      if (!world.docker.running) throw new SimExit(1, DAEMON_DOWN);
+      if (!world.docker.running) throw new SimExit(1, daemonDownMessage(world));
       return templated(
         p,
         data,
-        () => `Client:\n Version: 28.2.2\n\nServer:\n Version: ${world.docker.serverVersion}\n`,
+        () =>
+          `Client:\n Version: ${world.docker.clientVersion}\n\nServer:\n Version: ${world.docker.serverVersion}\n`,
       );
     }
     case "info": {

@@ -45,10 +45,12 @@ export function endpointSlices(cluster: SimCluster): KubeObject[] {
       apiVersion: "discovery.k8s.io/v1",
       endpoints: pods.length
         ? pods.map((pod) => {
-          const ready = podReady(pod);
+          // a pod being deleted is never a ready endpoint; it serves while its probe passes
+          const serving = podReady(pod);
+          const terminating = Boolean(pod.metadata.deletionTimestamp);
           return {
             addresses: [pod.status?.podIP ?? "10.42.0.2"],
-            conditions: { ready, serving: ready, terminating: false },
+            conditions: { ready: serving && !terminating, serving, terminating },
             ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
             targetRef: {
               kind: "Pod",

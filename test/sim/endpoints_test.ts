@@ -97,13 +97,14 @@ Deno.test("sim port-forward: a pending pod is refused, no pod times out, one tak
     const held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const taken = (held.addr as Deno.NetAddr).port;
     const free = freePort();
-    const child = new Deno.Command(new URL("./bin/kubectl", import.meta.url).pathname, {
-      args: ["--context", "k3d-pf", "port-forward", "svc/two", `${taken}:80`, `${free}:81`],
-      env: h.env,
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = h.spawnTool("kubectl", [
+      "--context",
+      "k3d-pf",
+      "port-forward",
+      "svc/two",
+      `${taken}:80`,
+      `${free}:81`,
+    ]);
     const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     assertEquals((await out.read()).value, `Forwarding from 127.0.0.1:${free} -> 81\n`);
     child.kill("SIGTERM");

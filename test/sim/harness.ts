@@ -1,7 +1,19 @@
 /** Test helpers: a temp project on the simulated host, the CLI run as a subprocess, call-log assertions. */
 import { runProgram, type RunResult } from "../run.ts";
 import { type CallEntry, type Fault, replaceFile, withLockSync } from "./core.ts";
-import { addDeployment, addEvent, addIngress, addPod, addService, put, rollout } from "./kube.ts";
+import {
+  addDeployment,
+  addEvent,
+  addIngress,
+  addPod,
+  addService,
+  deploymentPods,
+  put,
+  removePod,
+  rollout,
+  surgePod,
+  terminatePod,
+} from "./kube.ts";
 import type { KubeStore, World } from "./world.ts";
 import { newWorld } from "./world.ts";
 
@@ -125,6 +137,17 @@ export class SimHost {
   /** Runs a simulated tool directly (as a user would in a shell). */
   tool(tool: string, args: string[]): Promise<CliResult> {
     return runProgram(`${SIM_BIN}/${tool}`, args, { env: this.env, clearEnv: true });
+  }
+
+  /** Starts a simulated tool without waiting (long-running forms), its output piped. */
+  spawnTool(tool: string, args: string[]): Deno.ChildProcess {
+    return new Deno.Command(`${SIM_BIN}/${tool}`, {
+      args,
+      env: this.env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
   }
 
   /** Every call the simulated tools received, in order. */
@@ -309,7 +332,19 @@ export class SimHost {
   }
 }
 
-const kubeHelpers = { addDeployment, addPod, addService, addEvent, addIngress, put, rollout };
+const kubeHelpers = {
+  addDeployment,
+  addPod,
+  addService,
+  addEvent,
+  addIngress,
+  put,
+  rollout,
+  deploymentPods,
+  surgePod,
+  terminatePod,
+  removePod,
+};
 
 /** A free TCP port on loopback (bound and released). */
 export function freePort(): number {

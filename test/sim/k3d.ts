@@ -2,6 +2,7 @@
 import { bool, flag, type Parsed, referenceDir, SimExit } from "./core.ts";
 import { K3dLog } from "./k3d_log.ts";
 import { seedKube, syncNodes } from "./kube.ts";
+import { refuseUnmodelledConfig } from "./modelled.ts";
 import { startRegistry, stopRegistry } from "./registry.ts";
 import {
   addContainer,
@@ -180,10 +181,8 @@ export function nodeJson(c: SimContainer) {
  * ClusterGet, which adds `serverLoadBalancer` (the node's fields plus `config`) and `volumes`.
  */
 function clusterJson(world: World, cluster: SimCluster, full: boolean) {
-  const nodes = nodesOf(
-    world,
-    (c) => c.labels["k3d.cluster"] === cluster.name && c.labels["k3d.role"] !== "registry",
-  );
+  // every container labelled for the cluster, the registry made with it too (`--registry-create`)
+  const nodes = nodesOf(world, (c) => c.labels["k3d.cluster"] === cluster.name);
   const lb = nodes.find((n) => n.labels["k3d.role"] === "loadbalancer");
   const servers = nodes.filter((n) => n.labels["k3d.role"] === "server");
   const agents = nodes.filter((n) => n.labels["k3d.role"] === "agent");
@@ -252,6 +251,8 @@ interface CreateSpec {
   ports: { port: string; nodeFilters: string[] }[];
   k3sArgs: { arg: string; nodeFilters: string[] }[];
   registriesUse: string[];
+  /** `--registry-create` / `registries.create`, before pkg/config/transform.go fills it in */
+  registryCreate?: { name: string; host: string; hostPort: string; image: string };
   updateKubeconfig: boolean;
   switchContext: boolean;
   wait: boolean;
@@ -282,6 +283,7 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
       }\nFATA[0000] Failed to validate config file ${path}`,
     );
   }
+  refuseUnmodelledConfig(doc, path);
   return doc as Record<string, unknown>;
 }
 
@@ -331,6 +333,16 @@ async function buildSpec(p: Parsed): Promise<CreateSpec> {
     wait: opts.k3d?.wait ?? true,
   };
   if (p.args.length > 1) throw fatal(`accepts at most 1 arg(s), received ${p.args.length}`);
+  // the simulated create always waits for its servers and ends at once: within any timeout
+  if (flag(p, "wait") === "false" || opts.k3d?.wait === false) {
+    throw new SimExit(98, "sim: k3d cluster create without --wait is not simulated\n");
+  }
+  const timeout = flag(p, "timeout") ?? opts.k3d?.timeout;
+  if (timeout !== undefined && !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$|^0$/.test(String(timeout))) {
+    throw fatal(
+      `invalid argument "${timeout}" for "--timeout" flag: time: invalid duration "${timeout}"`,
+    );
+  }
   const apiFlag = flag(p, "api-port");
   if (apiFlag !== undefined) {
     const m = API_PORT.exec(apiFlag);
@@ -351,6 +363,7 @@ async function buildSpec(p: Parsed): Promise<CreateSpec> {
     spec.k3sArgs.push({ arg: value, nodeFilters });
   }
   spec.registriesUse.push(...(p.flags["registry-use"] ?? []));
+  spec.registryCreate = registryCreateSpec(p, cfg.registries?.create);
   if (bool(p, "kubeconfig-switch-context")) spec.switchContext = true;
   if (bool(p, "kubeconfig-update-default")) spec.updateKubeconfig = true;
   for (const x of spec.ports) {
@@ -363,6 +376,50 @@ async function buildSpec(p: Parsed): Promise<CreateSpec> {
   }
   for (const x of spec.k3sArgs) checkNodeFilters(x.nodeFilters, `k3s-arg ${x.arg}`);
   return spec;
+}
+
+/**
+ * The registry a cluster create makes: only when one of name, host, hostPort, image is set
+ * (pkg/config/transform.go:314), from the config's `registries.create` or `--registry-create
+ * NAME[:HOST][:HOSTPORT]` (cmd/cluster/clusterCreate.go:572) splits at the first ":", parses the
+ * rest as a port exposure and keeps only its host *name* and port: an IP there is dropped, so the
+ * registry binds 0.0.0.0 (transform.go:323).
+ */
+function registryCreateSpec(
+  p: Parsed,
+  // deno-lint-ignore no-explicit-any
+  cfg: any,
+): CreateSpec["registryCreate"] {
+  let create = cfg
+    ? {
+      name: String(cfg.name ?? ""),
+      host: String(cfg.host ?? ""),
+      hostPort: String(cfg.hostPort ?? ""),
+      image: String(cfg.image ?? ""),
+    }
+    : undefined;
+  const value = flag(p, "registry-create");
+  if (value !== undefined) {
+    const at = value.indexOf(":");
+    create ??= { name: "", host: "", hostPort: "", image: "" };
+    create.name = at < 0 ? value : value.slice(0, at);
+    if (at >= 0) {
+      const rest = value.slice(at + 1);
+      const m = API_PORT.exec(rest);
+      if (!m) {
+        throw fatal(
+          `failed to registry port spec: failed to parse Port Exposure specification '${rest}': Format must be [(HostIP|HostName):]HostPort`,
+        );
+      }
+      if (m[3]) hostAddress(m[3]);
+      create.host = m[3] ?? "";
+      create.hostPort = m[4] === "random" ? "" : m[4];
+    }
+  }
+  // transform.go:314: nothing set is no registry at all (`--registry-create ""` too)
+  return create && (create.name || create.host || create.hostPort || create.image)
+    ? create
+    : undefined;
 }
 
 function checkName(name: string): void {
@@ -449,9 +506,12 @@ async function clusterCreate(world: World, p: Parsed): Promise<string> {
   const lbName = `k3d-${spec.name}-serverlb`;
   // Docker refuses a taken port only when the load balancer starts, after the nodes exist
   let lbProblem = portProblem(world, spec.apiHostIp, apiPort, lbName);
-  // pkg/client/loadbalancer.go LoadbalancerPrepare: Ports[k3d.DefaultAPIPort], the bare "6443"
+  // pkg/client/loadbalancer.go LoadbalancerPrepare: Ports[k3d.DefaultAPIPort], the bare "6443";
+  // Engine 20.10 to 28 keeps that key (fixtures/docker/port-bindings-bare-key.json), Engine 29
+  // stores it as "6443/tcp", and k3d reads back what the engine stores (translate.go:331)
+  const apiKey = Number(world.docker.serverVersion.split(".")[0]) >= 29 ? "6443/tcp" : "6443";
   const lbPorts: Record<string, { HostIp: string; HostPort: string }[]> = {
-    "6443": [{ HostIp: spec.apiHostIp, HostPort: apiPort }],
+    [apiKey]: [{ HostIp: spec.apiHostIp, HostPort: apiPort }],
   };
   for (const x of spec.ports) {
     const m = /^(?:([\d.]+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(x.port);
@@ -479,6 +539,22 @@ async function clusterCreate(world: World, p: Parsed): Promise<string> {
       );
     }
     registries.push(reg);
+  }
+  // pkg/client/cluster.go:179 a registry made with the cluster (unless the use list names it);
+  // its name, host and port from pkg/config/transform.go:322-358
+  const made = spec.registryCreate;
+  const makeRegistry = made && !spec.registriesUse.some((u) => u.split(":")[0] === made.name)
+    ? {
+      name: made.name || `k3d-${spec.name}-registry`,
+      host: made.host,
+      hostIp: hostAddress(made.host || undefined),
+      hostPort: made.hostPort || String(30000 + (world.serial % 20000)),
+      image: made.image || "docker.io/library/registry:2",
+    }
+    : undefined;
+  if (makeRegistry) {
+    const problem = registryProblem(world, makeRegistry.name, makeRegistry);
+    if (problem) throw fatal(`Failed to create cluster '${spec.name}': ${problem}`);
   }
   let podCidr = "10.42.0.0/16";
   let serviceCidr = "10.43.0.0/16";
@@ -508,6 +584,12 @@ async function clusterCreate(world: World, p: Parsed): Promise<string> {
     kube: { objects: {}, logs: {}, resourceVersion: 100, metrics: true },
   };
   world.clusters[spec.name] = cluster;
+  if (makeRegistry) {
+    registries.push(
+      await addRegistry(world, { ...makeRegistry, cluster: spec.name }),
+    );
+    cluster.registriesUse = [...spec.registriesUse, `${makeRegistry.name}:5000`];
+  }
   const baseLabels = (role: string): Record<string, string> => ({
     app: "k3d",
     "k3d.cluster": spec.name,
@@ -603,6 +685,7 @@ async function clusterCreate(world: World, p: Parsed): Promise<string> {
   log.info("Starting servers...");
   log.info("Starting helpers...");
   if (lbProblem) {
+    for (const r of registries) if (r.labels["k3d.cluster"] === spec.name) await stopRegistry(r);
     // cmd/cluster/clusterCreate.go: the error, then the rollback, then Fatal
     log.error(
       `Failed Cluster Start: Failed to add one or more helper nodes: ${
@@ -663,11 +746,16 @@ async function clusterDelete(world: World, p: Parsed): Promise<string> {
     }
     log.info(`Deleting cluster '${name}'`);
     for (const c of Object.values(world.containers)) {
-      if (c.labels["k3d.cluster"] === name && c.labels["k3d.role"] !== "registry") {
+      const registry = c.labels["k3d.role"] === "registry";
+      // pkg/client/cluster.go:632 ClusterDelete: every node of the cluster goes, its registry too,
+      // unless that registry is on another network than the cluster's, `bridge` and `host`
+      const elsewhere = registry &&
+        Object.keys(c.networks).some((n) => ![cluster.network, "bridge", "host"].includes(n));
+      if (c.labels["k3d.cluster"] === name && !elsewhere) {
         log.info(`Deleting node '${c.name}'`);
+        if (c.real) await stopRegistry(c);
         delete world.containers[c.name];
-      }
-      if (c.labels["k3d.role"] === "registry") delete c.networks[cluster.network];
+      } else if (registry) delete c.networks[cluster.network];
     }
     removeNetwork(world, cluster.network);
     log.info(`Deleting cluster network '${cluster.network}'`);
@@ -682,7 +770,7 @@ async function clusterDelete(world: World, p: Parsed): Promise<string> {
   return "";
 }
 
-function clusterStartStop(world: World, p: Parsed): string {
+async function clusterStartStop(world: World, p: Parsed): Promise<string> {
   const start = p.path === "cluster start";
   const names = bool(p, "all") ? Object.keys(world.clusters) : p.args;
   if (!names.length) throw fatal("No clusters specified");
@@ -690,8 +778,9 @@ function clusterStartStop(world: World, p: Parsed): string {
     const cluster = world.clusters[name];
     if (!cluster) throw fatal(`failed to get cluster ${name}: No nodes found for given cluster`);
     log.info(`${start ? "Starting" : "Stopping"} cluster '${name}'`);
+    // ClusterStart/ClusterStop: every node of the cluster, its registry too (`aux`)
     const nodes = Object.values(world.containers).filter((c) =>
-      c.labels["k3d.cluster"] === name && c.labels["k3d.role"] !== "registry" && c.running !== start
+      c.labels["k3d.cluster"] === name && c.running !== start
     );
     // ClusterStart (pkg/client/cluster.go): init server, servers by name, agents, then helpers;
     // each started container takes the lowest free address, which may not be its old one
@@ -705,6 +794,10 @@ function clusterStartStop(world: World, p: Parsed): string {
         : 3;
     nodes.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
     for (const c of nodes) {
+      if (start && c.real) {
+        throw new SimExit(98, `sim: starting ${c.name} (a real registry) is not simulated\n`);
+      }
+      if (!start && c.real) await stopRegistry(c);
       if (start) {
         readdress(world, c);
         c.started = new Date().toISOString();
@@ -741,6 +834,9 @@ function clusterEdit(world: World, p: Parsed): string {
 function nodeCreate(world: World, p: Parsed): string {
   const name = p.args[0];
   if (!name) throw fatal("accepts 1 arg(s), received 0");
+  if (flag(p, "wait") === "false") {
+    throw new SimExit(98, "sim: k3d node create without --wait is not simulated\n");
+  }
   const clusterName = flag(p, "cluster") ?? "k3s-default";
   const role = flag(p, "role") ?? "agent";
   if (role !== "agent" && role !== "server") throw fatal(`Unknown node role '${role}'`);
@@ -797,15 +893,72 @@ function nodeDelete(world: World, p: Parsed): string {
   return "";
 }
 
+/** Why k3d would not make registry container `cname` (pkg/client/registry.go:102, its port), or undefined. */
+function registryProblem(
+  world: World,
+  cname: string,
+  port: { hostIp: string; hostPort: string },
+): string | undefined {
+  // the existence check is docker's name filter ^/?(k3d-)?NAME$ (pkg/runtimes/docker/container.go)
+  if (world.containers[cname] || world.containers[`k3d-${cname}`]) {
+    return "Failed to create registry: A registry node with that name already exists";
+  }
+  const problem = portProblem(world, port.hostIp, port.hostPort, cname);
+  return problem ? `Failed to start registry: ${startFailure(cname, problem)}` : undefined;
+}
+
+/**
+ * A registry node as pkg/client/registry.go RegistryCreate makes it: on the default `bridge`
+ * network, its labels (`:110`, `k3d.cluster` the cluster it was made for, else ""), port 5000
+ * published, `Restart`.
+ */
+async function addRegistry(
+  world: World,
+  r: {
+    name: string;
+    host: string;
+    hostIp: string;
+    hostPort: string;
+    image: string;
+    cluster: string;
+  },
+): Promise<SimContainer> {
+  const real = await startRegistry({
+    name: r.name,
+    hostIp: r.hostIp,
+    hostPort: r.hostPort,
+    host: r.name,
+  });
+  const container = addContainer(world, {
+    name: r.name,
+    image: r.image,
+    labels: {
+      app: "k3d",
+      "k3d.role": "registry",
+      "k3d.cluster": r.cluster,
+      "k3d.registry.host": r.host,
+      "k3d.registry.hostIP": r.hostIp,
+      "k3d.registry.port.external": r.hostPort,
+      "k3d.registry.port.internal": "5000",
+      "k3d.version": world.k3dVersion,
+    },
+    running: true,
+    cmd: ["serve", "/etc/docker/registry/config.yml"],
+    env: [],
+    ports: { "5000/tcp": [{ HostIp: r.hostIp, HostPort: r.hostPort }] },
+    network: "bridge",
+  });
+  container.real = real;
+  log.info(`Creating node '${r.name}'`);
+  log.info(`Successfully created registry '${r.name}'`);
+  return container;
+}
+
 async function registryCreate(world: World, p: Parsed): Promise<string> {
   const name = p.args[0];
   if (!name) throw fatal("accepts 1 arg(s), received 0");
-  // cmd/registry/registryCreate.go: the container is always "k3d-" + NAME, even for "k3d-reg";
-  // the existence check is docker's name filter ^/?(k3d-)?NAME$ (pkg/runtimes/docker/container.go)
+  // cmd/registry/registryCreate.go:146: the container is always "k3d-" + NAME, even for "k3d-reg"
   const cname = `k3d-${name}`;
-  if (world.containers[cname] || world.containers[`k3d-${cname}`]) {
-    throw fatal("Failed to create registry: A registry node with that name already exists");
-  }
   const portSpec = flag(p, "port") ?? "random";
   const m = API_PORT.exec(portSpec);
   if (!m) {
@@ -816,41 +969,11 @@ async function registryCreate(world: World, p: Parsed): Promise<string> {
   }
   const hostIp = hostAddress(m[2] ?? m[3]);
   const hostPort = m[4] === "random" ? String(30000 + (world.serial % 20000)) : m[4];
-  const problem = portProblem(world, hostIp, hostPort, cname);
-  if (problem) throw fatal(`Failed to start registry: ${startFailure(cname, problem)}`);
+  const problem = registryProblem(world, cname, { hostIp, hostPort });
+  if (problem) throw fatal(problem);
   const image = flag(p, "image") ?? "docker.io/library/registry:2";
-  const real = await startRegistry({
-    name: cname,
-    hostIp,
-    hostPort,
-    host: cname,
-  });
-  const container = addContainer(world, {
-    name: cname,
-    image,
-    labels: {
-      app: "k3d",
-      "k3d.role": "registry",
-      "k3d.cluster": "",
-      "k3d.registry.host": "",
-      "k3d.registry.hostIP": hostIp,
-      "k3d.registry.port.external": hostPort,
-      "k3d.registry.port.internal": "5000",
-      "k3d.version": world.k3dVersion,
-    },
-    running: true,
-    cmd: ["serve", "/etc/docker/registry/config.yml"],
-    env: [],
-    ports: { "5000/tcp": [{ HostIp: hostIp, HostPort: hostPort }] },
-    network: "bridge",
-  });
-  container.real = real;
-  if (!flag(p, "default-network")) {
-    // k3d puts a standalone registry on the default `bridge` network unless told otherwise
-  }
-  log.info(`Creating node '${cname}'`);
+  await addRegistry(world, { name: cname, host: "", hostIp, hostPort, image, cluster: "" });
   // logged by RegistryCreate (pkg/client/registry.go) and again by the command
-  log.info(`Successfully created registry '${cname}'`);
   log.info(`Successfully created registry '${cname}'`);
   const reg = `${cname}:${hostPort}`;
   return `# You can now use the registry like this (example):

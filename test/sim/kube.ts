@@ -156,7 +156,8 @@ export function addDeployment(
 
 /**
  * A rollout of a Deployment: its pods are replaced by new ones (new names), as a changed pod
- * template does. A `kubectl port-forward` to the old pod ends (streaming.ts). With `ready: false`
+ * template does, all at once. A `kubectl port-forward` to an old pod fails its next connection and
+ * ends (streaming.ts). With `ready: false`
  * the new pods stay Pending, so a service behind them has no running pod.
  */
 export function rollout(
@@ -188,6 +189,63 @@ export function rollout(
   return names;
 }
 
+/** The names of a Deployment's pods (by its selector), in name order. */
+export function deploymentPods(
+  kube: KubeStore,
+  spec: { namespace: string; name: string },
+): string[] {
+  const deploy = kube.objects.deployments?.[`${spec.namespace}/${spec.name}`];
+  if (!deploy) throw new Error(`sim preset: no deployment ${spec.namespace}/${spec.name}`);
+  const labels: Record<string, string> = deploy.spec.selector.matchLabels;
+  return Object.values(kube.objects.pods ?? {})
+    .filter((pod) =>
+      pod.metadata.namespace === spec.namespace &&
+      Object.entries(labels).every(([k, v]) => pod.metadata.labels?.[k] === v)
+    )
+    .map((pod) => pod.metadata.name as string)
+    .sort();
+}
+
+/**
+ * The surge step of a Deployment's RollingUpdate: one new pod of template `revision`, Running and
+ * ready (the defaults, maxSurge and maxUnavailable 25%, round to one extra pod and none missing for
+ * up to three replicas: a new pod is ready before an old one goes). Returns its name.
+ */
+export function surgePod(
+  kube: KubeStore,
+  spec: { namespace: string; name: string; revision: number },
+): string {
+  const deploy = kube.objects.deployments?.[`${spec.namespace}/${spec.name}`];
+  if (!deploy) throw new Error(`sim preset: no deployment ${spec.namespace}/${spec.name}`);
+  const hash = hexId(`${spec.name}:rev${spec.revision}`).slice(0, 9);
+  const pod = `${spec.name}-${hash}-${hexId(`${hash}${kube.resourceVersion}`).slice(0, 5)}`;
+  addPod(kube, {
+    namespace: spec.namespace,
+    name: pod,
+    labels: deploy.spec.selector.matchLabels,
+    containers: deploy.spec.template.spec.containers.map((c: KubeObject) => c.name),
+  });
+  return pod;
+}
+
+/**
+ * A pod being deleted: it has a deletionTimestamp and, during its grace period, still runs and
+ * serves what reaches it; its endpoint is terminating and no longer ready (endpoints.ts).
+ */
+export function terminatePod(kube: KubeStore, spec: { namespace: string; pod: string }): void {
+  const pod = kube.objects.pods?.[`${spec.namespace}/${spec.pod}`];
+  if (!pod) throw new Error(`sim preset: no pod ${spec.namespace}/${spec.pod}`);
+  pod.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  pod.metadata.deletionGracePeriodSeconds = 30;
+  put(kube, "pods", pod);
+}
+
+/** A pod gone for good (its grace period over). */
+export function removePod(kube: KubeStore, spec: { namespace: string; pod: string }): void {
+  delete kube.objects.pods?.[`${spec.namespace}/${spec.pod}`];
+  kube.resourceVersion++;
+}
+
 /** A Running pod with log lines per container. */
 export function addPod(
   kube: KubeStore,
@@ -215,7 +273,11 @@ export function addPod(
     status: {
       phase: ready ? "Running" : "Pending",
       podIP: `10.42.0.${(kube.resourceVersion % 250) + 2}`,
-      conditions: [{ type: "Ready", status: ready ? "True" : "False" }],
+      conditions: [{
+        type: "Ready",
+        status: ready ? "True" : "False",
+        lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      }],
       containerStatuses: containers.map((c) => ({
         name: c,
         ready,

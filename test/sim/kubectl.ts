@@ -1,6 +1,7 @@
 /** Simulated kubectl 1.32 against the simulated clusters: get, wait, apply, delete, create secret tls, logs, port-forward, top. */
 import { bool, flag, type Parsed, SimExit } from "./core.ts";
 import { endpointSlices } from "./endpoints.ts";
+import { goDuration } from "./streaming.ts";
 import { CLUSTER_SCOPED, put } from "./kube.ts";
 import type { KubeObject, SimCluster, World } from "./world.ts";
 
@@ -366,6 +367,7 @@ function conditionMet(obj: KubeObject, condition: string): boolean {
 }
 
 function wait(cluster: SimCluster, p: Parsed): string {
+  goDuration(flag(p, "timeout") ?? "30s", "timeout");
   const forSpec = flag(p, "for");
   if (!forSpec) throw new SimExit(1, "error: --for must be specified\n");
   const m = /^condition=(.+)$/.exec(forSpec);
@@ -567,14 +569,61 @@ function uncordon(cluster: SimCluster, p: Parsed): string {
   return `node/${name} uncordoned\n`;
 }
 
+/**
+ * What keeps `kubectl drain` from evicting a pod, unless its option is given (kubernetes/kubectl
+ * v0.37.0-beta.0 pkg/drain/filters.go:31-35 daemonSetFatal, localStorageFatal, unmanagedFatal).
+ */
+function drainBlock(pod: KubeObject, p: Parsed): string | undefined {
+  const owners: KubeObject[] = pod.metadata.ownerReferences ?? [];
+  if (owners.some((o) => o.kind === "DaemonSet")) {
+    return bool(p, "ignore-daemonsets")
+      ? "skip"
+      : "DaemonSet-managed Pods (use --ignore-daemonsets to ignore)";
+  }
+  if (!owners.length && !bool(p, "force")) {
+    return "Pods that declare no controller (use --force to override)";
+  }
+  const emptyDir = (pod.spec.volumes ?? []).some((v: KubeObject) => v.emptyDir);
+  if (emptyDir && !bool(p, "delete-emptydir-data")) {
+    return "Pods with local storage (use --delete-emptydir-data to override)";
+  }
+  return undefined;
+}
+
 function drain(cluster: SimCluster, p: Parsed): string {
+  goDuration(flag(p, "timeout") ?? "0s", "timeout");
   const name = p.args[0];
   const node = name ? cluster.kube.objects.nodes?.[name] : undefined;
   if (!node) throw notFound("nodes", name ?? "");
+  const pods = Object.entries(cluster.kube.objects.pods ?? {}).filter(([, pod]) =>
+    pod.spec.nodeName === name
+  );
+  // pkg/drain/filters.go:90 one error per reason naming its pods; pkg/cmd/drain/drain.go:345,357
+  // the node's line and the pending nodes; then cmdutil.CheckErr prints the aggregate (one error
+  // as it is, several as "[a, b]")
+  const blocked = new Map<string, string[]>();
+  for (const [, pod] of pods) {
+    const why = drainBlock(pod, p);
+    if (why && why !== "skip") {
+      blocked.set(why, [
+        ...(blocked.get(why) ?? []),
+        `${pod.metadata.namespace}/${pod.metadata.name}`,
+      ]);
+    }
+  }
+  if (blocked.size) {
+    const reasons = [...blocked].map(([why, names]) => `cannot delete ${why}: ${names.join(", ")}`);
+    const err = reasons.length > 1 ? `[${reasons.join(", ")}]` : reasons[0];
+    throw new SimExit(
+      1,
+      `error: unable to drain node "${name}" due to error: ${err}, continuing command...\nThere are pending nodes to be drained:\n ${name}\nerror: ${err}\n`,
+      `node/${name} cordoned\n`,
+    );
+  }
   node.spec.unschedulable = true;
   const out = [`node/${name} cordoned`];
-  for (const [key, pod] of Object.entries(cluster.kube.objects.pods ?? {})) {
-    if (pod.spec.nodeName !== name) continue;
+  for (const [key, pod] of pods) {
+    if (drainBlock(pod, p) === "skip") continue;
     delete cluster.kube.objects.pods[key];
     out.push(
       `evicting pod ${pod.metadata.namespace}/${pod.metadata.name}`,
@@ -616,6 +665,8 @@ export function logTargets(
   cluster: SimCluster,
   p: Parsed,
 ): { pod: KubeObject; container: string }[] {
+  // every simulated line is newer than any --since: the value is only checked
+  if (flag(p, "since") !== undefined) goDuration(flag(p, "since")!, "since");
   const target = p.args[0];
   let pods: KubeObject[];
   if (!target) {

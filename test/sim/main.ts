@@ -1,4 +1,5 @@
 /** Entry of the simulated host: `main.ts <tool> args…`, run through the shims in bin/. */
+import { refuseUnmodelled } from "./modelled.ts";
 import {
   heldFor,
   latencyFor,
@@ -45,6 +46,7 @@ async function run(tool: string, argv: string[]): Promise<number> {
   if (tool === "k3d" || tool === "kubectl" || tool === "docker") {
     try {
       parsed = parseArgs(tool, argv);
+      refuseUnmodelled(tool, parsed);
     } catch (err) {
       logCall(tool, argv, false);
       throw err;

@@ -2,8 +2,16 @@
 import { SimExit } from "./core.ts";
 import type { World } from "./world.ts";
 
-const NOT_RUNNING =
-  "Failed to get global data: Unit dbus-org.freedesktop.resolve1.service not found.\n";
+/**
+ * resolvectl without systemd-resolved: over D-Bus up to systemd 259 (resolvectl.c status_global), over
+ * varlink from 260 for status, dns and domain (resolvectl.c varlink_dump_dns_configuration, `%m` of
+ * ENOENT: the socket is not there). fixtures/resolvectl/resolved-absent-260.json.
+ */
+function notRunning(world: World, verb: string): string {
+  return world.systemdVersion >= 260 && ["status", "dns", "domain"].includes(verb)
+    ? "Failed to connect to service /run/systemd/resolve/io.systemd.Resolve: No such file or directory\n"
+    : "Failed to get global data: Unit dbus-org.freedesktop.resolve1.service not found.\n";
+}
 
 function linkIndex(world: World, iface: string): number {
   const names = ["lo", "eth0", ...Object.values(world.networks).map((n) => n.bridge)];
@@ -36,8 +44,8 @@ export function resolvectlMutating(argv: string[]): boolean {
 
 /** Runs `resolvectl …`. */
 export function resolvectl(world: World, argv: string[], privileged: boolean): string {
-  if (!world.resolved) throw new SimExit(1, NOT_RUNNING);
   const [verb = "status", iface, ...values] = argv;
+  if (!world.resolved) throw new SimExit(1, notRunning(world, verb));
   const linkName = (i: string) => `Link ${linkIndex(world, i)} (${i})`;
   switch (verb) {
     case "status": {
@@ -60,6 +68,15 @@ export function resolvectl(world: World, argv: string[], privileged: boolean): s
         }
         if (link.domains.length) out.push(`        DNS Domain: ${link.domains.join(" ")}`);
         out.push("");
+      }
+      // DNS delegates (systemd 258) come after the links, in the whole status only
+      // (resolvectl.c status_full; fixtures/resolvectl/status-260.json)
+      for (const [name, d] of Object.entries(iface ? {} : world.delegates ?? {})) {
+        if (world.systemdVersion < 258) break;
+        out.push(`Delegate ${name}`);
+        if (d.dns.length) out.push(`       DNS Servers: ${d.dns.join(" ")}`);
+        if (d.domains.length) out.push(`        DNS Domain: ${d.domains.join(" ")}`);
+        out.push("     Default Route: no", "");
       }
       return out.join("\n");
     }

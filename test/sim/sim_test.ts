@@ -229,7 +229,11 @@ Deno.test("sim kubectl port-forward: binds loopback for real and answers each TC
       const buf = new Uint8Array(512);
       const n = await conn.read(buf);
       conn.close();
-      assertMatch(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "svc/default/web:8080");
+      assertMatch(
+        new TextDecoder().decode(buf.subarray(0, n ?? 0)),
+        // the pod's server answers on the service's targetPort
+        /\r\n\r\ndefault\/web-[0-9a-f]{9}-[0-9a-f]{5}:80\n$/,
+      );
     }
     child.kill("SIGTERM");
     await child.status;
@@ -315,7 +319,7 @@ async function forward(h: SimHost, target: string, extra: string[] = []) {
   ]);
 }
 
-Deno.test("sim kubectl port-forward: needs a running pod behind the service and ends when the pod goes", async () => {
+Deno.test("sim kubectl port-forward: needs a running pod behind the service", async () => {
   await withSimHost({}, async (h) => {
     const api = `127.0.0.1:${freePort()}`;
     assertEquals((await h.tool("k3d", ["cluster", "create", "pf", "--api-port", api])).code, 0);
@@ -339,24 +343,5 @@ Deno.test("sim kubectl port-forward: needs a running pod behind the service and 
       [1, "error: unable to forward port because pod is not running. Current status=Pending\n"],
     );
     assertEquals(h.calls().filter((c) => c.argv.includes("port-forward")).length, 3);
-
-    // a rollout replaces the pod: the forward ends although the service stays
-    const child = new Deno.Command(new URL("./bin/kubectl", import.meta.url).pathname, {
-      args: ["--context", "k3d-pf", "port-forward", "svc/web", `${freePort()}:8080`],
-      env: h.env,
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    assertMatch((await reader.read()).value ?? "", "Forwarding from 127.0.0.1:");
-    reader.releaseLock();
-    child.stdout.cancel().catch(() => {});
-    h.kube("pf", (k, { rollout }) => rollout(k, { namespace: "default", name: "web" }));
-    const status = await child.status;
-    const stderr = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
-    assertEquals(status.code, 1);
-    assertMatch(stderr, "error: lost connection to pod");
-    assertOk(h.world().clusters.pf.kube.objects.services["default/web"], "the service stays");
   });
 });

@@ -74,12 +74,17 @@ export interface SimRoute {
 
 /** Everything the simulated host knows. */
 export interface World {
-  docker: { running: boolean; serverVersion: string };
+  /** the engine, and the docker client's version (29 and later word connection errors anew) */
+  docker: { running: boolean; serverVersion: string; clientVersion: string };
   k3dVersion: string;
   k3sDefault: string;
   kubectlVersion: string;
   /** systemd-resolved is running (resolvectl answers) */
   resolved: boolean;
+  /** systemd's version: 258 adds `Delegate` sections to `resolvectl status`, 260 speaks varlink */
+  systemdVersion: number;
+  /** DNS delegates of systemd-resolved (systemd 258): name → servers and domains */
+  delegates?: Record<string, { dns: string[]; domains: string[] }>;
   /** sudo -n works */
   sudoOk: boolean;
   /** nodes of new clusters report Ready (false: they stay NotReady, so waits time out) */
@@ -101,11 +106,12 @@ export interface World {
 /** A new host: Docker running, no clusters, one default route, systemd-resolved off. */
 export function newWorld(): World {
   return {
-    docker: { running: true, serverVersion: "28.2.2" },
+    docker: { running: true, serverVersion: "28.2.2", clientVersion: "28.2.2" },
     k3dVersion: "v5.8.3",
     k3sDefault: "v1.31.5-k3s1",
     kubectlVersion: "v1.32.4",
     resolved: false,
+    systemdVersion: 252,
     sudoOk: true,
     nodesStartReady: true,
     containers: {},

@@ -1,0 +1,87 @@
+/**
+ * End-to-end: a registry k3d made with its cluster (`k3d cluster create --registry-create NAME`, or
+ * `registries.create` in a k3d config) is named exactly NAME (pkg/config/transform.go:338-341): it
+ * is read from k3d and Docker and adopted as it is.
+ */
+import { assertEquals, assertMatch } from "../assert.ts";
+import { freePort, withSimHost } from "../sim/harness.ts";
+
+Deno.test("a cluster made with --registry-create myreg:0.0.0.0:PORT, imported with --write-config: the registry is adopted as it is, nothing is planned for it", async () => {
+  await withSimHost({}, async (h) => {
+    const port = freePort();
+    const made = await h.tool("k3d", [
+      "cluster",
+      "create",
+      "legacy",
+      "--registry-create",
+      `myreg:0.0.0.0:${port}`,
+    ]);
+    assertEquals(made.code, 0, made.stderr);
+    const reg = h.world().containers["myreg"];
+    assertEquals(
+      reg?.labels["k3d.cluster"],
+      "legacy",
+      "k3d names it exactly myreg, for the cluster",
+    );
+    assertEquals(reg.ports["5000/tcp"], [{ HostIp: "0.0.0.0", HostPort: String(port) }]);
+    assertEquals(h.world().containers["k3d-myreg"], undefined);
+
+    const imported = await h.ok(["import", "cluster", "legacy", "--write-config"]);
+    assertMatch(imported.stdout, `registry myreg:${port}`);
+    const rec = (await h.state()).clusters.legacy;
+    assertEquals(rec.resources.registry.container, "myreg");
+    assertEquals(rec.k3d_config.registry, { ...rec.k3d_config.registry, name: "myreg", port });
+
+    // the registry is adopted as it is and the written config describes the cluster as it is:
+    // nothing is planned, and an apply touches no registry or container
+    const plan = await h.run(["plan", "--detailed-exitcode"]);
+    assertEquals(plan.code, 0, plan.stdout + plan.stderr);
+    h.clearCalls();
+    const apply = await h.ok(["apply", "--yes"]);
+    assertEquals(
+      h.mutatingCalls().filter((c) => /^(k3d|docker)/.test(c)),
+      [],
+      "no registry or container is touched: " + apply.stdout,
+    );
+    assertEquals(h.world().containers["myreg"].running, true);
+
+    // k3d deletes the registry it made with the cluster along with it (pkg/client/cluster.go:632)
+    await h.ok(["cluster", "delete", "legacy", "--yes"]);
+    assertEquals(h.world().containers["myreg"], undefined);
+    assertEquals((await h.state()).clusters.legacy, undefined);
+  });
+});
+
+Deno.test("k3d registries.create in a config file: named exactly as given, or k3d-CLUSTER-registry", async () => {
+  await withSimHost({}, async (h) => {
+    const port = freePort();
+    const file = `${h.projectDir}/k3d.yaml`;
+    Deno.writeTextFileSync(
+      file,
+      `apiVersion: k3d.io/v1alpha5\nkind: Simple\nmetadata:\n  name: one\nregistries:\n  create:\n    name: shop\n    hostPort: "${port}"\n`,
+    );
+    assertEquals((await h.tool("k3d", ["cluster", "create", "--config", file])).code, 0);
+    assertEquals(h.world().containers["shop"].labels["k3d.cluster"], "one");
+    assertEquals(h.world().clusters.one.registriesUse, ["shop:5000"]);
+    const taken = await h.tool("k3d", ["cluster", "create", "two", "--registry-create", "shop"]);
+    assertEquals(taken.code, 1);
+    assertMatch(taken.stderr, "A registry node with that name already exists");
+    assertEquals(h.world().clusters.two, undefined);
+    // no name: k3d-CLUSTER-registry; nothing at all set: no registry (transform.go:314, 338)
+    const three = await h.tool("k3d", [
+      "cluster",
+      "create",
+      "three",
+      "--registry-create",
+      `:${freePort()}`,
+    ]);
+    assertEquals(three.code, 0, three.stderr);
+    assertEquals(h.world().containers["k3d-three-registry"]?.labels["k3d.cluster"], "three");
+    const four = await h.tool("k3d", ["cluster", "create", "four", "--registry-create", ""]);
+    assertEquals(four.code, 0, four.stderr);
+    const registries = Object.values(h.world().containers).filter((c) =>
+      c.labels["k3d.role"] === "registry"
+    );
+    assertEquals(registries.map((c) => c.name).sort(), ["k3d-three-registry", "shop"]);
+  });
+});
