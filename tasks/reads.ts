@@ -5,6 +5,7 @@
  * services, configmaps, ingresses and Traefik's TLSStores, one `ip -j route show`, one `resolvectl status`; the rest are files.
  */
 import { type ClusterContext, clustersRead, type Read } from "./context.ts";
+import type { ClusterRecord } from "../src/state/document.ts";
 import { dockerNetworks, interfaceNetworks, type UsedNetwork } from "../src/host/networks.ts";
 import { checkHostPorts, type PortCheck } from "../src/host/ports.ts";
 import { waitForRegistry } from "../src/tools/registry_health.ts";
@@ -33,17 +34,38 @@ import { ingressHosts } from "../src/host/ingress_dns.ts";
 import type { K3dCluster } from "../src/tools/k3d.ts";
 import {
   clusterNetwork,
+  clusterOfNetwork,
   registryContainer,
   registryContainerOf,
   serverContainer,
 } from "../src/tools/k3d_names.ts";
 import { kubectl, type KubeObject } from "../src/tools/kubectl.ts";
+import {
+  machineClusters,
+  type ManagedCluster,
+  managedElsewhere,
+  type User,
+  usersOf,
+} from "../src/state/owners.ts";
 
 export { clustersRead };
 
 /** This cluster as k3d lists it, or undefined. */
 export function liveCluster(ctx: ClusterContext): K3dCluster | undefined {
   return ctx.live.now(clustersRead).find((c) => c.name === ctx.name);
+}
+
+/** Every cluster the states on this machine manage, with their records (files only, no call). */
+export const ownersRead: Read<ManagedCluster[]> = { key: "owners", fetch: () => machineClusters() };
+
+/** The state that manages this cluster when it is not this one. */
+export function otherOwner(ctx: ClusterContext): ManagedCluster | undefined {
+  return managedElsewhere(ctx.live.now(ownersRead), ctx.name, ctx.state.lineage);
+}
+
+/** The other clusters, of this state or another one, whose record satisfies `uses`. */
+export function otherUsers(ctx: ClusterContext, uses: (r: ClusterRecord) => boolean): User[] {
+  return usersOf(ctx.state, ctx.live.now(ownersRead), ctx.name, uses);
 }
 
 /**
@@ -71,6 +93,19 @@ export const dockerRead: Read<Map<string, ContainerInfo | NetworkInfo>> = {
 export function container(ctx: ClusterContext, name: string): ContainerInfo | undefined {
   const doc = ctx.live.now(dockerRead).get(name);
   return isContainer(doc) ? doc : undefined;
+}
+
+/**
+ * A cluster of another state folder (or made by hand) that the registry is joined to: k3d joins a
+ * registry to each cluster's network `k3d-<cluster>`, so the registry's networks say who uses it.
+ */
+export function usedElsewhere(
+  info: ContainerInfo | undefined,
+  cluster: string,
+): string | undefined {
+  const others = Object.keys(info?.NetworkSettings.Networks ?? {})
+    .map(clusterOfNetwork).filter((c) => c !== undefined && c !== cluster);
+  return others.length ? `cluster ${others.join(", ")} still uses it` : undefined;
 }
 
 /**
@@ -258,7 +293,13 @@ export const preflightRead: Read<PreflightFacts> = {
   fetch: async (ctx) => {
     const tools = await checkTools();
     const [published, docker] = await Promise.all([publishedPorts(), networkSubnets()]);
-    const ports = await checkHostPorts(ctx.k3d, { state: ctx.state, published });
+    await ctx.live.refresh(ctx, [ownersRead]);
+    const others = otherUsers(ctx, (r) => r.name !== ctx.name).filter((u) => u.folder);
+    const ports = await checkHostPorts(ctx.k3d, {
+      state: ctx.state,
+      published,
+      others: others.map((u) => u.record),
+    });
     if (hostNetworkWanted(ctx.k3d, ctx.options)) await sudoCheck();
     return { tools, ports, networks: [...interfaceNetworks(), ...dockerNetworks(docker)] };
   },

@@ -373,8 +373,12 @@ export function parseArgv(root: CommandSpec, argv: string[]): Parsed {
   // each command's options over those of the commands above it (commander's optsWithGlobals)
   const optionsOf = (cmds: CommandSpec[]) => {
     const out: Record<string, unknown> = {};
-    for (const flag of cmds.flatMap((c) => (c.options ?? []).map(flagOf))) {
-      const value = values.get(flag) ?? flag.spec.default ?? (flag.negate ? true : undefined);
+    const flags = cmds.flatMap((c) => (c.options ?? []).map(flagOf));
+    // as commander: `--no-x` alone makes x true by default; beside `--x` it leaves x unset
+    const positive = new Set(flags.filter((f) => !f.negate).map((f) => f.key));
+    for (const flag of flags) {
+      const value = values.get(flag) ?? flag.spec.default ??
+        (flag.negate && !positive.has(flag.key) ? true : undefined);
       if (value !== undefined) out[flag.key] = value;
     }
     return out;

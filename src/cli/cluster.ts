@@ -1,5 +1,4 @@
 /** `firestream cluster delete|stop|list|info` and `import cluster`. */
-import { stringify as stringifyToml } from "smol-toml";
 import {
   type ClusterView,
   discoverConfig,
@@ -8,7 +7,7 @@ import {
   viewCluster,
 } from "../cluster/inspect.ts";
 import { type ClusterRunResult, runCluster, withStateLock } from "../cluster/run.ts";
-import { DEFAULT_CONFIG_FILE, parseTomlText } from "../config/load.ts";
+import { DEFAULT_CONFIG_FILE, parseTomlText, stringifyConfig } from "../config/load.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
 import { refuseIfLocked } from "../state/lock.ts";
@@ -21,6 +20,16 @@ import { renderPlan } from "../ui/plan.ts";
 import type { Output } from "../ui/output.ts";
 import { type GlobalFlags, openSession, type Session } from "./session.ts";
 import { kubeconfigContext } from "../tools/k3d_names.ts";
+import {
+  claimCluster,
+  folderOf,
+  machineClusters,
+  managedElsewhere,
+  managedElsewhereError,
+} from "../state/owners.ts";
+import { acquireHostLocks } from "../state/cluster_lock.ts";
+import type { ClusterRecord } from "../state/document.ts";
+import { folderName } from "../config/schema.ts";
 
 /** Flags of `cluster delete`. */
 export interface DeleteFlags {
@@ -48,20 +57,26 @@ export async function remove(
     );
   }
   const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
-  const { keepRegistry, usedElsewhere } = await import("../../tasks/cluster_delete/07_registry.ts");
-  // what the delete steps will find: the cluster as k3d lists it, the registry's networks
+  const { keepRegistry } = await import("../../tasks/cluster_delete/07_registry.ts");
+  const { usedElsewhere } = await import("../../tasks/reads.ts");
+  // what the delete steps will find: the cluster as k3d lists it, the registry's networks, and
+  // who else on this machine uses the registry or the CA
   const registry = record!.resources.registry?.container;
-  const [live, objects] = await Promise.all([
+  const [live, objects, machine] = await Promise.all([
     findCluster(target),
     registry ? inspectObjects([registry]) : undefined,
+    machineClusters(),
   ]);
+  const other = managedElsewhere(machine, target, state.lineage);
+  if (other) throw managedElsewhereError(other, true);
   const info = registry ? objects?.get(registry) : undefined;
   const preview = deletePlan(
     record!,
     state,
     opts,
     live,
-    (ctx) => keepRegistry(ctx) ?? usedElsewhere(isContainer(info) ? info : undefined, target),
+    (ctx, m) => keepRegistry(ctx, m) ?? usedElsewhere(isContainer(info) ? info : undefined, target),
+    machine,
   );
   if (!session.out.json) {
     session.out.line(
@@ -137,6 +152,13 @@ export async function stop(flags: GlobalFlags, name: string | undefined): Promis
 }
 
 async function explainUnknown(name: string, managed: Record<string, unknown>): Promise<never> {
+  const other = (await machineClusters()).find((m) => m.mark.cluster === name);
+  if (other) {
+    const folder = folderOf(other.mark);
+    throw new FirestreamError(`cluster ${name} is managed from ${folder}`, {
+      hint: `run this command in ${folder}`,
+    });
+  }
   if (await findCluster(name)) {
     throw new FirestreamError(`cluster ${name} exists in k3d but firestream does not manage it`, {
       hint: `run \`firestream import cluster ${name}\` first to manage it with firestream`,
@@ -162,7 +184,11 @@ export async function list(flags: GlobalFlags): Promise<void> {
     ["NAME", "MANAGED", "STATUS", "SERVERS", "AGENTS", "API"],
     views.map((v) => [
       v.name,
-      v.managed ? "yes" : "no (importable)",
+      v.managed
+        ? "yes"
+        : v.managed_from
+        ? `no (managed from ${v.managed_from})`
+        : "no (importable)",
       v.status,
       `${v.servers.running}/${v.servers.total}`,
       `${v.agents.running}/${v.agents.total}`,
@@ -232,7 +258,9 @@ export async function infoView(session: Session, name: string | undefined): Prom
     }
     await explainUnknown(target, state.clusters);
   }
+  const other = managedElsewhere(await machineClusters(), target, state.lineage);
   const view = await viewCluster(target, record, live, {
+    managedFrom: other ? folderOf(other.mark) : undefined,
     dockerDown,
     facts,
     deep: true,
@@ -259,7 +287,11 @@ export function printView(out: Output, v: ClusterView): void {
   } as const;
   out.line(
     `${out.paint("bold", v.name)}  ${out.paint(status[v.status], v.status)}${
-      v.managed ? "" : "  (not managed: `firestream import cluster " + v.name + "`)"
+      v.managed_from
+        ? `  (managed from ${v.managed_from})`
+        : v.managed
+        ? ""
+        : "  (not managed: `firestream import cluster " + v.name + "`)"
     }`,
   );
   if (v.docker_down) out.line("  docker:     not running: start Docker, then `firestream apply`");
@@ -355,13 +387,21 @@ export function printView(out: Output, v: ClusterView): void {
   for (const r of v.unfinished_runs ?? []) out.line(`  unfinished: ${r.message}`);
 }
 
-/** `import cluster NAME [--write-config]`. */
+/** Flags of `import cluster`. */
+export interface ImportFlags {
+  writeConfig?: boolean;
+  /** take the cluster from the folder that manages it */
+  takeOver?: boolean;
+}
+
+/** `import cluster NAME [--write-config] [--take-over]`. */
 export async function importCluster(
   flags: GlobalFlags,
   name: string,
-  opts: { writeConfig?: boolean },
+  opts: ImportFlags,
 ): Promise<void> {
-  const session = await openSession(flags);
+  // the config's own cluster is not what this command works on: no word about the defaults
+  const session = await openSession(flags, { quietDefaults: true });
   const live = await findCluster(name);
   if (!live) {
     throw new FirestreamError(`k3d has no cluster named ${name}`, {
@@ -369,60 +409,77 @@ export async function importCluster(
     });
   }
   const found = await discoverConfig(live);
-  const record = await withStateLock(session, async () => {
-    const state = await session.store.read();
-    if (state.clusters[name]) {
-      throw new FirestreamError(`cluster ${name} is already managed by firestream`, {
-        hint: "see `firestream cluster info " + name + "`",
+  const configPath = session.loaded.file ??
+    `${session.loaded.projectDir}/${DEFAULT_CONFIG_FILE}`;
+  const { record, takenFrom, already } = await withStateLock(session, async () => {
+    const hostLock = await acquireHostLocks([`cluster-${name}`], {
+      command: session.command,
+      stateDir: session.stateDir,
+    });
+    try {
+      const state = await session.store.read();
+      const other = managedElsewhere(await machineClusters(), name, state.lineage);
+      if (state.clusters[name] && !other) {
+        if (opts.writeConfig) return { record: state.clusters[name], already: true };
+        throw new FirestreamError(`cluster ${name} is already managed by firestream`, {
+          hint:
+            `see \`firestream cluster info ${name}\`; \`--write-config\` writes its [cluster.k3d] table`,
+        });
+      }
+      if (other && !opts.takeOver) {
+        const folder = folderOf(other.mark);
+        throw new FirestreamError(`cluster ${name} is managed from ${folder}`, {
+          hint:
+            `work on it from ${folder}; to move it here, run \`firestream state rm ${name}\` there first, or pass --take-over to take it from that folder`,
+        });
+      }
+      state.clusters[name] = importedRecord(session, found, {
+        // tied to this config only when the config describes it: otherwise a plan would delete it
+        configFile: opts.writeConfig ||
+            (session.loaded.file && session.loaded.config.cluster.k3d.name === name)
+          ? configPath
+          : undefined,
       });
+      const written = await session.store.write(state);
+      await claimCluster(name, {
+        lineage: written.lineage,
+        state_dir: session.stateDir,
+        project_dir: session.loaded.projectDir,
+      }, { takeOver: true });
+      return {
+        record: written.clusters[name],
+        takenFrom: other ? folderOf(other.mark) : undefined,
+        already: false,
+      };
+    } finally {
+      await hostLock.release();
     }
-    state.clusters[name] = {
-      name,
-      cluster_type: "k3d",
-      managed: true,
-      imported: true,
-      k3d_config: found.k3d,
-      ...(found.unpublished.length ? { unpublished_ports: found.unpublished } : {}),
-      project_dir: session.loaded.projectDir,
-      // tied to this config only when the config describes it: otherwise a plan would delete it
-      ...(session.loaded.file &&
-          (opts.writeConfig || session.loaded.config.cluster.k3d.name === name)
-        ? { config_file: session.loaded.file }
-        : {}),
-      resources: {
-        cluster: {
-          config_file: "",
-          context: kubeconfigContext(name),
-          created: false,
-          created_at: new Date().toISOString(),
-        },
-        ...(found.registry
-          ? {
-            registry: {
-              name: found.k3d.registry.name,
-              container: found.registry.container,
-              host: "127.0.0.1",
-              port: found.registry.port,
-              created: false,
-            },
-          }
-          : {}),
-      },
-    };
-    await session.store.write(state);
-    return state.clusters[name];
   });
   let written: string | undefined;
-  if (opts.writeConfig) written = await writeClusterTable(session, found.k3d);
+  if (opts.writeConfig) {
+    written = await writeClusterTable(session, configPath, tableOf(record));
+  }
   if (session.out.json) {
-    return session.out.data({ imported: name, record, config_written: written ?? null });
+    return session.out.data({
+      imported: already ? null : name,
+      record,
+      config_written: written ?? null,
+      taken_from: takenFrom ?? null,
+    });
   }
   const k = found.k3d;
-  session.out.line(
-    `Imported cluster ${name}: ${k.servers} server(s), ${k.agents} agent(s), k3s ${k.k3s_version}, api :${k.api_port}${
-      k.registry.enabled ? `, registry ${found.registry?.container}:${k.registry.port}` : ""
-    }`,
-  );
+  if (!already) {
+    session.out.line(
+      `Imported cluster ${name}: ${k.servers} server(s), ${k.agents} agent(s), k3s ${k.k3s_version}, api :${k.api_port}${
+        k.registry.enabled ? `, registry ${found.registry?.container}:${k.registry.port}` : ""
+      }`,
+    );
+  }
+  if (takenFrom) {
+    session.out.line(
+      `Took it over from ${takenFrom}: firestream there no longer changes it, and its plan says so.`,
+    );
+  }
   session.out.line(
     written
       ? `Wrote its [cluster.k3d] table to ${written}; review it, then run \`firestream plan\`.`
@@ -430,18 +487,68 @@ export async function importCluster(
   );
 }
 
-async function writeClusterTable(session: Session, k3d: unknown): Promise<string> {
-  const path = session.loaded.file ?? `${session.loaded.projectDir}/${DEFAULT_CONFIG_FILE}`;
+/** The record of a cluster made elsewhere: what it is, nothing firestream created. */
+function importedRecord(
+  session: Session,
+  found: Awaited<ReturnType<typeof discoverConfig>>,
+  options: { configFile?: string },
+): ClusterRecord {
+  const name = found.k3d.name;
+  return {
+    name,
+    cluster_type: "k3d",
+    managed: true,
+    imported: true,
+    k3d_config: found.k3d,
+    ...(found.unpublished.length ? { unpublished_ports: found.unpublished } : {}),
+    project_dir: session.loaded.projectDir,
+    ...(options.configFile ? { config_file: options.configFile } : {}),
+    resources: {
+      cluster: {
+        config_file: "",
+        context: kubeconfigContext(name),
+        created: false,
+        created_at: new Date().toISOString(),
+      },
+      ...(found.registry
+        ? {
+          registry: {
+            name: found.k3d.registry.name,
+            container: found.registry.container,
+            host: "127.0.0.1",
+            port: found.registry.port,
+            created: false,
+          },
+        }
+        : {}),
+    },
+  };
+}
+
+/** The `[cluster.k3d]` table of a record, without the ports the cluster does not publish. */
+function tableOf(record: ClusterRecord): Record<string, unknown> {
+  const table: Record<string, unknown> = { ...record.k3d_config };
+  for (const key of record.unpublished_ports ?? []) delete table[key];
+  return table;
+}
+
+async function writeClusterTable(session: Session, path: string, k3d: unknown): Promise<string> {
   let doc: Record<string, unknown> = {};
   try {
     doc = parseTomlText(await Deno.readTextFile(path), path);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
-    doc = { project: session.loaded.config.project };
+    // a new file: the project is named after its folder, as `init` names it
+    doc = {
+      project: {
+        ...session.loaded.config.project,
+        name: folderName(session.loaded.projectDir) ?? session.loaded.config.project.name,
+      },
+    };
   }
   const cluster = (doc.cluster ?? {}) as Record<string, unknown>;
   cluster.k3d = k3d;
   doc.cluster = cluster;
-  await writeFileAtomic(path, stringifyToml(doc) + "\n");
+  await writeFileAtomic(path, stringifyConfig(doc) + "\n");
   return path;
 }

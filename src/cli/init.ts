@@ -2,11 +2,20 @@
 import { DEFAULT_CONFIG_FILE, mergeInto, validate } from "../config/load.ts";
 import { KEY_DOCS } from "../config/key_docs.ts";
 import { commentedToml } from "../config/toml_doc.ts";
-import { CLUSTER_NAME, configDefaults } from "../config/schema.ts";
+import { CLUSTER_NAME, configDefaults, folderName } from "../config/schema.ts";
+import {
+  type ProjectDefaults,
+  projectDefaults,
+  type TakenCluster,
+  takenClusters,
+} from "../cluster/defaults.ts";
 import { ConfigError, FirestreamError } from "../errors.ts";
-import { writeFileAtomic } from "../state/fs.ts";
+import { hostPorts, probePort } from "../host/ports.ts";
+import { readTextIfExists, writeFileAtomic } from "../state/fs.ts";
+import { registerProject } from "../state/owners.ts";
+import { registryContainer } from "../tools/k3d_names.ts";
 import { canPrompt } from "../ui/confirm.ts";
-import { type GlobalFlags, outputFor } from "./session.ts";
+import { type GlobalFlags, outputFor, resolveStateDir } from "./session.ts";
 import { findTemplate, PROFILE_EXAMPLE, type Template, TEMPLATES } from "./templates.ts";
 
 /** Flags of `init`. */
@@ -18,6 +27,8 @@ export interface InitFlags {
   k3sVersion?: string;
   registry?: boolean;
   registryPort?: number;
+  /** a registry of this project's own instead of the one shared by the machine's projects */
+  ownRegistry?: boolean;
   tls?: boolean;
   domain?: string;
   hostNetwork?: boolean;
@@ -36,42 +47,53 @@ export interface InitAnswers {
   servers: number;
   agents: number;
   k3sVersion: string;
+  apiPort: number;
+  httpPort: number;
+  httpsPort: number;
   registry: boolean;
+  registryName: string;
   registryPort: number;
   tls: boolean;
   domain: string;
   routes: boolean;
   dns: boolean;
   hosts: boolean;
+  podCidr: string;
+  serviceCidr: string;
   devMode: boolean;
   offset: number;
 }
 
-/** Answers from flags over the config's defaults (the schema's). */
-export function defaultAnswers(flags: InitFlags, cwd = Deno.cwd()): InitAnswers {
+/** Answers from flags over the per-project defaults of this machine (`machine`), else the schema's. */
+export function defaultAnswers(
+  flags: InitFlags,
+  cwd = Deno.cwd(),
+  machine?: ProjectDefaults,
+): InitAnswers {
   const d = configDefaults();
   const k = d.cluster.k3d;
-  const base =
-    cwd.slice(cwd.lastIndexOf("/") + 1).toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(
-      /^-+|-+$/g,
-      "",
-    ) || d.project.name;
   return {
-    project: base,
-    name: flags.name ?? k.name,
+    project: folderName(cwd) ?? d.project.name,
+    name: flags.name ?? machine?.name ?? k.name,
     servers: flags.servers ?? k.servers,
     agents: flags.agents ?? k.agents,
     k3sVersion: flags.k3sVersion ?? k.k3s_version,
+    apiPort: machine?.apiPort ?? k.api_port,
+    httpPort: machine?.httpPort ?? k.http_port,
+    httpsPort: machine?.httpsPort ?? k.https_port,
     registry: flags.registry ?? k.registry.enabled,
-    registryPort: flags.registryPort ?? k.registry.port,
+    registryName: machine?.registryName ?? k.registry.name,
+    registryPort: flags.registryPort ?? machine?.registryPort ?? k.registry.port,
     tls: flags.tls ?? k.tls.enabled,
     domain: flags.domain ?? k.tls.certificate.common_name.replace(/^\*\./, ""),
-    routes: flags.hostNetwork ?? k.network.configure_routes,
-    dns: flags.hostNetwork ?? k.network.configure_dns,
-    hosts: flags.hostNetwork ?? k.network.patch_etc_hosts,
-    // init's own choice: dev mode is asked for, not on by default
-    devMode: flags.devMode ?? false,
-    offset: flags.offset ?? k.dev_mode.port_offset,
+    // `--no-host-network` turns all three off; the host's cluster.local leads to one cluster only
+    routes: flags.hostNetwork !== false && k.network.configure_routes,
+    dns: flags.hostNetwork !== false && !machine?.dnsTakenBy && k.network.configure_dns,
+    hosts: flags.hostNetwork !== false && k.network.patch_etc_hosts,
+    podCidr: machine?.podCidr ?? k.network.pod_cidr,
+    serviceCidr: machine?.serviceCidr ?? k.network.service_cidr,
+    devMode: flags.devMode ?? k.dev_mode.port_forward_all,
+    offset: flags.offset ?? machine?.offset ?? k.dev_mode.port_offset,
   };
 }
 
@@ -136,13 +158,13 @@ export function configDocument(a: InitAnswers): Record<string, unknown> {
     cluster: {
       k3d: {
         name: a.name,
-        api_port: k.api_port,
-        http_port: k.http_port,
-        https_port: k.https_port,
+        api_port: a.apiPort,
+        http_port: a.httpPort,
+        https_port: a.httpsPort,
         servers: a.servers,
         agents: a.agents,
         k3s_version: a.k3sVersion,
-        registry: { enabled: a.registry, name: k.registry.name, port: a.registryPort },
+        registry: { enabled: a.registry, name: a.registryName, port: a.registryPort },
         tls: {
           enabled: a.tls,
           secret_name: k.tls.secret_name,
@@ -152,8 +174,8 @@ export function configDocument(a: InitAnswers): Record<string, unknown> {
           configure_routes: a.routes,
           configure_dns: a.dns,
           patch_etc_hosts: a.hosts,
-          pod_cidr: k.network.pod_cidr,
-          service_cidr: k.network.service_cidr,
+          pod_cidr: a.podCidr,
+          service_cidr: a.serviceCidr,
         },
         dev_mode: { port_forward_all: a.devMode, port_offset: a.offset },
       },
@@ -171,14 +193,62 @@ function check(key: keyof InitAnswers, value: unknown): string | true {
   }
 }
 
-async function ask(d: InitAnswers): Promise<InitAnswers> {
+/** Why a typed cluster name cannot be used here, or true. */
+function checkName(v: string, taken: TakenCluster[]): string | true {
+  if (!CLUSTER_NAME.test(v)) return "a lowercase hostname of at most 32 characters (a-z, 0-9, '-')";
+  const other = taken.find((t) => t.record.name === v);
+  return other ? `cluster ${v} is managed from ${other.folder}; choose another name` : true;
+}
+
+/**
+ * Why a typed registry port cannot be used, or true: the port a shared registry already has, or a
+ * free one (checked as soon as it is typed, so a clash loses no other answer).
+ */
+function checkRegistryPort(
+  port: number | undefined,
+  a: InitAnswers,
+  taken: TakenCluster[],
+): string | true {
+  if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
+    return "a port from 1 to 65535";
+  }
+  const container = registryContainer(a.registryName);
+  const sharer = taken.find((t) => t.record.resources.registry?.container === container);
+  if (sharer) {
+    const p = sharer.record.resources.registry!.port;
+    return p === port
+      ? true
+      : `registry ${a.registryName} is shared with ${sharer.folder} on port ${p}; use ${p} to share it`;
+  }
+  const clash = taken.find((t) =>
+    hostPorts(t.record.k3d_config, t.record).some(([, used]) => used === port)
+  );
+  if (clash) {
+    return `port ${port} is used by cluster ${clash.record.name} (managed from ${clash.folder})`;
+  }
+  if ([a.apiPort, a.httpPort, a.httpsPort].includes(port)) {
+    return `port ${port} is already one of this cluster's ports`;
+  }
+  return probePort(port).free ? true : `port ${port} is in use on this host; choose another`;
+}
+
+/** What the machine offers for the registry: the project it is shared with, and a free own port. */
+interface RegistryChoice {
+  sharedWith?: string;
+  ownPort: number;
+}
+
+async function ask(
+  d: InitAnswers,
+  taken: TakenCluster[],
+  reg: RegistryChoice,
+): Promise<InitAnswers> {
   const { input, number, confirm } = await import("@inquirer/prompts");
   const a = { ...d };
   a.name = await input({
     message: "Cluster name",
     default: d.name,
-    validate: (v) =>
-      CLUSTER_NAME.test(v) || "a lowercase hostname of at most 32 characters (a-z, 0-9, '-')",
+    validate: (v) => checkName(v, taken),
   });
   a.servers = (await number({
     message: "Server nodes",
@@ -196,12 +266,22 @@ async function ask(d: InitAnswers): Promise<InitAnswers> {
   });
   a.registry = await confirm({ message: "Create a local registry?", default: d.registry });
   if (a.registry) {
+    if (reg.sharedWith && a.registryName === configDefaults().cluster.k3d.registry.name) {
+      const share = await confirm({
+        message:
+          `Share registry ${a.registryName} (port ${a.registryPort}) with ${reg.sharedWith}?`,
+        default: true,
+      });
+      if (!share) {
+        a.registryName = `${a.name}-registry.localhost`;
+        a.registryPort = reg.ownPort;
+      }
+    }
     a.registryPort = (await number({
       message: "Registry port",
-      default: d.registryPort,
-      min: 1,
-      max: 65535,
+      default: a.registryPort,
       required: true,
+      validate: (v) => checkRegistryPort(v, a, taken),
     }))!;
   }
   a.tls = await confirm({ message: "Generate TLS certificates?", default: d.tls });
@@ -232,12 +312,30 @@ async function ask(d: InitAnswers): Promise<InitAnswers> {
     a.offset = (await number({
       message: "Port offset",
       default: d.offset,
-      min: 1,
-      max: 65535,
       required: true,
+      validate: (v) => v === undefined ? "a number" : check("offset", v),
     }))!;
   }
   return a;
+}
+
+/** What a project's version control should not hold: the state folder and the forwards' log. */
+const GIT_IGNORED = [".firestream/", "logs/"];
+
+/**
+ * Adds {@link GIT_IGNORED} to the folder's existing `.gitignore` (the lines it lacks): the path
+ * when it wrote, "" when nothing was missing, undefined when there is no `.gitignore`.
+ */
+async function ignoreInGit(folder: string): Promise<string | undefined> {
+  const path = `${folder}/.gitignore`;
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
+  const have = new Set(text.split(/\r?\n/).map((l) => l.trim().replace(/^\//, "")));
+  const missing = GIT_IGNORED.filter((e) => !have.has(e) && !have.has(e.replace(/\/$/, "")));
+  if (!missing.length) return "";
+  const sep = text === "" || text.endsWith("\n") ? "" : "\n";
+  await writeFileAtomic(path, `${text}${sep}${missing.join("\n")}\n`);
+  return path;
 }
 
 /** The command. */
@@ -251,9 +349,28 @@ export async function init(flags: GlobalFlags, opts: InitFlags): Promise<void> {
   if (exists && !opts.force) {
     throw new FirestreamError(`${path} already exists`, { hint: "use --force to overwrite it" });
   }
-  const defaults = withTemplate(defaultAnswers(opts), template, opts);
+  const folder = full.slice(0, full.lastIndexOf("/")) || "/";
+  const stateDir = resolveStateDir(flags, folder);
+  const taken = await takenClusters(stateDir, full);
+  const machine = projectDefaults(folder, { taken, ownRegistry: opts.ownRegistry });
+  const own = projectDefaults(folder, { taken, ownRegistry: true });
+  const defaults = withTemplate(defaultAnswers(opts, folder, machine), template, opts);
   const interactive = !flags.yes && canPrompt();
-  const answers = interactive ? await ask(defaults) : defaults;
+  const answers = interactive
+    ? await ask(defaults, taken, {
+      sharedWith: machine.registrySharedWith,
+      ownPort: own.registryPort,
+    })
+    : defaults;
+  // what the flags asked for is checked as the prompts check it
+  const name = checkName(answers.name, taken);
+  if (name !== true) throw new ConfigError(`\`cluster.k3d.name\` = "${answers.name}": ${name}`);
+  if (answers.registry) {
+    const port = checkRegistryPort(answers.registryPort, answers, taken);
+    if (port !== true) {
+      throw new ConfigError(`\`cluster.k3d.registry.port\` = ${answers.registryPort}: ${port}`);
+    }
+  }
   const doc = template?.everyKey
     ? mergeInto(configDefaults() as unknown as Record<string, unknown>, configDocument(answers))
     : configDocument(answers);
@@ -271,8 +388,31 @@ export async function init(flags: GlobalFlags, opts: InitFlags): Promise<void> {
     }
   }
   await writeFileAtomic(full, text);
-  if (out.json) return out.data({ written: full, config: doc });
+  // the next `init` on this machine avoids what this project will use
+  await registerProject(full);
+  const ignored = await ignoreInGit(folder);
+  if (out.json) return out.data({ written: full, config: doc, gitignore: ignored ?? null });
   out.line(`Wrote ${path}. Next: \`firestream plan\`, then \`firestream cluster create\`.`);
+  if (
+    machine.registrySharedWith && answers.registry && answers.registryName === machine.registryName
+  ) {
+    out.line(
+      `The registry ${answers.registryName} is shared with ${machine.registrySharedWith} (\`init --own-registry\` gives this project its own).`,
+    );
+  }
+  if (machine.dnsTakenBy && !answers.dns) {
+    out.line(
+      `Cluster DNS on this host stays with ${machine.dnsTakenBy}: configure_dns = false here.`,
+    );
+  }
+  if (ignored) out.line(`Added ${GIT_IGNORED.join(" and ")} to ${ignored}.`);
+  else if (ignored === undefined) {
+    out.line(
+      `Keep ${
+        GIT_IGNORED.join(" and ")
+      } out of version control (e.g. in .gitignore): they hold this machine's state and logs.`,
+    );
+  }
 }
 
 /** `init --list-templates`: each template with what it sets. */

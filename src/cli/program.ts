@@ -138,10 +138,15 @@ export const PROGRAM: CommandSpec = {
         opt("--k3s-version <version>", "k3s image tag, e.g. v1.31.2-k3s1"),
         opt("--no-registry", "do not create a local registry"),
         opt("--registry-port <port>", "local registry port", { parse: int("--registry-port") }),
+        opt(
+          "--own-registry",
+          "a registry of this project's own (default: share registry.localhost with the machine's other projects)",
+        ),
         opt("--no-tls", "do not generate certificates"),
         opt("--domain <domain>", "TLS wildcard domain, e.g. firestream.local"),
         opt("--no-host-network", "do not configure routes, DNS or /etc/hosts"),
         DEV_MODE,
+        opt("--no-dev-mode", "do not forward service ports after create"),
         opt("--offset <n>", "dev-mode port offset", { parse: int("--offset") }),
         opt("--template <name>", "start from a template (see --list-templates)", {
           choices: TEMPLATES.map((t) => t.name),
@@ -207,8 +212,17 @@ export const PROGRAM: CommandSpec = {
         name: "cluster",
         description: "record a k3d cluster created elsewhere as managed",
         arguments: [{ name: "<name>", description: "k3d cluster name" }],
-        options: [opt("--write-config", "write its [cluster.k3d] table into firestream.toml")],
-        after: examples("firestream import cluster firestream-local"),
+        options: [
+          opt("--write-config", "write its [cluster.k3d] table into firestream.toml"),
+          opt(
+            "--take-over",
+            "take it from the folder that manages it (that folder's next plan says so)",
+          ),
+        ],
+        after: examples(
+          "firestream import cluster firestream-local",
+          "firestream import cluster firestream-local --write-config",
+        ),
         run: async (c) =>
           (await import("./cluster.ts")).importCluster(globals(c), c.args[0] as string, c.opts),
       }],
@@ -508,6 +522,14 @@ ${examples("firestream ui", "firestream ui --interval 5")}`,
           options: [opt("--force", "remove it even when its holder may be alive")],
           after: examples("firestream state unlock", "firestream state unlock --force"),
           run: async (c) => (await import("./state.ts")).unlock(globals(c), c.opts),
+        },
+        {
+          name: "rm",
+          description:
+            "stop managing a cluster without touching it (another folder can then import it)",
+          arguments: [{ name: "<cluster>", description: "a cluster this state manages" }],
+          after: examples("firestream state rm firestream-local"),
+          run: async (c) => (await import("./state.ts")).rm(globals(c), c.args[0] as string),
         },
       ],
     },

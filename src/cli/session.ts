@@ -54,7 +54,12 @@ export function outputFor(flags: GlobalFlags): Output {
 /** Loads the config (with overrides), resolves the state dir and sets up logging. */
 export async function openSession(
   flags: GlobalFlags,
-  options: { overrides?: Override[]; configFile?: string } = {},
+  options: {
+    overrides?: Override[];
+    configFile?: string;
+    /** say nothing about the built-in defaults (the command does not use the config's cluster) */
+    quietDefaults?: boolean;
+  } = {},
 ): Promise<Session> {
   const level = flags.verbose ? "debug" : (flags.logLevel as LogLevel | undefined);
   configureLog({ level });
@@ -66,7 +71,7 @@ export async function openSession(
   const stateDir = resolveStateDir(flags, loaded.projectDir);
   configureLog({ file: `${stateDir}/firestream.log` });
   const out = outputFor(flags);
-  if (!loaded.file) {
+  if (!loaded.file && !options.quietDefaults) {
     out.progress(
       `no ${DEFAULT_CONFIG_FILE} in ${loaded.projectDir}: using the built-in defaults ` +
         `(cluster ${loaded.config.cluster.k3d.name}); \`firestream init\` writes one`,

@@ -1,5 +1,10 @@
-/** `firestream state show|backups|restore|unlock` */
+/** `firestream state show|backups|restore|unlock|rm` */
 import { FirestreamError } from "../errors.ts";
+import { acquireHostLocks } from "../state/cluster_lock.ts";
+import { releaseCluster } from "../state/owners.ts";
+import { runningSupervisor } from "../portforward/control.ts";
+import { forwardPaths } from "../portforward/files.ts";
+import { k3dConfigPath } from "../tools/k3d_names.ts";
 import {
   acquireLock,
   describeHolder,
@@ -128,4 +133,68 @@ export async function unlock(flags: GlobalFlags, opts: { force?: boolean }): Pro
   // prove the lock can be taken again
   const check = await acquireLock(s.stateDir, s.command);
   await check.release();
+}
+
+/**
+ * `state rm CLUSTER`: this state stops managing the cluster and touches nothing on the machine; its
+ * mark goes, so another folder can `import` it.
+ */
+export async function rm(flags: GlobalFlags, name: string): Promise<void> {
+  const s = await openSession(flags, { quietDefaults: true });
+  const lock = await acquireLock(s.stateDir, s.command);
+  try {
+    const host = await acquireHostLocks([`cluster-${name}`], {
+      command: s.command,
+      stateDir: s.stateDir,
+    });
+    try {
+      const state = await s.store.read();
+      const record = state.clusters[name];
+      if (!record) {
+        const known = Object.keys(state.clusters);
+        throw new FirestreamError(`this state manages no cluster named ${name}`, {
+          hint: known.length
+            ? `managed clusters: ${known.join(", ")}`
+            : "firestream manages no clusters here",
+        });
+      }
+      // a supervisor of this folder would go on forwarding a cluster nobody here manages
+      const running = await runningSupervisor(
+        forwardPaths({
+          projectDir: record.project_dir ?? s.loaded.projectDir,
+          stateDir: s.stateDir,
+          cluster: name,
+        }),
+      );
+      if (running) {
+        throw new FirestreamError(
+          `the port-forward supervisor of cluster ${name} runs from this folder (pid ${running.pid})`,
+          { hint: "stop it first: `firestream cluster port-forward --stop`" },
+        );
+      }
+      delete state.clusters[name];
+      await s.store.write(state);
+      await releaseCluster(name, state.lineage);
+      // k3d's config that this state generated for it
+      await Deno.remove(k3dConfigPath(s.stateDir, name)).catch(() => {});
+      const left = Object.keys(record.resources).filter((k) =>
+        ["routes", "dns", "hosts_block"].includes(k)
+      );
+      if (s.out.json) {
+        return s.out.data({ removed: name, left_on_the_machine: ["cluster", ...left] });
+      }
+      s.out.line(
+        `Cluster ${name} is no longer managed from here; nothing on the machine changed${
+          left.length
+            ? ` (its ${left.join(", ").replace("hosts_block", "hosts block")} stay too)`
+            : ""
+        }.`,
+      );
+      s.out.line(`Another folder can manage it now: \`firestream import cluster ${name}\`.`);
+    } finally {
+      await host.release();
+    }
+  } finally {
+    await lock.release();
+  }
 }

@@ -9,6 +9,7 @@ import {
   trustRoot,
 } from "../tls/trust_store.ts";
 import { exec, firstLine, which } from "../tools/exec.ts";
+import { existsSync } from "../state/fs.ts";
 import { type GlobalFlags, openSession } from "./session.ts";
 
 export { SYSTEM_STORES, systemStore, trustRoot };
@@ -59,15 +60,6 @@ export function trustCommands(ca: string, uninstall: boolean, root = trustRoot()
 /** The nickname of the CA in NSS databases. */
 export const NSS_NICKNAME = "firestream local CA";
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The NSS databases browsers read, as mkcert finds them (truststore_nss.go nssDBs, firefoxPaths):
  * Chrome/Chromium's `~/.pki/nssdb` (also the snap's), the system's `/etc/pki/nssdb` (RHEL/CentOS,
@@ -91,7 +83,7 @@ export function nssDatabases(home: string, root = trustRoot()): string[] {
     } catch { /* no such browser */ }
   }
   return dirs.sort().flatMap((d) =>
-    exists(`${d}/cert9.db`) ? [`sql:${d}`] : exists(`${d}/cert8.db`) ? [`dbm:${d}`] : []
+    existsSync(`${d}/cert9.db`) ? [`sql:${d}`] : existsSync(`${d}/cert8.db`) ? [`dbm:${d}`] : []
   );
 }
 

@@ -5,6 +5,7 @@
 import type { ClusterContext } from "../../tasks/context.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { shownLines } from "../host/hosts.ts";
+import { describeUsers, type ManagedCluster, usersOf } from "../state/owners.ts";
 import { certPaths } from "../tls/certs.ts";
 import type { K3dCluster } from "../tools/k3d.ts";
 import { kubeconfigContext } from "../tools/k3d_names.ts";
@@ -22,16 +23,18 @@ export interface DeletePlan extends PlanView {
 }
 
 /**
- * The changes `cluster delete` will make, from the record, the state (who else uses the registry
- * or the CA) and k3d's view of the cluster (`live`; undefined when it is already gone).
- * `keepRegistry` is the delete step's own rule (`tasks/cluster_delete/07_registry.ts`).
+ * The changes `cluster delete` will make, from the record, the state and every cluster the states
+ * of this machine manage (`machine`: who else uses the registry or the CA) and k3d's view of the
+ * cluster (`live`; undefined when it is already gone). `keepRegistry` is the delete step's own rule
+ * (`tasks/cluster_delete/07_registry.ts`).
  */
 export function deletePlan(
   record: ClusterRecord,
   state: StateDocument,
   opts: DeletePlanOptions,
   live: K3dCluster | undefined,
-  keepRegistry: (ctx: ClusterContext) => string | undefined,
+  keepRegistry: (ctx: ClusterContext, machine: ManagedCluster[]) => string | undefined,
+  machine: ManagedCluster[] = [],
 ): DeletePlan {
   const name = record.name;
   const r = record.resources;
@@ -73,7 +76,7 @@ export function deletePlan(
 
   if (r.registry) {
     const ctx = { name, record, state, options: opts } as unknown as ClusterContext;
-    const kept = keepRegistry(ctx);
+    const kept = keepRegistry(ctx, machine);
     const address = `${r.registry.host}:${r.registry.port}`;
     if (kept) {
       add("registry", "no-op", [], { note: `${r.registry.container} (${address}) kept: ${kept}` });
@@ -165,14 +168,12 @@ export function deletePlan(
         note: `certificates in ${dir} kept (--purge-certs removes them)`,
       });
     } else {
-      const users = Object.values(state.clusters).filter((c) =>
-        c.name !== name && c.resources.tls?.ca_cert === tls.ca_cert
-      ).map((c) => c.name);
+      const users = usersOf(state, machine, name, (c) => c.resources.tls?.ca_cert === tls.ca_cert);
       add(
         "tls-cert",
         "delete",
         [gone("certificates", dir), ...users.length ? [] : [gone("CA", tls.ca_cert)]],
-        users.length ? { note: `the CA stays: cluster ${users.join(", ")} uses it` } : {},
+        users.length ? { note: `the CA ${tls.ca_cert} is kept: ${describeUsers(users)}` } : {},
       );
     }
   }

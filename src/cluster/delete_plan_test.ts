@@ -126,7 +126,10 @@ Deno.test("delete plan: every recorded resource is destroyed, its recorded value
   assertEquals(change("cluster.c1.tls-cert").diffs, [
     { key: "certificates", from: "/certs/c1", to: null },
   ]);
-  assertEquals(change("cluster.c1.tls-cert").note, "the CA stays: cluster c2 uses it");
+  assertEquals(
+    change("cluster.c1.tls-cert").note,
+    "the CA /certs/firestream-ca.crt is kept: cluster c2 still uses it",
+  );
   // alone, the CA goes too
   const alone = deletePlan(rec, state(rec), { purgeCerts: true }, live, keepRegistry);
   assertEquals(alone.changes.at(-1)!.diffs, [
@@ -157,4 +160,36 @@ Deno.test("delete plan: what is kept is said, not counted; a cluster gone from k
     ["no-op", "certificates in /certs/c1 kept (--purge-certs removes them)"],
   );
   assertEquals(plan.summary, { create: 0, update: 1, replace: 0, delete: 5 });
+});
+
+Deno.test("delete plan: a registry and CA another folder's cluster uses are kept, naming that folder", () => {
+  const rec = record("c1");
+  const theirs = record("b");
+  const machine = [{
+    mark: {
+      cluster: "b",
+      lineage: "other",
+      state_dir: "/home/me/b/.firestream",
+      project_dir: "/home/me/b",
+      since: "",
+    },
+    record: theirs,
+  }];
+  const plan = deletePlan(rec, state(rec), { purgeCerts: true }, undefined, keepRegistry, machine);
+  const change = (a: string) => plan.changes.find((c) => c.address === a)!;
+  assertEquals(
+    change("cluster.c1.registry").note,
+    "k3d-registry.localhost (127.0.0.1:5000) kept: also used by /home/me/b (cluster b)",
+  );
+  assertEquals(change("cluster.c1.tls-cert").diffs, [
+    { key: "certificates", from: "/certs/c1", to: null },
+  ]);
+  assertEquals(
+    change("cluster.c1.tls-cert").note,
+    "the CA /certs/firestream-ca.crt is kept: also used by /home/me/b (cluster b)",
+  );
+  // the mark of this very state is no other user
+  const own = [{ ...machine[0], mark: { ...machine[0].mark, lineage: "l" } }];
+  const alone = deletePlan(rec, state(rec), { purgeCerts: true }, undefined, keepRegistry, own);
+  assertEquals(alone.changes.find((c) => c.address === "cluster.c1.registry")!.action, "delete");
 });

@@ -27,6 +27,8 @@ import {
   serverContainer,
 } from "../tools/k3d_names.ts";
 
+import { folderOf, machineClusters, managedElsewhere } from "../state/owners.ts";
+
 /** Overall status of a cluster. */
 export type ClusterStatus = "running" | "stopped" | "degraded" | "missing" | "drifted";
 
@@ -34,6 +36,8 @@ export type ClusterStatus = "running" | "stopped" | "degraded" | "missing" | "dr
 export interface ClusterView {
   name: string;
   managed: boolean;
+  /** the project folder of the state that manages it, when another state does */
+  managed_from?: string;
   importable: boolean;
   status: ClusterStatus;
   drift: string[];
@@ -139,6 +143,8 @@ export async function viewCluster(
     dockerDown?: boolean;
     /** the live facts, already asked for (see {@link liveFacts}) */
     facts?: Promise<LiveFacts>;
+    /** the folder of the state that manages it, when another one does */
+    managedFrom?: string;
   } = {},
 ): Promise<ClusterView> {
   const nodes = live?.nodes ?? [];
@@ -154,8 +160,9 @@ export async function viewCluster(
   const binding = live ? apiBinding(live) : undefined;
   const view: ClusterView = {
     name,
-    managed: record !== undefined,
-    importable: record === undefined && live !== undefined,
+    managed: record !== undefined && !options.managedFrom,
+    ...(options.managedFrom ? { managed_from: options.managedFrom } : {}),
+    importable: record === undefined && live !== undefined && !options.managedFrom,
     status,
     drift,
     servers: { ...servers, desired: record?.k3d_config.servers },
@@ -333,10 +340,15 @@ async function addDetails(
 
 /** Every managed cluster and every k3d cluster, managed first. */
 export async function viewAll(state: StateDocument): Promise<ClusterView[]> {
-  const live = await listClusters();
+  const [live, machine] = await Promise.all([listClusters(), machineClusters()]);
   const names = [...new Set([...Object.keys(state.clusters), ...live.map((c) => c.name)])];
   const views = await Promise.all(
-    names.map((n) => viewCluster(n, state.clusters[n], live.find((c) => c.name === n))),
+    names.map((n) => {
+      const other = managedElsewhere(machine, n, state.lineage);
+      return viewCluster(n, state.clusters[n], live.find((c) => c.name === n), {
+        managedFrom: other ? folderOf(other.mark) : undefined,
+      });
+    }),
   );
   return views.sort((a, b) =>
     Number(b.managed) - Number(a.managed) || a.name.localeCompare(b.name)

@@ -4,13 +4,26 @@ import { checkTasks, refreshTasks, slotGet } from "../engine/runner.ts";
 import type { AnyTask, CheckResult } from "../engine/task.ts";
 import { FirestreamError } from "../errors.ts";
 import { ingressCertificateGap } from "../tls/certs.ts";
-import { checkClusterNetworks, dockerNetworks, interfaceNetworks } from "../host/networks.ts";
+import {
+  checkClusterDns,
+  checkClusterNetworks,
+  dockerNetworks,
+  interfaceNetworks,
+  managedNetworks,
+} from "../host/networks.ts";
+import { managedElsewhereError } from "../state/owners.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { networkSubnets } from "../tools/docker.ts";
 import { apiBinding, type K3dCluster, lbBinding } from "../tools/k3d.ts";
 import { kubeconfigContext } from "../tools/k3d_names.ts";
 import type { Action, KeyDiff, ResourceChange } from "../ui/plan.ts";
-import { clustersRead, liveCluster } from "../../tasks/reads.ts";
+import {
+  clustersRead,
+  liveCluster,
+  otherOwner,
+  otherUsers,
+  ownersRead,
+} from "../../tasks/reads.ts";
 import { type ClusterContext, LiveCache, newRecord } from "../../tasks/context.ts";
 import type { Workspace } from "./workspace.ts";
 import { flatten } from "../config/load.ts";
@@ -98,13 +111,18 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
   // a read the command began before the steps loaded is not made again
   const registry = steps.filter((t) => t.id === "registry");
   await Promise.all([
-    ctx.live.refresh(ctx, [clustersRead]),
+    ctx.live.refresh(ctx, [clustersRead, ownersRead]),
     refreshTasks(record ? steps : registry, ctx),
   ]);
   const changes = planCluster(ctx, record);
+  checkClusterDns(k3d, Boolean(record?.resources.dns), otherUsers(ctx, () => true));
   // a new pod or service network must not overlap one this host uses: said by the plan already
   if (changes[0].action === "create" || changes[0].action === "replace") {
-    checkClusterNetworks(k3d, [...interfaceNetworks(), ...dockerNetworks(await networkSubnets())]);
+    checkClusterNetworks(k3d, [
+      ...interfaceNetworks(),
+      ...dockerNetworks(await networkSubnets()),
+      ...managedNetworks(ctx.k3d, otherUsers(ctx, () => true)),
+    ]);
   }
   const desired: Record<string, K3dConfig | null> = { [k3d.name]: k3d };
   changes.push(...await planSteps(ctx, record, options.tasks, changes[0]));
@@ -168,6 +186,9 @@ export async function makePlan(session: Workspace, options: PlanOptions): Promis
 function planCluster(ctx: ClusterContext, record: ClusterRecord | undefined): ResourceChange[] {
   const found = liveCluster(ctx);
   const address = `cluster.${ctx.name}`;
+  // another state manages it: said before anything else, and never as something to import
+  const other = otherOwner(ctx);
+  if (other) throw managedElsewhereError(other, record !== undefined);
   if (!record && found) {
     throw new FirestreamError(
       `k3d cluster ${ctx.name} already exists but firestream does not manage it`,
@@ -223,7 +244,7 @@ function stepChange(
         ? "delete"
         : "update"),
     cause: found.diffs.some((d) => d.drift) ? "drift" : "config",
-    destructive: false,
+    destructive: found.destructive ?? false,
     diffs: found.diffs,
     note: found.note ?? title,
   } satisfies ResourceChange;

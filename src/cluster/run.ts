@@ -6,6 +6,13 @@ import type { AnyTask } from "../engine/task.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { closeRun, JournalWriter, openRuns } from "../state/journal.ts";
 import { acquireHostLocks } from "../state/cluster_lock.ts";
+import {
+  claimCluster,
+  machineClusters,
+  managedElsewhere,
+  managedElsewhereError,
+  releaseCluster,
+} from "../state/owners.ts";
 import { acquireLock, describeHolder, isHolderDead, LOCK_FILE, readHolder } from "../state/lock.ts";
 import { claimInterrupts } from "../ui/interrupt.ts";
 import { progressReporter } from "./progress.ts";
@@ -130,10 +137,25 @@ export async function openScope(
         : record;
     } else delete next.clusters[name];
     const text = JSON.stringify(next.clusters[name] ?? null);
-    if (text === onDisk) return;
-    state = await session.store.write(next);
-    ctx.state = state;
-    onDisk = text;
+    if (text !== onDisk) {
+      state = await session.store.write(next);
+      ctx.state = state;
+      onDisk = text;
+    }
+    await mark(next.clusters[name] !== undefined);
+  };
+  // the machine-wide mark follows the record: made with it, removed with it
+  let marked: boolean | undefined;
+  const mark = async (kept: boolean) => {
+    if (marked === kept || !state.lineage) return;
+    if (kept) {
+      await claimCluster(name, {
+        lineage: state.lineage,
+        state_dir: session.stateDir,
+        project_dir: ctx.projectDir,
+      });
+    } else await releaseCluster(name, state.lineage);
+    marked = kept;
   };
   // steps finish concurrently; their writes go one after another
   let queue: Promise<void> = Promise.resolve();
@@ -232,6 +254,9 @@ export function runCluster(session: Workspace, run: ClusterRun): Promise<Cluster
 async function runLocked(session: Workspace, run: ClusterRun): Promise<ClusterRunResult> {
   const scope = await openScope(session, run);
   const { ctx } = scope;
+  // another state manages this cluster: nothing here may touch it
+  const other = managedElsewhere(await machineClusters(), ctx.name, ctx.state.lineage);
+  if (other) throw managedElsewhereError(other, scope.existed);
   const journal = await JournalWriter.open(session.stateDir);
   await journal.append({
     event: "run-start",

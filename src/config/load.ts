@@ -1,5 +1,5 @@
 /** Loads firestream.toml, layers CLI flags over it, and turns every problem into one clear line. */
-import { parse as parseToml, TomlError } from "smol-toml";
+import { parse as parseToml, stringify as stringifyToml, TomlError } from "smol-toml";
 import { ConfigError } from "../errors.ts";
 import { type Config, configSchema } from "./schema.ts";
 import type { Issue } from "./shape.ts";
@@ -243,6 +243,14 @@ export function mergeInto(
     else target[key] = isTable(value) ? mergeInto({}, value) : value;
   }
   return target;
+}
+
+/**
+ * A config document as TOML, without the header of a table that holds only tables (`[cluster]`
+ * before `[cluster.k3d]`).
+ */
+export function stringifyConfig(doc: Record<string, unknown>): string {
+  return stringifyToml(doc).replace(/^\[[^\]\n]+\]\n(?=\[)/gm, "");
 }
 
 /** Parses TOML text, reporting syntax errors with line and column. */

@@ -16,6 +16,17 @@ const port = number().int().min(1).max(65535);
 
 /** A k3d cluster name: a lowercase DNS label of at most 32 characters. */
 export const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/**
+ * A name made from a folder's last part ("My App" → "my-app"), usable as a cluster name (at most 32
+ * characters), or undefined when nothing of it is usable.
+ */
+export function folderName(dir: string): string | undefined {
+  const base = dir.replace(/\/+$/, "");
+  const name = base.slice(base.lastIndexOf("/") + 1).toLowerCase().replace(/[^a-z0-9-]+/g, "-")
+    .slice(0, 32).replace(/^-+|-+$/g, "");
+  return CLUSTER_NAME.test(name) ? name : undefined;
+}
 /** A k3s image tag. */
 export const K3S_VERSION = /^v\d+\.\d+\.\d+-k3s\d+$/;
 /** A host name (RFC 1123): dot-separated labels of letters, digits and inner hyphens; no wildcard. */

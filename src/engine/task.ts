@@ -20,6 +20,8 @@ export interface CheckResult {
   /** how a plan shows the change @default "update" */
   action?: "create" | "update" | "replace" | "delete";
   note?: string;
+  /** the change loses something that cannot be made again (a plan asks before it) */
+  destructive?: boolean;
   /** nothing differs, and the record slot should say so: the runner writes this into `slots[0]` */
   record?: unknown;
 }

@@ -56,6 +56,11 @@ function find(text: string, id: string): Found | undefined {
   return { start, stop, eol, open: stop === j + end.length };
 }
 
+/** The names of every firestream block in the file, in order. */
+export function blockIds(text: string): string[] {
+  return [...text.matchAll(/^# BEGIN firestream (.+?)\r?$/gm)].map((m) => m[1]);
+}
+
 /** The lines inside the block, or undefined when the file has none. */
 export function readBlock(text: string, id: string): string[] | undefined {
   const at = find(text, id);

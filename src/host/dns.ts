@@ -1,7 +1,7 @@
 /** Cluster DNS on the host: split DNS with systemd-resolved, a resolv.conf block, or /etc/resolver on macOS. */
 import { FirestreamError } from "../errors.ts";
 import { exec, firstLine } from "../tools/exec.ts";
-import { readBlock, removeBlock, setBlock } from "./block.ts";
+import { blockIds, readBlock, removeBlock, setBlock } from "./block.ts";
 
 /** How this host takes DNS settings. */
 export type DnsMode = "resolved" | "resolv.conf" | "macos-resolver";
@@ -335,7 +335,7 @@ export function dnsStanding(
 
 /** Clusters whose nameserver block is in the resolv.conf text. */
 export function resolvConfClusters(text: string): string[] {
-  return [...text.matchAll(/^# BEGIN firestream (\S+)\r?$/gm)].map((m) => m[1])
+  return blockIds(text)
     .filter((name) =>
       hasResolvConfBlocks(text, name) &&
       readBlock(text, name)?.some((l) => l.startsWith("nameserver "))

@@ -2,6 +2,7 @@
 import { cidrsOverlap, formatCidr, parseCidr } from "../config/cidr.ts";
 import type { K3dConfig } from "../config/schema.ts";
 import { FirestreamError } from "../errors.ts";
+import type { User } from "../state/owners.ts";
 
 /** A network in use on the host, with what uses it. */
 export interface UsedNetwork {
@@ -43,4 +44,41 @@ export function checkClusterNetworks(k: K3dConfig, used: UsedNetwork[]): void {
       );
     }
   }
+}
+
+/**
+ * The pod and service networks of other managed clusters, when `k` routes them or asks their DNS on
+ * this host: routes (and kube-dns addresses) of two clusters on one network would clash. Clusters
+ * that do neither are left out.
+ */
+export function managedNetworks(k: K3dConfig, users: User[]): UsedNetwork[] {
+  const onHost = (n: K3dConfig["network"]) => n.configure_routes || n.configure_dns;
+  if (!onHost(k.network)) return [];
+  return users.filter((u) => onHost(u.record.k3d_config.network)).flatMap((u) => {
+    const n = u.record.k3d_config.network;
+    const of = `cluster ${u.cluster}${u.folder ? ` (managed from ${u.folder})` : ""}`;
+    return [
+      { cidr: n.pod_cidr, what: `the pod network of ${of}` },
+      { cidr: n.service_cidr, what: `the service network of ${of}` },
+    ];
+  });
+}
+
+/**
+ * Throws when `k` wants cluster DNS on the host while another managed cluster has it: the host can
+ * send `cluster.local` to one cluster's kube-dns only. `has` is whether this cluster already has it.
+ */
+export function checkClusterDns(k: K3dConfig, has: boolean, users: User[]): void {
+  if (!k.network.configure_dns || has) return;
+  const other = users.find((u) => u.record.resources.dns);
+  if (!other) return;
+  throw new FirestreamError(
+    `cluster DNS on this host already serves cluster ${other.cluster}${
+      other.folder ? ` (managed from ${other.folder})` : ""
+    }: cluster.local names can lead to one cluster only`,
+    {
+      hint:
+        "set cluster.k3d.network.configure_dns = false in firestream.toml (or turn it off for the other cluster first)",
+    },
+  );
 }

@@ -78,7 +78,12 @@ export interface PortCheck {
 /** Checks every host port of the cluster: free, or held by this very cluster. */
 export async function checkHostPorts(
   k: K3dConfig,
-  options: { state: StateDocument; published: Map<number, string> },
+  options: {
+    state: StateDocument;
+    published: Map<number, string>;
+    /** clusters other states on this machine manage */
+    others?: ClusterRecord[];
+  },
 ): Promise<PortCheck[]> {
   const lb = loadBalancerContainer(k.name);
   const registry = registryContainerOf(k.registry.name, {
@@ -87,7 +92,7 @@ export async function checkHostPorts(
   const out: PortCheck[] = [];
   for (const [key, port] of hostPorts(k, options.state.clusters[k.name])) {
     const fix = `choose another port for cluster.k3d.${key} in firestream.toml`;
-    const clash = Object.values(options.state.clusters).filter((o) =>
+    const clash = [...Object.values(options.state.clusters), ...options.others ?? []].filter((o) =>
       o.name !== k.name
     ).flatMap((o) => {
       const shared = key === "registry.port" && o.k3d_config.registry.enabled &&
@@ -95,7 +100,9 @@ export async function checkHostPorts(
           registry;
       return hostPorts(o.k3d_config, o).filter(([oKey, p]) =>
         p === port && !(shared && oKey === "registry.port")
-      ).map(([oKey]) => `${oKey} of managed cluster ${o.name}`);
+      ).map(([oKey]) =>
+        `${oKey} of managed cluster ${o.name}`
+      );
     })[0];
     if (clash) {
       out.push({

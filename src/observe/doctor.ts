@@ -18,7 +18,13 @@ import { runningSupervisor } from "../portforward/control.ts";
 import { forwardPaths } from "../portforward/files.ts";
 import { describeHolder, isHolderDead, LOCK_FILE, readHolder } from "../state/lock.ts";
 import { certPaths, readCert } from "../tls/certs.ts";
-import { dockerServerVersion, publishedPorts } from "../tools/docker.ts";
+import {
+  dockerServerVersion,
+  inspectObjects,
+  isContainer,
+  publishedPorts,
+} from "../tools/docker.ts";
+import { folderOf, machineClusters, managedElsewhere, usersOf } from "../state/owners.ts";
 import { isRoot } from "../tools/exec.ts";
 import { FirestreamError } from "../errors.ts";
 import { type K3dCluster, k3dVersion, listClusters } from "../tools/k3d.ts";
@@ -93,6 +99,103 @@ async function clusterDns(session: Workspace): Promise<Check[]> {
         ? `run \`firestream cluster delete ${name}\``
         : `remove the blocks \`# BEGIN firestream ${name}\` and \`# BEGIN firestream ${name} search\` (each to its END line) from ${file}`,
     });
+  }
+  return checks;
+}
+
+/**
+ * Who manages the config's cluster, and what each cluster this state manages depends on: its
+ * registry and its CA. A missing one is a failed check with its fix.
+ */
+async function ownership(session: Workspace): Promise<Check[]> {
+  const k = session.loaded.config.cluster.k3d;
+  const [state, machine] = await Promise.all([session.store.read(), machineClusters()]);
+  const checks: Check[] = [];
+  const other = managedElsewhere(machine, k.name, state.lineage);
+  if (other) {
+    const folder = folderOf(other.mark);
+    checks.push(
+      state.clusters[k.name]
+        ? {
+          name: "owner",
+          status: "fail",
+          detail: `cluster ${k.name} is now managed from ${folder}`,
+          fix: `\`firestream state rm ${k.name}\` lets go of it here without touching it`,
+        }
+        : {
+          name: "owner",
+          status: "fail",
+          detail: `cluster ${k.name} is managed from ${folder}`,
+          fix:
+            `work on it from ${folder}, or give this project its own cluster name (cluster.k3d.name)`,
+        },
+    );
+  } else {
+    checks.push({
+      name: "owner",
+      status: "pass",
+      detail: state.clusters[k.name]
+        ? `cluster ${k.name} is managed from here`
+        : `no other folder manages a cluster named ${k.name}`,
+    });
+  }
+  const records = Object.values(state.clusters).filter((r) =>
+    !managedElsewhere(machine, r.name, state.lineage)
+  );
+  const registries = [
+    ...new Set(
+      records.flatMap((r) => r.resources.registry ? [r.resources.registry.container] : []),
+    ),
+  ];
+  const objects = registries.length ? await inspectObjects(registries) : new Map();
+  for (const r of records) {
+    const reg = r.resources.registry;
+    if (reg) {
+      const info = objects.get(reg.container);
+      const users = usersOf(
+        state,
+        machine,
+        r.name,
+        (o) => o.resources.registry?.container === reg.container,
+      ).filter((u) => u.folder);
+      const where = users.length
+        ? ` (here, or in ${[...new Set(users.map((u) => u.folder))].join(", ")})`
+        : "";
+      if (!isContainer(info)) {
+        checks.push({
+          name: `registry (${r.name})`,
+          status: "fail",
+          detail: `registry ${reg.container} of cluster ${r.name} is missing`,
+          fix: `run \`firestream apply\`${where} to make it again, then push the images again`,
+        });
+      } else if (!info.State.Running) {
+        checks.push({
+          name: `registry (${r.name})`,
+          status: "fail",
+          detail: `registry ${reg.container} of cluster ${r.name} is ${info.State.Status}`,
+          fix: `\`docker start ${reg.container}\`, or \`firestream apply\`${where}`,
+        });
+      } else {
+        checks.push({
+          name: `registry (${r.name})`,
+          status: "pass",
+          detail: `${reg.container} runs on ${reg.host}:${reg.port}`,
+        });
+      }
+    }
+    const ca = r.resources.tls?.ca_cert;
+    if (ca) {
+      const present = await Deno.stat(ca).then(() => true, () => false);
+      checks.push(
+        present ? { name: `CA (${r.name})`, status: "pass", detail: `${ca} present` } : {
+          name: `CA (${r.name})`,
+          status: "fail",
+          detail: `the CA ${ca} that signed cluster ${r.name}'s certificate is missing`,
+          fix:
+            "run `firestream apply` to make a new CA and certificate, then `firestream cluster trust` again",
+        },
+      );
+    }
   }
   return checks;
 }
@@ -205,6 +308,7 @@ export async function runDoctor(session: Workspace): Promise<Check[]> {
         };
     }),
     attempt("cluster DNS", () => clusterDns(session)),
+    attempt("owner", () => ownership(session)),
     attempt("ingress names", () => ingressNames(session)),
     attempt("certificate", async () => {
       if (!k.tls.enabled) return { name: "certificate", status: "pass", detail: "TLS is off" };

@@ -60,3 +60,13 @@ export async function readTextIfExists(path: string): Promise<string | undefined
     throw err;
   }
 }
+
+/** Whether something exists at `path` (a file, a folder, a link to either). */
+export function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -14,9 +14,13 @@ import {
 import {
   container as containerOf,
   dockerRead,
+  otherUsers,
+  ownersRead,
   registryContainerIn,
   registryHttpRead,
+  usedElsewhere,
 } from "../reads.ts";
+import { describeUsers, type User } from "../../src/state/owners.ts";
 import { createRegistry, deleteRegistry } from "../../src/tools/k3d.ts";
 import { clusterNetwork, registryContainer } from "../../src/tools/k3d_names.ts";
 
@@ -66,6 +70,21 @@ function diff(ctx: ClusterContext): CheckResult {
   }
   const container = registryContainerIn(ctx);
   const info = containerOf(ctx, container);
+  const users = usersOf(ctx, container);
+  // shared by reference: the settings are the first user's, and a clash is said before any call
+  const other = users.find((u) => u.record.resources.registry!.port !== want.port);
+  if (other) {
+    const port = other.record.resources.registry!.port;
+    throw new FirestreamError(
+      `registry ${want.name} (${container}) is shared with ${
+        whoUses([other])
+      } on port ${port}; this config wants port ${want.port}`,
+      {
+        hint:
+          `set cluster.k3d.registry.port = ${port} to share it, or give this project its own registry (cluster.k3d.registry.name)`,
+      },
+    );
+  }
   const diffs: KeyDiff[] = [];
   // renamed: a registry of ours goes; one we did not create is only forgotten
   if (rec && rec.container !== container && rec.created) {
@@ -92,29 +111,56 @@ function diff(ctx: ClusterContext): CheckResult {
     diffs.push({ key: "registry.answers", from: false, to: true, drift: true });
   }
   if (!diffs.length) {
-    // in use as it is: recorded, as created by us only if an earlier run created it
-    const created = rec?.container === container ? rec.created : false;
+    // in use as it is: recorded as firestream's when an earlier run, or a user that shares it, made it
+    const created = rec?.container === container
+      ? rec.created
+      : users.some((u) => u.record.resources.registry!.created);
     return {
       diffs: [],
       record: { name: want.name, container, host: HOST_IP, port: want.port, created },
     };
   }
-  return { action: "replace", diffs, note: "the registry is recreated; push images again" };
+  // replacing it would take it from every cluster that uses it
+  const elsewhere = users.length ? whoUses(users) : usedElsewhere(info, ctx.name);
+  if (elsewhere) {
+    throw new FirestreamError(
+      `registry ${container} must be replaced (${
+        diffs.map((d) => `${d.key}: ${d.from} → ${d.to}`).join(", ")
+      }), but ${elsewhere} uses it`,
+      {
+        hint: users.some((u) => u.folder)
+          ? `repair it from the folder that made it (\`docker start ${container}\`, or \`firestream apply\` there), or give this project its own registry (cluster.k3d.registry.name)`
+          : `repair it (e.g. \`docker start ${container}\`) or give this cluster its own registry name`,
+      },
+    );
+  }
+  return {
+    action: "replace",
+    diffs,
+    // its images go with it
+    destructive: true,
+    note: "the registry is recreated; push images again",
+  };
 }
 
-function otherUsers(ctx: ClusterContext, container: string): string[] {
-  return Object.values(ctx.state.clusters).filter((c) =>
-    c.name !== ctx.name && c.resources.registry?.container === container
-  ).map((c) => c.name);
+/** The other clusters, here or in other folders, that use registry `container`. */
+function usersOf(ctx: ClusterContext, container: string): User[] {
+  return otherUsers(ctx, (r) => r.resources.registry?.container === container);
+}
+
+/** "cluster a (managed from /home/me/a)" for messages. */
+function whoUses(users: User[]): string {
+  return users.map((u) => `cluster ${u.cluster}${u.folder ? ` (managed from ${u.folder})` : ""}`)
+    .join(", ");
 }
 
 /** Removes a registry of ours that no other cluster uses; says why when it stays. */
 async function retire(ctx: ClusterContext, rec: RegistryRecord): Promise<boolean> {
-  const users = otherUsers(ctx, rec.container);
+  const users = usersOf(ctx, rec.container);
   if (!rec.created || users.length) {
     ctx.notice(
       `keeping registry ${rec.container}: ${
-        rec.created ? `cluster ${users.join(", ")} uses it` : "firestream did not create it"
+        rec.created ? describeUsers(users) : "firestream did not create it"
       }`,
     );
     return false;
@@ -156,7 +202,10 @@ const registry: Task<ClusterContext, RegistryUndo> = {
   id: "registry",
   title: "Local registry",
   enabled: (ctx) => ctx.k3d.registry.enabled || Boolean(ctx.record.resources.registry),
-  reads: (ctx) => ctx.k3d.registry.enabled ? [dockerRead, registryHttpRead] : [dockerRead],
+  reads: (ctx) =>
+    ctx.k3d.registry.enabled
+      ? [dockerRead, registryHttpRead, ownersRead]
+      : [dockerRead, ownersRead],
   slots: ["resources.registry"],
   check: diff,
   apply: async (ctx) => {
@@ -168,21 +217,19 @@ const registry: Task<ClusterContext, RegistryUndo> = {
     }
     const { name, port } = ctx.k3d.registry;
     const undo: RegistryUndo = {};
-    await ctx.live.refresh(ctx, [dockerRead, registryHttpRead]);
+    await ctx.live.refresh(ctx, [dockerRead, registryHttpRead, ownersRead]);
     const container = registryContainerIn(ctx);
     const info = containerOf(ctx, container);
     const why = info ? problem(ctx, info) : "is missing";
     if (info && why) {
-      const users = otherUsers(ctx, container);
-      const ours = previous?.container === container && previous.created;
-      if (!ours && users.length) {
-        throw new FirestreamError(
-          `registry ${container} ${why}, and cluster ${users.join(", ")} uses it`,
-          {
-            hint:
-              `repair it (e.g. \`docker start ${container}\`) or give this cluster its own registry name`,
-          },
-        );
+      // read again now: what another folder started meanwhile is never replaced
+      const users = usersOf(ctx, container);
+      const elsewhere = users.length ? whoUses(users) : usedElsewhere(info, ctx.name);
+      if (elsewhere) {
+        throw new FirestreamError(`registry ${container} ${why}, and ${elsewhere} uses it`, {
+          hint:
+            `repair it (e.g. \`docker start ${container}\`) or give this cluster its own registry name`,
+        });
       }
       ctx.notice(`registry ${container} ${why}: recreating it`);
       await deleteRegistry(container);
@@ -190,7 +237,9 @@ const registry: Task<ClusterContext, RegistryUndo> = {
     if (why) undo.created = await make(ctx, name, port);
     const made = undo.created ?? container;
     const created = undo.created !== undefined ||
-      (previous?.container === made && previous.created);
+      (previous?.container === made
+        ? previous.created
+        : usersOf(ctx, made).some((u) => u.record.resources.registry!.created));
     ctx.record.resources.registry = { name, container: made, host: HOST_IP, port, created };
     // renamed: the old registry goes when it was ours and nobody else uses it
     if (previous && previous.container !== made && (await retire(ctx, previous))) {

@@ -2,12 +2,15 @@
 import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { certPaths } from "../../src/tls/certs.ts";
+import { describeUsers } from "../../src/state/owners.ts";
+import { otherUsers, ownersRead } from "../reads.ts";
 
 const certs: Task<ClusterContext, null> = {
   id: "delete-certs",
   title: "Remove certificate files",
   enabled: (ctx) => Boolean(ctx.record.resources.tls),
   slots: ["resources.tls"],
+  reads: () => [ownersRead],
   check: (ctx) => {
     const dir = certPaths(ctx.record.k3d_config.tls.certs_dir, ctx.name).clusterDir;
     if (!ctx.options.purgeCerts) {
@@ -25,11 +28,11 @@ const certs: Task<ClusterContext, null> = {
     await Deno.remove(p.clusterDir, { recursive: true }).catch((err) => {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });
-    const others = Object.values(ctx.state.clusters).filter((c) =>
-      c.name !== ctx.name && c.resources.tls?.ca_cert === tls.ca_cert
-    );
-    if (others.length) {
-      ctx.notice(`keeping the CA: cluster ${others.map((o) => o.name).join(", ")} uses it`);
+    // the CA is shared by reference: it goes with its last user, of this folder or another
+    await ctx.live.refresh(ctx, [ownersRead]);
+    const users = otherUsers(ctx, (c) => c.resources.tls?.ca_cert === tls.ca_cert);
+    if (users.length) {
+      ctx.notice(`keeping the CA ${tls.ca_cert}: ${describeUsers(users)}`);
     } else {
       await Deno.remove(tls.ca_cert).catch(() => {});
       await Deno.remove(tls.ca_cert.replace(/\.crt$/, ".key")).catch(() => {});

@@ -51,10 +51,13 @@ async function initInTmux(h: SimHost) {
 
 Deno.test({
   name:
-    "init in a real terminal: answers typed (a bad name refused as typed), file written as answered",
+    "init in a real terminal: answers typed (a bad name and a registry port in use refused as typed), file written as answered",
   ignore: !hasTmux,
 }, async () => {
   await withSimHost({}, async (h) => {
+    // a port in use on this host: refused right after it is typed, the other answers kept
+    const held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const busy = (held.addr as Deno.NetAddr).port;
     const { tm, waitFor } = await initInTmux(h);
     const answer = async (prompt: string, ...keys: string[]) => {
       await waitFor(prompt);
@@ -68,7 +71,10 @@ Deno.test({
       await answer("Agent nodes", "BSpace", "3", "Enter");
       await answer("k3s version", "Enter");
       await answer("Create a local registry?", "Enter");
-      await answer("Registry port", "BSpace", "BSpace", "BSpace", "BSpace", "6000", "Enter");
+      const erase = Array(6).fill("BSpace");
+      await answer("Registry port", ...erase, String(busy), "Enter");
+      await waitFor(`port ${busy} is in use on this host; choose another`);
+      await tm("send-keys", "-t", "init", ...erase, "6000", "Enter");
       await answer("Generate TLS certificates?", "Enter");
       await answer("Domain for the wildcard certificate", "C-u", "demo.test", "Enter");
       await answer("Route pod and service networks to this host? (needs sudo)", "n", "Enter");
@@ -80,6 +86,7 @@ Deno.test({
       await waitFor("EXIT=0");
     } finally {
       await tm("kill-server");
+      held.close();
     }
     const text = Deno.readTextFileSync(`${h.projectDir}/firestream.toml`);
     for (

@@ -309,7 +309,11 @@ Deno.test("clean mode deletes and recreates in one run; a busy port names its ho
     const busy = (listener.addr as Deno.NetAddr).port;
     try {
       h.writeConfig(
-        testConfig({ name: "other" }).replace(/http_port = \d+/, `http_port = ${busy}`),
+        // without a registry: the shared one on another port would be refused first
+        testConfig({ name: "other", registry: false }).replace(
+          /http_port = \d+/,
+          `http_port = ${busy}`,
+        ),
       );
       h.clearCalls();
       const clash = await h.run(["cluster", "create", "--yes"]);

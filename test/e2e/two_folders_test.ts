@@ -17,17 +17,18 @@ Deno.test("two folders, one cluster name at once: the second refuses before any 
   await withSimHost({ config: testConfig() }, async (h) => {
     const b = secondFolder(h);
     // the first run holds the cluster's lock while its k3d call is held
-    h.hold("k3d cluster create");
+    // held before its first step is recorded: no ownership mark yet, only the host-wide lock
+    h.hold("k3d registry create");
     const first = h.spawn(["cluster", "create", "--yes"], { stderr: "piped" });
     await until(
-      "the first run's k3d cluster create",
-      () => h.calls().some((c) => c.argv[0] === "cluster" && c.argv[1] === "create"),
+      "the first run's k3d registry create",
+      () => h.calls().some((c) => c.argv[0] === "registry" && c.argv[1] === "create"),
     );
     const second = await h.run(["cluster", "create", "--yes"], { cwd: b });
     assertEquals(second.code, 1, second.stderr);
     assertMatch(second.stderr, `cluster ${NAME} is being changed by another firestream run: pid`);
     assertMatch(second.stderr, `(state ${h.projectDir}/.firestream)`);
-    h.release("k3d cluster create");
+    h.release("k3d registry create");
     const out = await first.output();
     assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
     const w = h.world();
@@ -46,10 +47,8 @@ Deno.test("two folders, one cluster name at once: the second refuses before any 
     h.clearCalls();
     const again = await h.run(["cluster", "create", "--yes"], { cwd: b });
     assertEquals(again.code, 1);
-    assertMatch(
-      again.stderr,
-      `k3d cluster ${NAME} already exists but firestream does not manage it`,
-    );
+    assertMatch(again.stderr, `k3d cluster ${NAME} is managed from ${h.projectDir}\n`);
+    assertEquals(again.stderr.includes("import"), false, "never suggests importing it");
     assertEquals(h.mutatingCalls(), []);
     const plan = await h.run(["plan", "--detailed-exitcode"]);
     assertEquals(plan.code, 0, plan.stdout + plan.stderr);
@@ -85,10 +84,10 @@ Deno.test("a registry shared by clusters of two folders stays, attached and unch
       r.stdout,
       "# cluster.firestream-local.registry is kept\n    cluster.firestream-local.registry {\n      # k3d-registry.localhost (127.0.0.1:",
     );
-    assertMatch(r.stdout, ") kept: cluster other still uses it\n");
+    assertMatch(r.stdout, `) kept: also used by ${b} (cluster other)\n`);
     assertMatch(
       r.stderr + r.stdout,
-      "keeping registry k3d-registry.localhost: cluster other still uses it",
+      `keeping registry k3d-registry.localhost: also used by ${b} (cluster other)`,
     );
     assertEquals(registry()?.id, before.id, "the registry is the same container");
     assertEquals("k3d-other" in registry().networks, true, "still attached to the other cluster");
