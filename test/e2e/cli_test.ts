@@ -301,7 +301,9 @@ Deno.test("completions name live things: clusters from state, services and names
       await complete(["firestream", "cluster", "port-forward", ""]),
       "api.dev web-frontend",
     );
-    // the serials of the state's backups
+    // the serials of the state's backups: a second command that writes the state keeps the first
+    // one's version
+    await h.ok(["cluster", "create", "--agents", "1", "--yes"]);
     const serials = JSON.parse((await h.ok(["state", "backups", "--json"])).stdout)
       .map((b: { serial: number }) => String(b.serial));
     assertOk(serials.length > 0);

@@ -16,7 +16,7 @@ Deno.test("plan: a fresh dir plans a create (exit 2); after apply the plan is em
     const plan = await h.run(["plan", "--detailed-exitcode"]);
     assertEquals(plan.code, 2, plan.stderr);
     assertMatch(plan.stdout, "# cluster.firestream-local will be created");
-    assertMatch(plan.stdout, "Plan: 2 to add, 0 to change, 0 to replace, 0 to destroy.");
+    assertMatch(plan.stdout, "Plan: 3 to add, 0 to change, 0 to replace, 0 to destroy.");
     assertEquals(h.mutatingCalls(), [], "plan changed something");
     const json = JSON.parse((await h.ok(["plan", "--json"])).stdout);
     assertEquals(

@@ -76,10 +76,13 @@ async function privateNetwork(h: SimHost) {
     `#!/bin/sh\nexec "${Deno.execPath()}" run -A --quiet "${ROOT}/main.ts" "$@"\n`,
   );
   Deno.chmodSync(`${bin}/firestream`, 0o755);
+  // `init` names the cluster after the folder: the README's examples name it firestream-local
+  const cwd = `${h.projectDir}/firestream-local`;
+  Deno.mkdirSync(cwd, { recursive: true });
   const sh = async (line: string) => {
     const r = await new Deno.Command("nsenter", {
       args: [`--net=/proc/${holder.pid}/ns/net`, "bash", "-c", line],
-      cwd: h.projectDir,
+      cwd,
       env: { ...h.env, PATH: `${bin}:${h.env.PATH}` },
       clearEnv: true,
       stdin: "null",

@@ -302,7 +302,7 @@ Deno.test("a kube context missing from the kubeconfig is named with the command 
   await withSimHost({ config }, async (h) => {
     await h.ok(["cluster", "create", "--yes"]);
     const top = JSON.parse(
-      (await h.ok(["cluster", "diagnostics", "--pods", "-n", "all", "--json"])).stdout,
+      (await h.ok(["cluster", "diagnostics", "--nodes", "--pods", "-n", "all", "--json"])).stdout,
     );
     assertOk(top.metrics.ok, JSON.stringify(top.metrics));
     const coredns = top.metrics.pods.find((p: { name: string }) => p.name.startsWith("coredns"));
