@@ -24,6 +24,7 @@ Deno.test("plan: a fresh dir plans a create (exit 2); after apply the plan is em
       [
         ["cluster.firestream-local", "create"],
         ["cluster.firestream-local.registry", "create"],
+        ["cluster.firestream-local.ingress-dns", "create"],
       ],
     );
     const refused = await h.run(["apply"]);
