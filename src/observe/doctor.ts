@@ -27,7 +27,7 @@ import {
 import { folderOf, machineClusters, managedElsewhere, usersOf } from "../state/owners.ts";
 import { isRoot } from "../tools/exec.ts";
 import { FirestreamError } from "../errors.ts";
-import { type K3dCluster, k3dVersion, listClusters } from "../tools/k3d.ts";
+import { type K3dCluster, k3dVersion, listClusters, serverRunning } from "../tools/k3d.ts";
 import { registryContainerOf } from "../tools/k3d_names.ts";
 import { kubectlVersion } from "../tools/kubectl.ts";
 
@@ -65,11 +65,7 @@ async function clusterDns(session: Workspace): Promise<Check[]> {
   const rec = state.clusters[k.name]?.resources.dns;
   if (rec) {
     const found = clusters.find((c) => c.name === k.name);
-    liveness ??= !found
-      ? "missing"
-      : found.nodes.some((n) => n.role === "server" && n.State.Running)
-      ? "running"
-      : "stopped";
+    liveness ??= !found ? "missing" : serverRunning(found) ? "running" : "stopped";
     const blocks = rec.mode === "resolv.conf" &&
       hasResolvConfBlocks(await readSystemFile(rec.file!), k.name);
     checks.push({
@@ -215,7 +211,7 @@ async function ingressNames(session: Workspace): Promise<Check> {
     };
   }
   const found = (await listClusters().catch(() => [])).find((c) => c.name === k.name);
-  const running = Boolean(found?.nodes.some((n) => n.role === "server" && n.State.Running));
+  const running = serverRunning(found);
   const s = await ingressStanding(rec.ingress_dns, {
     running,
     fallbackHosts: rec.hosts_block?.ingress_hosts,

@@ -13,7 +13,7 @@ import type { ForwardEvent } from "../portforward/files.ts";
 import type { ClusterRecord, StateDocument } from "../state/document.ts";
 import { type Child, spawnChild } from "../tools/child.ts";
 import { exec, firstLine } from "../tools/exec.ts";
-import { apiBinding, type K3dCluster } from "../tools/k3d.ts";
+import { apiBinding, type K3dCluster, serverRunning } from "../tools/k3d.ts";
 import { getJson, kubectlArgv, type KubeObject } from "../tools/kubectl.ts";
 import { registryAnswers } from "../tools/registry_health.ts";
 import { caTrusted } from "../tls/trust_store.ts";
@@ -449,7 +449,7 @@ export class LiveModel {
       f.plan = { value: plan, at };
       try {
         const found = live.now(clustersRead).find((c: K3dCluster) => c.name === this.#o.cluster);
-        const running = found?.nodes.some((n) => n.role === "server" && n.State.Running);
+        const running = serverRunning(found);
         // the plan asks the API server only when a step needs it (TLS secrets): else one call here
         let nodes = plannedNodes(live);
         let error: string | undefined;

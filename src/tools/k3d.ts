@@ -38,6 +38,11 @@ export interface K3dCluster {
   nodes: K3dNode[];
 }
 
+/** Whether a server node of the cluster runs: a cluster that is gone or stopped answers no API. */
+export function serverRunning(cluster: K3dCluster | undefined): boolean {
+  return Boolean(cluster?.nodes.some((n) => n.role === "server" && n.State.Running));
+}
+
 /** The API server's published address: a server's `serverOpts.kubeAPI`, else the load balancer's "6443". */
 export function apiBinding(cluster: K3dCluster): PortBinding | undefined {
   for (const n of cluster.nodes.filter((n) => n.role === "server")) {

@@ -2,6 +2,7 @@
 import type { ClusterContext } from "../context.ts";
 import { StepFailure, type Task } from "../../src/engine/task.ts";
 import { clustersRead, liveCluster } from "../reads.ts";
+import { serverRunning } from "../../src/tools/k3d.ts";
 import { removeSecrets, restoreSecrets } from "../../src/tls/secret.ts";
 
 const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = {
@@ -13,7 +14,7 @@ const tlsSecret: Task<ClusterContext, { name: string; namespaces: string[] }> = 
   check: (ctx) => {
     const live = liveCluster(ctx);
     // a cluster that is gone or stopped takes its secrets with it, or gets them with the cluster delete
-    if (!live || !live.nodes.some((n) => n.role === "server" && n.State.Running)) {
+    if (!serverRunning(live)) {
       return { diffs: [] };
     }
     const s = ctx.record.resources.tls!.secret;

@@ -12,6 +12,7 @@ import {
 import type { ClusterResources } from "../../src/state/document.ts";
 import { MANAGED_BY } from "../../src/tls/secret.ts";
 import { clustersRead, liveCluster } from "../reads.ts";
+import { serverRunning } from "../../src/tools/k3d.ts";
 
 type IngressDnsRecord = NonNullable<ClusterResources["ingress_dns"]>;
 
@@ -32,7 +33,7 @@ const ingressDns: Task<ClusterContext, IngressDnsRecord> = {
   check: (ctx) => {
     const live = liveCluster(ctx);
     // a cluster that is gone or stopped: the key goes with the cluster delete
-    if (!live || !live.nodes.some((n) => n.role === "server" && n.State.Running)) {
+    if (!serverRunning(live)) {
       return { diffs: [] };
     }
     const rec = ctx.record.resources.ingress_dns!;
