@@ -52,6 +52,8 @@ export interface LoadOptions {
   cwd?: string;
   /** the profile to put in force; absent: FIRESTREAM_PROFILE, if set */
   profile?: string;
+  /** the environment's FIRESTREAM_PROFILE @default read from the environment */
+  envProfile?: string;
 }
 
 /** The environment variable that selects a profile when `--profile` is not given. */
@@ -109,7 +111,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   for (const [name, table] of Object.entries(profiles)) {
     validateLayered(mergeInto(structuredClone(merged), table), where, [], ["profiles", name]);
   }
-  const wanted = options.profile ?? (Deno.env.get(PROFILE_ENV) || undefined);
+  const fromEnv = "envProfile" in options ? options.envProfile : Deno.env.get(PROFILE_ENV);
+  const wanted = options.profile ?? (fromEnv || undefined);
   if (wanted !== undefined && !Object.hasOwn(profiles, wanted)) {
     const names = Object.keys(profiles);
     const from = options.profile !== undefined ? "--profile" : PROFILE_ENV;

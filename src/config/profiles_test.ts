@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "../../test/assert.ts";
 import { ConfigError } from "../errors.ts";
-import { loadConfig, PROFILE_ENV } from "./load.ts";
+import { loadConfig } from "./load.ts";
 
 async function project(files: Record<string, string>): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "firestream-profiles-" });
@@ -66,19 +66,17 @@ Deno.test("profiles: the base stands without one; a profile overlays only its ow
 
 Deno.test("profiles: FIRESTREAM_PROFILE selects one; --profile wins over it", async () => {
   const dir = await project({ "firestream.toml": LAPTOP });
-  Deno.env.set(PROFILE_ENV, "big");
-  try {
-    assertEquals((await loadConfig({ cwd: dir })).config.cluster.k3d.agents, 5);
-    assertEquals((await loadConfig({ cwd: dir, profile: "ci" })).config.cluster.k3d.agents, 0);
-    Deno.env.set(PROFILE_ENV, "nope");
-    await refused(
-      dir,
-      undefined,
-      /^FIRESTREAM_PROFILE: unknown profile `nope`; firestream\.toml defines `ci`, `big`$/,
-    );
-  } finally {
-    Deno.env.delete(PROFILE_ENV);
-  }
+  // the variable's value is passed in: tests in parallel share one process environment
+  assertEquals((await loadConfig({ cwd: dir, envProfile: "big" })).config.cluster.k3d.agents, 5);
+  assertEquals(
+    (await loadConfig({ cwd: dir, profile: "ci", envProfile: "big" })).config.cluster.k3d.agents,
+    0,
+  );
+  const err = await assertRejects(() => loadConfig({ cwd: dir, envProfile: "nope" }), ConfigError);
+  assertEquals(
+    err.message,
+    "FIRESTREAM_PROFILE: unknown profile `nope`; firestream.toml defines `ci`, `big`",
+  );
 });
 
 Deno.test("profiles: an unknown profile names the ones that exist; a file without any says so", async () => {

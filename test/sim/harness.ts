@@ -365,11 +365,19 @@ const kubeHelpers = {
 
 /** A free TCP port on loopback (bound and released). */
 export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  for (;;) {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    // the kernel may hand a just-closed port out again: one config must never get it twice
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
+
+/** Every port {@link freePort} has returned in this process. */
+const handedOut = new Set<number>();
 
 /** A config with free ports for every host port; `extra` is appended. */
 export function testConfig(
