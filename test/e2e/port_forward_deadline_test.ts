@@ -4,7 +4,7 @@
  * answers.
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
-import { type SimHost, withSimHost } from "../sim/harness.ts";
+import { freeOffset, type SimHost, withSimHost } from "../sim/harness.ts";
 import { until } from "../wait.ts";
 import { entries, offsetConfig } from "./forwards.ts";
 
@@ -16,7 +16,7 @@ function forwardCalls(h: SimHost, service: string): number {
 }
 
 Deno.test("port-forward: past its deadline a slow forward is reported and left to start; a connection made meanwhile is held and answered", async () => {
-  const offset = 20000 + Math.floor(Math.random() * 20000);
+  const offset = freeOffset();
   await withSimHost({ config: offsetConfig(offset) }, async (h) => {
     await h.ok(["cluster", "create", "--yes"]);
     h.kube("firestream-local", (k, { addService, addDeployment }) => {

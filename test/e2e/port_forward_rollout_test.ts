@@ -6,7 +6,7 @@
  * they do, once the pod it chose is gone.
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
-import { type SimHost, withSimHost } from "../sim/harness.ts";
+import { freeOffset, type SimHost, withSimHost } from "../sim/harness.ts";
 import { until } from "../wait.ts";
 import { entries, offsetConfig } from "./forwards.ts";
 
@@ -91,7 +91,7 @@ async function rollOut(h: SimHost, client: ReturnType<typeof steadyClient>): Pro
 }
 
 async function withWeb(fn: (h: SimHost) => Promise<void>): Promise<void> {
-  const offset = 20000 + Math.floor(Math.random() * 20000);
+  const offset = freeOffset();
   await withSimHost({ config: offsetConfig(offset) }, async (h) => {
     await h.ok(["cluster", "create", "--yes"]);
     h.kube(CLUSTER, (k, { addService, addDeployment }) => {

@@ -1,6 +1,6 @@
 /** End-to-end over real TCP: dev-mode forwards answer, heal, follow services, and never outlive their supervisor. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
-import { type SimHost, withSimHost } from "../sim/harness.ts";
+import { freeOffset, type SimHost, withSimHost } from "../sim/harness.ts";
 import { until } from "../wait.ts";
 import { answer, entries, offsetConfig } from "./forwards.ts";
 import { alive } from "./runs.ts";
@@ -23,7 +23,7 @@ async function withServices(h: SimHost): Promise<void> {
 }
 
 Deno.test("port-forward: the seed's 8080 → offset mapping and a multi-port service answer; heal; follow services; --stop cleans up", async () => {
-  const offset = 20000 + Math.floor(Math.random() * 20000);
+  const offset = freeOffset();
   await withSimHost({ config: offsetConfig(offset) }, async (h) => {
     await withServices(h);
     const r = await h.ok(["cluster", "port-forward", "--detach"]);
@@ -93,7 +93,7 @@ Deno.test("port-forward: the seed's 8080 → offset mapping and a multi-port ser
 });
 
 Deno.test("port-forward: kill -9 of the supervisor, Ctrl-C in the foreground and cluster delete leave no forward behind", async () => {
-  const offset = 20000 + Math.floor(Math.random() * 20000);
+  const offset = freeOffset();
   await withSimHost({ config: offsetConfig(offset) }, async (h) => {
     await withServices(h);
     // kill -9: the watchdog ends the children
@@ -146,7 +146,7 @@ function portForwardCalls(h: SimHost, service: string): string[][] {
 }
 
 Deno.test("port-forward: one kubectl per service serves all its ports; killing it brings every port back and restarts no other forward; a service without a ready pod waits", async () => {
-  const offset = 20000 + Math.floor(Math.random() * 20000);
+  const offset = freeOffset();
   await withSimHost({ config: offsetConfig(offset) }, async (h) => {
     await withServices(h);
     h.kube("firestream-local", (k, { addService }) => {
@@ -204,7 +204,7 @@ Deno.test("port-forward: one kubectl per service serves all its ports; killing i
 });
 
 Deno.test("port-forward: a local port held by another program moves to the next free one and is reported; every other service answers", async () => {
-  const offset = 20000 + Math.floor(Math.random() * 20000);
+  const offset = freeOffset();
   await withSimHost({ config: offsetConfig(offset) }, async (h) => {
     await withServices(h);
     // held before the supervisor starts: web's port, and the one api's 80 would move to
@@ -235,7 +235,7 @@ Deno.test("port-forward: a local port held by another program moves to the next 
 });
 
 Deno.test("port-forward: a detached supervisor whose state directory is removed stops, and leaves no forward behind", async () => {
-  const offset = 20000 + Math.floor(Math.random() * 20000);
+  const offset = freeOffset();
   await withSimHost({ config: offsetConfig(offset) }, async (h) => {
     await withServices(h);
     await h.ok(["cluster", "port-forward", "--detach"]);

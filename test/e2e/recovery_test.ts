@@ -4,7 +4,7 @@
  * is gone is finished by the next delete or `rollback`, never undone into a half cluster.
  */
 import { assertEquals, assertMatch, assertNotMatch, assertOk } from "../assert.ts";
-import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { freeOffset, type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
 import { listRuns } from "../../src/state/journal.ts";
 import { until } from "../wait.ts";
 import { alive, routesOf } from "./runs.ts";
@@ -52,7 +52,7 @@ function devMode(config: string, on: boolean, offset: number): string {
 }
 
 Deno.test("kill -9 inside the dev-mode step, then rollback: no process of the run is left", async () => {
-  const offset = 20000 + Math.floor(Math.random() * 20000);
+  const offset = freeOffset();
   const config = testConfig();
   await withSimHost({ config: devMode(config, false, offset) }, async (h) => {
     await h.ok(["cluster", "create", "--yes"]);
@@ -123,7 +123,7 @@ Deno.test("kill -9 inside the dev-mode step, then rollback: no process of the ru
 });
 
 Deno.test("a delete that fails before the cluster goes restarts the port-forward supervisor it stopped", async () => {
-  const offset = 20000 + Math.floor(Math.random() * 20000);
+  const offset = freeOffset();
   await withSimHost({ config: devMode(testConfig(), true, offset) }, async (h) => {
     await h.ok(["cluster", "create", "--yes"]);
     const pidFile = `${h.projectDir}/.firestream/port-forward.firestream-local.pid`;

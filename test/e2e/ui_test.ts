@@ -1,6 +1,6 @@
 /** End-to-end: `firestream ui` in a real terminal (tmux) on the simulated host, and `cluster info --watch`. */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
-import { type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
+import { freeOffset, type SimHost, testConfig, withSimHost } from "../sim/harness.ts";
 import { until } from "../wait.ts";
 import { entries } from "./forwards.ts";
 import { PROMPT, Terminal } from "./tmux.ts";
@@ -42,7 +42,7 @@ async function seeded(h: SimHost, offset: number): Promise<void> {
 }
 
 Deno.test("ui: the seed cluster's nodes, host items, registry and forwards; a killed forward restarts; hosts drift; logs with a filter; the plan; q gives the terminal back", async () => {
-  const offset = 20000 + Math.floor(Math.random() * 20000);
+  const offset = freeOffset();
   await withSimHost({ config: testConfig({ network: true }) }, async (h) => {
     await seeded(h, offset);
     const t = new Terminal(h);

@@ -379,6 +379,26 @@ export function freePort(): number {
 /** Every port {@link freePort} has returned in this process. */
 const handedOut = new Set<number>();
 
+/**
+ * A dev-mode port offset for tests: each forwarded port (service port + offset) lies below the
+ * kernel's ephemeral range (32768 up), where freePort, kubectl's own ports and outgoing connections
+ * land, and is free when chosen.
+ */
+export function freeOffset(ports = [80, 443, 8080, 8081, 9090, 9091]): number {
+  for (;;) {
+    const offset = 10000 + Math.floor(Math.random() * 12000);
+    const open: Deno.Listener[] = [];
+    try {
+      for (const p of ports) open.push(Deno.listen({ hostname: "127.0.0.1", port: p + offset }));
+      return offset;
+    } catch {
+      // one of them is taken: another offset
+    } finally {
+      for (const l of open) l.close();
+    }
+  }
+}
+
 /** A config with free ports for every host port; `extra` is appended. */
 export function testConfig(
   options: { name?: string; extra?: string; network?: boolean; registry?: boolean } = {},
