@@ -1,5 +1,6 @@
 /** A real terminal for end-to-end tests of full-screen commands: a private tmux server, keys in, screen out. */
 import type { SimHost } from "../sim/harness.ts";
+import { HANG_MS, until } from "../wait.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -90,17 +91,13 @@ export class Terminal {
     await this.#tmux(["resize-window", "-t", "t", "-x", String(width), "-y", String(height)]);
   }
 
-  /** Waits until the screen satisfies `test`; fails with the last screen after `ms`. */
-  async waitFor(what: string, test: (screen: string) => boolean, ms = 60_000): Promise<string> {
-    const end = Date.now() + ms;
+  /** Waits until the screen satisfies `test`; fails with the last screen after a hang's limit. */
+  async waitFor(what: string, test: (screen: string) => boolean, ms = HANG_MS): Promise<string> {
     let screen = "";
-    while (true) {
-      screen = await this.capture();
-      if (test(screen)) return screen;
-      if (Date.now() > end) {
-        throw new Error(`timed out waiting for ${what}; the screen:\n${screen}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      return await until(what, async () => test(screen = await this.capture()) && screen, ms);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; the screen:\n${screen}`);
     }
   }
 
