@@ -5,9 +5,8 @@
 import { FirestreamError } from "../errors.ts";
 import { acquireLock, describeHolder, type Lock, LOCK_FILE, readHolder } from "./lock.ts";
 
-/** The user's runtime directory for Firestream's host-wide locks. */
-export function runtimeDir(): string {
-  const xdg = Deno.env.get("XDG_RUNTIME_DIR");
+/** The user's runtime directory for Firestream's host-wide locks (`xdg` stands for `$XDG_RUNTIME_DIR`). */
+export function runtimeDir(xdg = Deno.env.get("XDG_RUNTIME_DIR")): string {
   if (xdg) return `${xdg}/firestream`;
   const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
   return `${tmp}/firestream-${Deno.uid() ?? "user"}`;
@@ -17,6 +16,7 @@ export function runtimeDir(): string {
 export async function acquireHostLocks(
   names: string[],
   owner: { command: string; stateDir: string },
+  root = runtimeDir(),
 ): Promise<{ release: () => Promise<void> }> {
   const held: Lock[] = [];
   const release = async () => {
@@ -24,7 +24,7 @@ export async function acquireHostLocks(
   };
   try {
     for (const name of names) {
-      const dir = `${runtimeDir()}/${name}`;
+      const dir = `${root}/${name}`;
       try {
         held.push(await acquireLock(dir, `${owner.command} (state ${owner.stateDir})`));
       } catch (err) {

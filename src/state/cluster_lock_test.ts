@@ -4,16 +4,17 @@ import { acquireHostLocks, runtimeDir } from "./cluster_lock.ts";
 
 Deno.test("host locks: a second holder of a cluster or registry name is refused; a refused run holds nothing", async () => {
   const dir = await Deno.makeTempDir();
-  const saved = Deno.env.get("XDG_RUNTIME_DIR");
-  Deno.env.set("XDG_RUNTIME_DIR", dir);
+  // the directory is passed, never set in the environment parallel test modules share
+  const root = runtimeDir(dir);
   try {
-    assertEquals(runtimeDir(), `${dir}/firestream`);
+    assertEquals(root, `${dir}/firestream`);
     const a = await acquireHostLocks(["cluster-dev", "registry-registry.localhost"], {
       command: "apply",
       stateDir: "/a/.firestream",
-    });
+    }, root);
     const err = await assertRejects(
-      () => acquireHostLocks(["cluster-dev"], { command: "apply", stateDir: "/b/.firestream" }),
+      () =>
+        acquireHostLocks(["cluster-dev"], { command: "apply", stateDir: "/b/.firestream" }, root),
       FirestreamError,
       "cluster dev is being changed by another firestream run: pid",
     );
@@ -23,7 +24,7 @@ Deno.test("host locks: a second holder of a cluster or registry name is refused;
         acquireHostLocks(["cluster-other", "registry-registry.localhost"], {
           command: "apply",
           stateDir: "/b/.firestream",
-        }),
+        }, root),
       FirestreamError,
       "registry registry.localhost is being changed",
     );
@@ -32,11 +33,9 @@ Deno.test("host locks: a second holder of a cluster or registry name is refused;
     const b = await acquireHostLocks(["cluster-other", "cluster-dev"], {
       command: "apply",
       stateDir: "/b/.firestream",
-    });
+    }, root);
     await b.release();
   } finally {
-    if (saved === undefined) Deno.env.delete("XDG_RUNTIME_DIR");
-    else Deno.env.set("XDG_RUNTIME_DIR", saved);
     await Deno.remove(dir, { recursive: true });
   }
 });

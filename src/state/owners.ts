@@ -29,9 +29,19 @@ export interface ManagedCluster {
   record: ClusterRecord;
 }
 
+let stateHome: string | undefined;
+
+/**
+ * Points this module at another state home than `$XDG_STATE_HOME` (a test's own machine), without
+ * touching the process environment that parallel test modules and their children share.
+ */
+export function useStateHome(dir: string | undefined): void {
+  stateHome = dir;
+}
+
 /** Firestream's machine-wide directory: `$XDG_STATE_HOME/firestream` (else `~/.local/state/...`). */
 function machineDir(): string {
-  const base = Deno.env.get("XDG_STATE_HOME") ||
+  const base = stateHome || Deno.env.get("XDG_STATE_HOME") ||
     `${Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? "/tmp"}/.local/state`;
   return `${base}/firestream`;
 }

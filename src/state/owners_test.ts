@@ -9,6 +9,7 @@ import {
   readMark,
   releaseCluster,
   usersOf,
+  useStateHome,
 } from "./owners.ts";
 
 function record(name: string, registry = "k3d-registry.localhost"): ClusterRecord {
@@ -34,16 +35,14 @@ function doc(lineage: string, ...records: ClusterRecord[]): StateDocument {
   };
 }
 
-/** A machine in a temp dir: XDG_STATE_HOME for the marks, and two project folders. */
+/** A machine in a temp dir: its own state home for the marks, and two project folders. */
 async function withMachine(fn: (root: string) => Promise<void>): Promise<void> {
   const root = await Deno.makeTempDir();
-  const before = Deno.env.get("XDG_STATE_HOME");
-  Deno.env.set("XDG_STATE_HOME", `${root}/state`);
+  useStateHome(`${root}/state`);
   try {
     await fn(root);
   } finally {
-    if (before === undefined) Deno.env.delete("XDG_STATE_HOME");
-    else Deno.env.set("XDG_STATE_HOME", before);
+    useStateHome(undefined);
     await Deno.remove(root, { recursive: true });
   }
 }
