@@ -93,6 +93,14 @@ const HEALTHY_MS = 10_000;
 /** A kubectl that has not answered by then is reported as still starting (and leaves the pool). */
 const START_DEADLINE_MS = 15_000;
 
+/**
+ * kubectl's words for an API server that does not answer (kubernetes/kubectl v0.32.0
+ * pkg/cmd/util/helpers.go:271 "The connection to the server %s was refused - …", `:273` "Unable to
+ * connect to the server: …" for other dial errors).
+ */
+const API_UNREACHABLE =
+  /The connection to the server .* was refused|Unable to connect to the server/;
+
 /** How often the one deadline timer looks at the forwards that are starting. */
 const SWEEP_MS = 1000;
 
@@ -114,6 +122,8 @@ export class Supervisor {
   #watchdog?: Child;
   /** ends the wait before the next look at the cluster */
   #lookNow?: () => void;
+  /** why the last look at the cluster failed (its API server did not answer), until one succeeds */
+  #unreachable?: string;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -229,9 +239,18 @@ export class Supervisor {
         only: this.#o.only,
       });
     } catch (err) {
-      this.#record.event({ event: "discovery-failed", message: (err as Error).message });
+      // once per outage: a cluster stopped outside Firestream fails every look until it starts
+      const why = (err as Error).message;
+      if (this.#unreachable === undefined) {
+        this.#record.event({ event: "discovery-failed", message: why });
+      }
+      if (API_UNREACHABLE.test(why)) this.#unreachable = why;
       return;
     }
+    // back after an outage: kubectl said "lost connection to pod" when the API server went, not
+    // when the pod did, so the pods are judged again by what the cluster lists now
+    const recovered = this.#unreachable !== undefined;
+    this.#unreachable = undefined;
     for (const i of found.ignored) {
       this.#once(`ignored:${i.namespace}/${i.service}:${i.reason}`, {
         event: "ignored",
@@ -301,6 +320,7 @@ export class Supervisor {
         this.#bind(g);
       }
       const pods = found.pods.get(key) ?? [];
+      if (recovered) g.lost.clear();
       // a pod found gone is forgotten once the cluster no longer lists it
       for (const pod of g.lost) if (!pods.some((t) => t.pod === pod)) g.lost.delete(pod);
       const now = Date.now();
@@ -566,6 +586,23 @@ export class Supervisor {
       g.since = isoNow();
       this.#save();
       return;
+    }
+    if (this.#unreachable !== undefined) {
+      // the cluster does not answer (stopped outside Firestream?): no kubectl is started until a
+      // look at it succeeds, which starts this forward again (#steer)
+      this.#groupEvent(g, "exited", {
+        pid: f.child.pid,
+        pod: f.pod,
+        message: `${why}; the cluster's API server does not answer: waiting for it`,
+      });
+      g.status = "waiting";
+      g.since = isoNow();
+      this.#save();
+      return;
+    }
+    // a kubectl that lost the API server: look at the cluster now rather than at the next poll
+    if (API_UNREACHABLE.test(why)) {
+      this.#lookNow?.();
     }
     const delay = backoffMs(g.failures);
     this.#groupEvent(g, "exited", {

@@ -295,3 +295,51 @@ Deno.test("port-forward: a detached supervisor whose state directory is removed 
     assertMatch(stderr, "was removed or names another process");
   });
 });
+
+Deno.test("port-forward: a cluster stopped outside Firestream: forwards wait for its API server without starting kubectl again, and answer once it is started", async () => {
+  const offset = freeOffset();
+  await withSimHost({ config: offsetConfig(offset) }, async (h) => {
+    await withServices(h);
+    await h.ok(["cluster", "port-forward", "--detach"]);
+    await until("forwards up", () => {
+      const e = entries(h);
+      return e.length === 3 && e.every((x) => x.status === "up");
+    });
+    const supervisor =
+      JSON.parse((await h.ok(["cluster", "port-forward", "--list", "--json"])).stdout).running.pid;
+    const forwards = () =>
+      h.calls().filter((c) => c.tool === "kubectl" && c.argv.includes("port-forward")).length;
+    const looks = () =>
+      h.calls().filter((c) => c.tool === "kubectl" && c.argv.includes("get") && c.supervisor)
+        .length;
+
+    // `k3d cluster stop` run by hand: every kubectl loses the API server
+    assertEquals((await h.tool("k3d", ["cluster", "stop", "firestream-local"])).code, 0);
+    await until("every forward waiting", () => {
+      const e = entries(h);
+      return e.length === 3 && e.every((x) => x.status === "waiting");
+    });
+    // three more failed looks at the cluster, and no kubectl port-forward started meanwhile
+    const started = forwards();
+    const seen = looks();
+    await until("three more looks at the stopped cluster", () => looks() >= seen + 3);
+    assertEquals(forwards(), started, "no kubectl port-forward while the API server is down");
+    const events = Deno.readTextFileSync(
+      `${h.projectDir}/.firestream/port-forward.firestream-local.log`,
+    );
+    assertEquals(events.match(/"event":"discovery-failed"/g)?.length, 1, "one event per outage");
+
+    assertEquals((await h.tool("k3d", ["cluster", "start", "firestream-local"])).code, 0);
+    await until(
+      "web answers again",
+      async () => (await answer(8080 + offset)) === "default/web:8080",
+    );
+    await until("every forward up", () => entries(h).every((x) => x.status === "up"));
+    assertEquals(
+      JSON.parse((await h.ok(["cluster", "port-forward", "--list", "--json"])).stdout).running.pid,
+      supervisor,
+      "the same supervisor",
+    );
+    await h.ok(["cluster", "port-forward", "--stop"]);
+  });
+});
