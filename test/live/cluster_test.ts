@@ -7,6 +7,7 @@
 import { parse, stringify } from "smol-toml";
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { run } from "../real/require.ts";
+import { clusterList, type InspectDoc } from "../sim/k3d_types.ts";
 
 const live = Deno.env.get("FIRESTREAM_LIVE") === "1";
 if (!live) console.error("SKIPPED (opt-in): live k3d tests run only with FIRESTREAM_LIVE=1");
@@ -106,7 +107,8 @@ spec:
 
 Deno.test({
   name: "live: the seed's config on real k3d: registry, TLS through Traefik, routes, DNS, hosts, " +
-    "every name of the ingress domain, dev-mode forwarding, logs, agents in place, and a delete " +
+    "every name of the ingress domain, dev-mode forwarding, logs, agents in place, k3d's listing " +
+    "as the simulator reads it, forwards back after k3d cluster stop and start, and a delete " +
     "that leaves nothing",
   ignore: !live,
 }, async () => {
@@ -299,6 +301,38 @@ Deno.test({
       );
     }
     assertMatch(await curl(`https://${host}:${https}/`, ["--cacert", caFile]) ?? "", /hello-live/);
+
+    // the simulator's k3d (test/sim/k3d_types.ts) reads the engine as this k3d does: its listing
+    // of the containers Docker lists equals `k3d cluster list -o json`
+    const ids = (await sh(
+      "docker",
+      "ps",
+      "-a",
+      "--no-trunc",
+      "--filter",
+      "label=app=k3d",
+      "--format",
+      "{{.ID}}",
+    ))
+      .trim().split("\n");
+    const docs = JSON.parse(await sh("docker", "container", "inspect", ...ids)) as InspectDoc[];
+    const mine = (list: { name: string }[]) => list.filter((c) => c.name === name);
+    assertEquals(
+      mine(clusterList(docs, [], { volumes: () => [], lbConfig: () => undefined }) ?? []),
+      mine(JSON.parse(await sh("k3d", "cluster", "list", "-o", "json"))),
+    );
+
+    // stopped and started outside Firestream: the supervisor waits, then forwards again
+    await sh("k3d", "cluster", "stop", name);
+    await sh("k3d", "cluster", "start", name);
+    assertMatch(
+      await eventually(
+        "the dev-mode forward after k3d cluster stop and start",
+        300_000,
+        () => curl(`http://127.0.0.1:${forwarded}/`),
+      ),
+      /hello-live/,
+    );
   } finally {
     const deleted = await fs("cluster", "delete", "--yes", "--purge-certs");
     assertEquals(deleted.code, 0, deleted.stderr);

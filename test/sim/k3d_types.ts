@@ -179,7 +179,7 @@ export function clusterList(
     /** the load balancer's config file (loadbalancer.go:113 GetLoadbalancerConfig) */
     lbConfig: (cluster: string) => unknown;
   },
-): Record<string, unknown>[] | undefined {
+): Json[] | undefined {
   const nodes = containers.map(translateNode).filter((n) => n !== undefined) as Json[];
   const clusters: { name: string; nodes: Json[]; full: boolean }[] = [];
   if (names.length === 0) {
