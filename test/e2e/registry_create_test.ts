@@ -5,19 +5,25 @@
  */
 import { assertEquals, assertMatch, assertNotMatch, assertOk } from "../assert.ts";
 import { readCert } from "../../src/tls/certs.ts";
-import { freePort, withSimHost } from "../sim/harness.ts";
+import { freePort, type SimHost, withSimHost } from "../sim/harness.ts";
+
+/** `k3d cluster create legacy --registry-create myreg:0.0.0.0:PORT`, made outside firestream; its port. */
+async function legacyWithRegistry(h: SimHost): Promise<number> {
+  const port = freePort();
+  const made = await h.tool("k3d", [
+    "cluster",
+    "create",
+    "legacy",
+    "--registry-create",
+    `myreg:0.0.0.0:${port}`,
+  ]);
+  assertEquals(made.code, 0, made.stderr);
+  return port;
+}
 
 Deno.test("a cluster made with --registry-create myreg:0.0.0.0:PORT, imported with --write-config: the registry is adopted as it is, nothing is planned for it", async () => {
   await withSimHost({}, async (h) => {
-    const port = freePort();
-    const made = await h.tool("k3d", [
-      "cluster",
-      "create",
-      "legacy",
-      "--registry-create",
-      `myreg:0.0.0.0:${port}`,
-    ]);
-    assertEquals(made.code, 0, made.stderr);
+    const port = await legacyWithRegistry(h);
     const reg = h.world().containers["myreg"];
     assertEquals(
       reg?.labels["k3d.cluster"],
@@ -89,15 +95,7 @@ Deno.test("k3d registries.create in a config file: named exactly as given, or k3
 
 Deno.test("a --registry-create registry in the hosts block and the certificate: named myreg as k3d named it, not k3d-myreg", async () => {
   await withSimHost({}, async (h) => {
-    const port = freePort();
-    const made = await h.tool("k3d", [
-      "cluster",
-      "create",
-      "legacy",
-      "--registry-create",
-      `myreg:0.0.0.0:${port}`,
-    ]);
-    assertEquals(made.code, 0, made.stderr);
+    const port = await legacyWithRegistry(h);
     await h.ok(["import", "cluster", "legacy", "--write-config"]);
     // the written config, with the hosts block and TLS turned on
     const file = `${h.projectDir}/firestream.toml`;
