@@ -642,7 +642,7 @@ class View {
             lines.push(
               `${e.service}.${e.namespace}:${e.port} → ${e.local_port}  ${
                 mark(e.status === "up" ? "ok" : "x", e.status)
-              }  restarts ${e.restarts}`,
+              }  restarts ${e.restarts}${e.pod ? `  pod ${e.pod}` : ""}`,
             );
           });
         }

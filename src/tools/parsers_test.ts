@@ -63,14 +63,16 @@ Deno.test("firstLine: Docker's permission and daemon messages stay whole", () =>
 });
 
 Deno.test("k3d JSON: the API port from the server node or the load balancer's bare 6443; http from 80/tcp", () => {
-  const [cluster] = fixture("k3d/cluster-list.json") as K3dCluster[];
-  assertEquals(apiBinding(cluster), { HostIp: "127.0.0.1", HostPort: "43210" });
+  // k3d/cluster-list.json: 127.0.0.1 ports, numbered as they first appear (load balancer first:
+  // 6443, then 443/tcp, then 80/tcp, Go's sorted map keys)
+  const [cluster] = fixture("k3d/cluster-list.json").list as K3dCluster[];
+  assertEquals(apiBinding(cluster), { HostIp: "127.0.0.1", HostPort: "45000" });
   const lbOnly = { ...cluster, nodes: cluster.nodes.filter((n) => n.role !== "server") };
-  assertEquals(apiBinding(lbOnly), { HostIp: "127.0.0.1", HostPort: "43210" });
-  assertEquals(lbBinding(cluster, "80")?.HostPort, "8080");
-  assertEquals(lbBinding(cluster, "443")?.HostPort, "8443");
+  assertEquals(apiBinding(lbOnly), { HostIp: "127.0.0.1", HostPort: "45000" });
+  assertEquals(lbBinding(cluster, "443")?.HostPort, "45001");
+  assertEquals(lbBinding(cluster, "80")?.HostPort, "45002");
   assertEquals(lbBinding(cluster, "5000"), undefined);
-  const [reg] = fixture("k3d/registry-list.json");
+  const [reg] = fixture("k3d/registry-list.json").list;
   assertEquals(reg.name, registryContainer("reg"));
   assertEquals(registryContainer("k3d-reg"), "k3d-k3d-reg");
 });

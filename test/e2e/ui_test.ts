@@ -74,7 +74,8 @@ Deno.test("ui: the seed cluster's nodes, host items, registry and forwards; a ki
       );
       await t.waitFor(
         "the forward up again",
-        (s) => /web\.default:8080 → \d+\s+up\s+restarts 1/.test(s),
+        // and the pod its kubectl forwards to
+        (s) => /web\.default:8080 → \d+\s+up\s+restarts 1\s+pod web-/.test(s),
       );
       h.latency(0);
 

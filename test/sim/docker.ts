@@ -238,7 +238,7 @@ function ps(world: World, p: Parsed): string {
     .filter((c) => (all || c.running) && matchesFilters(c, filters))
     .sort((a, b) => b.created.localeCompare(a.created))
     .map((c) => ({
-      Command: `"${c.cmd.join(" ").slice(0, 20)}…"`,
+      Command: `"${(c.cmd ?? []).join(" ").slice(0, 20)}…"`,
       CreatedAt: c.created.replace("T", " ").replace(/\.\d+Z$/, " +0000 UTC"),
       ID: c.id.slice(0, 12),
       Image: c.image,
@@ -263,7 +263,7 @@ export function inspectDoc(world: World, c: SimContainer) {
     Id: c.id,
     Created: c.created,
     Path: "/bin/k3d-entrypoint.sh",
-    Args: c.cmd,
+    Args: c.cmd ?? [],
     State: {
       Status: c.running ? "running" : "exited",
       Running: c.running,
@@ -281,11 +281,12 @@ export function inspectDoc(world: World, c: SimContainer) {
     Name: `/${c.name}`,
     RestartCount: 0,
     HostConfig: {
+      Binds: c.binds?.length ? c.binds : null,
       PortBindings: c.ports,
-      RestartPolicy: {
-        Name: c.labels["k3d.role"] === "registry" ? "" : "unless-stopped",
-        MaximumRetryCount: 0,
-      },
+      // k3d makes every node "unless-stopped" (pkg/runtimes/docker/translate.go:95-99); the engine
+      // stores "no" when none is asked for (fixtures/docker/container-inspect.json)
+      RestartPolicy: { Name: c.restart === false ? "no" : "unless-stopped", MaximumRetryCount: 0 },
+      Memory: 0,
     },
     Config: { Hostname: c.name, Image: c.image, Labels: c.labels, Env: c.env, Cmd: c.cmd },
     NetworkSettings: {

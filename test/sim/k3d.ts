@@ -1,6 +1,15 @@
 /** Simulated k3d v5: clusters, nodes, registries and kubeconfig, with k3d's own checks and messages. */
 import { bool, flag, type Parsed, referenceDir, SimExit } from "./core.ts";
+import { inspectDoc } from "./docker.ts";
 import { K3dLog } from "./k3d_log.ts";
+import {
+  clusterList as k3dClusterList,
+  DEFAULT_NODE_ENV,
+  imageVolumeBind,
+  type InspectDoc,
+  loadBalancerConfig,
+  nodeList,
+} from "./k3d_types.ts";
 import { seedKube, syncNodes } from "./kube.ts";
 import { refuseUnmodelledConfig } from "./modelled.ts";
 import { startRegistry, stopRegistry } from "./registry.ts";
@@ -94,16 +103,13 @@ async function command(world: World, p: Parsed): Promise<string> {
     case "node delete":
       return nodeDelete(world, p);
     case "node list":
-      return output(p, nodesOf(world, () => true).map((c) => nodeJson(c)));
+      return output(p, nodeList(k3dDocs(world)));
     case "registry create":
       return await registryCreate(world, p);
     case "registry delete":
       return await registryDelete(world, p);
     case "registry list":
-      return output(
-        p,
-        nodesOf(world, (c) => c.labels["k3d.role"] === "registry").map((c) => nodeJson(c)),
-      );
+      return output(p, nodeList(k3dDocs(world), "registry"));
     case "kubeconfig merge":
       return kubeconfigMerge(world, p);
     case "kubeconfig get":
@@ -121,121 +127,35 @@ function output(p: Parsed, value: unknown): string {
   throw new SimExit(98, "sim: k3d table output is not simulated; use -o json\n");
 }
 
-function nodesOf(world: World, pred: (c: SimContainer) => boolean): SimContainer[] {
-  return Object.values(world.containers).filter((c) => c.labels.app === "k3d" && pred(c))
-    .sort((a, b) => a.name.localeCompare(b.name));
-}
-
 /**
- * A node as `k3d … list -o json` prints it: k3d's types.Node (pkg/types/types.go, JSON tags with
- * omitempty) filled by TranslateContainerDetailsToNode (pkg/runtimes/docker/translate.go): every
- * node gets `serverOpts.kubeAPI` from its `k3d.server.api.*` labels (empty when it has none),
- * `portMappings` is Docker's HostConfig.PortBindings as k3d created them (the load balancer's API
- * port under the bare key "6443", pkg/client/loadbalancer.go), `IP.IP` is "" off the cluster network
- * (a zero netip.Addr marshals empty) and `K3dEntrypoint` is never read back. Shape pinned by
- * fixtures/k3d/cluster-list.json.
+ * Docker's documents of the k3d containers, in the order the engine lists them: newest first
+ * (the containers API sorts by creation; pkg/runtimes/docker/node.go:167 keeps that order).
  */
-export function nodeJson(c: SimContainer) {
-  const netName = c.labels["k3d.cluster.network"];
-  const ip = netName && c.running ? c.networks[netName]?.ip : undefined;
-  const labels = Object.fromEntries(Object.entries(c.labels).filter(([k]) => k.startsWith("k3d")));
-  const kubeAPI: Record<string, unknown> = {
-    Port: "",
-    Binding: {
-      HostIp: c.labels["k3d.server.api.hostIP"] ?? "",
-      HostPort: c.labels["k3d.server.api.port"] ?? "",
-    },
-  };
-  if (c.labels["k3d.server.api.host"]) kubeAPI.host = c.labels["k3d.server.api.host"];
-  return {
-    name: c.name,
-    role: c.labels["k3d.role"],
-    image: c.imageId,
-    env: c.env,
-    Cmd: c.cmd,
-    ...(Object.keys(c.ports).length ? { portMappings: c.ports } : {}),
-    // every node k3d creates, registries too, gets Restart (unless-stopped), read back as `restart`
-    restart: true,
-    created: c.created,
-    runtimeLabels: labels,
-    Networks: Object.keys(c.networks),
-    ExtraHosts: null,
-    serverOpts: {
-      ...(c.labels["k3d.server.init"] === "true" ? { isInitializingServer: true } : {}),
-      kubeAPI,
-    },
-    agentOpts: {},
-    GPURequest: "",
-    Memory: "",
-    State: { Running: c.running, Status: c.running ? "running" : "exited", Started: "" },
-    IP: { IP: ip && netName !== "host" ? ip : "", Static: false },
-    K3dEntrypoint: false,
-  };
+function k3dDocs(world: World): InspectDoc[] {
+  return Object.values(world.containers).filter((c) => c.labels.app === "k3d").reverse()
+    .map((c) => inspectDoc(world, c));
 }
 
-/**
- * A cluster as `k3d cluster list -o json` prints it (cmd/cluster/clusterList.go PrintClusters:
- * types.Cluster plus the running counts). Without names k3d uses ClusterList, which fills only
- * name, nodes, network name, image volume and token (populateClusterFieldsFromLabels in
- * pkg/client/cluster.go): no `kubeAPI`, no network id, no load balancer. With names it uses
- * ClusterGet, which adds `serverLoadBalancer` (the node's fields plus `config`) and `volumes`.
- */
-function clusterJson(world: World, cluster: SimCluster, full: boolean) {
-  // every container labelled for the cluster, the registry made with it too (`--registry-create`)
-  const nodes = nodesOf(world, (c) => c.labels["k3d.cluster"] === cluster.name);
-  const lb = nodes.find((n) => n.labels["k3d.role"] === "loadbalancer");
-  const servers = nodes.filter((n) => n.labels["k3d.role"] === "server");
-  const agents = nodes.filter((n) => n.labels["k3d.role"] === "agent");
-  return {
-    name: cluster.name,
-    network: {
-      name: cluster.network,
-      id: "",
-      ipam: { ipPrefix: "", Managed: false },
-      Members: null,
-    },
-    nodes: nodes.map((n) => nodeJson(n)),
-    InitNode: null,
-    ...(full && lb
-      ? {
-        serverLoadBalancer: {
-          ...nodeJson(lb),
-          config: {
-            ports: lbPorts(lb, servers.map((s) => s.name)),
-            settings: { workerConnections: 1024 },
-          },
-        },
-      }
-      : {}),
-    imageVolume: `k3d-${cluster.name}-images`,
-    ...(full ? { volumes: [`k3d-${cluster.name}-images`] } : {}),
-    serversRunning: servers.filter((s) => s.running).length,
-    serversCount: servers.length,
-    agentsRunning: agents.filter((s) => s.running).length,
-    agentsCount: agents.length,
-    ...(lb ? { hasLoadbalancer: true } : {}),
-  };
-}
-
-function lbPorts(lb: SimContainer, servers: string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = { "6443.tcp": servers };
-  for (const port of Object.keys(lb.ports)) {
-    const [num, proto = "tcp"] = port.split("/");
-    out[`${num}.${proto}`] = servers;
-  }
-  return out;
-}
-
+/** `k3d cluster list [NAME…] -o json`, as k3d_types.ts derives it from the engine's documents. */
 function clusterList(world: World, p: Parsed): string {
-  const names = p.args.length ? p.args : Object.keys(world.clusters).sort();
-  const out = [];
-  for (const name of names) {
-    const c = world.clusters[name];
-    // cmd/cluster/clusterList.go: Fatalln(err) of ClusterGet's ClusterGetNoNodesFoundError
-    if (!c) throw fatal("No nodes found for given cluster");
-    out.push(clusterJson(world, c, p.args.length > 0));
-  }
-  return output(p, out);
+  const list = k3dClusterList(k3dDocs(world), p.args, {
+    // pkg/client/cluster.go:339 the image volume, labelled k3d.cluster=NAME
+    volumes: (name) => world.clusters[name] ? [`k3d-${name}-images`] : [],
+    // what LoadbalancerPrepare wrote into the load balancer (pkg/client/cluster.go:580)
+    lbConfig: (name) => {
+      const lb = world.containers[`k3d-${name}-serverlb`];
+      const servers = Object.values(world.containers).filter((c) =>
+        c.labels["k3d.cluster"] === name && c.labels["k3d.role"] === "server"
+      ).map((c) => c.name);
+      return loadBalancerConfig(
+        Object.keys(lb?.ports ?? {}).filter((k) => !k.startsWith("6443")),
+        servers,
+      );
+    },
+  });
+  // cmd/cluster/clusterList.go:92: Fatalln(err) of ClusterGet's ClusterGetNoNodesFoundError
+  if (!list) throw fatal("No nodes found for given cluster");
+  return output(p, list);
 }
 
 // ---------- cluster create ----------
@@ -596,12 +516,21 @@ async function clusterCreate(world: World, p: Parsed): Promise<string> {
     "k3d.cluster.network": network,
     "k3d.cluster.network.id": net.id,
     "k3d.cluster.network.iprange": net.subnet,
+    "k3d.cluster.network.external": "false",
     "k3d.cluster.token": cluster.token,
     "k3d.cluster.url": `https://k3d-${spec.name}-server-0:6443`,
     "k3d.cluster.imageVolume": `k3d-${spec.name}-images`,
     "k3d.role": role,
+    // pkg/client/cluster.go:433: on every node, "" with --no-lb
+    "k3d.server.loadbalancer": lbName,
     "k3d.version": world.k3dVersion,
   });
+  // pkg/client/cluster.go:350: the image volume on every node made from the config, the load
+  // balancer too (pkg/config/transform.go:129 puts it among them)
+  const binds = [imageVolumeBind(spec.name)];
+  // nodeSetup (pkg/client/cluster.go:440-478) then NodeCreate (pkg/client/node.go:620)
+  const token = `K3S_TOKEN=${cluster.token}`;
+  const url = `K3S_URL=https://k3d-${spec.name}-server-0:6443`;
   // pkg/client/cluster.go: the tools node starts first and holds an address until create ends
   log.info(`Starting new tools node...`);
   const tools = addContainer(world, {
@@ -633,14 +562,18 @@ async function clusterCreate(world: World, p: Parsed): Promise<string> {
       running: true,
       cmd: [
         "server",
-        ...(spec.servers > 1 && i === 0 ? ["--cluster-init"] : []),
         ...args,
+        // pkg/client/cluster.go:499 appends it to the init node's args, before patchServerSpec's
+        // --tls-san pairs (pkg/client/node.go:741-744)
+        ...(spec.servers > 1 && i === 0 ? ["--cluster-init"] : []),
         "--tls-san",
         spec.apiHost,
         "--tls-san",
         `k3d-${spec.name}-serverlb`,
       ],
-      env: [`K3S_TOKEN=${cluster.token}`],
+      // a server joining the init server also gets its URL (pkg/client/cluster.go:472-475)
+      env: [token, ...(spec.servers > 1 && i > 0 ? [url] : []), ...DEFAULT_NODE_ENV],
+      binds,
       ports: {},
       network,
     });
@@ -656,7 +589,8 @@ async function clusterCreate(world: World, p: Parsed): Promise<string> {
       labels: baseLabels("agent"),
       running: true,
       cmd: ["agent", ...args],
-      env: [`K3S_TOKEN=${cluster.token}`, `K3S_URL=https://k3d-${spec.name}-server-0:6443`],
+      env: [token, url, ...DEFAULT_NODE_ENV],
+      binds,
       ports: {},
       network,
     });
@@ -670,10 +604,12 @@ async function clusterCreate(world: World, p: Parsed): Promise<string> {
   addContainer(world, {
     name: lbName,
     image: `ghcr.io/k3d-io/k3d-proxy:${world.k3dVersion.slice(1)}`,
-    labels: { ...baseLabels("loadbalancer"), "k3d.server.loadbalancer": "true" },
+    labels: baseLabels("loadbalancer"),
     running: true,
-    cmd: [],
-    env: [],
+    // k3d gives none and the proxy image's ENTRYPOINT clears its base's CMD: the engine stores null
+    cmd: null,
+    env: DEFAULT_NODE_ENV,
+    binds,
     ports: lbPorts,
     network,
   });
@@ -855,16 +791,31 @@ function nodeCreate(world: World, p: Parsed): string {
     }
     log.info(`Adding ${replicas} node(s) to the runtime local cluster '${clusterName}'...`);
     const labels = Object.fromEntries(
-      Object.entries(server.labels).filter(([k]) => !k.startsWith("k3d.server")),
+      Object.entries(server.labels).filter(([k]) => !k.startsWith("k3d.server.")),
     );
     labels["k3d.role"] = role;
+    // pkg/client/node.go:100-232 NodeAddToCluster: a copy of a node of the same role (its
+    // volumes and its env as the engine stores it), with K3S_URL and K3S_TOKEN set, then NodeCreate
+    // appends its defaults once more (node.go:620)
+    const src = Object.values(world.containers).find((c) =>
+      c.labels["k3d.cluster"] === clusterName && c.labels["k3d.role"] === role
+    ) ?? server;
+    const env = (src.env ?? []).filter((e) =>
+      !/^K3S_(URL|TOKEN)=/.test(e)
+    );
     addContainer(world, {
       name: nodeName,
       image: flag(p, "image") ?? cluster.image,
       labels,
       running: true,
       cmd: [role],
-      env: [`K3S_TOKEN=${cluster.token}`],
+      env: [
+        ...env,
+        `K3S_URL=https://k3d-${clusterName}-server-0:6443`,
+        `K3S_TOKEN=${cluster.token}`,
+        ...DEFAULT_NODE_ENV,
+      ],
+      binds: src.binds,
       ports: {},
       network: cluster.network,
     });
@@ -944,7 +895,8 @@ async function addRegistry(
     },
     running: true,
     cmd: ["serve", "/etc/docker/registry/config.yml"],
-    env: [],
+    // Env []string{} (pkg/client/registry.go:76), then NodeCreate's defaults (node.go:620)
+    env: DEFAULT_NODE_ENV,
     ports: { "5000/tcp": [{ HostIp: r.hostIp, HostPort: r.hostPort }] },
     network: "bridge",
   });

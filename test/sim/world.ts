@@ -1,4 +1,5 @@
 /** The simulated machine: Docker containers and networks, k3d clusters, Kubernetes objects, routes, DNS. */
+import { imageEnv, mergeEnv } from "./k3d_types.ts";
 
 /** A simulated container (k3d node, load balancer or registry). */
 export interface SimContainer {
@@ -10,8 +11,14 @@ export interface SimContainer {
   running: boolean;
   created: string;
   started: string;
-  cmd: string[];
-  env: string[];
+  /** `Config.Cmd`: null when neither the container nor its image gives one */
+  cmd: string[] | null;
+  /** `Config.Env` as the engine stores it: the container's own variables, then the image's */
+  env: string[] | null;
+  /** `HostConfig.Binds` */
+  binds?: string[];
+  /** `HostConfig.RestartPolicy` "unless-stopped" (every node k3d makes), else "no" */
+  restart?: boolean;
   /** "6443/tcp" → [{HostIp, HostPort}] */
   ports: Record<string, { HostIp: string; HostPort: string }[]>;
   networks: Record<string, { ip: string }>;
@@ -234,6 +241,8 @@ export function addContainer(
   const now = new Date().toISOString();
   const container: SimContainer = {
     ...c,
+    // the engine appends the image's variables the container does not set
+    env: mergeEnv(c.env ?? [], imageEnv(c.image)),
     id: hexId(`ctr:${c.name}:${world.serial++}`),
     imageId: imageId(c.image),
     created: now,
