@@ -122,6 +122,20 @@ export function registryContainerIn(ctx: ClusterContext): string {
   });
 }
 
+/**
+ * The registry's host name, its container ({@link registryContainerIn}), for the hosts block, the
+ * certificate and k3d's config; undefined when the config has no registry. Needs
+ * {@link registryHostReads}.
+ */
+export function registryHost(ctx: ClusterContext): string | undefined {
+  return ctx.k3d.registry.enabled ? registryContainerIn(ctx) : undefined;
+}
+
+/** The reads {@link registryHost} needs. */
+export function registryHostReads(ctx: ClusterContext): Read<unknown>[] {
+  return ctx.k3d.registry.enabled ? [dockerRead] : [];
+}
+
 /** The cluster's Docker network, or undefined. */
 export function network(ctx: ClusterContext): NetworkInfo | undefined {
   const doc = ctx.live.now(dockerRead).get(clusterNetwork(ctx.name));
@@ -255,7 +269,8 @@ export const certRead: Read<CertFacts> = {
   key: "tls:cert",
   fetch: async (ctx) => {
     const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
-    const reason = await renewalReason(p, ctx.k3d);
+    await ctx.live.refresh(ctx, registryHostReads(ctx));
+    const reason = await renewalReason(p, ctx.k3d, registryHost(ctx));
     if (reason === "no certificate yet") return { reason };
     const [{ info }, base64] = await Promise.all([readCert(p.cert), fileBase64(p.cert)]);
     return { reason, info, base64 };

@@ -12,7 +12,8 @@ export const KEY_DOCS: Record<string, string> = {
   "cluster.k3d.agents": "agent nodes (0-99), added or removed in place",
   "cluster.k3d.k3s_version": "node image rancher/k3s:<version>",
   "cluster.k3d.registry.enabled": "create (or reuse) a local registry",
-  "cluster.k3d.registry.name": "registry host name; k3d names its container k3d-<name>",
+  "cluster.k3d.registry.name":
+    "registry host name: the container firestream makes is k3d-<name>; one k3d made with the cluster keeps <name>",
   "cluster.k3d.registry.port": "registry on 127.0.0.1:<port>",
   "cluster.k3d.tls.enabled": "a local CA, a certificate and its TLS secret in the cluster",
   "cluster.k3d.tls.secret_name": "kubernetes.io/tls secret name",

@@ -84,7 +84,9 @@ export const projectSchema = strictObject({
 export const registrySchema = strictObject({
   enabled: boolean().default(true).describe("create (or reuse) a local registry"),
   name: string().regex(HOSTNAME, "must be a host name (RFC 1123) such as registry.localhost")
-    .default("registry.localhost").describe("registry container `k3d-<name>`"),
+    .default("registry.localhost").describe(
+      "registry name; firestream makes container `k3d-<name>`, one k3d made with the cluster is `<name>`",
+    ),
   port: port.default(5000).describe("registry on 127.0.0.1:<port>"),
 });
 

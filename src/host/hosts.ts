@@ -1,6 +1,5 @@
 /** This cluster's block in /etc/hosts: its lines, and writing or removing it. */
 import type { K3dConfig } from "../config/schema.ts";
-import { registryContainer } from "../tools/k3d.ts";
 import { removeBlock, setBlock } from "./block.ts";
 import { readSystemFile, writeSystemFile } from "./system_file.ts";
 
@@ -16,11 +15,16 @@ export function ingressHostsFallback(k3d: K3dConfig, os: string = Deno.build.os)
 
 /**
  * The block's lines for this cluster: the registry, the certificate's name, `network.hosts` and
- * Ingress hosts, if any; never the machine's own name.
+ * Ingress hosts, if any; never the machine's own name. `registry` is the registry's container as
+ * read from the state and Docker (`registryContainerOf`), undefined when the config has none.
  */
-export function hostsLines(k3d: K3dConfig, ingress: string[] = []): string[] {
+export function hostsLines(
+  k3d: K3dConfig,
+  registry: string | undefined,
+  ingress: string[] = [],
+): string[] {
   const names: string[] = [];
-  if (k3d.registry.enabled) names.push(registryContainer(k3d.registry.name));
+  if (k3d.registry.enabled && registry) names.push(registry);
   const cn = k3d.tls.certificate.common_name;
   if (k3d.tls.enabled) names.push(cn.startsWith("*.") ? cn.slice(2) : cn);
   names.push(...k3d.network.hosts);

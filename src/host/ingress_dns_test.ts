@@ -120,6 +120,6 @@ Deno.test("ingress dns: Ingress hosts go into the hosts block only where Traefik
     ingressHostsFallback(k3d({ configure_routes: false }, { wildcard_dns: false }), "linux"),
     false,
   );
-  const lines = hostsLines(k3d({}), ["hello.firestream.local"]);
+  const lines = hostsLines(k3d({}), "k3d-registry.localhost", ["hello.firestream.local"]);
   assertEquals(lines.includes("127.0.0.1\thello.firestream.local"), true);
 });

@@ -3,7 +3,6 @@ import type * as X509 from "@peculiar/x509";
 import { ingressDomain, type K3dConfig } from "../config/schema.ts";
 import { FirestreamError } from "../errors.ts";
 import { writeFileAtomic } from "../state/fs.ts";
-import { registryContainer } from "../tools/k3d_names.ts";
 import { MalformedDer, nameText, parseCert, type ParsedCert, pemBlock, signedBy } from "./der.ts";
 import { encodeName } from "./der_name.ts";
 
@@ -64,15 +63,20 @@ export function subjectJson(k: K3dConfig): Record<string, string[]>[] {
   ];
 }
 
-/** Names the certificate must cover: CN, its parent for a wildcard, localhost, the registry host, extra hosts. */
-export function desiredSans(k: K3dConfig): { dns: string[]; ip: string[] } {
+/**
+ * Names the certificate must cover: CN, its parent for a wildcard, localhost, the registry host,
+ * extra hosts. `registry` is the registry's container as read from the state and Docker
+ * (`registryContainerOf`), undefined when the config has none.
+ */
+export function desiredSans(
+  k: K3dConfig,
+  registry: string | undefined,
+): { dns: string[]; ip: string[] } {
   const cn = k.tls.certificate.common_name;
   const dns = [cn];
   if (cn.startsWith("*.")) dns.push(cn.slice(2));
   dns.push("localhost");
-  if (k.registry.enabled) {
-    dns.push(registryContainer(k.registry.name));
-  }
+  if (k.registry.enabled && registry) dns.push(registry);
   dns.push(...k.network.hosts);
   return { dns: [...new Set(dns)], ip: ["127.0.0.1", "::1"] };
 }
@@ -85,7 +89,8 @@ export function desiredSans(k: K3dConfig): { dns: string[]; ip: string[] } {
 export function ingressCertificateGap(k: K3dConfig): string | undefined {
   if (!k.tls.enabled || !k.ingress.wildcard_dns) return undefined;
   const domain = ingressDomain(k);
-  if (desiredSans(k).dns.includes(`*.${domain}`)) return undefined;
+  // the registry's name is never a wildcard: it has no say here
+  if (desiredSans(k, undefined).dns.includes(`*.${domain}`)) return undefined;
   return `the certificate does not cover *.${domain}: names under it resolve, but browsers will not trust https to them; set tls.certificate.common_name = "*.${domain}"`;
 }
 
@@ -205,6 +210,7 @@ export async function ensureCa(paths: CertPaths): Promise<boolean> {
 export async function renewalReason(
   paths: CertPaths,
   k: K3dConfig,
+  registry: string | undefined,
   now = new Date(),
 ): Promise<string | undefined> {
   if (!(await exists(paths.cert)) || !(await exists(paths.key))) return "no certificate yet";
@@ -215,7 +221,7 @@ export async function renewalReason(
   if (JSON.stringify(info.subjectJson) !== JSON.stringify(subjectJson(k))) {
     return "the subject in the config changed";
   }
-  const want = desiredSans(k);
+  const want = desiredSans(k, registry);
   const same = (a: string[], b: string[]) =>
     JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
   if (!same(info.sans.dns, want.dns) || !same(info.sans.ip, want.ip)) {
@@ -234,10 +240,11 @@ export async function renewalReason(
   return undefined;
 }
 
-/** Issues the cluster's certificate and key (0600) signed by the CA. */
+/** Issues the cluster's certificate and key (0600) signed by the CA, for {@link desiredSans}. */
 export async function issueCert(
   paths: CertPaths,
   k: K3dConfig,
+  registry: string | undefined,
   now = new Date(),
 ): Promise<CertInfo> {
   const x509 = await loadX509();
@@ -245,7 +252,7 @@ export async function issueCert(
   const ca = new x509.X509Certificate(await Deno.readTextFile(paths.caCert));
   const caKey = await importKey(paths.caKey);
   const keys = await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]) as CryptoKeyPair;
-  const sans = desiredSans(k);
+  const sans = desiredSans(k, registry);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     // encoded by us: the library's own name parser rewrites values holding `=`, `"` or a leading `#`

@@ -13,17 +13,29 @@ import {
   VALIDITY_DAYS,
 } from "./certs.ts";
 
+/** The default registry's container, as `k3d registry create registry.localhost` names it. */
+const REGISTRY = "k3d-registry.localhost";
+
 function config(certificate: Record<string, string> = {}, extra: Record<string, unknown> = {}) {
   return validate({ cluster: { k3d: { tls: { certificate }, ...extra } } }, "t").cluster.k3d;
 }
 
 Deno.test("tls: SANs cover the CN, its parent for a wildcard, localhost, loopback and the registry host", () => {
-  assertEquals(desiredSans(config()), {
+  assertEquals(desiredSans(config(), REGISTRY), {
     dns: ["*.firestream.local", "firestream.local", "localhost", "k3d-registry.localhost"],
     ip: ["127.0.0.1", "::1"],
   });
+  // the registry's container as read: one k3d made with its cluster is named exactly NAME
+  const myreg = config({}, { registry: { name: "myreg" } });
+  assertEquals(desiredSans(myreg, "myreg").dns, [
+    "*.firestream.local",
+    "firestream.local",
+    "localhost",
+    "myreg",
+  ]);
   assertEquals(
-    desiredSans(config({ common_name: "app.test" }, { registry: { enabled: false } })).dns,
+    desiredSans(config({ common_name: "app.test" }, { registry: { enabled: false } }), REGISTRY)
+      .dns,
     ["app.test", "localhost"],
   );
 });
@@ -35,30 +47,35 @@ Deno.test("tls: issued certificate is valid ≤ 398 days, and reissued when subj
     assertEquals(await ensureCa(p), true);
     assertEquals(await ensureCa(p), false, "the CA is created once");
     const k = config();
-    assertEquals(await renewalReason(p, k), "no certificate yet");
-    const info = await issueCert(p, k);
-    assertEquals(await renewalReason(p, k), undefined);
+    assertEquals(await renewalReason(p, k, REGISTRY), "no certificate yet");
+    const info = await issueCert(p, k, REGISTRY);
+    assertEquals(await renewalReason(p, k, REGISTRY), undefined);
     const days = (info.notAfter.getTime() - Date.now()) / 86400_000;
     assertOk(days <= 398 && days >= VALIDITY_DAYS - 1, `valid for ${days} days`);
     assertEquals((await Deno.stat(p.key)).mode! & 0o777, 0o600);
     assertEquals((await Deno.stat(p.caKey)).mode! & 0o777, 0o600);
     assertEquals((await Deno.stat(p.clusterDir)).mode! & 0o777, 0o700);
     assertEquals(
-      await renewalReason(p, config({ organization: "Other Org" })),
+      await renewalReason(p, config({ organization: "Other Org" }), REGISTRY),
       "the subject in the config changed",
     );
     assertEquals(
-      await renewalReason(p, config({}, { network: { hosts: ["api.test"] } })),
+      await renewalReason(p, config({}, { network: { hosts: ["api.test"] } }), REGISTRY),
+      "the names (SANs) in the config changed",
+    );
+    // the registry's container read differently (made with the cluster, named exactly NAME)
+    assertEquals(
+      await renewalReason(p, k, "registry.localhost"),
       "the names (SANs) in the config changed",
     );
     assertMatch(
-      (await renewalReason(p, k, new Date(Date.now() + 380 * 86400_000)))!,
+      (await renewalReason(p, k, REGISTRY, new Date(Date.now() + 380 * 86400_000)))!,
       "it expires on",
     );
     // a second cluster shares the CA
     const p2 = certPaths(dir, "c2");
     assertEquals(await ensureCa(p2), false);
-    await issueCert(p2, k);
+    await issueCert(p2, k, REGISTRY);
     assertEquals((await readCert(p2.cert)).info.issuer, (await readCert(p.cert)).info.issuer);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -79,7 +96,7 @@ Deno.test("tls: any subject values round-trip into the certificate unchanged", a
         fc.constantFrom("US", "DE", "JP", "BR"),
         async (subject, country) => {
           const k = config({ ...subject, country });
-          await issueCert(p, k);
+          await issueCert(p, k, REGISTRY);
           const { info } = await readCert(p.cert);
           assertEquals(info.subjectJson, subjectJson(k));
         },
@@ -93,7 +110,7 @@ Deno.test("tls: any subject values round-trip into the certificate unchanged", a
       locality: "Zürich+Genève; <ch>",
       state: "#hash",
     });
-    await issueCert(p, k);
+    await issueCert(p, k, REGISTRY);
     assertEquals((await readCert(p.cert)).info.subjectJson, subjectJson(k));
   } finally {
     await Deno.remove(dir, { recursive: true });

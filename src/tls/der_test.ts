@@ -4,6 +4,9 @@ import { validate } from "../config/load.ts";
 import { certPaths, ensureCa, issueCert, loadX509, readCert, renewalReason } from "./certs.ts";
 import { nameText, parseCert, pemBlock, signedBy } from "./der.ts";
 
+/** The default registry's container, as `k3d registry create registry.localhost` names it. */
+const REGISTRY = "k3d-registry.localhost";
+
 function config(certificate: Record<string, string> = {}) {
   return validate({ cluster: { k3d: { tls: { certificate } } } }, "t").cluster.k3d;
 }
@@ -26,7 +29,7 @@ Deno.test("der: a certificate reads the same as the certificate library reads it
       fc.asyncProperty(
         fc.record({ organization: fc.oneof(text, hard), locality: fc.oneof(text, hard) }),
         async (subject) => {
-          await issueCert(p, config(subject));
+          await issueCert(p, config(subject), REGISTRY);
           const pem = await Deno.readTextFile(p.cert);
           const theirs = new x509.X509Certificate(pem);
           const { cert, info } = await readCert(p.cert);
@@ -58,7 +61,7 @@ Deno.test("der: a signature holds only for the CA that made it, and not once a b
   try {
     const p = certPaths(dir, "c");
     await ensureCa(p);
-    await issueCert(p, config());
+    await issueCert(p, config(), REGISTRY);
     const cert = parseCert(pemBlock(await Deno.readTextFile(p.cert), "CERTIFICATE"));
     const ca = parseCert(pemBlock(await Deno.readTextFile(p.caCert), "CERTIFICATE"));
     assertEquals(await signedBy(cert, ca), true);
@@ -71,7 +74,7 @@ Deno.test("der: a signature holds only for the CA that made it, and not once a b
     const other = certPaths(await Deno.makeTempDir({ dir }), "c");
     await ensureCa(other);
     await Deno.copyFile(other.caCert, p.caCert);
-    assertEquals(await renewalReason(p, config()), "not signed by the current CA");
+    assertEquals(await renewalReason(p, config(), REGISTRY), "not signed by the current CA");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -82,11 +85,14 @@ Deno.test("der: a key that is not the certificate's is found", async () => {
   try {
     const [a, b] = [certPaths(dir, "a"), certPaths(dir, "b")];
     await ensureCa(a);
-    await issueCert(a, config());
-    await issueCert(b, config());
-    assertEquals(await renewalReason(a, config()), undefined);
+    await issueCert(a, config(), REGISTRY);
+    await issueCert(b, config(), REGISTRY);
+    assertEquals(await renewalReason(a, config(), REGISTRY), undefined);
     await Deno.copyFile(b.key, a.key);
-    assertEquals(await renewalReason(a, config()), "the key does not match the certificate");
+    assertEquals(
+      await renewalReason(a, config(), REGISTRY),
+      "the key does not match the certificate",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,7 +1,6 @@
 /** Turns `[cluster.k3d]` into k3d's own config file (apiVersion k3d.io/v1alpha5, kind Simple). */
 import { nthAddress, parseCidr } from "../config/cidr.ts";
 import { type K3dConfig, K3S_POD_CIDR, K3S_SERVICE_CIDR } from "../config/schema.ts";
-import { registryContainer } from "./k3d_names.ts";
 
 /** Host address every published port binds to: a local cluster is not served to the network. */
 export const HOST_IP = "127.0.0.1";
@@ -11,13 +10,16 @@ export function clusterDnsAddress(k: K3dConfig): string {
   return nthAddress(parseCidr(k.network.service_cidr)!, 10);
 }
 
-/** The registry as the cluster addresses it (`k3d-<name>:<port>`). */
-export function registryAddress(k: K3dConfig): string {
-  return `${registryContainer(k.registry.name)}:${k.registry.port}`;
-}
-
-/** The k3d Simple config document for this cluster. */
-export function k3dConfigDocument(k: K3dConfig, options: { timeoutSeconds?: number } = {}) {
+/**
+ * The k3d Simple config document for this cluster. `registry` is the registry's container as read
+ * from the state and Docker (`registryContainerOf`), undefined when the config has none; the
+ * cluster uses it as `CONTAINER:PORT` (`registries.use`).
+ */
+export function k3dConfigDocument(
+  k: K3dConfig,
+  registry: string | undefined,
+  options: { timeoutSeconds?: number } = {},
+) {
   const extraArgs: { arg: string; nodeFilters: string[] }[] = [];
   if (k.network.pod_cidr !== K3S_POD_CIDR) {
     extraArgs.push({ arg: `--cluster-cidr=${k.network.pod_cidr}`, nodeFilters: ["server:*"] });
@@ -38,7 +40,9 @@ export function k3dConfigDocument(k: K3dConfig, options: { timeoutSeconds?: numb
       { port: `${HOST_IP}:${k.http_port}:80`, nodeFilters: ["loadbalancer"] },
       { port: `${HOST_IP}:${k.https_port}:443`, nodeFilters: ["loadbalancer"] },
     ],
-    ...(k.registry.enabled ? { registries: { use: [registryAddress(k)] } } : {}),
+    ...(k.registry.enabled && registry
+      ? { registries: { use: [`${registry}:${k.registry.port}`] } }
+      : {}),
     options: {
       k3d: { wait: true, timeout: `${options.timeoutSeconds ?? 300}s` },
       ...(extraArgs.length ? { k3s: { extraArgs } } : {}),
@@ -50,8 +54,9 @@ export function k3dConfigDocument(k: K3dConfig, options: { timeoutSeconds?: numb
 /** The same document as YAML text. */
 export async function k3dConfigYaml(
   k: K3dConfig,
+  registry: string | undefined,
   options: { timeoutSeconds?: number } = {},
 ): Promise<string> {
   const { stringify } = await import("yaml");
-  return stringify(k3dConfigDocument(k, options));
+  return stringify(k3dConfigDocument(k, registry, options));
 }

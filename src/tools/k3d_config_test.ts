@@ -12,7 +12,7 @@ const schema = JSON.parse(
 
 Deno.test("k3d config: the seed's cluster turns into a schema-valid Simple config", async () => {
   const k = validate({}, "defaults").cluster.k3d;
-  const doc = parse(await k3dConfigYaml(k));
+  const doc = parse(await k3dConfigYaml(k, "k3d-registry.localhost"));
   assertEquals(validateSchema(doc, schema), []);
   assertEquals(doc.apiVersion, "k3d.io/v1alpha5");
   assertEquals(doc.kind, "Simple");
@@ -25,6 +25,10 @@ Deno.test("k3d config: the seed's cluster turns into a schema-valid Simple confi
     { port: "127.0.0.1:443:443", nodeFilters: ["loadbalancer"] },
   ]);
   assertEquals(doc.registries.use, ["k3d-registry.localhost:5000"]);
+  // the registry's container as read: one k3d made with a cluster keeps its exact name
+  assertEquals(k3dConfigDocument(k, "registry.localhost").registries?.use, [
+    "registry.localhost:5000",
+  ]);
   assertEquals(doc.options.k3s, undefined, "default CIDRs need no k3s args");
   assertEquals(doc.options.kubeconfig, {
     updateDefaultKubeconfig: true,
@@ -41,7 +45,7 @@ Deno.test("k3d config: non-default CIDRs become k3s args on every server, with t
       },
     },
   }, "t").cluster.k3d;
-  const doc = k3dConfigDocument(k);
+  const doc = k3dConfigDocument(k, undefined);
   assertEquals(validateSchema(doc, schema), []);
   assertEquals(doc.options.k3s?.extraArgs.map((a) => a.arg), [
     "--cluster-cidr=10.52.0.0/16",

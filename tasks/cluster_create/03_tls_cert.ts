@@ -10,7 +10,7 @@ import {
   readCert,
   renewalReason,
 } from "../../src/tls/certs.ts";
-import { certRead } from "../reads.ts";
+import { certRead, registryHost, registryHostReads } from "../reads.ts";
 
 /** What rollback needs (paths only: no key material leaves the certificates directory). */
 export interface TlsCertUndo {
@@ -49,7 +49,7 @@ const tlsCert: Task<ClusterContext, TlsCertUndo> = {
   title: "TLS certificate",
   needs: ["preflight"],
   enabled: (ctx) => ctx.k3d.tls.enabled,
-  reads: () => [certRead],
+  reads: (ctx) => [...registryHostReads(ctx), certRead],
   slots: ["resources.tls"],
   check: (ctx) => {
     const { reason, info } = ctx.live.now(certRead);
@@ -70,14 +70,17 @@ const tlsCert: Task<ClusterContext, TlsCertUndo> = {
   apply: async (ctx) => {
     const p = certPaths(ctx.k3d.tls.certs_dir, ctx.name);
     const caCreated = await ensureCa(p);
-    const reason = await renewalReason(p, ctx.k3d);
+    // the registry's name as read now (a registry step running alongside may have recorded it)
+    await ctx.live.refresh(ctx, registryHostReads(ctx));
+    const registry = registryHost(ctx);
+    const reason = await renewalReason(p, ctx.k3d, registry);
     const hadPrevious = reason !== "no certificate yet";
     if (hadPrevious) {
       ctx.notice(`reissuing the certificate: ${reason}`);
       await move(p.cert, `${p.cert}.prev`);
       await move(p.key, `${p.key}.prev`);
     }
-    await issueCert(p, ctx.k3d);
+    await issueCert(p, ctx.k3d, registry);
     await record(ctx);
     return { caCreated, hadPrevious };
   },

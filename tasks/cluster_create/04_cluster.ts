@@ -1,7 +1,7 @@
 /** Cluster: write k3d's config under the state dir and `k3d cluster create --config <file>`; start it when stopped. */
 import type { ClusterContext } from "../context.ts";
 import { k3dConfigYaml } from "../../src/tools/k3d_config.ts";
-import { k3dConfigPath } from "../../src/tools/k3d_names.ts";
+import { k3dConfigPath, registryContainerOf } from "../../src/tools/k3d_names.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
 import { writeFileAtomic } from "../../src/state/fs.ts";
@@ -98,10 +98,14 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
       return { action: "started" };
     }
     const file = k3dConfigPath(ctx.stateDir, ctx.name);
+    // the registry step came first (`needs`): its record names the container the cluster uses
+    const registry = ctx.k3d.registry.enabled
+      ? registryContainerOf(ctx.k3d.registry.name, { recorded: ctx.record.resources.registry })
+      : undefined;
     await Deno.mkdir(`${ctx.stateDir}/k3d`, { recursive: true });
     await writeFileAtomic(
       file,
-      await k3dConfigYaml(ctx.k3d, { timeoutSeconds: CLUSTER_TIMEOUT_S }),
+      await k3dConfigYaml(ctx.k3d, registry, { timeoutSeconds: CLUSTER_TIMEOUT_S }),
     );
     try {
       // k3d rolls back its own half-made cluster; the config file is ours to remove

@@ -10,7 +10,7 @@ import {
 } from "../../src/host/hosts.ts";
 import { hostsFilePath, readSystemFile, systemFileLink } from "../../src/host/system_file.ts";
 import type { ClusterResources } from "../../src/state/document.ts";
-import { fileRead, ingressHostsRead } from "../reads.ts";
+import { fileRead, ingressHostsRead, registryHost, registryHostReads } from "../reads.ts";
 
 type HostsRecord = NonNullable<ClusterResources["hosts_block"]>;
 
@@ -59,6 +59,7 @@ const hosts: Task<ClusterContext, HostsUndo> = {
   reads: (ctx) => [
     fileRead(ctx.record.resources.hosts_block?.file ?? hostsFilePath()),
     ...(ingressHostsFallback(ctx.k3d) ? [ingressHostsRead] : []),
+    ...registryHostReads(ctx),
   ],
   slots: ["resources.hosts_block"],
   check: (ctx) => {
@@ -76,7 +77,8 @@ const hosts: Task<ClusterContext, HostsUndo> = {
       };
     }
     const ingress = ingressNow(ctx);
-    const lines = hostsLines(ctx.k3d, ingress);
+    const registry = registryHost(ctx);
+    const lines = hostsLines(ctx.k3d, registry, ingress);
     if (JSON.stringify(current) === JSON.stringify(lines)) {
       const base = rec ?? (link === undefined ? { file, lines } : { file, lines, link });
       const { ingress_hosts: _, ...plain } = base;
@@ -89,7 +91,7 @@ const hosts: Task<ClusterContext, HostsUndo> = {
     const had = rec?.ingress_hosts ?? [];
     if (
       ingress && rec &&
-      JSON.stringify(current) === JSON.stringify(hostsLines(ctx.k3d, had))
+      JSON.stringify(current) === JSON.stringify(hostsLines(ctx.k3d, registry, had))
     ) {
       return {
         diffs: [
@@ -130,9 +132,12 @@ const hosts: Task<ClusterContext, HostsUndo> = {
       delete ctx.record.resources.hosts_block;
       return { file, before, link };
     }
-    if (ingressHostsFallback(ctx.k3d)) await ctx.live.refresh(ctx, [ingressHostsRead]);
+    await ctx.live.refresh(ctx, [
+      ...(ingressHostsFallback(ctx.k3d) ? [ingressHostsRead] : []),
+      ...registryHostReads(ctx),
+    ]);
     const ingress = ingressNow(ctx);
-    const lines = hostsLines(ctx.k3d, ingress);
+    const lines = hostsLines(ctx.k3d, registryHost(ctx), ingress);
     await writeHostsBlock(ctx.name, ctx.stateDir, file, lines, link);
     ctx.record.resources.hosts_block = await blockRecord(file, lines, link, ingress);
     return { file, before, link };

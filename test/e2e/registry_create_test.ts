@@ -3,20 +3,27 @@
  * `registries.create` in a k3d config) is named exactly NAME (pkg/config/transform.go:338-341): it
  * is read from k3d and Docker and adopted as it is.
  */
-import { assertEquals, assertMatch } from "../assert.ts";
-import { freePort, withSimHost } from "../sim/harness.ts";
+import { assertEquals, assertMatch, assertNotMatch, assertOk } from "../assert.ts";
+import { readCert } from "../../src/tls/certs.ts";
+import { freePort, type SimHost, withSimHost } from "../sim/harness.ts";
+
+/** `k3d cluster create legacy --registry-create myreg:0.0.0.0:PORT`, made outside firestream; its port. */
+async function legacyWithRegistry(h: SimHost): Promise<number> {
+  const port = freePort();
+  const made = await h.tool("k3d", [
+    "cluster",
+    "create",
+    "legacy",
+    "--registry-create",
+    `myreg:0.0.0.0:${port}`,
+  ]);
+  assertEquals(made.code, 0, made.stderr);
+  return port;
+}
 
 Deno.test("a cluster made with --registry-create myreg:0.0.0.0:PORT, imported with --write-config: the registry is adopted as it is, nothing is planned for it", async () => {
   await withSimHost({}, async (h) => {
-    const port = freePort();
-    const made = await h.tool("k3d", [
-      "cluster",
-      "create",
-      "legacy",
-      "--registry-create",
-      `myreg:0.0.0.0:${port}`,
-    ]);
-    assertEquals(made.code, 0, made.stderr);
+    const port = await legacyWithRegistry(h);
     const reg = h.world().containers["myreg"];
     assertEquals(
       reg?.labels["k3d.cluster"],
@@ -83,5 +90,42 @@ Deno.test("k3d registries.create in a config file: named exactly as given, or k3
       c.labels["k3d.role"] === "registry"
     );
     assertEquals(registries.map((c) => c.name).sort(), ["k3d-three-registry", "shop"]);
+  });
+});
+
+Deno.test("a --registry-create registry in the hosts block and the certificate: named myreg as k3d named it, not k3d-myreg", async () => {
+  await withSimHost({}, async (h) => {
+    const port = await legacyWithRegistry(h);
+    await h.ok(["import", "cluster", "legacy", "--write-config"]);
+    // the written config, with the hosts block and TLS turned on
+    const file = `${h.projectDir}/firestream.toml`;
+    const written = Deno.readTextFileSync(file);
+    const on = written
+      .replace("[cluster.k3d.tls]\nenabled = false", "[cluster.k3d.tls]\nenabled = true")
+      .replace("patch_etc_hosts = false", "patch_etc_hosts = true");
+    assertOk(on.includes("[cluster.k3d.tls]\nenabled = true") && on.includes("hosts = true"), on);
+    Deno.writeTextFileSync(file, on);
+
+    const plan = await h.run(["plan", "--detailed-exitcode"]);
+    assertEquals(plan.code, 2, plan.stdout + plan.stderr);
+    assertMatch(plan.stdout, "127.0.0.1 myreg");
+    assertNotMatch(plan.stdout, "k3d-myreg");
+    await h.ok(["apply", "--yes"]);
+
+    const hosts = Deno.readTextFileSync(h.hostsFile);
+    assertMatch(hosts, "\n127.0.0.1\tmyreg\n");
+    assertNotMatch(hosts, "k3d-myreg");
+    const { info } = await readCert(`${h.home}/certs/legacy/tls.crt`);
+    assertOk(info.sans.dns.includes("myreg"), info.sans.dns.join(", "));
+    assertEquals(info.sans.dns.filter((n) => n.includes("k3d-")), []);
+    const rec = (await h.state()).clusters.legacy;
+    assertEquals(rec.resources.registry.container, "myreg");
+    assertOk(rec.resources.tls.sans.includes("myreg"));
+
+    // as the machine now is: nothing more to do, and doctor finds the registry's name
+    const again = await h.run(["plan", "--detailed-exitcode"]);
+    assertEquals(again.code, 0, again.stdout + again.stderr);
+    const doctor = await h.run(["doctor"]);
+    assertMatch(doctor.stdout, /registry name.*myreg resolves from/);
   });
 });

@@ -28,7 +28,7 @@ async function issued() {
   const dir = await Deno.makeTempDir();
   const p = certPaths(dir, "firestream-local");
   await ensureCa(p);
-  await issueCert(p, k3d);
+  await issueCert(p, k3d, "k3d-registry.localhost");
   return { dir, p };
 }
 

@@ -4,6 +4,7 @@
  * real Docker engine, kubectl client and iproute2, and k3d's shapes written from its source.
  */
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
+import { until } from "../wait.ts";
 import { freePort, type SimHost, withSimHost } from "./harness.ts";
 import { pinK3d } from "./k3d_types.ts";
 
@@ -175,7 +176,14 @@ Deno.test("contract kubectl: a refused connection, missing contexts, create secr
       shape(real.stderr),
     ]);
 
-    for (const name of ["missing-context-get", "missing-context-create"]) {
+    for (
+      const name of [
+        "missing-context-get",
+        "missing-context-create",
+        "logs-usage",
+        "logs-selector-and-pod",
+      ]
+    ) {
       const want = fixture(`kubectl/${name}.json`);
       const got = await h.tool("kubectl", want.argv.slice(1));
       assertEquals([got.code, got.stdout, got.stderr], [want.code, want.stdout, want.stderr], name);
@@ -465,5 +473,201 @@ Deno.test("contract kubectl: NotFound, unknown type, wait, apply and delete line
       1,
       'Error from server (NotFound): configmaps "nope" not found\n',
     ]);
+  });
+});
+
+/**
+ * `kubectl logs` as kubectl 1.32 prints it, from kubernetes/kubectl v0.32.0 (test/sim/logs.ts
+ * carries the same citations): the streams, the notes on stderr and the errors.
+ */
+Deno.test("contract kubectl: logs lines, prefixes, timestamps, tails, default containers, NotFound and the pod a deployment picks, as kubectl 1.32 prints them", async () => {
+  await withSimHost({}, async (h) => {
+    await cluster(h, "c");
+    let web: string[] = [];
+    h.kube("c", (k, { addDeployment, addPod, deploymentPods }) => {
+      addPod(k, { namespace: "default", name: "solo", containers: ["main"] });
+      k.logs["default/solo/main"] = ["one", "two", "three"];
+      addPod(k, {
+        namespace: "default",
+        name: "duo",
+        containers: ["app", "sidecar"],
+        logs: { app: ["a1", "a2"], sidecar: ["s1"] },
+      });
+      addPod(k, {
+        namespace: "default",
+        name: "chatty",
+        labels: { tier: "x" },
+        logs: { chatty: Array.from({ length: 12 }, (_, i) => `c${i + 1}`) },
+      });
+      addDeployment(k, { namespace: "default", name: "web", replicas: 2, labels: { app: "web" } });
+      web = deploymentPods(k, { namespace: "default", name: "web" });
+      // ByLogging puts the pod with more restarts first (podutils.go:116-119)
+      k.objects.pods[`default/${web[1]}`].status.containerStatuses[0].restartCount = 2;
+    });
+    const k = (args: string[]) => h.tool("kubectl", ["--context", "k3d-c", "logs", ...args]);
+    const result = (r: { code: number; stdout: string; stderr: string }) => [
+      r.code,
+      r.stdout,
+      r.stderr,
+    ];
+
+    // one container: its lines as they are (logs.go:468-489 copies the stream)
+    assertEquals(result(await k(["solo"])), [0, "one\ntwo\nthree\n", ""]);
+    // --prefix: `[pod/NAME/CONTAINER] ` before each line (logs.go:453)
+    assertEquals(result(await k(["solo", "--prefix"])), [
+      0,
+      "[pod/solo/main] one\n[pod/solo/main] two\n[pod/solo/main] three\n",
+      "",
+    ]);
+    // --tail: the last N lines, asked of the server (logs.go:242-243); --timestamps: the kubelet's
+    // fixed-width RFC 3339 stamp after the prefix (the prefix wraps the stream, logs.go:496-503)
+    const stamped = await k(["solo", "--tail=2", "--timestamps", "--prefix"]);
+    assertEquals(stamped.code, 0);
+    const stamp = /^\[pod\/solo\/main\] \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (.*)$/;
+    assertEquals(
+      stamped.stdout.trimEnd().split("\n").map((l) => stamp.exec(l)?.[1]),
+      ["two", "three"],
+    );
+    assertEquals(result(await k(["solo", "--tail=0"])), [0, "", ""]);
+    assertEquals(result(await k(["solo", "--tail=-2"])), [
+      1,
+      "",
+      "error: --tail must be greater than or equal to -1\n", // logs.go:352-354
+    ]);
+
+    // several containers without -c: the first one, and a note on stderr (logsforobject.go:107-115,
+    // podcmd.go:92-104), not an error
+    assertEquals(result(await k(["duo"])), [
+      0,
+      "a1\na2\n",
+      'Defaulted container "app" out of: app, sidecar\n',
+    ]);
+    assertEquals(result(await k(["duo", "-c", "sidecar"])), [0, "s1\n", ""]);
+    assertEquals(result(await k(["duo", "sidecar"])), [0, "s1\n", ""]); // logs.go:264-266
+    assertEquals(result(await k(["duo", "-c", "nope"])), [
+      1,
+      "",
+      "error: container nope is not valid for pod duo\n", // logsforobject.go:117-120
+    ]);
+    const both = await k(["duo", "--all-containers", "--prefix"]);
+    assertEquals(both.code, 0);
+    assertEquals(both.stdout.split("\n").filter(Boolean).sort(), [
+      "[pod/duo/app] a1",
+      "[pod/duo/app] a2",
+      "[pod/duo/sidecar] s1",
+    ]);
+
+    // a missing object: the builder's NotFound wrapped with the namespace (logs.go:310-312), so
+    // helpers.go:213-216 prints it with "error: " before it
+    assertEquals(result(await k(["nope"])), [
+      1,
+      "",
+      'error: error from server (NotFound): pods "nope" not found in namespace "default"\n',
+    ]);
+    assertEquals(result(await k(["deployment/nope"])), [
+      1,
+      "",
+      'error: error from server (NotFound): deployments.apps "nope" not found in namespace "default"\n',
+    ]);
+
+    // deployment/NAME with several pods: the first in ByLogging order, said on stderr
+    // (logsforobject.go:174-190, helpers.go:53-54)
+    assertEquals(result(await k(["deployment/web"])), [
+      0,
+      [1, 2, 3].map((n) => `${web[1]}/web line ${n}\n`).join(""),
+      `Found 2 pods, using pod/${web[1]}\n`,
+    ]);
+
+    // -l: every pod it selects, each stream whole, in Go's map order (logs.go:425), 10 lines per
+    // container unless --tail says otherwise (logs.go:112, 240-241)
+    const selected = await k(["-l", "app=web", "--prefix"]);
+    assertEquals(selected.code, 0);
+    assertEquals(selected.stderr, "");
+    const blocks = web.map((pod) =>
+      [1, 2, 3].map((n) => `[pod/${pod}/web] ${pod}/web line ${n}\n`).join("")
+    );
+    assertOk(
+      selected.stdout === blocks.join("") || selected.stdout === [...blocks].reverse().join(""),
+      selected.stdout,
+    );
+    const chatty = Array.from({ length: 12 }, (_, i) => `c${i + 1}\n`);
+    assertEquals(result(await k(["-l", "tier=x"])), [0, chatty.slice(2).join(""), ""]);
+    assertEquals(result(await k(["-l", "tier=x", "--tail=-1"])), [0, chatty.join(""), ""]);
+    assertEquals(result(await k(["-l", "none=here"])), [
+      0,
+      "",
+      "No resources found in default namespace.\n", // logs.go:319-321
+    ]);
+    assertEquals(result(await k(["-l", "app=web", "solo"])), [
+      1,
+      "",
+      // logs.go:259-263 through UsageErrorf (helpers.go:339-341)
+      "error: only a selector (-l) or a POD name is allowed\nSee 'kubectl logs -h' for help and examples\n",
+    ]);
+
+    // a deployment without a pod: kubectl watches for one until --pod-running-timeout (20s by
+    // default, logs.go:117; helpers.go:61-78, client-go tools/watch/until.go:89 ErrWaitTimeout),
+    // and reads the first that comes
+    h.kube(
+      "c",
+      (kube, { addDeployment }) =>
+        addDeployment(kube, { namespace: "default", name: "idle", replicas: 0 }),
+    );
+    assertEquals(result(await k(["deployment/idle", "--pod-running-timeout=1s"])), [
+      1,
+      "",
+      "error: timed out waiting for the condition\n",
+    ]);
+    h.clearCalls();
+    const waiting = k(["deployment/idle", "--pod-running-timeout=2m"]);
+    await until("the logs call", () => h.calls().some((c) => c.argv.includes("deployment/idle")));
+    h.kube(
+      "c",
+      (kube, { addPod }) =>
+        addPod(kube, { namespace: "default", name: "idle-1", labels: { app: "idle" } }),
+    );
+    assertEquals(result(await waiting), [
+      0,
+      "idle-1/idle-1 line 1\nidle-1/idle-1 line 2\nidle-1/idle-1 line 3\n",
+      "",
+    ]);
+
+    // --follow: the same lines, stamped too, then what is appended; more streams than
+    // --max-log-requests (5) is refused (logs.go:372-379)
+    const follow = await k(["-l", "app=web", "--follow", "--max-log-requests=1"]);
+    assertEquals(result(follow), [
+      1,
+      "",
+      "error: you are attempting to follow 2 log streams, but maximum allowed concurrency is 1, use --max-log-requests to increase the limit\n",
+    ]);
+
+    const child = h.spawnTool("kubectl", [
+      "--context",
+      "k3d-c",
+      "logs",
+      "solo",
+      "--follow",
+      "--timestamps",
+      "--tail=1",
+    ]);
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    const next = async (want: number) => {
+      while (seen.split("\n").length <= want) seen += (await lines.read()).value ?? "";
+      // every line stamped, appended ones too
+      return seen.trimEnd().split("\n").map((l) => stamp.exec(`[pod/solo/main] ${l}`)?.[1]);
+    };
+    assertEquals(await next(1), ["three"]);
+    h.kube("c", (kube) => kube.logs["default/solo/main"].push("four"));
+    assertEquals(await next(2), ["three", "four"]);
+    h.kube("c", (kube, { removePod }) => removePod(kube, { namespace: "default", pod: "solo" }));
+    assertEquals((await child.status).code, 0, "the stream ends with its pod");
+    await lines.cancel();
+    await child.stderr.cancel();
+
+    // what the simulator does not model ends the call, naming it
+    const limited = await k(["solo", "--limit-bytes=10"]);
+    assertEquals(limited.code, 98);
+    assertMatch(limited.stderr, "--limit-bytes");
   });
 });

@@ -92,9 +92,12 @@ export function kubectlMutating(p: Parsed): boolean {
     .test(p.path);
 }
 
-/** The kubectl subcommands that stream until killed and must not hold the world lock. */
+/**
+ * The kubectl subcommands that run outside the world lock: those that stream until killed, and
+ * `logs` (it writes on stderr as it goes, and may wait for a pod: logs.ts).
+ */
 export function kubectlStreams(p: Parsed): boolean {
-  return p.path === "port-forward" || (p.path === "logs" && bool(p, "follow")) ||
+  return p.path === "port-forward" || p.path === "logs" ||
     (p.path === "get" && (bool(p, "watch") || bool(p, "watch-only")));
 }
 
@@ -184,7 +187,7 @@ function listDoc(items: KubeObject[]): KubeObject {
   return { apiVersion: "v1", items, kind: "List", metadata: { resourceVersion: "" } };
 }
 
-function namespaceOf(p: Parsed): string {
+export function namespaceOf(p: Parsed): string {
   return flag(p, "namespace") ?? "default";
 }
 
@@ -197,14 +200,14 @@ function selectorMatches(obj: KubeObject, selector?: string): boolean {
   });
 }
 
-function resolveKind(word: string): string {
+export function resolveKind(word: string): string {
   const kind = KINDS[word.toLowerCase()];
   if (!kind) throw new SimExit(1, `error: the server doesn't have a resource type "${word}"\n`);
   return kind;
 }
 
 /** Objects of a kind, honouring -n / -A and -l. */
-function select(cluster: SimCluster, kind: string, p: Parsed): KubeObject[] {
+export function select(cluster: SimCluster, kind: string, p: Parsed): KubeObject[] {
   const all = kind === "endpointslices"
     ? endpointSlices(cluster)
     : Object.values(cluster.kube.objects[kind] ?? {});
@@ -225,7 +228,7 @@ function notFound(kind: string, name: string): SimExit {
   return new SimExit(1, `Error from server (NotFound): ${plural} "${name}" not found\n`);
 }
 
-function getOne(
+export function getOne(
   cluster: SimCluster,
   kind: string,
   name: string,
@@ -313,8 +316,6 @@ export async function kubectl(
       return drain(cluster, p);
     case "uncordon":
       return uncordon(cluster, p);
-    case "logs":
-      return logsOnce(cluster, p).join("\n") + "\n";
     case "top node":
     case "top pod":
       return top(cluster, p);
@@ -658,97 +659,6 @@ function del(cluster: SimCluster, p: Parsed): string {
     out.push(`${SINGULAR[kind].split(".")[0]} "${name}" deleted`);
   }
   return out.length ? out.join("\n") + "\n" : "";
-}
-
-/** Pods and containers a logs call reads: pod NAME, deployment/NAME, service/NAME, or -l. */
-export function logTargets(
-  cluster: SimCluster,
-  p: Parsed,
-): { pod: KubeObject; container: string }[] {
-  // every simulated line is newer than any --since: the value is only checked
-  if (flag(p, "since") !== undefined) goDuration(flag(p, "since")!, "since");
-  const target = p.args[0];
-  let pods: KubeObject[];
-  if (!target) {
-    if (!flag(p, "selector")) {
-      throw new SimExit(
-        1,
-        "error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command\n",
-      );
-    }
-    pods = select(cluster, "pods", p);
-    if (pods.length === 0) return [];
-  } else if (target.includes("/")) {
-    const [k, name] = target.split("/");
-    const kind = resolveKind(k);
-    const obj = getOne(cluster, kind, name, p);
-    if (!obj) throw notFound(kind, name);
-    if (kind === "pods") pods = [obj];
-    else {
-      const sel = kind === "services" ? obj.spec.selector : obj.spec.selector?.matchLabels;
-      pods = select(cluster, "pods", p).filter((pod) =>
-        Object.entries(sel ?? {}).every(([k2, v]) => pod.metadata.labels?.[k2] === v)
-      );
-      if (pods.length === 0) {
-        throw new SimExit(1, `error: no pods found for ${SINGULAR[kind].split(".")[0]} ${name}\n`);
-      }
-      if (!bool(p, "all-pods")) pods = pods.slice(0, 1);
-    }
-  } else {
-    const obj = getOne(cluster, "pods", target, p);
-    if (!obj) throw notFound("pods", target);
-    pods = [obj];
-  }
-  const out: { pod: KubeObject; container: string }[] = [];
-  for (const pod of pods) {
-    const names: string[] = pod.spec.containers.map((c: KubeObject) => c.name);
-    const wanted = flag(p, "container");
-    if (wanted) {
-      if (!names.includes(wanted)) {
-        throw new SimExit(
-          1,
-          `error: container ${wanted} is not valid for pod ${pod.metadata.name}\n`,
-        );
-      }
-      out.push({ pod, container: wanted });
-    } else if (bool(p, "all-containers") || names.length === 1) {
-      for (const c of names) out.push({ pod, container: c });
-    } else {
-      throw new SimExit(
-        1,
-        `error: a container name must be specified for pod ${pod.metadata.name}, choose one of: [${
-          names.join(" ")
-        }]\n`,
-      );
-    }
-  }
-  return out;
-}
-
-function logLines(cluster: SimCluster, p: Parsed, pod: KubeObject, container: string): string[] {
-  if (bool(p, "previous")) {
-    const status = pod.status.containerStatuses?.find((s: KubeObject) => s.name === container);
-    if (!status?.restartCount) {
-      throw new SimExit(
-        1,
-        `Error from server (BadRequest): previous terminated container "${container}" in pod "${pod.metadata.name}" not found\n`,
-      );
-    }
-    return [`${pod.metadata.name}/${container} previous instance: exited with code 1`];
-  }
-  let lines = cluster.kube.logs[`${pod.metadata.namespace}/${pod.metadata.name}/${container}`] ??
-    [];
-  const tail = flag(p, "tail");
-  if (tail !== undefined && Number(tail) >= 0) lines = lines.slice(-Number(tail));
-  const prefix = bool(p, "prefix") ? `[pod/${pod.metadata.name}/${container}] ` : "";
-  return lines.map((l) =>
-    `${prefix}${bool(p, "timestamps") ? "2026-01-01T00:00:00.000000000Z " : ""}${l}`
-  );
-}
-
-/** Log lines of a non-follow call. */
-export function logsOnce(cluster: SimCluster, p: Parsed): string[] {
-  return logTargets(cluster, p).flatMap((t) => logLines(cluster, p, t.pod, t.container));
 }
 
 /**

@@ -17,7 +17,8 @@ import { ip, ipMutating } from "./ip.ts";
 import { k3d, k3dMutating } from "./k3d.ts";
 import { kubectl, kubectlMutating, kubectlStreams } from "./kubectl.ts";
 import { resolvectl, resolvectlMutating } from "./resolvectl.ts";
-import { followLogs, portForward, watchObjects } from "./streaming.ts";
+import { logs } from "./logs.ts";
+import { portForward, watchObjects } from "./streaming.ts";
 import { newWorld, type World } from "./world.ts";
 
 function out(text: string, stream: "out" | "err"): void {
@@ -78,7 +79,7 @@ async function run(tool: string, argv: string[]): Promise<number> {
   if (tool === "sudo") return await sudo(argv);
   if (tool === "kubectl" && parsed && kubectlStreams(parsed)) {
     if (parsed.path === "get") return await watchObjects(parsed);
-    return parsed.path === "port-forward" ? await portForward(parsed) : await followLogs(parsed);
+    return parsed.path === "port-forward" ? await portForward(parsed) : await logs(parsed);
   }
   const readsStdin = parsed?.path === "apply" ||
     (parsed?.path === "create" && parsed.flags.filename?.includes("-"));

@@ -76,11 +76,14 @@ export const MODELLED: Record<string, Record<string, readonly string[]>> = {
     "delete": ["ignore-not-found"],
     "drain": ["delete-emptydir-data", "force", "ignore-daemonsets", "timeout"],
     "uncordon": [],
+    // logs.ts; --limit-bytes, --since-time, --ignore-errors and
+    // --insecure-skip-tls-verify-backend are not modelled
     "logs": [
       "all-containers",
       "all-pods",
       "container",
       "follow",
+      "max-log-requests",
       "pod-running-timeout",
       "prefix",
       "previous",

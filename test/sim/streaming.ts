@@ -1,7 +1,7 @@
-/** kubectl's long-running forms: port-forward (real TCP on loopback), logs --follow and get --watch. */
+/** kubectl's long-running forms: port-forward (real TCP on loopback) and get --watch (logs: logs.ts). */
 import { bool, flag, type Parsed, readJson, simDir, SimExit } from "./core.ts";
 import { podsBehind } from "./endpoints.ts";
-import { logTargets, resolveCluster, watchedObjects } from "./kubectl.ts";
+import { resolveCluster, watchedObjects } from "./kubectl.ts";
 import { hexId, type KubeObject, type World } from "./world.ts";
 
 /**
@@ -15,7 +15,7 @@ let last: { file: string; world: World } | undefined;
  * once in the forwarding bench: each rereads and parses the file only once it was replaced, so an
  * idle one costs a stat, as an idle kubectl costs nothing.
  */
-function world(): World {
+export function simWorld(): World {
   let file = "";
   try {
     const s = Deno.statSync(`${simDir()}/world.json`);
@@ -27,7 +27,7 @@ function world(): World {
   return last.world;
 }
 
-function write(text: string, stream: "out" | "err" = "out"): void {
+export function write(text: string, stream: "out" | "err" = "out"): void {
   const bytes = new TextEncoder().encode(text);
   (stream === "out" ? Deno.stdout : Deno.stderr).writeSync(bytes);
 }
@@ -39,7 +39,7 @@ function write(text: string, stream: "out" | "err" = "out"): void {
  * next connection is accepted, then fails, and kubectl exits (see {@link lostPod}).
  */
 export async function portForward(p: Parsed): Promise<number> {
-  const w = world();
+  const w = simWorld();
   const cluster = resolveCluster(w, p);
   const ns = flag(p, "namespace") ?? "default";
   const [target, ...specs] = p.args;
@@ -116,7 +116,7 @@ export async function portForward(p: Parsed): Promise<number> {
   const apiGone = (async () => {
     while (true) {
       await new Promise((r) => setTimeout(r, 300));
-      const now = world();
+      const now = simWorld();
       const server = now?.containers?.[`k3d-${cluster.name}-server-0`];
       if (!now?.clusters?.[cluster.name] || !server?.running) return;
     }
@@ -142,7 +142,7 @@ interface Forward {
 
 /** The pod as the cluster has it now, if it still runs. */
 function stillRunning(f: Forward): KubeObject | undefined {
-  const now = world()?.clusters?.[f.cluster];
+  const now = simWorld()?.clusters?.[f.cluster];
   const pod = now?.kube.objects.pods?.[`${f.pod.metadata.namespace}/${f.pod.metadata.name}`];
   return pod?.metadata.uid === f.pod.metadata.uid && pod?.status?.phase === "Running"
     ? pod
@@ -316,6 +316,39 @@ function less(i: KubeObject, j: KubeObject): boolean {
 }
 
 /**
+ * The order kubectl picks the pod to read logs from: podutils.ByLogging (kubectl
+ * pkg/util/podutils/podutils.go v0.32.0 lines 96–125, sorted by GetPodList in
+ * pkg/polymorphichelpers/helpers.go lines 53–54), best first: assigned to a node; Running (or any
+ * phase outside the three, Go's zero value), then Unknown, then Pending; ready; of two ready, the
+ * one ready longest; more restarts; the older. A tie keeps name order (any order is real).
+ */
+export function byLogging(a: KubeObject, b: KubeObject): number {
+  return loggingLess(a, b)
+    ? -1
+    : loggingLess(b, a)
+    ? 1
+    : a.metadata.name < b.metadata.name
+    ? -1
+    : 1;
+}
+
+function loggingLess(i: KubeObject, j: KubeObject): boolean {
+  const ni = i.spec?.nodeName ?? "", nj = j.spec?.nodeName ?? "";
+  if (ni !== nj && (!ni || !nj)) return Boolean(ni);
+  const phase: Record<string, number> = { Running: 0, Unknown: 1, Pending: 2 };
+  const pi = phase[i.status?.phase] ?? 0, pj = phase[j.status?.phase] ?? 0;
+  if (pi !== pj) return pi < pj;
+  if (isReady(i) !== isReady(j)) return isReady(i);
+  if (isReady(i) && isReady(j) && readyTime(i) !== readyTime(j)) {
+    return afterOrZero(readyTime(j), readyTime(i));
+  }
+  if (restarts(i) !== restarts(j)) return restarts(i) > restarts(j);
+  const ci = i.metadata.creationTimestamp ?? "", cj = j.metadata.creationTimestamp ?? "";
+  if (ci !== cj) return afterOrZero(cj, ci);
+  return false;
+}
+
+/**
  * The pod kubectl forwards to (pkg/polymorphichelpers attachablePodForObject, GetFirstPod): the
  * pod itself, or the first pod behind a service's selector in {@link activePodsFirst} order. With no
  * pod yet it watches for one until --pod-running-timeout ("timed out waiting for the condition");
@@ -339,7 +372,7 @@ async function forwardablePod(
     }
     const deadline = Date.now() + timeoutMs;
     while (!pod) {
-      const now = world()?.clusters?.[clusterName];
+      const now = simWorld()?.clusters?.[clusterName];
       pod = (now ? podsBehind(now, obj) : []).sort(activePodsFirst)[0];
       if (pod) break;
       if (Date.now() >= deadline) {
@@ -359,40 +392,6 @@ async function forwardablePod(
   return pod;
 }
 
-/** `kubectl logs -f`: prints what is there, then new lines as the simulation appends them. */
-export async function followLogs(p: Parsed): Promise<number> {
-  const w = world();
-  const cluster = resolveCluster(w, p);
-  const targets = logTargets(cluster, p);
-  const seen = new Map<string, number>();
-  const prefix = (pod: string, c: string) => (bool(p, "prefix") ? `[pod/${pod}/${c}] ` : "");
-  const tail = flag(p, "tail");
-  for (const t of targets) {
-    const key = `${t.pod.metadata.namespace}/${t.pod.metadata.name}/${t.container}`;
-    let lines = cluster.kube.logs[key] ?? [];
-    if (tail !== undefined && Number(tail) >= 0) lines = lines.slice(-Number(tail));
-    for (const l of lines) write(`${prefix(t.pod.metadata.name, t.container)}${l}\n`);
-    seen.set(key, (cluster.kube.logs[key] ?? []).length);
-  }
-  while (true) {
-    await new Promise((r) => setTimeout(r, 150));
-    const now = world()?.clusters?.[cluster.name];
-    if (!now) return 1;
-    let alive = 0;
-    for (const t of targets) {
-      const key = `${t.pod.metadata.namespace}/${t.pod.metadata.name}/${t.container}`;
-      if (!now.kube.objects.pods?.[`${t.pod.metadata.namespace}/${t.pod.metadata.name}`]) continue;
-      alive++;
-      const lines = now.kube.logs[key] ?? [];
-      for (const l of lines.slice(seen.get(key) ?? 0)) {
-        write(`${prefix(t.pod.metadata.name, t.container)}${l}\n`);
-      }
-      seen.set(key, lines.length);
-    }
-    if (alive === 0) return 0;
-  }
-}
-
 /**
  * `kubectl get TYPE --watch -o name` (or `--watch-only`): the objects there first (not with
  * `--watch-only`), then one line for each object added, changed or deleted, as kubectl prints a
@@ -400,12 +399,12 @@ export async function followLogs(p: Parsed): Promise<number> {
  * as a watch ends when its server goes away.
  */
 export async function watchObjects(p: Parsed): Promise<number> {
-  let seen = watchedObjects(resolveCluster(world(), p), p);
+  let seen = watchedObjects(resolveCluster(simWorld(), p), p);
   if (!bool(p, "watch-only")) { for (const name of seen.keys()) write(`${name}\n`); }
   let last = JSON.stringify([...seen]);
   while (true) {
     await new Promise((r) => setTimeout(r, 250));
-    const w = world();
+    const w = simWorld();
     if (!w?.clusters) return 1;
     let now: Map<string, KubeObject>;
     try {
