@@ -204,6 +204,19 @@ export const DOCKER_UNREACHABLE: readonly DockerUnreachable[] = [
       "docker/cli v29.0.0 vendor/github.com/moby/moby/client/request.go:189 (v29.7.2 :177): the socket does not exist",
   },
   {
+    kind: "down",
+    text: /Cannot connect to the Docker daemon\. Is the docker daemon running on this host\?/,
+    source:
+      "docker/cli v29.7.2 vendor/github.com/moby/moby/client/errors.go:38 connectionFailed (no host known)",
+  },
+  {
+    kind: "down",
+    // a DOCKER_HOST whose name does not resolve: the net.DNSError itself follows the host
+    text: /failed to connect to the docker API at \S+: lookup /,
+    source:
+      "docker/cli v29.7.2 vendor/github.com/moby/moby/client/request.go:181 (net.DNSError)",
+  },
+  {
     kind: "denied",
     text: /permission denied while trying to connect to the Docker daemon socket at /,
     source: "docker/cli v28.5.2 vendor/github.com/docker/docker/client/request.go:149",

@@ -20,6 +20,14 @@ Deno.test("dockerUnreachable: the words of docker ≤ 28, 29 and k3d, each with 
       "denied",
     ],
     [
+      "Cannot connect to the Docker daemon. Is the docker daemon running on this host?",
+      "down",
+    ],
+    [
+      "failed to connect to the docker API at tcp://no-such-host:2375: lookup no-such-host on 127.0.0.53:53: no such host",
+      "down",
+    ],
+    [
       "\x1b[31mFATA\x1b[0m[0000] runtime docker failed: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
       "down",
     ],

@@ -1,6 +1,7 @@
 /** Simulated docker client: info, version, ps, inspect, network inspect, with Docker's messages. */
 import { bool, flag, type Parsed, SimExit } from "./core.ts";
 import { renderTemplate } from "./gotemplate.ts";
+import { notSimulated } from "./modelled.ts";
 import { runRealDocker, stopRegistry } from "./registry.ts";
 import { freeAddress, readdress, type SimContainer, type World } from "./world.ts";
 
@@ -204,20 +205,140 @@ function labelString(labels: Record<string, string>): string {
   return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
 }
 
-function matchesFilters(c: SimContainer, filters: string[]): boolean {
-  return filters.every((f) => {
-    const [key, val] = [f.slice(0, f.indexOf("=")), f.slice(f.indexOf("=") + 1)];
-    if (key === "label") {
-      const [lk, lv] = val.includes("=")
-        ? [val.slice(0, val.indexOf("=")), val.slice(val.indexOf("=") + 1)]
-        : [val, undefined];
-      return lk in c.labels && (lv === undefined || c.labels[lk] === lv);
+/**
+ * The filter keys the engine takes for `docker ps` (moby v29.7.2 daemon/list.go:26
+ * acceptedPsFilterTags); the simulator models label, name, status and network.
+ */
+export const PS_FILTERS = {
+  modelled: ["label", "name", "status", "network"],
+  unmodelled: [
+    "ancestor",
+    "before",
+    "exited",
+    "id",
+    "isolation",
+    "health",
+    "since",
+    "volume",
+    "is-task",
+    "publish",
+    "expose",
+  ],
+} as const;
+
+/** The states the engine knows (moby v29.7.2 api/types/container/state.go:21 validStates). */
+const CONTAINER_STATES = [
+  "created",
+  "running",
+  "paused",
+  "restarting",
+  "removing",
+  "exited",
+  "dead",
+];
+
+/**
+ * The `--filter` values of a ps call by key, as the client sends them (docker/cli v29.7.2
+ * opts/opts.go:304 FilterOpt.Set: an empty value is dropped, one without `=` is refused, the key is
+ * lower-cased and both sides trimmed), checked as the engine checks them (moby v29.7.2
+ * daemon/list.go:107 Validate, :280 the status values).
+ */
+function psFilters(p: Parsed): Map<string, string[]> {
+  const filters = new Map<string, string[]>();
+  for (const f of p.flags["filter"] ?? []) {
+    if (f === "") continue;
+    if (!f.includes("=")) {
+      // pflag's InvalidValueError, through docker/cli v29.7.2 cli/cobra.go:79 FlagErrorFunc
+      throw new SimExit(
+        125,
+        `invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)\n\nUsage:  docker ${p.path} [OPTIONS]\n\nRun 'docker ${p.path} --help' for more information\n`,
+      );
     }
-    if (key === "name") return c.name.includes(val);
-    if (key === "status") return (c.running ? "running" : "exited") === val;
-    if (key === "network") return val in c.networks;
-    throw new SimExit(1, `Error response from daemon: invalid filter '${key}'\n`);
-  });
+    const key = f.slice(0, f.indexOf("=")).trim().toLowerCase();
+    const value = f.slice(f.indexOf("=") + 1).trim();
+    if (!filters.has(key)) filters.set(key, []);
+    filters.get(key)!.push(value);
+  }
+  for (const key of filters.keys()) {
+    if ((PS_FILTERS.unmodelled as readonly string[]).includes(key)) {
+      throw notSimulated("docker", p.path, `--filter ${key}`);
+    }
+    if (!(PS_FILTERS.modelled as readonly string[]).includes(key)) {
+      // moby v29.7.2 daemon/internal/filters/errors.go:11, through the client's "Error response
+      // from daemon: " (vendor/github.com/moby/moby/client/request.go:306)
+      throw new SimExit(1, `Error response from daemon: invalid filter '${key}'\n`);
+    }
+  }
+  for (const value of filters.get("status") ?? []) {
+    if (!CONTAINER_STATES.includes(value)) {
+      throw new SimExit(
+        1,
+        `Error response from daemon: invalid filter 'status=${value}': invalid value for state (${value}): must be one of ${
+          CONTAINER_STATES.join(", ")
+        }\n`,
+      );
+    }
+  }
+  for (const value of filters.get("name") ?? []) goRegexp(p, value);
+  return filters;
+}
+
+/**
+ * A name filter as a regular expression (moby v29.7.2 daemon/internal/filters/parse.go:161 Match:
+ * Go's regexp, unanchored; a pattern that does not compile matches nothing). Constructs whose meaning
+ * differs between Go's RE2 and JavaScript are refused rather than guessed.
+ */
+function goRegexp(p: Parsed, pattern: string): RegExp | undefined {
+  if (/\(\?|\\[AzQEpPC1-9]|\[\[:/.test(pattern)) {
+    throw notSimulated("docker", p.path, `--filter name=${pattern} (a Go-only regexp construct)`);
+  }
+  try {
+    return new RegExp(pattern);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The engine's ps filters (moby v29.7.2 daemon/list.go:440-560): every key must match; within a key
+ * one value is enough, except labels, which must all match (parse.go:133 MatchKVList). A name
+ * matches with or without its leading slash; a network by name or by a prefix of its ID.
+ */
+function matchesFilters(
+  world: World,
+  c: SimContainer,
+  filters: Map<string, string[]>,
+  p: Parsed,
+): boolean {
+  const labels = filters.get("label");
+  if (labels) {
+    const ok = Object.keys(c.labels).length > 0 && labels.every((l) => {
+      const [lk, lv] = l.includes("=")
+        ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]
+        : [l];
+      return lk in c.labels && (lv === undefined || c.labels[lk] === lv);
+    });
+    if (!ok) return false;
+  }
+  const names = filters.get("name");
+  if (
+    names && !names.some((n) => {
+      const re = goRegexp(p, n);
+      return n === c.name || n === `/${c.name}` ||
+        (re && (re.test(`/${c.name}`) || re.test(c.name)));
+    })
+  ) return false;
+  const states = filters.get("status");
+  if (states && !states.some((s) => (c.running ? "running" : "exited") === s)) return false;
+  const networks = filters.get("network");
+  if (
+    networks &&
+    !networks.some((n) =>
+      n in c.networks ||
+      Object.keys(c.networks).some((net) => world.networks[net]?.id.startsWith(n))
+    )
+  ) return false;
+  return true;
 }
 
 function portString(c: SimContainer): string {
@@ -232,10 +353,11 @@ function ps(world: World, p: Parsed): string {
   if (!format) {
     throw new SimExit(98, "sim: docker ps table output is not simulated; use --format\n");
   }
-  const all = bool(p, "all");
-  const filters = p.flags["filter"] ?? [];
+  const filters = psFilters(p);
+  // a status filter lists stopped containers too (moby v29.7.2 daemon/list.go:284)
+  const all = bool(p, "all") || filters.has("status");
   const rows = Object.values(world.containers)
-    .filter((c) => (all || c.running) && matchesFilters(c, filters))
+    .filter((c) => (all || c.running) && matchesFilters(world, c, filters, p))
     .sort((a, b) => b.created.localeCompare(a.created))
     .map((c) => ({
       Command: `"${(c.cmd ?? []).join(" ").slice(0, 20)}…"`,

@@ -191,12 +191,146 @@ export function namespaceOf(p: Parsed): string {
   return flag(p, "namespace") ?? "default";
 }
 
-function selectorMatches(obj: KubeObject, selector?: string): boolean {
+/** One requirement of a label selector. */
+interface Requirement {
+  key: string;
+  op: "=" | "==" | "!=" | "in" | "notin" | "exists" | "!" | ">" | "<";
+  values: string[];
+}
+
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * A label selector as the API server reads it (k8s.io/apimachinery pkg/labels/selector.go at
+ * kubernetes 1.36: the Lexer's tokens `( ) , ! = == != > < in notin`, whitespace between them, and
+ * Parser.parse: `[!]KEY`, `KEY (=|==|!=|>|<) VALUE`, `KEY (in|notin) (V,…)`, joined by commas; the
+ * keys and values checked by validateLabelKey/validateLabelValue). kubectl sends the text to the
+ * server as it is; a selector the server refuses ends the call with exit 98, as the wording of
+ * that refusal is not simulated.
+ */
+export function parseSelector(selector: string): Requirement[] {
+  const refuse = (why: string) =>
+    new SimExit(
+      98,
+      `sim: kubectl -l '${selector}' (${why}) is refused by the API server; that is not simulated\n`,
+    );
+  const tokens: string[] = [];
+  const special = /[=!(),<>]/;
+  for (let i = 0; i < selector.length;) {
+    const ch = selector[i];
+    if (/[ \t\r\n]/.test(ch)) {
+      i++;
+    } else if (special.test(ch)) {
+      // the longest operator the symbols spell (`!=`, `==`), else the single symbol
+      const two = selector.slice(i, i + 2);
+      const op = two === "!=" || two === "==" ? two : ch;
+      tokens.push(op);
+      i += op.length;
+    } else {
+      let j = i;
+      while (j < selector.length && !special.test(selector[j]) && !/[ \t\r\n]/.test(selector[j])) {
+        j++;
+      }
+      tokens.push(selector.slice(i, j));
+      i = j;
+    }
+  }
+  const isWord = (t: string | undefined) => t !== undefined && !/^([=!(),<>]|==|!=)$/.test(t);
+  const reqs: Requirement[] = [];
+  let i = 0;
+  while (i < tokens.length) {
+    let key = tokens[i++];
+    let op: Requirement["op"] | undefined;
+    if (key === "!") {
+      op = "!";
+      key = tokens[i++];
+    }
+    if (!isWord(key)) throw refuse(`found '${key ?? ""}', expected: identifier`);
+    const next = tokens[i];
+    let values: string[] = [];
+    if (next === undefined || next === ",") {
+      op ??= "exists";
+    } else if (op === "!") {
+      throw refuse(`found '${next}', expected: ',' or 'end of string'`);
+    } else if (next === "in" || next === "notin") {
+      op = next;
+      i++;
+      if (tokens[i++] !== "(") throw refuse("expected: '('");
+      const list: string[] = [];
+      let value = "";
+      for (;;) {
+        const t = tokens[i++];
+        if (t === undefined) throw refuse("expected: ')'");
+        if (t === ")") break;
+        if (t === ",") {
+          list.push(value);
+          value = "";
+        } else if (isWord(t) && value === "") {
+          value = t;
+          if (tokens[i] !== "," && tokens[i] !== ")") {
+            throw refuse(`found '${tokens[i] ?? ""}', expected: ',' or ')'`);
+          }
+        } else throw refuse(`found '${t}', expected: ',', or identifier`);
+      }
+      list.push(value);
+      values = [...new Set(list)];
+    } else if (["=", "==", "!=", ">", "<"].includes(next)) {
+      op = next as Requirement["op"];
+      i++;
+      const v = tokens[i];
+      if (v === undefined || v === ",") values = [""];
+      else if (isWord(v)) {
+        values = [v];
+        i++;
+      } else throw refuse(`found '${v}', expected: identifier`);
+      if ((op === ">" || op === "<") && !/^[-+]?\d+$/.test(values[0])) {
+        throw refuse("for 'Gt', 'Lt' operators, the value must be an integer");
+      }
+    } else throw refuse(`found '${next}', expected: in, notin, =, ==, !=, gt, lt`);
+    const slash = key.lastIndexOf("/");
+    const [prefix, name] = slash >= 0 ? [key.slice(0, slash), key.slice(slash + 1)] : ["", key];
+    if (
+      !name || name.length > 63 || !LABEL_NAME.test(name) ||
+      (slash >= 0 && (!prefix || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))
+    ) throw refuse(`invalid label key "${key}"`);
+    const bad = values.find((v) => v.length > 63 || !LABEL_NAME.test(v));
+    if (bad !== undefined) throw refuse(`invalid label value "${bad}"`);
+    reqs.push({ key, op, values });
+    if (i < tokens.length) {
+      if (tokens[i] !== ",") throw refuse(`found '${tokens[i]}', expected: ',' or 'end of string'`);
+      i++;
+      if (!isWord(tokens[i]) && tokens[i] !== "!") {
+        throw refuse(`found '${tokens[i] ?? ""}', expected: identifier after ','`);
+      }
+    }
+  }
+  return reqs;
+}
+
+/** Requirement.Matches (selector.go): every requirement of the selector holds for the labels. */
+export function selectorMatches(obj: KubeObject, selector?: string): boolean {
   if (!selector) return true;
-  const labels = obj.metadata?.labels ?? {};
-  return selector.split(",").every((term) => {
-    const [k, v] = term.split("=");
-    return v === undefined ? k in labels : labels[k] === v;
+  const labels: Record<string, string> = obj.metadata?.labels ?? {};
+  return parseSelector(selector).every(({ key, op, values }) => {
+    const has = key in labels;
+    const v = labels[key];
+    switch (op) {
+      case "=":
+      case "==":
+      case "in":
+        return has && values.includes(v);
+      case "!=":
+      case "notin":
+        return !has || !values.includes(v);
+      case "exists":
+        return has;
+      case "!":
+        return !has;
+      default:
+        return has && /^[-+]?\d+$/.test(v) &&
+          (op === ">" ? Number(v) > Number(values[0]) : Number(v) < Number(values[0]));
+    }
   });
 }
 

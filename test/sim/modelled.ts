@@ -100,19 +100,25 @@ export const MODELLED: Record<string, Record<string, readonly string[]>> = {
   },
 };
 
+/**
+ * The end (exit 98) of a call that uses `what` (an option, a filter, a keyword), which the real
+ * `tool` accepts at `path` but the simulated one does not model.
+ */
+export function notSimulated(tool: string, path: string, what: string): SimExit {
+  return new SimExit(
+    98,
+    `sim: ${tool}${
+      path ? ` ${path}` : ""
+    } ${what} is accepted by the real ${tool} but not simulated\n`,
+  );
+}
+
 /** Ends the call (exit 98) at the first option of `p` that the simulated `tool` does not model. */
 export function refuseUnmodelled(tool: string, p: Parsed): void {
   const table = MODELLED[tool] ?? {};
   const modelled = new Set([...(table[""] ?? []), ...(table[p.path] ?? [])]);
   for (const name of Object.keys(p.flags)) {
-    if (!modelled.has(name)) {
-      throw new SimExit(
-        98,
-        `sim: ${tool}${
-          p.path ? ` ${p.path}` : ""
-        } --${name} is accepted by the real ${tool} but not simulated\n`,
-      );
-    }
+    if (!modelled.has(name)) throw notSimulated(tool, p.path, `--${name}`);
   }
 }
 

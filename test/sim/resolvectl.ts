@@ -1,5 +1,6 @@
 /** Simulated systemd-resolved's resolvectl: status, dns, domain, revert. */
 import { SimExit } from "./core.ts";
+import { notSimulated } from "./modelled.ts";
 import type { World } from "./world.ts";
 
 /**
@@ -42,41 +43,148 @@ export function resolvectlMutating(argv: string[]): boolean {
     (words.length > 2 || words[0] === "revert" || words[0] === "flush-caches");
 }
 
+/**
+ * resolvectl's verbs and options (systemd/systemd src/resolve/resolvectl.c at v260: the verbs
+ * table, native_parse_argv's OPTION entries with the common --help, --version, --no-pager,
+ * --no-ask-password, --json and -j). The simulator models the verbs status, dns, domain and revert
+ * and no option.
+ */
+export const RESOLVECTL_VERBS = [
+  "query",
+  "service",
+  "openpgp",
+  "tlsa",
+  "status",
+  "statistics",
+  "reset-statistics",
+  "flush-caches",
+  "reset-server-features",
+  "monitor",
+  "show-cache",
+  "show-server-state",
+  "dns",
+  "domain",
+  "default-route",
+  "llmnr",
+  "mdns",
+  "dnsovertls",
+  "dnssec",
+  "nta",
+  "revert",
+  "log-level",
+  "help",
+];
+export const RESOLVECTL_MODELLED_VERBS = ["status", "dns", "domain", "revert"];
+export const RESOLVECTL_OPTIONS = [
+  "-h",
+  "--help",
+  "--version",
+  "-4",
+  "-6",
+  "-i",
+  "--interface",
+  "-p",
+  "--protocol",
+  "-t",
+  "--type",
+  "-c",
+  "--class",
+  "--service-address",
+  "--service-txt",
+  "--cname",
+  "--validate",
+  "--synthesize",
+  "--cache",
+  "--stale-data",
+  "--relax-single-label",
+  "--zone",
+  "--trust-anchor",
+  "--network",
+  "--search",
+  "--raw",
+  "--no-pager",
+  "--no-ask-password",
+  "--legend",
+  "--json",
+  "-j",
+];
+
+/** Ends the call at what the simulated resolvectl does not model, or as resolvectl ends it. */
+function refuseUnmodelledResolvectl(argv: string[]): void {
+  for (const a of argv) {
+    if (!a.startsWith("-") || a === "-") continue;
+    const name = a.startsWith("--") ? a.split("=")[0] : a.slice(0, 2);
+    if (RESOLVECTL_OPTIONS.includes(name)) throw notSimulated("resolvectl", "", name);
+    // getopt_long's words (glibc posix/getopt.c)
+    throw new SimExit(
+      1,
+      a.startsWith("--")
+        ? `resolvectl: unrecognized option '${name}'\n`
+        : `resolvectl: invalid option -- '${a[1]}'\n`,
+    );
+  }
+  const verb = argv[0] ?? "status";
+  if (!RESOLVECTL_VERBS.includes(verb)) {
+    // src/shared/verbs.c dispatch_verb
+    throw new SimExit(1, `Unknown command verb '${verb}'.\n`);
+  }
+  if (!RESOLVECTL_MODELLED_VERBS.includes(verb)) throw notSimulated("resolvectl", "", verb);
+  if (verb === "status" && argv.length > 2) {
+    throw notSimulated("resolvectl", "status", "with more than one link");
+  }
+  if (verb === "revert" && argv.length > 2) {
+    // the verbs table: revert takes one link at most
+    throw new SimExit(1, "Too many arguments.\n");
+  }
+}
+
 /** Runs `resolvectl …`. */
 export function resolvectl(world: World, argv: string[], privileged: boolean): string {
+  refuseUnmodelledResolvectl(argv);
   const [verb = "status", iface, ...values] = argv;
   if (!world.resolved) throw new SimExit(1, notRunning(world, verb));
   const linkName = (i: string) => `Link ${linkIndex(world, i)} (${i})`;
   switch (verb) {
     case "status": {
+      // status_print_header and print_configuration's vertical table: keys right-aligned
+      // (fixtures/resolvectl/status-260.json)
+      const kv = (k: string, v: string) => `${k.padStart(20)}: ${v}`;
       const links = iface ? [iface] : Object.keys(world.links);
       if (iface) knownLink(world, iface);
       const out = iface ? [] : [
         "Global",
-        "         Protocols: -LLMNR -mDNS -DNSOverTLS DNSSEC=no/unsupported",
-        "  resolv.conf mode: stub",
+        kv("Protocols", "-LLMNR -mDNS -DNSOverTLS DNSSEC=no/unsupported"),
+        kv("resolv.conf mode", "stub"),
         "",
       ];
       for (const l of links) {
         const link = world.links[l] ?? { dns: [], domains: [] };
-        out.push(linkName(l), "    Current Scopes: " + (link.dns.length ? "DNS" : "none"));
+        // resolved's automatic default route: a link with route-only domains is none
+        const defaultRoute = !link.domains.some((d) => d.startsWith("~"));
+        out.push(
+          linkName(l),
+          kv("Current Scopes", link.dns.length ? "DNS" : "none"),
+          kv(
+            "Protocols",
+            `${
+              defaultRoute ? "+" : "-"
+            }DefaultRoute -LLMNR -mDNS -DNSOverTLS DNSSEC=no/unsupported`,
+          ),
+        );
         if (link.dns.length) {
-          out.push(
-            `Current DNS Server: ${link.dns[0]}`,
-            `       DNS Servers: ${link.dns.join(" ")}`,
-          );
+          out.push(kv("Current DNS Server", link.dns[0]), kv("DNS Servers", link.dns.join(" ")));
         }
-        if (link.domains.length) out.push(`        DNS Domain: ${link.domains.join(" ")}`);
-        out.push("");
+        if (link.domains.length) out.push(kv("DNS Domain", link.domains.join(" ")));
+        out.push(kv("Default Route", defaultRoute ? "yes" : "no"), "");
       }
       // DNS delegates (systemd 258) come after the links, in the whole status only
       // (resolvectl.c status_full; fixtures/resolvectl/status-260.json)
       for (const [name, d] of Object.entries(iface ? {} : world.delegates ?? {})) {
         if (world.systemdVersion < 258) break;
         out.push(`Delegate ${name}`);
-        if (d.dns.length) out.push(`       DNS Servers: ${d.dns.join(" ")}`);
-        if (d.domains.length) out.push(`        DNS Domain: ${d.domains.join(" ")}`);
-        out.push("     Default Route: no", "");
+        if (d.dns.length) out.push(kv("DNS Servers", d.dns.join(" ")));
+        if (d.domains.length) out.push(kv("DNS Domain", d.domains.join(" ")));
+        out.push(kv("Default Route", "no"), "");
       }
       return out.join("\n");
     }
@@ -112,6 +220,6 @@ export function resolvectl(world: World, argv: string[], privileged: boolean): s
       delete world.links[iface];
       return "";
     default:
-      throw new SimExit(98, `sim: resolvectl ${verb} is not simulated\n`);
+      throw notSimulated("resolvectl", "", verb);
   }
 }
