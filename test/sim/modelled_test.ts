@@ -7,6 +7,26 @@ import { assertEquals, assertMatch } from "../assert.ts";
 import { cliFlags, parseArgs, SimExit } from "./core.ts";
 import { withSimHost } from "./harness.ts";
 import { MODELLED, refuseUnmodelled, refuseUnmodelledConfig } from "./modelled.ts";
+import { docker, PS_FILTERS } from "./docker.ts";
+import {
+  ip,
+  IP_GET_KEYWORDS,
+  IP_MODELLED_OPTIONS,
+  IP_MODELLED_VERBS,
+  IP_OBJECTS,
+  IP_OPTIONS,
+  IP_ROUTE_KEYWORDS,
+  IP_ROUTE_VERBS,
+  IP_SHOW_SELECTORS,
+} from "./ip.ts";
+import { parseSelector, selectorMatches } from "./kubectl.ts";
+import {
+  resolvectl,
+  RESOLVECTL_MODELLED_VERBS,
+  RESOLVECTL_OPTIONS,
+  RESOLVECTL_VERBS,
+} from "./resolvectl.ts";
+import { type KubeObject, newWorld } from "./world.ts";
 
 /** Where each tool's global options are tried. */
 const GLOBAL_AT: Record<string, string> = { k3d: "cluster list", docker: "ps", kubectl: "get" };
@@ -116,3 +136,174 @@ Deno.test("sim: unmodelled options end the simulated call itself, changing nothi
     ]]);
   });
 });
+
+Deno.test("sim: every value the real tools take and the simulator does not model fails with exit 98 naming it; the rest is modelled", async () => {
+  const world = newWorld();
+  const refusedWith = (fn: () => unknown, what: string) => {
+    const err = refusal(() => void fn());
+    assertEquals(err?.code, 98, what);
+    assertMatch(
+      err!.stderr,
+      new RegExp(`${escape(what)} is accepted by the real \\w+ but not simulated`),
+    );
+  };
+  // ip: every global option, object, route command and route keyword the sim does not model
+  for (const [opt] of IP_OPTIONS) {
+    if (IP_MODELLED_OPTIONS.includes(opt)) continue;
+    refusedWith(() => ip(world, [opt, "route"], false), `ip ${opt}`);
+  }
+  refusedWith(() => ip(world, ["-s", "-j", "route"], false), "ip -s");
+  for (const [obj] of IP_OBJECTS) {
+    if (obj !== "route") refusedWith(() => ip(world, [obj], false), `ip ${obj}`);
+  }
+  for (const [verb] of IP_ROUTE_VERBS) {
+    if (!IP_MODELLED_VERBS.includes(verb)) {
+      refusedWith(() => ip(world, ["route", verb], true), `ip route ${verb}`);
+    }
+  }
+  for (const [k] of IP_SHOW_SELECTORS) {
+    const what = k === "table" ? "table all" : k;
+    refusedWith(() => ip(world, ["route", "show", k, "all"], false), `ip route show ${what}`);
+  }
+  for (const [k] of IP_GET_KEYWORDS) {
+    refusedWith(() => ip(world, ["route", "get", "10.0.0.1", k, "1"], false), `ip route get ${k}`);
+  }
+  for (const [k] of IP_ROUTE_KEYWORDS) {
+    if (["via", "dev", "oif"].includes(k)) continue;
+    refusedWith(
+      () => ip(world, ["route", "replace", "10.42.0.0/16", k, "1"], true),
+      `ip route replace ${k}`,
+    );
+  }
+  // what ip refuses itself keeps ip's words
+  assertEquals(
+    refusal(() => ip(world, ["-zz", "route"], false))?.stderr,
+    'Option "-zz" is unknown, try "ip -help".\n',
+  );
+  assertEquals(refusal(() => ip(world, ["nosuch"], false))?.code, 1);
+  // the main table is the only one, and `table main` shows it
+  assertEquals(
+    ip(world, ["-j", "route", "show", "table", "main"], false),
+    ip(world, ["-j", "route", "show"], false),
+  );
+
+  // resolvectl: every option and every verb it does not model
+  for (const opt of RESOLVECTL_OPTIONS) {
+    refusedWith(() => resolvectl(world, [opt, "status"], false), `resolvectl ${opt}`);
+  }
+  for (const verb of RESOLVECTL_VERBS) {
+    if (!RESOLVECTL_MODELLED_VERBS.includes(verb)) {
+      refusedWith(() => resolvectl(world, [verb], false), `resolvectl ${verb}`);
+    }
+  }
+  assertEquals(
+    refusal(() => resolvectl(world, ["nosuch"], false))?.stderr,
+    "Unknown command verb 'nosuch'.\n",
+  );
+
+  await withSimHost({}, async (h) => {
+    // docker ps: every real filter key the sim does not model, and what docker itself refuses
+    for (const key of PS_FILTERS.unmodelled) {
+      const r = await h.tool("docker", ["ps", "--format", "{{.Names}}", "--filter", `${key}=x`]);
+      assertEquals(r.code, 98, key);
+      assertMatch(r.stderr, new RegExp(`docker ps --filter ${key} is accepted by the real docker`));
+    }
+    const bad = await h.tool("docker", ["ps", "--format", "{{.Names}}", "--filter", "nosuch=x"]);
+    assertEquals([bad.code, bad.stderr], [
+      1,
+      "Error response from daemon: invalid filter 'nosuch'\n",
+    ]);
+    const state = await h.tool("docker", ["ps", "--format", "{{.Names}}", "--filter", "status=up"]);
+    assertEquals(state.code, 1);
+    assertMatch(
+      state.stderr,
+      /invalid filter 'status=up': invalid value for state \(up\): must be one of created, running/,
+    );
+    const noEq = await h.tool("docker", ["ps", "--format", "{{.Names}}", "--filter", "name"]);
+    assertEquals(noEq.code, 125);
+    assertMatch(noEq.stderr, /bad format of filter \(expected name=value\)/);
+    const fs = await h.tool("kubectl", ["get", "pods", "--field-selector", "status.phase=Running"]);
+    assertEquals([fs.code, /--field-selector/.test(fs.stderr)], [98, true]);
+  });
+});
+
+Deno.test("sim: docker ps filters match as the engine's (name a regexp, status lists stopped ones, values of a key or'ed)", () => {
+  const world = newWorld();
+  const add = (name: string, running: boolean, labels: Record<string, string>) => {
+    world.containers[name] = {
+      id: `${name}0000000000000000`,
+      name,
+      image: "x",
+      imageId: "sha256:x",
+      created: `2026-01-0${Object.keys(world.containers).length + 1}T00:00:00Z`,
+      started: "2026-01-01T00:00:00Z",
+      cmd: null,
+      env: null,
+      running,
+      labels,
+      networks: { bridge: { ip: "172.17.0.9" } },
+      ports: {},
+    };
+  };
+  add("k3d-a-server-0", true, { app: "k3d", role: "server" });
+  add("k3d-a-agent-0", false, { app: "k3d", role: "agent" });
+  add("other", true, {});
+  const ps = (...filters: string[]) =>
+    docker(
+      world,
+      parseArgs("docker", [
+        "ps",
+        "--format",
+        "{{.Names}}",
+        ...filters.flatMap((f) => ["--filter", f]),
+      ]),
+    );
+  const names = async (...f: string[]) =>
+    (await ps(...f)).trim().split("\n").filter(Boolean).sort();
+  return (async () => {
+    assertEquals(await names("name=^k3d-a-"), ["k3d-a-server-0"]);
+    assertEquals(await names("name=^/other$"), ["other"]);
+    assertEquals(await names("name=server", "name=other"), ["k3d-a-server-0", "other"]);
+    assertEquals(await names("status=exited"), ["k3d-a-agent-0"]);
+    assertEquals(await names("status=exited", "status=running", "label=app=k3d"), [
+      "k3d-a-agent-0",
+      "k3d-a-server-0",
+    ]);
+    assertEquals(await names("label=app", "label=role=server"), ["k3d-a-server-0"]);
+    assertEquals(await names("network=bridge", "name=other"), ["other"]);
+  })();
+});
+
+Deno.test("sim: kubectl label selectors follow the API server's grammar", () => {
+  const pod = (labels: Record<string, string>) =>
+    ({ metadata: { name: "p", labels } }) as KubeObject;
+  const web = pod({ app: "web", tier: "front", n: "5" });
+  const cases: [string, boolean][] = [
+    ["app=web", true],
+    ["app==web", true],
+    ["app!=web", false],
+    ["app!=db", true],
+    ["missing!=x", true],
+    ["app in (web, db)", true],
+    ["app in (db)", false],
+    ["app notin (db)", true],
+    ["missing notin (db)", true],
+    ["app", true],
+    ["missing", false],
+    ["!missing", true],
+    ["!app", false],
+    ["app=web,tier!=db", true],
+    ["app=web,tier=back", false],
+    ["n>4", true],
+    ["n<5", false],
+    ["app=", false],
+  ];
+  for (const [sel, want] of cases) assertEquals(selectorMatches(web, sel), want, sel);
+  for (const bad of ["app in", "app in (a b)", "=x", "app=web,", "!app=x", "a b"]) {
+    assertEquals(refusal(() => parseSelector(bad))?.code, 98, bad);
+  }
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
