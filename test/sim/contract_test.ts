@@ -671,3 +671,34 @@ Deno.test("contract kubectl: logs lines, prefixes, timestamps, tails, default co
     assertMatch(limited.stderr, "--limit-bytes");
   });
 });
+
+/** The sections of a `resolvectl status`: each header (Link N normalised) with its table's keys. */
+function resolvectlShape(text: string): string[] {
+  const shape: string[] = [];
+  for (const line of text.split("\n")) {
+    if (/^(Global|Link \d+ \(\S+\)|Delegate \S+)$/.test(line)) {
+      shape.push(line.replace(/^Link \d+ \((\S+)\)$/, "Link N ($1)"));
+    } else if (/^ *[A-Za-z][A-Za-z. ]*: /.test(line)) shape.push(`  ${line.split(":")[0].trim()}`);
+    else if (line.trim()) shape.push(`unexpected line: ${line}`);
+  }
+  return shape;
+}
+
+Deno.test("contract: the simulated resolvectl status has fixtures/resolvectl/status-260.json's sections and keys", async () => {
+  const fixture = JSON.parse(Deno.readTextFileSync(`${FIXTURES}resolvectl/status-260.json`));
+  await withSimHost({}, async (h) => {
+    h.updateWorld((w) => {
+      w.resolved = true;
+      w.systemdVersion = 260;
+      w.links = { eth0: { dns: ["192.0.2.53"], domains: ["example.internal"] } };
+      w.delegates = { corp: { dns: ["10.8.0.1", "10.8.0.2"], domains: ["~corp.example"] } };
+    });
+    const r = await h.tool("resolvectl", ["status"]);
+    assertEquals(r.code, fixture.code);
+    assertEquals(resolvectlShape(r.stdout), resolvectlShape(fixture.stdout));
+    assertEquals(
+      r.stdout,
+      fixture.stdout.replace("Link 2 (eth0)", `${/Link \d+ \(eth0\)/.exec(r.stdout)?.[0]}`),
+    );
+  });
+});
