@@ -5,6 +5,7 @@
  * ports; `.github/workflows/live.yml` runs it on a hosted runner with pinned k3d and kubectl.
  */
 import { parse, stringify } from "smol-toml";
+import { parse as parseYaml } from "yaml";
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { run } from "../real/require.ts";
 import { clusterList, type InspectDoc } from "../sim/k3d_types.ts";
@@ -320,6 +321,18 @@ Deno.test({
     assertEquals(
       mine(clusterList(docs, [], { volumes: () => [], lbConfig: () => undefined }) ?? []),
       mine(JSON.parse(await sh("k3d", "cluster", "list", "-o", "json"))),
+    );
+    // `cluster list NAME` (ClusterGet) also carries the cluster's volumes and the load balancer's
+    // config file, both read here from the engine
+    const volumes =
+      (await sh("docker", "volume", "ls", "-q", "--filter", `label=k3d.cluster=${name}`))
+        .trim().split("\n").filter(Boolean);
+    const lbConfig = parseYaml(
+      await sh("docker", "exec", `k3d-${name}-serverlb`, "cat", "/etc/confd/values.yaml"),
+    );
+    assertEquals(
+      clusterList(docs, [name], { volumes: () => volumes, lbConfig: () => lbConfig }),
+      JSON.parse(await sh("k3d", "cluster", "list", name, "-o", "json")),
     );
 
     // stopped and started outside Firestream: the supervisor waits, then forwards again

@@ -144,12 +144,14 @@ function clusterList(world: World, p: Parsed): string {
     // what LoadbalancerPrepare wrote into the load balancer (pkg/client/cluster.go:580)
     lbConfig: (name) => {
       const lb = world.containers[`k3d-${name}-serverlb`];
-      const servers = Object.values(world.containers).filter((c) =>
-        c.labels["k3d.cluster"] === name && c.labels["k3d.role"] === "server"
-      ).map((c) => c.name);
+      const role = (r: string) =>
+        Object.values(world.containers).filter((c) =>
+          c.labels["k3d.cluster"] === name && c.labels["k3d.role"] === r
+        ).map((c) => c.name);
       return loadBalancerConfig(
         Object.keys(lb?.ports ?? {}).filter((k) => !k.startsWith("6443")),
-        servers,
+        role("server"),
+        role("agent"),
       );
     },
   });
@@ -236,8 +238,9 @@ async function buildSpec(p: Parsed): Promise<CreateSpec> {
     servers: Math.trunc(Number(flag(p, "servers") ?? cfg.servers ?? 1)),
     agents: Math.trunc(Number(flag(p, "agents") ?? cfg.agents ?? 0)),
     image: flag(p, "image") ?? cfg.image ?? "",
-    apiHost: cfg.kubeAPI?.host ?? "0.0.0.0",
-    apiHostIp: cfg.kubeAPI?.hostIP ?? "0.0.0.0",
+    apiHost: cfg.kubeAPI?.host ?? "",
+    // pkg/config/transform.go:91-93: HostIP defaults to 0.0.0.0 (k3d.DefaultAPIHost)
+    apiHostIp: cfg.kubeAPI?.hostIP || "0.0.0.0",
     apiPort: cfg.kubeAPI?.hostPort ?? "",
     ports: (cfg.ports ?? []).map((x: { port: string; nodeFilters?: string[] }) => ({
       port: x.port,
@@ -271,9 +274,15 @@ async function buildSpec(p: Parsed): Promise<CreateSpec> {
         `failed to parse Port Exposure specification '${apiFlag}': Format must be [(HostIP|HostName):]HostPort`,
       );
     }
+    // cmd/cluster/clusterCreate.go:372-379 the flag replaces the config's whole kubeAPI, and
+    // cmd/util/ports.go:40 ParsePortExposureSpec: a host reference (an IP too, which the
+    // regexp's `hostname` alternative takes with its colon) is looked up and kept as the Host
     spec.apiPort = m[4];
-    if (m[2] ?? m[3]) spec.apiHostIp = hostAddress(m[2] ?? m[3]);
+    spec.apiHost = m[3] ?? "";
+    spec.apiHostIp = hostAddress(m[2] ?? m[3]);
   }
+  // pkg/config/transform.go:94-96: Host defaults to HostIP (the --tls-san and the api.host label)
+  if (!spec.apiHost) spec.apiHost = spec.apiHostIp;
   for (const f of p.flags["port"] ?? []) {
     const { value, nodeFilters } = splitFilter(f);
     spec.ports.push({ port: value, nodeFilters });
