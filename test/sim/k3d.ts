@@ -9,6 +9,7 @@ import {
   type InspectDoc,
   loadBalancerConfig,
   nodeList,
+  regeneratedLoadBalancerConfig,
 } from "./k3d_types.ts";
 import { seedKube, syncNodes } from "./kube.ts";
 import { refuseUnmodelledConfig } from "./modelled.ts";
@@ -142,18 +143,7 @@ function clusterList(world: World, p: Parsed): string {
     // pkg/client/cluster.go:339 the image volume, labelled k3d.cluster=NAME
     volumes: (name) => world.clusters[name] ? [`k3d-${name}-images`] : [],
     // what LoadbalancerPrepare wrote into the load balancer (pkg/client/cluster.go:580)
-    lbConfig: (name) => {
-      const lb = world.containers[`k3d-${name}-serverlb`];
-      const role = (r: string) =>
-        Object.values(world.containers).filter((c) =>
-          c.labels["k3d.cluster"] === name && c.labels["k3d.role"] === r
-        ).map((c) => c.name);
-      return loadBalancerConfig(
-        Object.keys(lb?.ports ?? {}).filter((k) => !k.startsWith("6443")),
-        role("server"),
-        role("agent"),
-      );
-    },
+    lbConfig: (name) => world.clusters[name]?.lbConfig,
   });
   // cmd/cluster/clusterList.go:92: Fatalln(err) of ClusterGet's ClusterGetNoNodesFoundError
   if (!list) throw fatal("No nodes found for given cluster");
@@ -622,6 +612,12 @@ async function clusterCreate(world: World, p: Parsed): Promise<string> {
     ports: lbPorts,
     network,
   });
+  // the file LoadbalancerPrepare's config becomes (pkg/client/cluster.go:580)
+  cluster.lbConfig = loadBalancerConfig(
+    Object.keys(lbPorts).filter((k) => !k.startsWith("6443")),
+    roleNames(world, spec.name, "server"),
+    roleNames(world, spec.name, "agent"),
+  );
   for (const reg of registries) {
     reg.networks[network] = { ip: freeAddress(world, network) };
     log.info(`Connecting registry '${reg.name}' to network '${network}'`);
@@ -830,9 +826,28 @@ function nodeCreate(world: World, p: Parsed): string {
     });
     log.info(`Starting node '${nodeName}'`);
   }
+  if (role === "server") rewriteLoadBalancerConfig(world, clusterName);
   syncNodes(world, cluster);
   log.info(`Successfully created ${replicas} node(s)!`);
   return "";
+}
+
+/** The names of a cluster's nodes of one role. */
+function roleNames(world: World, cluster: string, role: string): string[] {
+  return Object.values(world.containers).filter((c) =>
+    c.labels["k3d.cluster"] === cluster && c.labels["k3d.role"] === role
+  ).map((c) => c.name);
+}
+
+/** A server joined or left: k3d writes the load balancer's config anew (k3d_types.ts). */
+function rewriteLoadBalancerConfig(world: World, cluster: string): void {
+  const lb = world.containers[`k3d-${cluster}-serverlb`];
+  if (!lb) return;
+  // ClusterGet's nodes, in the engine's order: newest first
+  world.clusters[cluster].lbConfig = regeneratedLoadBalancerConfig(
+    Object.keys(lb.ports),
+    roleNames(world, cluster, "server").reverse(),
+  );
 }
 
 function nodeDelete(world: World, p: Parsed): string {
@@ -847,6 +862,9 @@ function nodeDelete(world: World, p: Parsed): string {
     }
     delete world.containers[name];
     const cluster = world.clusters[c.labels["k3d.cluster"]];
+    if (cluster && c.labels["k3d.role"] === "server") {
+      rewriteLoadBalancerConfig(world, cluster.name);
+    }
     if (cluster) syncNodes(world, cluster);
     log.info(`Deleted ${name}`);
   }

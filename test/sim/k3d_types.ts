@@ -165,6 +165,27 @@ export function loadBalancerConfig(
   return { ports: goMap(out)!, settings: { workerConnections: 1024 } };
 }
 
+/**
+ * The config UpdateLoadbalancerConfig writes when a server joins or leaves (pkg/client/node.go:285,
+ * :707; pkg/client/loadbalancer.go:149 LoadbalancerGenerateConfig): every port of the load balancer,
+ * the API's among them, to the servers only, and 1024 worker connections plus one per port and
+ * server. Agents added or removed leave the file as it was.
+ */
+export function regeneratedLoadBalancerConfig(
+  lbPorts: string[],
+  servers: string[],
+): { ports: Record<string, string[]>; settings: { workerConnections: number } } {
+  const out: Record<string, string[]> = { "6443.tcp": servers };
+  for (const port of lbPorts) {
+    const [num, proto = "tcp"] = port.split("/");
+    out[`${num}.${proto}`] = servers;
+  }
+  return {
+    ports: goMap(out)!,
+    settings: { workerConnections: 1024 + lbPorts.length * servers.length },
+  };
+}
+
 /** Cluster roles (types.go:66-75): registries are not cluster nodes in `ClusterList`. */
 const CLUSTER_ROLES = new Set(["server", "agent", "loadbalancer"]);
 
