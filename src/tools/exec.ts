@@ -213,8 +213,7 @@ export const DOCKER_UNREACHABLE: readonly DockerUnreachable[] = [
     kind: "down",
     // a DOCKER_HOST whose name does not resolve: the net.DNSError itself follows the host
     text: /failed to connect to the docker API at \S+: lookup /,
-    source:
-      "docker/cli v29.7.2 vendor/github.com/moby/moby/client/request.go:181 (net.DNSError)",
+    source: "docker/cli v29.7.2 vendor/github.com/moby/moby/client/request.go:181 (net.DNSError)",
   },
   {
     kind: "denied",
