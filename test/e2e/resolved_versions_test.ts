@@ -37,7 +37,7 @@ Deno.test("systemd 260 with a DNS delegate: its section is not read as the clust
     const status = (await h.tool("resolvectl", ["status"])).stdout;
     assertEquals(
       status.trimEnd().split("\n").slice(-4).join("\n"),
-      "Delegate corp\n       DNS Servers: 10.8.0.1 10.8.0.2\n        DNS Domain: ~corp.example\n     Default Route: no",
+      "Delegate corp\n  DNS Servers: 10.8.0.1 10.8.0.2\n   DNS Domain: ~corp.example\nDefault Route: no",
       "the delegate follows the cluster bridge's link",
     );
     assertEquals(status.includes(`(${bridge})`), true);

@@ -146,45 +146,51 @@ export function resolvectl(world: World, argv: string[], privileged: boolean): s
   const linkName = (i: string) => `Link ${linkIndex(world, i)} (${i})`;
   switch (verb) {
     case "status": {
-      // status_print_header and print_configuration's vertical table: keys right-aligned
-      // (fixtures/resolvectl/status-260.json)
-      const kv = (k: string, v: string) => `${k.padStart(20)}: ${v}`;
+      // status_print_header, then print_configuration's vertical table: one table per section,
+      // its keys right-aligned to the widest key of that section (format-table.c); the sections
+      // and keys of fixtures/resolvectl/status-260.json
+      const out: string[] = [];
+      const section = (header: string, rows: [string, string][]) => {
+        const width = Math.max(...rows.map(([k]) => k.length));
+        out.push(header, ...rows.map(([k, v]) => `${k.padStart(width)}: ${v}`), "");
+      };
       const links = iface ? [iface] : Object.keys(world.links);
       if (iface) knownLink(world, iface);
-      const out = iface ? [] : [
-        "Global",
-        kv("Protocols", "-LLMNR -mDNS -DNSOverTLS DNSSEC=no/unsupported"),
-        kv("resolv.conf mode", "stub"),
-        "",
-      ];
+      if (!iface) {
+        section("Global", [
+          ["Protocols", "-LLMNR -mDNS -DNSOverTLS DNSSEC=no/unsupported"],
+          ["resolv.conf mode", "stub"],
+        ]);
+      }
       for (const l of links) {
         const link = world.links[l] ?? { dns: [], domains: [] };
         // resolved's automatic default route: a link with route-only domains is none
         const defaultRoute = !link.domains.some((d) => d.startsWith("~"));
-        out.push(
-          linkName(l),
-          kv("Current Scopes", link.dns.length ? "DNS" : "none"),
-          kv(
+        const rows: [string, string][] = [
+          ["Current Scopes", link.dns.length ? "DNS" : "none"],
+          [
             "Protocols",
             `${
               defaultRoute ? "+" : "-"
             }DefaultRoute -LLMNR -mDNS -DNSOverTLS DNSSEC=no/unsupported`,
-          ),
-        );
+          ],
+        ];
         if (link.dns.length) {
-          out.push(kv("Current DNS Server", link.dns[0]), kv("DNS Servers", link.dns.join(" ")));
+          rows.push(["Current DNS Server", link.dns[0]], ["DNS Servers", link.dns.join(" ")]);
         }
-        if (link.domains.length) out.push(kv("DNS Domain", link.domains.join(" ")));
-        out.push(kv("Default Route", defaultRoute ? "yes" : "no"), "");
+        if (link.domains.length) rows.push(["DNS Domain", link.domains.join(" ")]);
+        rows.push(["Default Route", defaultRoute ? "yes" : "no"]);
+        section(linkName(l), rows);
       }
       // DNS delegates (systemd 258) come after the links, in the whole status only
-      // (resolvectl.c status_full; fixtures/resolvectl/status-260.json)
+      // (resolvectl.c status_full)
       for (const [name, d] of Object.entries(iface ? {} : world.delegates ?? {})) {
         if (world.systemdVersion < 258) break;
-        out.push(`Delegate ${name}`);
-        if (d.dns.length) out.push(kv("DNS Servers", d.dns.join(" ")));
-        if (d.domains.length) out.push(kv("DNS Domain", d.domains.join(" ")));
-        out.push(kv("Default Route", "no"), "");
+        const rows: [string, string][] = [];
+        if (d.dns.length) rows.push(["DNS Servers", d.dns.join(" ")]);
+        if (d.domains.length) rows.push(["DNS Domain", d.domains.join(" ")]);
+        rows.push(["Default Route", "no"]);
+        section(`Delegate ${name}`, rows);
       }
       return out.join("\n");
     }
