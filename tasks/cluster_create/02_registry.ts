@@ -219,10 +219,14 @@ async function retire(ctx: ClusterContext, rec: RegistryRecord): Promise<boolean
   // who uses it now: read again when a step changed the machine since the step's own refresh
   await ctx.live.refresh(ctx, [ownersRead]);
   const users = usersOf(ctx, rec.container);
-  if (!rec.created || users.length) {
+  if (!rec.created || rec.with_cluster || users.length) {
     ctx.notice(
       `keeping registry ${rec.container}: ${
-        rec.created ? describeUsers(users) : "firestream did not create it"
+        !rec.created
+          ? "firestream did not create it"
+          : rec.with_cluster
+          ? "k3d made it with the cluster, and deletes it with the cluster"
+          : describeUsers(users)
       }`,
     );
     return false;

@@ -31,6 +31,16 @@ function turnOn(h: SimHost, edit: (text: string) => string = (t) => t): void {
   Deno.writeTextFileSync(file, on);
 }
 
+/** The hosts block and the certificate name the registry `myreg`, as k3d named it, never `k3d-myreg`. */
+async function namedMyreg(h: SimHost): Promise<void> {
+  const hosts = Deno.readTextFileSync(h.hostsFile);
+  assertMatch(hosts, "\n127.0.0.1\tmyreg\n");
+  assertNotMatch(hosts, "k3d-myreg");
+  const { info } = await readCert(`${h.home}/certs/legacy/tls.crt`);
+  assertOk(info.sans.dns.includes("myreg"), info.sans.dns.join(", "));
+  assertEquals(info.sans.dns.filter((n) => n.includes("k3d-")), []);
+}
+
 Deno.test("a cluster made with --registry-create myreg:0.0.0.0:PORT, imported with --write-config: the registry is adopted as it is, nothing is planned for it", async () => {
   await withSimHost({}, async (h) => {
     const port = await legacyWithRegistry(h);
@@ -115,12 +125,7 @@ Deno.test("a --registry-create registry in the hosts block and the certificate: 
     assertNotMatch(plan.stdout, "k3d-myreg");
     await h.ok(["apply", "--yes"]);
 
-    const hosts = Deno.readTextFileSync(h.hostsFile);
-    assertMatch(hosts, "\n127.0.0.1\tmyreg\n");
-    assertNotMatch(hosts, "k3d-myreg");
-    const { info } = await readCert(`${h.home}/certs/legacy/tls.crt`);
-    assertOk(info.sans.dns.includes("myreg"), info.sans.dns.join(", "));
-    assertEquals(info.sans.dns.filter((n) => n.includes("k3d-")), []);
+    await namedMyreg(h);
     const rec = (await h.state()).clusters.legacy;
     assertEquals(rec.resources.registry.container, "myreg");
     assertOk(rec.resources.tls.sans.includes("myreg"));
@@ -189,12 +194,7 @@ Deno.test("replacing an imported cluster whose registry k3d made with it: the re
     });
 
     // the hosts block and the certificate name the registry as k3d named it
-    const hosts = Deno.readTextFileSync(h.hostsFile);
-    assertMatch(hosts, "\n127.0.0.1\tmyreg\n");
-    assertNotMatch(hosts, "k3d-myreg");
-    const { info } = await readCert(`${h.home}/certs/legacy/tls.crt`);
-    assertOk(info.sans.dns.includes("myreg"), info.sans.dns.join(", "));
-    assertEquals(info.sans.dns.filter((n) => n.includes("k3d-")), []);
+    await namedMyreg(h);
 
     const again = await h.run(["plan", "--detailed-exitcode"]);
     assertEquals(again.code, 0, again.stdout + again.stderr);
