@@ -64,20 +64,21 @@ Deno.test("ui: the seed cluster's nodes, host items, registry and forwards; a ki
       for (const title of TITLES) assertMatch(screen, title);
       assertMatch(screen, "BackOff pod/my-pod");
 
-      // a forward killed outside: restarting (its new kubectl is slow to start), then up again
-      h.latency(0, { "kubectl port-forward": 4000 });
+      // a forward killed outside: restarting (its new kubectl held until the view has shown it),
+      // then up again
+      h.hold("kubectl port-forward");
       const web = entries(h).find((e) => e.service === "web")!;
       Deno.kill(web.pid!, "SIGKILL");
       await t.waitFor(
         "the forward restarting",
         (s) => /web\.default:8080 → \d+\s+restarting/.test(s),
       );
+      h.release("kubectl port-forward");
       await t.waitFor(
         "the forward up again",
         // and the pod its kubectl forwards to
         (s) => /web\.default:8080 → \d+\s+up\s+restarts 1\s+pod web-/.test(s),
       );
-      h.latency(0);
 
       // the hosts block edited outside: the plan's own check calls it drift
       const hosts = Deno.readTextFileSync(h.hostsFile);

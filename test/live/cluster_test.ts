@@ -5,6 +5,7 @@
  * ports; `.github/workflows/live.yml` runs it on a hosted runner with pinned k3d and kubectl.
  */
 import { parse, stringify } from "smol-toml";
+import { parse as parseYaml } from "yaml";
 import { assertEquals, assertMatch, assertOk } from "../assert.ts";
 import { run } from "../real/require.ts";
 import { clusterList, type InspectDoc } from "../sim/k3d_types.ts";
@@ -321,6 +322,47 @@ Deno.test({
       mine(clusterList(docs, [], { volumes: () => [], lbConfig: () => undefined }) ?? []),
       mine(JSON.parse(await sh("k3d", "cluster", "list", "-o", "json"))),
     );
+    // `cluster list NAME` (ClusterGet) also carries the cluster's volumes and the load balancer's
+    // config file, both read here from the engine
+    const volumes =
+      (await sh("docker", "volume", "ls", "-q", "--filter", `label=k3d.cluster=${name}`))
+        .trim().split("\n").filter(Boolean);
+    const lbConfig = parseYaml(
+      await sh("docker", "exec", `k3d-${name}-serverlb`, "cat", "/etc/confd/values.yaml"),
+    );
+    const got = JSON.parse(await sh("k3d", "cluster", "list", name, "-o", "json"));
+    assertEquals(
+      clusterList(docs, [name], { volumes: () => volumes, lbConfig: () => lbConfig }),
+      got,
+    );
+    // what the simulated k3d makes (test/sim/k3d.ts), as this k3d made it: global labels, the
+    // image volume and NodeCreate's env on every node, the API host defaulting to its IP, the load
+    // balancer's null Cmd, its ports to servers and the agents of the create (agents added later
+    // leave the file as it was)
+    const nodes = got[0].nodes as {
+      name: string;
+      role: string;
+      env: string[];
+      volumes: string[];
+      Cmd: string[] | null;
+      runtimeLabels: Record<string, string>;
+    }[];
+    for (const n of nodes) {
+      assertEquals(n.runtimeLabels["k3d.server.loadbalancer"], `k3d-${name}-serverlb`, n.name);
+      assertEquals(n.runtimeLabels["k3d.cluster.network.external"], "false", n.name);
+      assertOk(n.env.includes("K3S_KUBECONFIG_OUTPUT=/output/kubeconfig.yaml"), n.name);
+      assertOk(n.volumes.includes(`k3d-${name}-images:/k3d/images`), n.name);
+    }
+    const server = nodes.find((n) => n.role === "server")!;
+    assertEquals(server.runtimeLabels["k3d.server.api.host"], "127.0.0.1");
+    assertEquals(server.Cmd?.slice(-4), [
+      "--tls-san",
+      "127.0.0.1",
+      "--tls-san",
+      `k3d-${name}-serverlb`,
+    ]);
+    assertEquals(nodes.find((n) => n.role === "loadbalancer")!.Cmd, null);
+    assertOk(lbConfig.ports["80.tcp"].includes(`k3d-${name}-agent-0`), JSON.stringify(lbConfig));
 
     // stopped and started outside Firestream: the supervisor waits, then forwards again
     await sh("k3d", "cluster", "stop", name);

@@ -9,6 +9,7 @@ import {
   type InspectDoc,
   loadBalancerConfig,
   nodeList,
+  regeneratedLoadBalancerConfig,
 } from "./k3d_types.ts";
 import { seedKube, syncNodes } from "./kube.ts";
 import { refuseUnmodelledConfig } from "./modelled.ts";
@@ -142,16 +143,7 @@ function clusterList(world: World, p: Parsed): string {
     // pkg/client/cluster.go:339 the image volume, labelled k3d.cluster=NAME
     volumes: (name) => world.clusters[name] ? [`k3d-${name}-images`] : [],
     // what LoadbalancerPrepare wrote into the load balancer (pkg/client/cluster.go:580)
-    lbConfig: (name) => {
-      const lb = world.containers[`k3d-${name}-serverlb`];
-      const servers = Object.values(world.containers).filter((c) =>
-        c.labels["k3d.cluster"] === name && c.labels["k3d.role"] === "server"
-      ).map((c) => c.name);
-      return loadBalancerConfig(
-        Object.keys(lb?.ports ?? {}).filter((k) => !k.startsWith("6443")),
-        servers,
-      );
-    },
+    lbConfig: (name) => world.clusters[name]?.lbConfig,
   });
   // cmd/cluster/clusterList.go:92: Fatalln(err) of ClusterGet's ClusterGetNoNodesFoundError
   if (!list) throw fatal("No nodes found for given cluster");
@@ -236,8 +228,9 @@ async function buildSpec(p: Parsed): Promise<CreateSpec> {
     servers: Math.trunc(Number(flag(p, "servers") ?? cfg.servers ?? 1)),
     agents: Math.trunc(Number(flag(p, "agents") ?? cfg.agents ?? 0)),
     image: flag(p, "image") ?? cfg.image ?? "",
-    apiHost: cfg.kubeAPI?.host ?? "0.0.0.0",
-    apiHostIp: cfg.kubeAPI?.hostIP ?? "0.0.0.0",
+    apiHost: cfg.kubeAPI?.host ?? "",
+    // pkg/config/transform.go:91-93: HostIP defaults to 0.0.0.0 (k3d.DefaultAPIHost)
+    apiHostIp: cfg.kubeAPI?.hostIP || "0.0.0.0",
     apiPort: cfg.kubeAPI?.hostPort ?? "",
     ports: (cfg.ports ?? []).map((x: { port: string; nodeFilters?: string[] }) => ({
       port: x.port,
@@ -271,9 +264,15 @@ async function buildSpec(p: Parsed): Promise<CreateSpec> {
         `failed to parse Port Exposure specification '${apiFlag}': Format must be [(HostIP|HostName):]HostPort`,
       );
     }
+    // cmd/cluster/clusterCreate.go:372-379 the flag replaces the config's whole kubeAPI, and
+    // cmd/util/ports.go:40 ParsePortExposureSpec: a host reference (an IP too, which the
+    // regexp's `hostname` alternative takes with its colon) is looked up and kept as the Host
     spec.apiPort = m[4];
-    if (m[2] ?? m[3]) spec.apiHostIp = hostAddress(m[2] ?? m[3]);
+    spec.apiHost = m[3] ?? "";
+    spec.apiHostIp = hostAddress(m[2] ?? m[3]);
   }
+  // pkg/config/transform.go:94-96: Host defaults to HostIP (the --tls-san and the api.host label)
+  if (!spec.apiHost) spec.apiHost = spec.apiHostIp;
   for (const f of p.flags["port"] ?? []) {
     const { value, nodeFilters } = splitFilter(f);
     spec.ports.push({ port: value, nodeFilters });
@@ -618,6 +617,12 @@ async function clusterCreate(world: World, p: Parsed): Promise<string> {
     ports: lbPorts,
     network,
   });
+  // the file LoadbalancerPrepare's config becomes (pkg/client/cluster.go:580)
+  cluster.lbConfig = loadBalancerConfig(
+    Object.keys(lbPorts).filter((k) => !k.startsWith("6443")),
+    roleNames(world, spec.name, "server"),
+    roleNames(world, spec.name, "agent"),
+  );
   for (const reg of registries) {
     reg.networks[network] = { ip: freeAddress(world, network) };
     log.info(`Connecting registry '${reg.name}' to network '${network}'`);
@@ -826,9 +831,28 @@ function nodeCreate(world: World, p: Parsed): string {
     });
     log.info(`Starting node '${nodeName}'`);
   }
+  if (role === "server") rewriteLoadBalancerConfig(world, clusterName);
   syncNodes(world, cluster);
   log.info(`Successfully created ${replicas} node(s)!`);
   return "";
+}
+
+/** The names of a cluster's nodes of one role. */
+function roleNames(world: World, cluster: string, role: string): string[] {
+  return Object.values(world.containers).filter((c) =>
+    c.labels["k3d.cluster"] === cluster && c.labels["k3d.role"] === role
+  ).map((c) => c.name);
+}
+
+/** A server joined or left: k3d writes the load balancer's config anew (k3d_types.ts). */
+function rewriteLoadBalancerConfig(world: World, cluster: string): void {
+  const lb = world.containers[`k3d-${cluster}-serverlb`];
+  if (!lb) return;
+  // ClusterGet's nodes, in the engine's order: newest first
+  world.clusters[cluster].lbConfig = regeneratedLoadBalancerConfig(
+    Object.keys(lb.ports),
+    roleNames(world, cluster, "server").reverse(),
+  );
 }
 
 function nodeDelete(world: World, p: Parsed): string {
@@ -843,6 +867,9 @@ function nodeDelete(world: World, p: Parsed): string {
     }
     delete world.containers[name];
     const cluster = world.clusters[c.labels["k3d.cluster"]];
+    if (cluster && c.labels["k3d.role"] === "server") {
+      rewriteLoadBalancerConfig(world, cluster.name);
+    }
     if (cluster) syncNodes(world, cluster);
     log.info(`Deleted ${name}`);
   }

@@ -1,6 +1,6 @@
 /**
- * k3d's view of Docker, written from k3d-io/k3d v5.8.3 (v5.5.0 to v5.9.0 agree on every line cited):
- * a container's inspect document becomes a `types.Node` (pkg/runtimes/docker/translate.go:190
+ * k3d's view of Docker, written from k3d-io/k3d v5.8.3 (every line cited is of that tag):
+ * a container's inspect document becomes a `types.Node` (pkg/runtimes/docker/translate.go:197
  * TranslateContainerDetailsToNode), and nodes become what `k3d cluster list -o json` and
  * `k3d registry list -o json` print, encoded as Go's encoding/json encodes k3d's types
  * (pkg/types/types.go): fields in declaration order, `omitempty` ones left out when empty (never
@@ -70,7 +70,7 @@ function humanSize(bytes: number): string {
 }
 
 /**
- * TranslateContainerDetailsToNode (translate.go:190-343) and the JSON of the types.Node it returns
+ * TranslateContainerDetailsToNode (translate.go:197-343) and the JSON of the types.Node it returns
  * (types.go:286-311). `undefined` for a container without k3d's default label `app=k3d`
  * (translate.go:198-211, ErrRuntimeContainerUnknown).
  */
@@ -144,18 +144,46 @@ export function translateNode(d: InspectDoc): Json | undefined {
   );
 }
 
-/** What pkg/config/transform.go gives a new cluster's load balancer: 6443 and each port, to every server. */
+/**
+ * The load balancer's config k3d writes at create (pkg/client/cluster.go:580) and ClusterGet reads
+ * back: the API port to every server (pkg/config/transform.go:157), and each `@loadbalancer` port
+ * to every server and agent (pkg/client/ports.go:46 TransformPorts: a port for the load balancer
+ * gets pkg/config/types/types.go:43 DefaultTargetsNodefiltersPortMappings, "servers:*:proxy" and
+ * "agents:*:proxy").
+ */
 export function loadBalancerConfig(
   ports: string[],
   servers: string[],
+  agents: string[],
 ): { ports: Record<string, string[]>; settings: { workerConnections: number } } {
   const out: Record<string, string[]> = { "6443.tcp": servers };
   for (const port of ports) {
     const [num, proto = "tcp"] = port.split("/");
-    out[`${num}.${proto}`] = servers;
+    out[`${num}.${proto}`] = [...servers, ...agents];
   }
   // types/loadbalancer.go:82 DefaultLoadbalancerWorkerConnections
   return { ports: goMap(out)!, settings: { workerConnections: 1024 } };
+}
+
+/**
+ * The config UpdateLoadbalancerConfig writes when a server joins or leaves (pkg/client/node.go:285,
+ * :707; pkg/client/loadbalancer.go:149 LoadbalancerGenerateConfig): every port of the load balancer,
+ * the API's among them, to the servers only, and 1024 worker connections plus one per port and
+ * server. Agents added or removed leave the file as it was.
+ */
+export function regeneratedLoadBalancerConfig(
+  lbPorts: string[],
+  servers: string[],
+): { ports: Record<string, string[]>; settings: { workerConnections: number } } {
+  const out: Record<string, string[]> = { "6443.tcp": servers };
+  for (const port of lbPorts) {
+    const [num, proto = "tcp"] = port.split("/");
+    out[`${num}.${proto}`] = servers;
+  }
+  return {
+    ports: goMap(out)!,
+    settings: { workerConnections: 1024 + lbPorts.length * servers.length },
+  };
 }
 
 /** Cluster roles (types.go:66-75): registries are not cluster nodes in `ClusterList`. */
@@ -196,7 +224,7 @@ export function clusterList(
       clusters.push({ name, nodes: mine, full: true });
     }
   }
-  // cluster.go:1093 SortClusters: by name
+  // pkg/client/cluster.go:1168 SortClusters: by name
   clusters.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return clusters.map((c) => {
     const label = (key: string) =>

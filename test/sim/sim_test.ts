@@ -99,6 +99,45 @@ Deno.test("sim k3d: a valid config creates a cluster whose JSON has k3d's fields
   });
 });
 
+Deno.test("sim k3d: the load balancer's file sends its ports to the create's servers and agents; a server joining rewrites it for servers only", async () => {
+  await withSimHost({}, async (h) => {
+    const ok = async (args: string[]) => {
+      const r = await h.tool("k3d", args);
+      assertEquals(r.code, 0, r.stderr);
+    };
+    await ok([
+      "cluster",
+      "create",
+      "lb",
+      "--agents",
+      "1",
+      "--api-port",
+      `127.0.0.1:${freePort()}`,
+      "-p",
+      `127.0.0.1:${freePort()}:80@loadbalancer`,
+    ]);
+    const config = async () =>
+      JSON.parse((await h.tool("k3d", ["cluster", "list", "lb", "-o", "json"])).stdout)[0]
+        .serverLoadBalancer.config;
+    const [server, agent] = ["k3d-lb-server-0", "k3d-lb-agent-0"];
+    // pkg/client/ports.go:46 + pkg/config/types/types.go:43: servers and agents
+    assertEquals(await config(), {
+      ports: { "6443.tcp": [server], "80.tcp": [server, agent] },
+      settings: { workerConnections: 1024 },
+    });
+    // an agent joining leaves the file (pkg/client/node.go:285 updates it for servers only)
+    await ok(["node", "create", "more", "--cluster", "lb", "--role", "agent"]);
+    assertEquals((await config()).ports["80.tcp"], [server, agent]);
+    // a server joining: LoadbalancerGenerateConfig (pkg/client/loadbalancer.go:149), the servers
+    // in ClusterGet's order (the engine's: newest first)
+    await ok(["node", "create", "srv", "--cluster", "lb", "--role", "server"]);
+    assertEquals(await config(), {
+      ports: { "6443.tcp": ["k3d-srv-0", server], "80.tcp": ["k3d-srv-0", server] },
+      settings: { workerConnections: 1024 + 2 * 2 },
+    });
+  });
+});
+
 Deno.test("sim k3d: configs and flags the real k3d refuses are refused", async () => {
   await withSimHost({}, async (h) => {
     const cases: [string, string][] = [

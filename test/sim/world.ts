@@ -67,6 +67,8 @@ export interface SimCluster {
   kube: KubeStore;
   /** when Traefik's CRDs (tlsstores.traefik.io) exist; null: Traefik disabled; absent: from the start */
   traefikCrdsAt?: string | null;
+  /** the load balancer's config file (/etc/confd/values.yaml), as k3d last wrote it */
+  lbConfig?: unknown;
 }
 
 /** A kernel route. */
