@@ -114,12 +114,30 @@ export function usedElsewhere(
  */
 export function registryContainerIn(ctx: ClusterContext): string {
   const name = ctx.k3d.registry.name;
-  const labels = container(ctx, name)?.Config.Labels ?? {};
-  const made = labels["k3d.role"] === "registry" && labels["k3d.cluster"] === ctx.name;
   return registryContainerOf(name, {
     recorded: ctx.record.resources.registry,
-    madeWithCluster: made ? name : undefined,
+    madeWithCluster: labelledForCluster(ctx, name) ? name : undefined,
   });
+}
+
+/** Whether Docker's container `name` is a registry k3d labels as a node of this cluster. */
+function labelledForCluster(ctx: ClusterContext, name: string): boolean {
+  const labels = container(ctx, name)?.Config.Labels ?? {};
+  return labels["k3d.role"] === "registry" && labels["k3d.cluster"] === ctx.name;
+}
+
+/**
+ * Whether the wanted registry is one k3d made with this cluster (`--registry-create`,
+ * `registries.create`), as recorded or as its k3d labels say now: a node of the cluster, deleted
+ * by `k3d cluster delete` (pkg/client/cluster.go:619-651) and made again under its exact name only
+ * by `k3d cluster create` (`registries.create`, pkg/config/transform.go:311-345). Needs
+ * {@link dockerRead}.
+ */
+export function registryWithCluster(ctx: ClusterContext): boolean {
+  const container = registryContainerIn(ctx);
+  const rec = ctx.record.resources.registry;
+  if (rec?.container === container && rec.with_cluster) return true;
+  return labelledForCluster(ctx, container);
 }
 
 /**

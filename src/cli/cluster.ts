@@ -56,6 +56,13 @@ export async function remove(
       `Cluster ${target} does not exist and firestream holds no record of it; nothing to delete.`,
     );
   }
+  const made = record.resources.registry;
+  if (opts.keepRegistry && made?.with_cluster) {
+    throw new FirestreamError(
+      `--keep-registry: registry ${made.container} was made by k3d with cluster ${target}, and \`k3d cluster delete\` deletes it with the cluster`,
+      { hint: "push the images you need to another registry, then delete without --keep-registry" },
+    );
+  }
   const { deleteTasks } = await import("../../tasks/cluster_delete/mod.ts");
   const { keepRegistry } = await import("../../tasks/cluster_delete/07_registry.ts");
   const { usedElsewhere } = await import("../../tasks/reads.ts");
@@ -518,6 +525,7 @@ function importedRecord(
             host: "127.0.0.1",
             port: found.registry.port,
             created: false,
+            ...(found.registry.withCluster ? { with_cluster: true } : {}),
           },
         }
         : {}),

@@ -84,7 +84,7 @@ export function deletePlan(
       add("registry", "delete", [
         gone("container", r.registry.container),
         gone("address", address),
-      ]);
+      ], r.registry.with_cluster ? { note: "made by k3d with the cluster: deleted with it" } : {});
     }
   }
 

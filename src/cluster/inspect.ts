@@ -359,7 +359,11 @@ export async function viewAll(state: StateDocument): Promise<ClusterView[]> {
 export async function discoverConfig(
   live: K3dCluster,
 ): Promise<
-  { k3d: K3dConfig; registry?: { container: string; port: number }; unpublished: UnpublishedPort[] }
+  {
+    k3d: K3dConfig;
+    registry?: { container: string; port: number; withCluster: boolean };
+    unpublished: UnpublishedPort[];
+  }
 > {
   const server = live.nodes.find((n) => n.role === "server");
   const lb = live.nodes.find((n) => n.role === "loadbalancer");
@@ -412,7 +416,15 @@ export async function discoverConfig(
   const config = validate({ cluster: { k3d } }, `cluster ${live.name} as k3d reports it`);
   return {
     k3d: config.cluster.k3d,
-    registry: reg && regPort ? { container: reg.name, port: Number(regPort) } : undefined,
+    registry: reg && regPort
+      ? {
+        container: reg.name,
+        port: Number(regPort),
+        // one of the cluster's nodes: k3d labels it for the cluster and deletes it with it
+        withCluster: live.nodes.some((n) => n.name === reg.name) ||
+          reg.runtimeLabels?.["k3d.cluster"] === live.name,
+      }
+      : undefined,
     unpublished,
   };
 }

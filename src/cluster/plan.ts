@@ -19,11 +19,16 @@ import { kubeconfigContext } from "../tools/k3d_names.ts";
 import type { Action, KeyDiff, ResourceChange } from "../ui/plan.ts";
 import {
   clustersRead,
+  container,
   liveCluster,
   otherOwner,
   otherUsers,
   ownersRead,
+  registryContainerIn,
+  registryWithCluster,
+  usedElsewhere,
 } from "../../tasks/reads.ts";
+import { HOST_IP } from "../tools/k3d_config.ts";
 import { type ClusterContext, LiveCache, newRecord } from "../../tasks/context.ts";
 import type { Workspace } from "./workspace.ts";
 import { flatten } from "../config/load.ts";
@@ -250,6 +255,48 @@ function stepChange(
   } satisfies ResourceChange;
 }
 
+/**
+ * A registry k3d made with the cluster, when the cluster is replaced: `k3d cluster delete` deletes
+ * it with its images (pkg/client/cluster.go:619-651), and the new cluster makes it again under the
+ * same name (`registries.create`). Keeping it is no way out: a registry labelled for the cluster
+ * counts as the cluster, and k3d refuses to create one of that name while it is there
+ * (cmd/cluster/clusterCreate.go:146).
+ */
+function replacedWithCluster(ctx: ClusterContext): ResourceChange {
+  const name = registryContainerIn(ctx);
+  const info = container(ctx, name);
+  const binding = info?.HostConfig.PortBindings?.["5000/tcp"]?.[0];
+  const users = otherUsers(ctx, (r) => r.resources.registry?.container === name);
+  const elsewhere = users.length
+    ? users.map((u) => `cluster ${u.cluster}`).join(", ")
+    : usedElsewhere(info, ctx.name);
+  if (elsewhere) {
+    throw new FirestreamError(
+      `registry ${name} was made by k3d with cluster ${ctx.name}, so replacing the cluster deletes it, but ${elsewhere} uses it`,
+      {
+        hint:
+          `give the other cluster a registry of its own first, or keep this cluster as it is (undo the change that forces its replacement)`,
+      },
+    );
+  }
+  return {
+    address: `cluster.${ctx.name}.registry`,
+    cluster: ctx.name,
+    action: "replace",
+    cause: "config",
+    destructive: true,
+    diffs: [
+      {
+        key: "address",
+        from: binding ? `${binding.HostIp || "0.0.0.0"}:${binding.HostPort}` : null,
+        to: `${HOST_IP}:${ctx.k3d.registry.port}`,
+      },
+    ],
+    note:
+      `${name} was made by k3d with the cluster: \`k3d cluster delete\` deletes it and its images, and the new cluster makes it again as ${name}; push images again`,
+  };
+}
+
 /** The registry and the steps after the cluster (certificates, host network, forwards). */
 async function planSteps(
   ctx: ClusterContext,
@@ -260,8 +307,12 @@ async function planSteps(
   const out: ResourceChange[] = [];
   const registry = tasks.find((t) => t.id === "registry");
   if (registry && (!registry.enabled || registry.enabled(ctx))) {
-    const found = registry.check(ctx);
-    if (found.diffs.length) out.push(stepChange(ctx, registry, found));
+    if (main.action === "replace" && ctx.k3d.registry.enabled && registryWithCluster(ctx)) {
+      out.push(replacedWithCluster(ctx));
+    } else {
+      const found = registry.check(ctx);
+      if (found.diffs.length) out.push(stepChange(ctx, registry, found));
+    }
   }
   const rest = tasks.filter((t) => !OWN_DIFF.has(t.id) && t.id !== "registry");
   if (!record && main.action === "create") {

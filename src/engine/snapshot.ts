@@ -15,11 +15,15 @@ type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * The snapshot of live facts of one run: each read is made once (concurrently with the others)
- * and forgotten whenever a step changes the machine.
+ * and made again by the next refresh whenever a step changes the machine. Until then a step reads
+ * the answer its own refresh got: what another step, running meanwhile, changes never takes an
+ * answer away from it.
  */
 export class LiveCache<C> {
   #values = new Map<string, Promise<unknown>>();
   #settled = new Map<string, Settled>();
+  /** answered before the machine last changed: the next refresh makes them again */
+  #stale = new Set<string>();
 
   /** The cached answer for `key`, computing it once. */
   #get<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -30,11 +34,14 @@ export class LiveCache<C> {
       this.#values.set(key, p);
       p.then(
         (value) => {
-          if (this.#values.get(key) === p) this.#settled.set(key, { ok: true, value });
+          if (this.#values.get(key) !== p) return;
+          this.#settled.set(key, { ok: true, value });
+          this.#stale.delete(key);
         },
         (error) => {
           if (this.#values.get(key) !== p) return;
           this.#settled.set(key, { ok: false, error });
+          this.#stale.delete(key);
           this.#values.delete(key);
         },
       );
@@ -49,7 +56,7 @@ export class LiveCache<C> {
   async refresh(ctx: C, reads: Read<C, unknown>[]): Promise<void> {
     const unique = [...new Map(reads.map((r) => [r.key, r])).values()];
     while (true) {
-      const todo = unique.filter((r) => !this.#settled.has(r.key));
+      const todo = unique.filter((r) => !this.#settled.has(r.key) || this.#stale.has(r.key));
       if (!todo.length) return;
       await Promise.all(todo.map((r) => this.#get(r.key, () => r.fetch(ctx)).catch(() => {})));
     }
@@ -63,7 +70,11 @@ export class LiveCache<C> {
     this.#get(read.key, read.fetch);
   }
 
-  /** The answer of a read made by {@link refresh}; throws the read's own error when it failed. */
+  /**
+   * The answer of a read made by {@link refresh}: the latest one, even when a step has changed the
+   * machine since (a step that needs to see a change refreshes again); throws the read's own error
+   * when it failed.
+   */
   now<T>(read: Read<C, T>): T {
     const s = this.#settled.get(read.key);
     if (!s) throw new Error(`internal: ${read.key} was read before the refresh`);
@@ -71,9 +82,9 @@ export class LiveCache<C> {
     return s.value as T;
   }
 
-  /** Drops every cached answer. */
+  /** The machine changed: every answer is made again by the next refresh that names it. */
   clear(): void {
     this.#values.clear();
-    this.#settled.clear();
+    for (const key of this.#settled.keys()) this.#stale.add(key);
   }
 }

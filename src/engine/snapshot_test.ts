@@ -56,3 +56,17 @@ Deno.test("snapshot: a read forgotten while it was being made (another step chan
   await refreshing;
   assertEquals([live.now(a), a.calls], [2, 2]);
 });
+
+Deno.test("snapshot: a step keeps the answer of its refresh when another step changes the machine meanwhile; the next refresh makes it again", async () => {
+  const live = new LiveCache<Ctx>();
+  let n = 0;
+  const a = counted("a", () => Promise.resolve(++n));
+  await live.refresh({}, [a]);
+  // another step applied: the machine changed
+  live.clear();
+  assertEquals([live.now(a), a.calls], [1, 1]);
+  await live.refresh({}, [a]);
+  assertEquals([live.now(a), a.calls], [2, 2]);
+  await live.refresh({}, [a]);
+  assertEquals(a.calls, 2);
+});

@@ -21,6 +21,11 @@ export interface ClusterResources {
     port: number;
     /** false when the registry existed before and Firestream only uses it */
     created: boolean;
+    /**
+     * k3d made it with the cluster (`--registry-create`, `registries.create`): one of the cluster's
+     * nodes, named exactly `name`, deleted by `k3d cluster delete` and made again only with the cluster
+     */
+    with_cluster?: boolean;
   };
   cluster?: {
     config_file: string;

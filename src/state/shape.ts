@@ -23,6 +23,7 @@ const resources = looseObject({
     host: string(),
     port: number().int(),
     created: boolean(),
+    with_cluster: boolean().optional(),
   }).optional(),
   cluster: looseObject({
     config_file: string(),

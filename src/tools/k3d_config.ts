@@ -10,15 +10,26 @@ export function clusterDnsAddress(k: K3dConfig): string {
   return nthAddress(parseCidr(k.network.service_cidr)!, 10);
 }
 
+/** Options of {@link k3dConfigDocument}. */
+export interface K3dConfigOptions {
+  timeoutSeconds?: number;
+  /**
+   * the registry is made with the cluster (`registries.create`), named exactly as its container:
+   * the only way k3d names a registry without its `k3d-` prefix (pkg/config/transform.go:311-345)
+   */
+  registryWithCluster?: boolean;
+}
+
 /**
  * The k3d Simple config document for this cluster. `registry` is the registry's container as read
  * from the state and Docker (`registryContainerOf`), undefined when the config has none; the
- * cluster uses it as `CONTAINER:PORT` (`registries.use`).
+ * cluster uses it as `CONTAINER:PORT` (`registries.use`), or makes it with itself under that name
+ * on the registry's port ({@link K3dConfigOptions.registryWithCluster}).
  */
 export function k3dConfigDocument(
   k: K3dConfig,
   registry: string | undefined,
-  options: { timeoutSeconds?: number } = {},
+  options: K3dConfigOptions = {},
 ) {
   const extraArgs: { arg: string; nodeFilters: string[] }[] = [];
   if (k.network.pod_cidr !== K3S_POD_CIDR) {
@@ -41,7 +52,11 @@ export function k3dConfigDocument(
       { port: `${HOST_IP}:${k.https_port}:443`, nodeFilters: ["loadbalancer"] },
     ],
     ...(k.registry.enabled && registry
-      ? { registries: { use: [`${registry}:${k.registry.port}`] } }
+      ? {
+        registries: options.registryWithCluster
+          ? { create: { name: registry, host: HOST_IP, hostPort: String(k.registry.port) } }
+          : { use: [`${registry}:${k.registry.port}`] },
+      }
       : {}),
     options: {
       k3d: { wait: true, timeout: `${options.timeoutSeconds ?? 300}s` },
@@ -55,7 +70,7 @@ export function k3dConfigDocument(
 export async function k3dConfigYaml(
   k: K3dConfig,
   registry: string | undefined,
-  options: { timeoutSeconds?: number } = {},
+  options: K3dConfigOptions = {},
 ): Promise<string> {
   const { stringify } = await import("yaml");
   return stringify(k3dConfigDocument(k, registry, options));

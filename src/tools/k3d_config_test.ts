@@ -55,3 +55,14 @@ Deno.test("k3d config: non-default CIDRs become k3s args on every server, with t
   assertOk(doc.options.k3s!.extraArgs.every((a) => a.nodeFilters[0] === "server:*"));
   assertEquals("registries" in doc, false);
 });
+
+Deno.test("k3d config: a registry made with the cluster is made by it under its exact name (registries.create), schema-valid", () => {
+  const k = validate({ cluster: { k3d: { registry: { name: "myreg", port: 5055 } } } }, "t")
+    .cluster.k3d;
+  const doc = k3dConfigDocument(k, "myreg", { registryWithCluster: true });
+  assertEquals(validateSchema(doc, schema), []);
+  // pkg/config/transform.go:311-345: name as given, host and port as the exposure "HOST:PORT"
+  assertEquals(doc.registries, {
+    create: { name: "myreg", host: "127.0.0.1", hostPort: "5055" },
+  });
+});

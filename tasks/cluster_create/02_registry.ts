@@ -12,17 +12,24 @@ import {
   inspectNetwork,
 } from "../../src/tools/docker.ts";
 import {
+  clustersRead,
   container as containerOf,
   dockerRead,
+  liveCluster,
   otherUsers,
   ownersRead,
   registryContainerIn,
   registryHttpRead,
+  registryWithCluster,
   usedElsewhere,
 } from "../reads.ts";
 import { describeUsers, type User } from "../../src/state/owners.ts";
 import { createRegistry, deleteRegistry } from "../../src/tools/k3d.ts";
-import { clusterNetwork, registryContainer } from "../../src/tools/k3d_names.ts";
+import {
+  clusterNetwork,
+  registryContainer,
+  registryContainerOf,
+} from "../../src/tools/k3d_names.ts";
 
 type RegistryRecord = NonNullable<ClusterResources["registry"]>;
 
@@ -70,6 +77,7 @@ function diff(ctx: ClusterContext): CheckResult {
   }
   const container = registryContainerIn(ctx);
   const info = containerOf(ctx, container);
+  if (registryWithCluster(ctx)) return withCluster(ctx, container, info);
   const users = usersOf(ctx, container);
   // shared by reference: the settings are the first user's, and a clash is said before any call
   const other = users.find((u) => u.record.resources.registry!.port !== want.port);
@@ -143,6 +151,58 @@ function diff(ctx: ClusterContext): CheckResult {
   };
 }
 
+/**
+ * A registry k3d made with this cluster, named exactly as it is: only `k3d cluster create` makes it
+ * again under that name (`registries.create`, pkg/config/transform.go:311-345; `k3d registry
+ * create` always prefixes `k3d-`), so it is never made or removed here. With no cluster (a new or
+ * replaced one) the cluster step makes it; with the cluster there it must be as wanted.
+ */
+function withCluster(
+  ctx: ClusterContext,
+  container: string,
+  info: ContainerInfo | undefined,
+): CheckResult {
+  const rec = ctx.record.resources.registry;
+  const want = ctx.k3d.registry;
+  const record: RegistryRecord = {
+    name: want.name,
+    container,
+    host: HOST_IP,
+    port: want.port,
+    created: rec?.container === container ? rec.created : false,
+    with_cluster: true,
+  };
+  if (!liveCluster(ctx)) {
+    if (info) {
+      // kept by a `k3d cluster delete` because another cluster's network holds it: k3d counts
+      // it as a node of the cluster, and refuses to create the cluster again while it is there
+      // (cmd/cluster/clusterCreate.go:146 ClusterGet, pkg/client/cluster.go:826)
+      throw new FirestreamError(
+        `registry ${container} was made by k3d with cluster ${ctx.name} and outlived it${
+          usedElsewhere(info, ctx.name) ? ` (${usedElsewhere(info, ctx.name)})` : ""
+        }: k3d will not create cluster ${ctx.name} while it is there`,
+        {
+          hint:
+            `remove it (\`k3d registry delete ${container}\`) once nothing needs its images, or give this project another cluster name`,
+        },
+      );
+    }
+    return { diffs: [], record, note: `registry ${container} is made with cluster ${ctx.name}` };
+  }
+  const why = !info ? "is missing" : problem(ctx, info);
+  if (why) {
+    throw new FirestreamError(
+      `registry ${container} ${why}; k3d made it with cluster ${ctx.name} and makes it again under that name only with the cluster`,
+      {
+        hint: info && !info.State.Running
+          ? `start it (\`docker start ${container}\`)`
+          : `delete the cluster and apply again to make both anew (\`firestream cluster delete ${ctx.name}\`, then \`firestream apply\`), or name another registry (cluster.k3d.registry.name)`,
+      },
+    );
+  }
+  return { diffs: [], record };
+}
+
 /** The other clusters, here or in other folders, that use registry `container`. */
 function usersOf(ctx: ClusterContext, container: string): User[] {
   return otherUsers(ctx, (r) => r.resources.registry?.container === container);
@@ -156,11 +216,17 @@ function whoUses(users: User[]): string {
 
 /** Removes a registry of ours that no other cluster uses; says why when it stays. */
 async function retire(ctx: ClusterContext, rec: RegistryRecord): Promise<boolean> {
+  // who uses it now: read again when a step changed the machine since the step's own refresh
+  await ctx.live.refresh(ctx, [ownersRead]);
   const users = usersOf(ctx, rec.container);
-  if (!rec.created || users.length) {
+  if (!rec.created || rec.with_cluster || users.length) {
     ctx.notice(
       `keeping registry ${rec.container}: ${
-        rec.created ? describeUsers(users) : "firestream did not create it"
+        !rec.created
+          ? "firestream did not create it"
+          : rec.with_cluster
+          ? "k3d made it with the cluster, and deletes it with the cluster"
+          : describeUsers(users)
       }`,
     );
     return false;
@@ -204,7 +270,7 @@ const registry: Task<ClusterContext, RegistryUndo> = {
   enabled: (ctx) => ctx.k3d.registry.enabled || Boolean(ctx.record.resources.registry),
   reads: (ctx) =>
     ctx.k3d.registry.enabled
-      ? [dockerRead, registryHttpRead, ownersRead]
+      ? [dockerRead, registryHttpRead, ownersRead, clustersRead]
       : [dockerRead, ownersRead],
   slots: ["resources.registry"],
   check: diff,
@@ -248,7 +314,11 @@ const registry: Task<ClusterContext, RegistryUndo> = {
     return undo;
   },
   abandon: async (ctx) => {
-    const container = registryContainer(ctx.k3d.registry.name);
+    // the recorded container of that name (one k3d made with the cluster keeps its exact name),
+    // else the one `k3d registry create` was making
+    const container = registryContainerOf(ctx.k3d.registry.name, {
+      recorded: ctx.record.resources.registry,
+    });
     // recorded before the run: it predates the interrupted create, leave it
     if (ctx.record.resources.registry?.container === container) return;
     if (await inspectContainer(container)) await deleteRegistry(container);

@@ -1,6 +1,8 @@
 /** Cluster: write k3d's config under the state dir and `k3d cluster create --config <file>`; start it when stopped. */
 import type { ClusterContext } from "../context.ts";
-import { k3dConfigYaml } from "../../src/tools/k3d_config.ts";
+import { HOST_IP, k3dConfigYaml } from "../../src/tools/k3d_config.ts";
+import { waitForRegistry } from "../../src/tools/registry_health.ts";
+import { REGISTRY_WAIT_MS } from "./02_registry.ts";
 import { k3dConfigPath, registryContainerOf } from "../../src/tools/k3d_names.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { FirestreamError } from "../../src/errors.ts";
@@ -98,21 +100,41 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
       return { action: "started" };
     }
     const file = k3dConfigPath(ctx.stateDir, ctx.name);
-    // the registry step came first (`needs`): its record names the container the cluster uses
+    // the registry step came first (`needs`): its record names the container the cluster uses,
+    // or the one k3d makes with the cluster under that exact name
+    const recorded = ctx.record.resources.registry;
     const registry = ctx.k3d.registry.enabled
-      ? registryContainerOf(ctx.k3d.registry.name, { recorded: ctx.record.resources.registry })
+      ? registryContainerOf(ctx.k3d.registry.name, { recorded })
       : undefined;
+    const withCluster = registry !== undefined && recorded?.container === registry &&
+      recorded.with_cluster === true;
     await Deno.mkdir(`${ctx.stateDir}/k3d`, { recursive: true });
     await writeFileAtomic(
       file,
-      await k3dConfigYaml(ctx.k3d, registry, { timeoutSeconds: CLUSTER_TIMEOUT_S }),
+      await k3dConfigYaml(ctx.k3d, registry, {
+        timeoutSeconds: CLUSTER_TIMEOUT_S,
+        registryWithCluster: withCluster,
+      }),
     );
     try {
-      // k3d rolls back its own half-made cluster; the config file is ours to remove
+      // k3d rolls back its own half-made cluster (its registry too); the config file is ours to remove
       await createCluster(file, { timeoutMs: (CLUSTER_TIMEOUT_S + 60) * 1000 });
     } catch (err) {
       await Deno.remove(file).catch(() => {});
       throw err;
+    }
+    if (withCluster) {
+      const port = ctx.k3d.registry.port;
+      if (!(await waitForRegistry(port, { timeoutMs: REGISTRY_WAIT_MS }))) {
+        await deleteCluster(ctx.name);
+        await Deno.remove(file).catch(() => {});
+        throw new FirestreamError(
+          `registry ${registry} (made with the cluster) did not answer on http://${HOST_IP}:${port}/v2/ within ${
+            REGISTRY_WAIT_MS / 1000
+          }s; the cluster was deleted again`,
+          { hint: `is Docker able to publish port ${port}?` },
+        );
+      }
     }
     ctx.record.resources.cluster = {
       config_file: file,

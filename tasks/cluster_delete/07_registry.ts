@@ -1,4 +1,7 @@
-/** Delete the registry when firestream made it and no other cluster, of this folder or another, uses it. */
+/**
+ * Delete the registry when firestream made it and no other cluster, of this folder or another, uses
+ * it; one k3d made with the cluster is already gone with it.
+ */
 import type { ClusterContext } from "../context.ts";
 import type { Task } from "../../src/engine/task.ts";
 import { deleteRegistry } from "../../src/tools/k3d.ts";
@@ -12,8 +15,11 @@ export function keepRegistry(
 ): string | undefined {
   const reg = ctx.record.resources.registry;
   if (!reg) return "none recorded";
-  if (!reg.created) return `${reg.container} existed before firestream used it`;
-  if (ctx.options.keepRegistry) return "--keep-registry";
+  // one k3d made with the cluster goes with it, whoever made it (pkg/client/cluster.go:619-651)
+  if (!reg.with_cluster) {
+    if (!reg.created) return `${reg.container} existed before firestream used it`;
+    if (ctx.options.keepRegistry) return "--keep-registry";
+  }
   const users = usersOf(
     ctx.state,
     machine,

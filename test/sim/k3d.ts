@@ -406,7 +406,12 @@ function startFailure(node: string, daemon: string): string {
 async function clusterCreate(world: World, p: Parsed): Promise<string> {
   const spec = await buildSpec(p);
   checkName(spec.name);
-  if (world.clusters[spec.name]) {
+  // cmd/cluster/clusterCreate.go:146 ClusterGet (pkg/client/cluster.go:826): any container labelled
+  // for the cluster makes it exist, a registry `k3d cluster delete` kept (on another network) too
+  const labelled = Object.values(world.containers).some((c) =>
+    c.labels["k3d.cluster"] === spec.name
+  );
+  if (world.clusters[spec.name] || labelled) {
     throw fatal(
       `Failed to create cluster '${spec.name}' because a cluster with that name already exists`,
     );
