@@ -56,7 +56,7 @@ export interface RegistryFacts {
  * The container of registry `name`, read where it can be, derived only for a registry yet to be
  * made: the container recorded for that name; else the one k3d made with the cluster, named
  * exactly NAME (`cluster create --registry-create NAME` and `registries.create.name`,
- * pkg/config/transform.go:338-341); else what `k3d registry create NAME` makes, `k3d-NAME`
+ * k3d v5.8.3 pkg/config/transform.go:328-331); else what `k3d registry create NAME` makes, `k3d-NAME`
  * ({@link registryContainer}).
  */
 export function registryContainerOf(name: string, facts: RegistryFacts = {}): string {

@@ -1,6 +1,6 @@
 /**
  * End-to-end: a registry k3d made with its cluster (`k3d cluster create --registry-create NAME`, or
- * `registries.create` in a k3d config) is named exactly NAME (pkg/config/transform.go:338-341): it
+ * `registries.create` in a k3d config) is named exactly NAME (k3d v5.8.3 pkg/config/transform.go:328-331): it
  * is read from k3d and Docker and adopted as it is.
  */
 import { assertEquals, assertMatch, assertNotMatch, assertOk } from "../assert.ts";
@@ -94,7 +94,8 @@ Deno.test("k3d registries.create in a config file: named exactly as given, or k3
     assertEquals(taken.code, 1);
     assertMatch(taken.stderr, "A registry node with that name already exists");
     assertEquals(h.world().clusters.two, undefined);
-    // no name: k3d-CLUSTER-registry; nothing at all set: no registry (transform.go:314, 338)
+    // no name: k3d-CLUSTER-registry (transform.go:328), also for `--registry-create ""` (v5.8.3
+    // makes one whenever the flag is given, transform.go:312; v5.9.0 makes none then)
     const three = await h.tool("k3d", [
       "cluster",
       "create",
@@ -109,7 +110,11 @@ Deno.test("k3d registries.create in a config file: named exactly as given, or k3
     const registries = Object.values(h.world().containers).filter((c) =>
       c.labels["k3d.role"] === "registry"
     );
-    assertEquals(registries.map((c) => c.name).sort(), ["k3d-three-registry", "shop"]);
+    assertEquals(registries.map((c) => c.name).sort(), [
+      "k3d-four-registry",
+      "k3d-three-registry",
+      "shop",
+    ]);
   });
 });
 

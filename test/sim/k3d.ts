@@ -298,11 +298,12 @@ async function buildSpec(p: Parsed): Promise<CreateSpec> {
 }
 
 /**
- * The registry a cluster create makes: only when one of name, host, hostPort, image is set
- * (pkg/config/transform.go:314), from the config's `registries.create` or `--registry-create
- * NAME[:HOST][:HOSTPORT]` (cmd/cluster/clusterCreate.go:572) splits at the first ":", parses the
- * rest as a port exposure and keeps only its host *name* and port: an IP there is dropped, so the
- * registry binds 0.0.0.0 (transform.go:323).
+ * The registry a cluster create makes (k3d v5.8.3, pkg/config/transform.go:312): whenever the
+ * config has `registries.create` or `--registry-create` is given, even empty (v5.9.0 added a check
+ * that makes nothing then). `--registry-create NAME[:HOST][:HOSTPORT]`
+ * (cmd/cluster/clusterCreate.go:570-584) splits at the first ":" and parses the rest as a port
+ * exposure (cmd/util/ports.go:40): its host reference, an IP too, is kept as the host, which the
+ * registry then binds (transform.go:319-323), 0.0.0.0 without one.
  */
 function registryCreateSpec(
   p: Parsed,
@@ -335,10 +336,7 @@ function registryCreateSpec(
       create.hostPort = m[4] === "random" ? "" : m[4];
     }
   }
-  // transform.go:314: nothing set is no registry at all (`--registry-create ""` too)
-  return create && (create.name || create.host || create.hostPort || create.image)
-    ? create
-    : undefined;
+  return create;
 }
 
 function checkName(name: string): void {
@@ -465,7 +463,7 @@ async function clusterCreate(world: World, p: Parsed): Promise<string> {
     registries.push(reg);
   }
   // pkg/client/cluster.go:179 a registry made with the cluster (unless the use list names it);
-  // its name, host and port from pkg/config/transform.go:322-358
+  // its name, host and port from pkg/config/transform.go:312-345
   const made = spec.registryCreate;
   const makeRegistry = made && !spec.registriesUse.some((u) => u.split(":")[0] === made.name)
     ? {
@@ -956,7 +954,9 @@ async function registryCreate(world: World, p: Parsed): Promise<string> {
   const problem = registryProblem(world, cname, { hostIp, hostPort });
   if (problem) throw fatal(problem);
   const image = flag(p, "image") ?? "docker.io/library/registry:2";
-  await addRegistry(world, { name: cname, host: "", hostIp, hostPort, image, cluster: "" });
+  // cmd/util/ports.go:40: a host reference (an IP too) is kept as the Host, the label
+  // k3d.registry.host (pkg/client/registry.go:109)
+  await addRegistry(world, { name: cname, host: m[3] ?? "", hostIp, hostPort, image, cluster: "" });
   // logged by RegistryCreate (pkg/client/registry.go) and again by the command
   log.info(`Successfully created registry '${cname}'`);
   const reg = `${cname}:${hostPort}`;
