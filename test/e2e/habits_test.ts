@@ -296,8 +296,8 @@ Deno.test("progress: a live line with elapsed time on a terminal, plain lines wh
     const screen = new TextDecoder().decode(tty.stdout);
     assertEquals(tty.code, 0, screen);
     // the escape is the live line's own: erase the row, redraw it
-    // deno-lint-ignore no-control-regex
     // (a whole second at least: the call takes 2.5 s, however busy the machine)
+    // deno-lint-ignore no-control-regex
     assertMatch(screen, /\r\x1b\[2K\S+ k3d cluster… [1-9]\d*s/, "a live line with elapsed seconds");
     assertMatch(screen, /✓ k3d cluster \(\d/);
     assertNotMatch(screen, "→ k3d cluster…");
