@@ -144,6 +144,20 @@ export function translateNode(d: InspectDoc): Json | undefined {
   );
 }
 
+/** The file's `ports`: "PORT.PROTO" (Docker's "80/tcp", or a bare "6443") to the nodes it goes to. */
+function lbPortTargets(
+  ports: string[],
+  servers: string[],
+  targets: string[],
+): Record<string, string[]> {
+  const out: Record<string, string[]> = { "6443.tcp": servers };
+  for (const port of ports) {
+    const [num, proto = "tcp"] = port.split("/");
+    out[`${num}.${proto}`] = targets;
+  }
+  return goMap(out)!;
+}
+
 /**
  * The load balancer's config k3d writes at create (pkg/client/cluster.go:580) and ClusterGet reads
  * back: the API port to every server (pkg/config/transform.go:157), and each `@loadbalancer` port
@@ -156,13 +170,11 @@ export function loadBalancerConfig(
   servers: string[],
   agents: string[],
 ): { ports: Record<string, string[]>; settings: { workerConnections: number } } {
-  const out: Record<string, string[]> = { "6443.tcp": servers };
-  for (const port of ports) {
-    const [num, proto = "tcp"] = port.split("/");
-    out[`${num}.${proto}`] = [...servers, ...agents];
-  }
   // types/loadbalancer.go:82 DefaultLoadbalancerWorkerConnections
-  return { ports: goMap(out)!, settings: { workerConnections: 1024 } };
+  return {
+    ports: lbPortTargets(ports, servers, [...servers, ...agents]),
+    settings: { workerConnections: 1024 },
+  };
 }
 
 /**
@@ -175,13 +187,8 @@ export function regeneratedLoadBalancerConfig(
   lbPorts: string[],
   servers: string[],
 ): { ports: Record<string, string[]>; settings: { workerConnections: number } } {
-  const out: Record<string, string[]> = { "6443.tcp": servers };
-  for (const port of lbPorts) {
-    const [num, proto = "tcp"] = port.split("/");
-    out[`${num}.${proto}`] = servers;
-  }
   return {
-    ports: goMap(out)!,
+    ports: lbPortTargets(lbPorts, servers, servers),
     settings: { workerConnections: 1024 + lbPorts.length * servers.length },
   };
 }
