@@ -54,8 +54,8 @@ interface Group {
   starting?: Forwarder;
   /** kubectl processes that take no new connection and end once theirs have */
   retired: Set<Forwarder>;
-  /** pods a kubectl found gone while the cluster still listed them ready */
-  lost: Set<string>;
+  /** pods a kubectl found gone while the cluster still listed them ready, with when (ms) */
+  lost: Map<string, number>;
   /** when each listed pod was first seen (ms): the newest is taken, as a rollout's new pods stay */
   seen: Map<string, number>;
   status: ForwardEntry["status"];
@@ -101,6 +101,9 @@ const START_DEADLINE_MS = 15_000;
 const API_UNREACHABLE =
   /The connection to the server .* was refused|Unable to connect to the server/;
 
+/** A pod found gone while the cluster lists it ready is tried again after this long. */
+const LOST_FORGET_MS = 30_000;
+
 /** How often the one deadline timer looks at the forwards that are starting. */
 const SWEEP_MS = 1000;
 
@@ -124,6 +127,8 @@ export class Supervisor {
   #lookNow?: () => void;
   /** why the last look at the cluster failed (its API server did not answer), until one succeeds */
   #unreachable?: string;
+  /** the last look's failure, reported once while it stays the same */
+  #lastFailure?: string;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -239,14 +244,17 @@ export class Supervisor {
         only: this.#o.only,
       });
     } catch (err) {
-      // once per outage: a cluster stopped outside Firestream fails every look until it starts
+      // once per outage and reason: a cluster stopped outside Firestream fails every look the
+      // same way until it starts
       const why = (err as Error).message;
-      if (this.#unreachable === undefined) {
+      if (why !== this.#lastFailure) {
         this.#record.event({ event: "discovery-failed", message: why });
       }
-      if (API_UNREACHABLE.test(why)) this.#unreachable = why;
+      this.#lastFailure = why;
+      this.#unreachable = API_UNREACHABLE.test(why) ? why : undefined;
       return;
     }
+    this.#lastFailure = undefined;
     // back after an outage: kubectl said "lost connection to pod" when the API server went, not
     // when the pod did, so the pods are judged again by what the cluster lists now
     const recovered = this.#unreachable !== undefined;
@@ -304,7 +312,7 @@ export class Supervisor {
           route: new Route(),
           pods: [],
           retired: new Set(),
-          lost: new Set(),
+          lost: new Map(),
           seen: new Map(),
           status: "starting",
           since: isoNow(),
@@ -321,9 +329,13 @@ export class Supervisor {
       }
       const pods = found.pods.get(key) ?? [];
       if (recovered) g.lost.clear();
-      // a pod found gone is forgotten once the cluster no longer lists it
-      for (const pod of g.lost) if (!pods.some((t) => t.pod === pod)) g.lost.delete(pod);
       const now = Date.now();
+      // a pod found gone is forgotten once the cluster no longer lists it, or after a while: a pod
+      // keeps its name when its containers restart (after a node restart, say), so one found gone
+      // while it came back is tried again
+      for (const [pod, at] of g.lost) {
+        if (!pods.some((t) => t.pod === pod) || now - at >= LOST_FORGET_MS) g.lost.delete(pod);
+      }
       for (const t of pods) if (!g.seen.has(t.pod)) g.seen.set(t.pod, now);
       for (const pod of g.seen.keys()) if (!pods.some((t) => t.pod === pod)) g.seen.delete(pod);
       // newest first, keeping the cluster's order among pods seen at the same look
@@ -562,7 +574,7 @@ export class Supervisor {
     if (g.stopping) return;
     if (f.lostPod || /NotFound|not found/.test(f.lastError ?? "")) {
       // the cluster may still list it ready for a moment: another pod, or wait for the next look
-      g.lost.add(f.pod);
+      g.lost.set(f.pod, Date.now());
       g.pods = g.pods.filter((t) => t.pod !== f.pod);
       this.#lookNow?.();
     }

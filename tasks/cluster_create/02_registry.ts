@@ -189,14 +189,25 @@ function withCluster(
     }
     return { diffs: [], record, note: `registry ${container} is made with cluster ${ctx.name}` };
   }
+  // a stopped cluster stopped its registry too (k3d stops and starts it with the cluster's nodes):
+  // the cluster step starts both and waits for the registry
+  if (liveCluster(ctx)!.nodes.some((n) => !n.State.Running)) {
+    return { diffs: [], record, note: `registry ${container} starts with cluster ${ctx.name}` };
+  }
   const why = !info ? "is missing" : problem(ctx, info);
   if (why) {
+    const remake =
+      `delete the cluster and apply again to make both anew (\`firestream cluster delete ${ctx.name}\`, then \`firestream apply\`), or name another registry (cluster.k3d.registry.name)`;
     throw new FirestreamError(
       `registry ${container} ${why}; k3d made it with cluster ${ctx.name} and makes it again under that name only with the cluster`,
       {
-        hint: info && !info.State.Running
+        hint: !info
+          ? remake
+          : !info.State.Running
           ? `start it (\`docker start ${container}\`)`
-          : `delete the cluster and apply again to make both anew (\`firestream cluster delete ${ctx.name}\`, then \`firestream apply\`), or name another registry (cluster.k3d.registry.name)`,
+          : why.startsWith("does not answer")
+          ? `it may still be starting: try again in a moment; \`docker logs ${container}\` says why it does not`
+          : remake,
       },
     );
   }

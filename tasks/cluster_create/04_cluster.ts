@@ -86,6 +86,18 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
     if (found) {
       ctx.notice(`cluster ${ctx.name} is stopped: starting it`);
       await startCluster(ctx.name);
+      // a registry k3d made with the cluster starts with it: the steps after this one push to it
+      const reg = ctx.record.resources.registry;
+      if (ctx.k3d.registry.enabled && reg?.with_cluster) {
+        if (!(await waitForRegistry(ctx.k3d.registry.port, { timeoutMs: REGISTRY_WAIT_MS }))) {
+          throw new FirestreamError(
+            `registry ${reg.container} (made with the cluster) did not answer on http://${HOST_IP}:${ctx.k3d.registry.port}/v2/ within ${
+              REGISTRY_WAIT_MS / 1000
+            }s of the cluster's start`,
+            { hint: `\`docker logs ${reg.container}\` says why; then \`firestream apply\`` },
+          );
+        }
+      }
       // the forwarding `cluster stop` paused comes back with the cluster (dev mode's own, if it
       // is on, is the port-forward step's)
       const paused = ctx.record.resources.cluster?.paused_forwards;
@@ -126,7 +138,8 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
     if (withCluster) {
       const port = ctx.k3d.registry.port;
       if (!(await waitForRegistry(port, { timeoutMs: REGISTRY_WAIT_MS }))) {
-        await deleteCluster(ctx.name);
+        // the registry's failure is the one to report, whatever the delete says
+        await deleteCluster(ctx.name).catch(() => {});
         await Deno.remove(file).catch(() => {});
         throw new FirestreamError(
           `registry ${registry} (made with the cluster) did not answer on http://${HOST_IP}:${port}/v2/ within ${

@@ -72,6 +72,20 @@ Deno.test("a cluster made with --registry-create myreg:0.0.0.0:PORT, imported wi
     );
     assertEquals(h.world().containers["myreg"].running, true);
 
+    // stopped with the cluster (by firestream, then by hand) and started with it again
+    await h.ok(["cluster", "stop", "legacy"]);
+    assertEquals(h.world().containers["myreg"].running, false, "k3d stops it with the cluster");
+    const start = await h.run(["cluster", "start", "legacy"]);
+    assertEquals(start.code, 0, start.stdout + start.stderr);
+    assertEquals(h.world().containers["myreg"].running, true);
+    assertEquals((await h.tool("k3d", ["cluster", "stop", "legacy"])).code, 0);
+    const stoppedPlan = await h.run(["plan"]);
+    assertEquals(stoppedPlan.code, 0, stoppedPlan.stdout + stoppedPlan.stderr);
+    assertMatch(stoppedPlan.stdout, "stopped nodes will be started");
+    await h.ok(["apply", "--yes"]);
+    assertEquals(h.world().containers["myreg"].running, true);
+    assertEquals((await h.run(["plan", "--detailed-exitcode"])).code, 0);
+
     // k3d deletes the registry it made with the cluster along with it (pkg/client/cluster.go:632)
     await h.ok(["cluster", "delete", "legacy", "--yes"]);
     assertEquals(h.world().containers["myreg"], undefined);

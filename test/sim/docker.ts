@@ -2,7 +2,7 @@
 import { bool, flag, type Parsed, SimExit } from "./core.ts";
 import { renderTemplate } from "./gotemplate.ts";
 import { notSimulated } from "./modelled.ts";
-import { runRealDocker, stopRegistry } from "./registry.ts";
+import { restartRegistry, runRealDocker, stopRegistry } from "./registry.ts";
 import { freeAddress, readdress, type SimContainer, type World } from "./world.ts";
 
 /**
@@ -153,12 +153,7 @@ export async function docker(world: World, p: Parsed): Promise<string> {
             `Error response from daemon: No such container: ${name}\nError: failed to start containers: ${name}\n`,
           );
         }
-        if (c.real) {
-          throw new SimExit(
-            98,
-            `sim: docker start of ${name} (a real container) is not simulated\n`,
-          );
-        }
+        if (c.real && !c.running) await restartRegistry(c);
         // Docker frees a stopped container's address; it gets the lowest free one again
         if (!c.running) readdress(world, c);
         out.push(name);

@@ -13,7 +13,7 @@ import {
 } from "./k3d_types.ts";
 import { seedKube, syncNodes } from "./kube.ts";
 import { refuseUnmodelledConfig } from "./modelled.ts";
-import { startRegistry, stopRegistry } from "./registry.ts";
+import { restartRegistry, startRegistry, stopRegistry } from "./registry.ts";
 import {
   addContainer,
   createNetwork,
@@ -738,9 +738,7 @@ async function clusterStartStop(world: World, p: Parsed): Promise<string> {
         : 3;
     nodes.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
     for (const c of nodes) {
-      if (start && c.real) {
-        throw new SimExit(98, `sim: starting ${c.name} (a real registry) is not simulated\n`);
-      }
+      if (start && c.real) await restartRegistry(c);
       if (!start && c.real) await stopRegistry(c);
       if (start) {
         readdress(world, c);

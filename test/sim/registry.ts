@@ -72,6 +72,21 @@ export async function startRegistry(
   return { kind: "process", pid: child.pid };
 }
 
+/**
+ * Starts again what answers for a stopped registry container, on its published port. What was
+ * pushed to it before is gone (a real engine keeps the container's data across stop and start).
+ */
+export async function restartRegistry(c: SimContainer): Promise<void> {
+  const binding = c.ports["5000/tcp"]?.[0];
+  if (!binding) throw new Error(`sim: registry ${c.name} publishes no port 5000`);
+  c.real = await startRegistry({
+    name: c.name,
+    hostIp: binding.HostIp,
+    hostPort: binding.HostPort,
+    host: c.labels["k3d.registry.host"] ?? "",
+  });
+}
+
 /** Stops what answers for a registry. */
 export async function stopRegistry(c: SimContainer): Promise<void> {
   if (c.real?.kind === "docker") await runRealDocker(["rm", "-f", "-v", c.name]);
