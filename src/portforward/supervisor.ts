@@ -125,10 +125,13 @@ export class Supervisor {
   #watchdog?: Child;
   /** ends the wait before the next look at the cluster */
   #lookNow?: () => void;
-  /** why the last look at the cluster failed (its API server did not answer), until one succeeds */
-  #unreachable?: string;
-  /** the last look's failure, reported once while it stays the same */
+  /** why the last look at the cluster failed, until one succeeds; reported once while the same */
   #lastFailure?: string;
+
+  /** The last look found the cluster's API server not answering (stopped outside Firestream?). */
+  get #unreachable(): boolean {
+    return this.#lastFailure !== undefined && API_UNREACHABLE.test(this.#lastFailure);
+  }
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -251,14 +254,12 @@ export class Supervisor {
         this.#record.event({ event: "discovery-failed", message: why });
       }
       this.#lastFailure = why;
-      this.#unreachable = API_UNREACHABLE.test(why) ? why : undefined;
       return;
     }
-    this.#lastFailure = undefined;
     // back after an outage: kubectl said "lost connection to pod" when the API server went, not
     // when the pod did, so the pods are judged again by what the cluster lists now
-    const recovered = this.#unreachable !== undefined;
-    this.#unreachable = undefined;
+    const recovered = this.#unreachable;
+    this.#lastFailure = undefined;
     for (const i of found.ignored) {
       this.#once(`ignored:${i.namespace}/${i.service}:${i.reason}`, {
         event: "ignored",
@@ -599,7 +600,7 @@ export class Supervisor {
       this.#save();
       return;
     }
-    if (this.#unreachable !== undefined) {
+    if (this.#unreachable) {
       // the cluster does not answer (stopped outside Firestream?): no kubectl is started until a
       // look at it succeeds, which starts this forward again (#steer)
       this.#groupEvent(g, "exited", {

@@ -18,6 +18,18 @@ export interface ClusterUndo {
 }
 
 /** Bound on k3d's own wait for the cluster. */
+/**
+ * Waits for the registry k3d made with the cluster to answer; what went wrong when it does not
+ * (the steps after the cluster's push to it).
+ */
+async function registryDown(ctx: ClusterContext, container: string): Promise<string | undefined> {
+  const port = ctx.k3d.registry.port;
+  if (await waitForRegistry(port, { timeoutMs: REGISTRY_WAIT_MS })) return undefined;
+  return `registry ${container} (made with the cluster) did not answer on http://${HOST_IP}:${port}/v2/ within ${
+    REGISTRY_WAIT_MS / 1000
+  }s`;
+}
+
 export const CLUSTER_TIMEOUT_S = 300;
 
 /** The cluster's record without the mark of `firestream cluster stop` (it runs again). */
@@ -89,13 +101,11 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
       // a registry k3d made with the cluster starts with it: the steps after this one push to it
       const reg = ctx.record.resources.registry;
       if (ctx.k3d.registry.enabled && reg?.with_cluster) {
-        if (!(await waitForRegistry(ctx.k3d.registry.port, { timeoutMs: REGISTRY_WAIT_MS }))) {
-          throw new FirestreamError(
-            `registry ${reg.container} (made with the cluster) did not answer on http://${HOST_IP}:${ctx.k3d.registry.port}/v2/ within ${
-              REGISTRY_WAIT_MS / 1000
-            }s of the cluster's start`,
-            { hint: `\`docker logs ${reg.container}\` says why; then \`firestream apply\`` },
-          );
+        const down = await registryDown(ctx, reg.container);
+        if (down) {
+          throw new FirestreamError(`${down} of the cluster's start`, {
+            hint: `\`docker logs ${reg.container}\` says why; then \`firestream apply\``,
+          });
         }
       }
       // the forwarding `cluster stop` paused comes back with the cluster (dev mode's own, if it
@@ -135,19 +145,14 @@ const cluster: Task<ClusterContext, ClusterUndo> = {
       await Deno.remove(file).catch(() => {});
       throw err;
     }
-    if (withCluster) {
-      const port = ctx.k3d.registry.port;
-      if (!(await waitForRegistry(port, { timeoutMs: REGISTRY_WAIT_MS }))) {
-        // the registry's failure is the one to report, whatever the delete says
-        await deleteCluster(ctx.name).catch(() => {});
-        await Deno.remove(file).catch(() => {});
-        throw new FirestreamError(
-          `registry ${registry} (made with the cluster) did not answer on http://${HOST_IP}:${port}/v2/ within ${
-            REGISTRY_WAIT_MS / 1000
-          }s; the cluster was deleted again`,
-          { hint: `is Docker able to publish port ${port}?` },
-        );
-      }
+    const down = withCluster ? await registryDown(ctx, registry) : undefined;
+    if (down) {
+      // the registry's failure is the one to report, whatever the delete says
+      await deleteCluster(ctx.name).catch(() => {});
+      await Deno.remove(file).catch(() => {});
+      throw new FirestreamError(`${down}; the cluster was deleted again`, {
+        hint: `is Docker able to publish port ${ctx.k3d.registry.port}?`,
+      });
     }
     ctx.record.resources.cluster = {
       config_file: file,

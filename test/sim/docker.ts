@@ -400,9 +400,8 @@ export function inspectDoc(world: World, c: SimContainer) {
     HostConfig: {
       Binds: c.binds?.length ? c.binds : null,
       PortBindings: c.ports,
-      // k3d makes every node "unless-stopped" (pkg/runtimes/docker/translate.go:95-99); the engine
-      // stores "no" when none is asked for (fixtures/docker/container-inspect.json)
-      RestartPolicy: { Name: c.restart === false ? "no" : "unless-stopped", MaximumRetryCount: 0 },
+      // every simulated container is a node k3d made "unless-stopped" (pkg/runtimes/docker/translate.go:95-99)
+      RestartPolicy: { Name: "unless-stopped", MaximumRetryCount: 0 },
       Memory: 0,
     },
     Config: { Hostname: c.name, Image: c.image, Labels: c.labels, Env: c.env, Cmd: c.cmd },

@@ -17,8 +17,6 @@ export interface SimContainer {
   env: string[] | null;
   /** `HostConfig.Binds` */
   binds?: string[];
-  /** `HostConfig.RestartPolicy` "unless-stopped" (every node k3d makes), else "no" */
-  restart?: boolean;
   /** "6443/tcp" → [{HostIp, HostPort}] */
   ports: Record<string, { HostIp: string; HostPort: string }[]>;
   networks: Record<string, { ip: string }>;
